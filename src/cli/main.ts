@@ -1,0 +1,112 @@
+/**
+ * The `cftunnel` command: `tunnel run` / `run` (a cloudflared-compatible connector), `edge` (the local edge),
+ * `demo`, `help` and `--version`. Sets `process.exitCode`: 0 success, 1 startup/runtime failure, 2 usage error.
+ */
+import { runDemo, parseDemoFlags, demoHelp } from './commands/demo.js';
+import { runEdge, parseEdgeFlags, edgeHelp } from './commands/edge.js';
+import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
+import { exitCodeFor, UsageError } from './errors.js';
+import { processIo, type CliIo } from './io.js';
+import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
+
+/** `cftunnel tunnel` subcommands of cloudflared that cftunnel does not have (it only runs tunnels). */
+const CLOUDFLARED_TUNNEL_SUBCOMMANDS = new Set(['create', 'route', 'vnet', 'list', 'ready', 'info', 'ingress', 'delete', 'cleanup', 'token', 'login', 'diag']);
+
+/** Top-level help. */
+export function mainHelp(): string {
+  return `NAME:
+   cftunnel - Cloudflare Tunnel connector for Node.js (does on the wire what \`cloudflared tunnel run --token\` does)
+
+USAGE:
+   cftunnel tunnel [flags] run [flags]   connect a tunnel (cloudflared's flags and environment variables)
+   cftunnel run [flags]                  same as \`tunnel run\`
+   cftunnel edge [flags]                 run a local edge stand-in on loopback (JSON events on stdout)
+   cftunnel demo [flags]                 origin + local edge + connector in one process; prints a URL to curl
+   cftunnel help [COMMAND]               show help (also: COMMAND --help)
+   cftunnel --version                    print the version
+
+EXIT CODES:
+   0 success (including graceful shutdown on SIGINT/SIGTERM), 1 startup or runtime failure, 2 usage error
+`;
+}
+
+/** The `--version` line. */
+export function versionLine(): string {
+  return `cftunnel version ${cliVersion()} (wire-compatible with cloudflared ${COMPATIBLE_CLOUDFLARED_VERSION}; node ${process.version})\n`;
+}
+
+const HELP_BY_COMMAND: Readonly<Record<string, () => string>> = {
+  tunnel: tunnelRunHelp,
+  run: tunnelRunHelp,
+  edge: edgeHelp,
+  demo: demoHelp,
+};
+
+async function runTunnelCommand(args: readonly string[], io: CliIo): Promise<void> {
+  const parsed = parseRunFlags(args, io.env);
+  const [sub, ...rest] = parsed.positionals;
+  if (sub === undefined) {
+    if (parsed.help) {
+      io.stdout.write(tunnelRunHelp());
+      return;
+    }
+    throw new UsageError('cftunnel tunnel needs a subcommand: run (see cftunnel tunnel run --help)');
+  }
+  if (sub !== 'run') {
+    const why = CLOUDFLARED_TUNNEL_SUBCOMMANDS.has(sub) ? 'cftunnel only runs tunnels; use cloudflared to manage them' : 'unknown subcommand';
+    throw new UsageError(`cftunnel tunnel ${sub} is not supported (${why})`);
+  }
+  await runTunnel({ ...parsed, positionals: rest }, io);
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case undefined:
+      io.stdout.write(mainHelp());
+      return;
+    case '--version':
+    case '-v':
+    case 'version':
+      io.stdout.write(versionLine());
+      return;
+    case 'help':
+    case '--help':
+    case '-h': {
+      const topic = args[0];
+      const help = topic === undefined ? undefined : HELP_BY_COMMAND[topic];
+      if (topic !== undefined && help === undefined) throw new UsageError(`no help for unknown command ${topic}`);
+      io.stdout.write(help ? help() : mainHelp());
+      return;
+    }
+    case 'tunnel':
+      return runTunnelCommand(args, io);
+    case 'run': {
+      const parsed = parseRunFlags(args, io.env);
+      return runTunnel(parsed, io);
+    }
+    case 'edge':
+      return runEdge(parseEdgeFlags(args), io);
+    case 'demo':
+      return runDemo(parseDemoFlags(args), io);
+    default:
+      if (command.startsWith('-')) {
+        throw new UsageError(`flags go after the command: cftunnel tunnel run ${command} … (see cftunnel help)`);
+      }
+      throw new UsageError(`unknown command ${command} (see cftunnel help)`);
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script). Never throws and never calls `process.exit` (except a
+ * second shutdown signal): errors become one line on stderr and `process.exitCode` 1 (failure) or 2 (usage).
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<void> {
+  try {
+    await dispatch(argv, io);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`cftunnel: error: ${message}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
+}

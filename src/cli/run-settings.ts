@@ -1,0 +1,137 @@
+/**
+ * Turns the parsed `tunnel run` flags into validated settings: token precedence (PROTOCOL.md §1.2), protocol
+ * (§3.3), durations and limits (§12.1), logging (§13.3).
+ */
+import net from 'node:net';
+import type { ProtocolOption } from '../supervisor/protocol.js';
+import { DEFAULT_GRACE_PERIOD_MS } from '../supervisor/supervisor.js';
+import { readTokenFile } from '../token/index.js';
+import { UsageError } from './errors.js';
+import { flagInt, flagValue, type ParsedFlags } from './flags.js';
+import { parseGoDuration, DurationSyntaxError } from './go-duration.js';
+import { NO_EFFECT_FLAGS } from './run-flags.js';
+
+/** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
+export const MAX_GRACE_PERIOD_MS = 3 * 60_000;
+
+/** `--loglevel` values (§13.3). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
+
+/** `--output` values (§13.3). */
+export type LogOutput = 'default' | 'json';
+
+/** Where the token came from (§1.2). */
+export type TokenSource = 'flag' | 'env' | 'file';
+
+/** Everything `tunnel run` needs, validated. */
+export interface RunSettings {
+  token: string;
+  tokenSource: TokenSource;
+  url: string | undefined;
+  edge: string[];
+  caCertPath: string | undefined;
+  protocol: ProtocolOption;
+  haConnections: number | undefined;
+  retries: number | undefined;
+  gracePeriodMs: number;
+  edgeBindAddress: string | undefined;
+  logLevel: LogLevel;
+  logFile: string | undefined;
+  /** Undefined: chosen from whether stderr is a TTY. */
+  output: LogOutput | undefined;
+  /** Stored only: the metrics server is not implemented yet. */
+  metrics: string | undefined;
+  pidFile: string | undefined;
+  /** Compatibility flags that were set and have no effect. */
+  noEffectFlags: string[];
+  /** A positional tunnel name/UUID; ignored when a token is present (§1.2). */
+  tunnelArgument: string | undefined;
+}
+
+/** A usage error for a missing token. */
+export const NO_TOKEN_MESSAGE =
+  'a tunnel token is required: pass --token or --token-file, or set TUNNEL_TOKEN or TUNNEL_TOKEN_FILE (runs with a credentials file are not supported)';
+
+/**
+ * Picks the token by cloudflared's precedence (§1.2): `--token`/`TUNNEL_TOKEN` verbatim; only when that is empty,
+ * `--token-file`/`TUNNEL_TOKEN_FILE`, read and trimmed.
+ *
+ * @throws {UsageError} no token at all.
+ * @throws {import('../token/index.js').TokenFileError} the token file cannot be read.
+ */
+export async function resolveToken(parsed: ParsedFlags): Promise<{ token: string; source: TokenSource }> {
+  const direct = flagValue(parsed, 'token');
+  if (direct !== undefined && direct !== '') return { token: direct, source: parsed.sources.get('token') === 'env' ? 'env' : 'flag' };
+  const file = flagValue(parsed, 'token-file');
+  if (file !== undefined && file !== '') return { token: await readTokenFile(file), source: 'file' };
+  throw new UsageError(NO_TOKEN_MESSAGE);
+}
+
+/** `--grace-period`: Go duration, 0 ≤ d ≤ 3m (§12.1). */
+export function parseGracePeriod(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_GRACE_PERIOD_MS;
+  let ms: number;
+  try {
+    ms = parseGoDuration(text);
+  } catch (err) {
+    if (err instanceof DurationSyntaxError) throw new UsageError(`--grace-period: ${err.message}`);
+    throw err;
+  }
+  if (ms < 0 || ms > MAX_GRACE_PERIOD_MS) throw new UsageError(`--grace-period ${text} is out of range: it must be between 0s and 3m`);
+  return ms;
+}
+
+/** `--protocol` (§3.3): anything but auto/quic/http2/h2mux is an error. */
+export function parseProtocol(text: string | undefined): ProtocolOption {
+  const value = text ?? 'auto';
+  if (value === 'auto' || value === 'quic' || value === 'http2' || value === 'h2mux') return value;
+  throw new UsageError(`unknown protocol ${value} (expected auto, quic or http2)`);
+}
+
+function parseChoice<T extends string>(flag: string, text: string | undefined, choices: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  const lower = text.toLowerCase() as T;
+  if (choices.includes(lower)) return lower;
+  throw new UsageError(`invalid value ${JSON.stringify(text)} for --${flag} (expected ${choices.join(', ')})`);
+}
+
+function parseEdge(list: readonly string[] | undefined): string[] {
+  const edge = [...(list ?? [])];
+  if (edge.length === 0) {
+    throw new UsageError('--edge HOST:PORT is required: cftunnel has no edge discovery yet (or set TUNNEL_EDGE)');
+  }
+  for (const e of edge) {
+    if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(e)) throw new UsageError(`--edge ${JSON.stringify(e)} is not HOST:PORT`);
+  }
+  return edge;
+}
+
+/** Validates every `tunnel run` flag and reads the token. */
+export async function resolveRunSettings(parsed: ParsedFlags): Promise<RunSettings> {
+  if (parsed.positionals.length > 1) throw new UsageError(`too many arguments: ${parsed.positionals.join(' ')}`);
+  const edgeBindAddress = flagValue(parsed, 'edge-bind-address');
+  if (edgeBindAddress !== undefined && net.isIP(edgeBindAddress) === 0) {
+    throw new UsageError(`--edge-bind-address ${JSON.stringify(edgeBindAddress)} is not an IP address`);
+  }
+  const settings: Omit<RunSettings, 'token' | 'tokenSource'> = {
+    url: flagValue(parsed, 'url'),
+    edge: parseEdge(parsed.values.get('edge')),
+    caCertPath: flagValue(parsed, 'cacert'),
+    protocol: parseProtocol(flagValue(parsed, 'protocol')),
+    haConnections: flagInt(parsed, 'ha-connections', 1),
+    retries: flagInt(parsed, 'retries', 0),
+    gracePeriodMs: parseGracePeriod(flagValue(parsed, 'grace-period')),
+    edgeBindAddress,
+    logLevel: parseChoice('loglevel', flagValue(parsed, 'loglevel'), LOG_LEVELS) ?? 'info',
+    logFile: flagValue(parsed, 'logfile'),
+    output: parseChoice('output', flagValue(parsed, 'output'), ['default', 'json'] as const),
+    metrics: flagValue(parsed, 'metrics'),
+    pidFile: flagValue(parsed, 'pidfile'),
+    noEffectFlags: [...parsed.values.keys()].filter((k) => NO_EFFECT_FLAGS.has(k)),
+    tunnelArgument: parsed.positionals[0],
+  };
+  // The token last: flag errors are reported before the token file is touched.
+  const { token, source } = await resolveToken(parsed);
+  return { ...settings, token, tokenSource: source };
+}

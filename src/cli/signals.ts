@@ -1,0 +1,44 @@
+/**
+ * Shutdown signals (PROTOCOL.md §12.5): the first SIGINT/SIGTERM starts a graceful shutdown; a second one ends the
+ * process at once, like cloudflared whose handler is removed after the first signal.
+ */
+import { constants } from 'node:os';
+
+/** Signals that start a graceful shutdown. */
+export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** One of {@link SHUTDOWN_SIGNALS}. */
+export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
+
+/** A pending first shutdown signal. */
+export interface ShutdownWaiter {
+  /** Resolves with the name of the first signal received. */
+  readonly signal: Promise<ShutdownSignal>;
+  /** Removes every handler installed by {@link waitForShutdownSignal}. */
+  dispose(): void;
+}
+
+/**
+ * Waits for the first SIGINT/SIGTERM. After it, a second one exits the process immediately with the shell's
+ * `128 + signal number` status (the only place the CLI calls `process.exit`).
+ */
+export function waitForShutdownSignal(): ShutdownWaiter {
+  const installed: Array<[ShutdownSignal, () => void]> = [];
+  const install = (handler: (s: ShutdownSignal) => void): void => {
+    for (const s of SHUTDOWN_SIGNALS) {
+      const h = (): void => handler(s);
+      installed.push([s, h]);
+      process.on(s, h);
+    }
+  };
+  const dispose = (): void => {
+    for (const [s, h] of installed.splice(0)) process.off(s, h);
+  };
+  const signal = new Promise<ShutdownSignal>((resolve) => {
+    install((first) => {
+      dispose();
+      install((second) => process.exit(128 + constants.signals[second]));
+      resolve(first);
+    });
+  });
+  return { signal, dispose };
+}

@@ -1,0 +1,35 @@
+/**
+ * Edge-opened RPC streams on QUIC (PROTOCOL.md §7.5): `updateConfiguration` goes to the orchestrator; UDP session
+ * RPCs are refused because private-network routing is out of scope.
+ */
+import type { Duplex } from 'node:stream';
+import { RpcServerException } from '../rpc/errors.js';
+import { serveCloudflared } from '../rpc/tunnel/cloudflared-server.js';
+import { WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
+import type { ConnectionContext } from './types.js';
+
+/** Serves one RPC stream until the edge ends it (2023.7.3 behaviour: no timeout of our own). */
+export async function serveConfigRpcStream(
+  stream: Duplex,
+  ctx: ConnectionContext,
+  onConfig?: (version: number, err: string | null) => void,
+): Promise<void> {
+  const rpc = serveCloudflared(stream, {
+    async updateConfiguration(version, config) {
+      const result = ctx.orchestrator.updateConfiguration(version, config);
+      if (result.err !== null) ctx.logger.error({ version, err: result.err }, 'Failed to update configuration');
+      else if (result.latestAppliedVersion === version) ctx.logger.info({ version }, 'Updated to new configuration');
+      onConfig?.(version, result.err);
+      return result;
+    },
+    // The protocol's own error channel: RegisterUdpSessionResponse.err, so the edge sees why (§14.1).
+    async registerUdpSession() {
+      return { err: WARP_ROUTING_DISABLED_MESSAGE };
+    },
+    async unregisterUdpSession() {
+      throw new RpcServerException('failed', WARP_ROUTING_DISABLED_MESSAGE);
+    },
+  });
+  await rpc.closed;
+  if (!stream.destroyed) stream.end();
+}

@@ -1,0 +1,69 @@
+/**
+ * The connector's control stream (PROTOCOL.md §6.5-§6.8): register, push the local configuration when the tunnel is
+ * locally managed, unregister on graceful shutdown.
+ */
+import type { Duplex } from 'node:stream';
+import { RegistrationClient } from '../rpc/tunnel/registration-client.js';
+import { formatUuid } from '../token/uuid.js';
+import type { ConnectionContext, ConnectionDetails } from './types.js';
+
+/** One control stream's registration session. */
+export interface ControlSession {
+  /** Calls `registerConnection` with the §6.6 arguments; `originLocalIp` is transport-specific (16 bytes). */
+  register(originLocalIp: Buffer): Promise<ConnectionDetails>;
+  /** Calls `unregisterConnection`, bounded by `timeoutMs` (the grace period, §6.8). */
+  unregister(timeoutMs: number): Promise<void>;
+  /** Ends the RPC session (Release + Abort "rpc: shutdown", like cloudflared). */
+  close(): void;
+}
+
+/** Starts the RPC client on a control stream. */
+export function openControlSession(stream: Duplex, ctx: ConnectionContext): ControlSession {
+  const client = new RegistrationClient(stream);
+  let closed = false;
+  return {
+    async register(originLocalIp) {
+      const { credentials, identity } = ctx;
+      ctx.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
+      const details = await client.registerConnection(
+        {
+          accountTag: credentials.accountTag,
+          tunnelSecret: credentials.tunnelSecret.bytes(),
+          tunnelId: credentials.tunnelIdBytes,
+          connIndex: ctx.connIndex,
+          clientId: identity.clientId,
+          features: [...identity.features],
+          version: identity.version,
+          arch: identity.arch,
+          originLocalIp,
+          replaceExisting: false,
+          compressionQuality: 0,
+          numPreviousAttempts: ctx.numPreviousAttempts,
+        },
+        { timeoutMs: ctx.rpcTimeoutMs },
+      );
+      const result: ConnectionDetails = {
+        uuid: formatUuid(details.uuid),
+        locationName: details.locationName,
+        tunnelIsRemotelyManaged: details.tunnelIsRemotelyManaged,
+      };
+      // §6.8: only connection 0 of a locally managed tunnel pushes its configuration; failures are only logged.
+      if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.localConfig !== undefined) {
+        client
+          .updateLocalConfiguration(ctx.localConfig, { timeoutMs: ctx.rpcTimeoutMs })
+          .catch((err: unknown) => ctx.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration'));
+      }
+      return result;
+    },
+    async unregister(timeoutMs) {
+      if (closed) return;
+      await client.unregisterConnection({ timeoutMs });
+      ctx.logger.info({ connIndex: ctx.connIndex }, 'Unregistered tunnel connection');
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      void client.close().catch(() => undefined);
+    },
+  };
+}

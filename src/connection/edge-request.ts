@@ -1,0 +1,97 @@
+/**
+ * Turning what the edge sent into a transport-neutral origin request, and routing it through ingress
+ * (PROTOCOL.md §7.2, §8.2, §10.1).
+ */
+import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
+import { CftunnelError } from '../errors.js';
+import type { OriginRequest, OriginResponse } from '../proxy/index.js';
+import { requestHasBody } from '../proxy/headers.js';
+import type { ConnectionContext } from './types.js';
+import type { Readable } from 'node:stream';
+
+/**
+ * Error text cloudflared returns for private-network (WARP) flows when warp routing is off (2023.7.3
+ * `proxy/proxy.go` ProxyTCP). cftunnel never serves such flows (product decision), so it always answers this.
+ */
+export const WARP_ROUTING_DISABLED_MESSAGE =
+  'cloudflared received a request from WARP client, but your configuration has disabled ingress from WARP clients. To enable this, set "warp-routing:\\n\\t enabled: true" in your config.yaml';
+
+/** Metadata keys of a ConnectRequest (§7.2). */
+export const METADATA_HTTP_METHOD = 'HttpMethod';
+export const METADATA_HTTP_HOST = 'HttpHost';
+export const METADATA_HTTP_HEADER = 'HttpHeader';
+export const METADATA_HTTP_STATUS = 'HttpStatus';
+
+/** The edge sent a request cftunnel cannot turn into an origin request. */
+export class EdgeRequestError extends CftunnelError {
+  constructor(message: string) {
+    super('CFT_ERR_EDGE_REQUEST', message, { retryable: false });
+  }
+}
+
+/** Private-network flows are refused (warp routing is out of scope). */
+export class PrivateNetworkRefusedError extends CftunnelError {
+  constructor() {
+    super('CFT_ERR_PRIVATE_NETWORK_REFUSED', WARP_ROUTING_DISABLED_MESSAGE, { retryable: false });
+  }
+}
+
+/**
+ * Builds an origin request from a QUIC ConnectRequest (§7.2). `body` is the rest of the stream; it is attached
+ * only when the body rule says so (the caller then leaves the stream's read side unconsumed).
+ */
+export function originRequestFromConnect(req: ConnectRequest, body: Readable, connectorId: string): OriginRequest {
+  let method = 'GET';
+  let host = '';
+  const headers: Array<[string, string]> = [];
+  const metadata: readonly Metadata[] = req.metadata;
+  for (let i = 0; i < metadata.length; i++) {
+    const { key, val } = metadata[i]!;
+    if (key === METADATA_HTTP_METHOD) method = val;
+    else if (key === METADATA_HTTP_HOST) host = val;
+    else if (key.includes(METADATA_HTTP_HEADER)) {
+      const parts = key.split(':');
+      if (parts.length !== 2) throw new EdgeRequestError(`header Key: ${key} malformed`);
+      headers.push([parts[1]!, val]);
+    }
+  }
+  const isWebsocket = req.type === 'websocket';
+  if (host === '') {
+    try {
+      host = new URL(req.dest).host;
+    } catch {
+      throw new EdgeRequestError(`request destination ${JSON.stringify(req.dest)} is not a URL`);
+    }
+  }
+  return {
+    method,
+    url: req.dest,
+    host,
+    headers,
+    body: requestHasBody(headers, isWebsocket) ? body : null,
+    isWebsocket,
+    connectorId,
+  };
+}
+
+/** Path of an absolute or origin-form URL, without the query (§10.1 path matching). */
+export function urlPath(url: string): string {
+  const start = url.indexOf('://');
+  const pathStart = start < 0 ? 0 : url.indexOf('/', start + 3);
+  if (pathStart < 0) return '/';
+  const end = url.search(/[?#]/);
+  return end > pathStart ? url.slice(pathStart, end) : url.slice(pathStart);
+}
+
+/** Routes a request through the current ingress rules to its origin service and sends it (§10.1). */
+export function forwardToOrigin(ctx: ConnectionContext, req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
+  const rule = ctx.orchestrator.config.ingress.match(req.host, urlPath(req.url));
+  return ctx.origins.serviceFor(rule).roundTrip(req, signal);
+}
+
+/** ConnectResponse metadata for an origin response: `HttpStatus` then one `HttpHeader:<Name>` per value (§7.3). */
+export function responseMetadata(res: OriginResponse): Metadata[] {
+  const out: Metadata[] = [{ key: METADATA_HTTP_STATUS, val: String(res.status) }];
+  for (const [name, value] of res.headers) out.push({ key: `${METADATA_HTTP_HEADER}:${name}`, val: value });
+  return out;
+}

@@ -1,0 +1,313 @@
+/**
+ * A tunnel connection over HTTP/2 (PROTOCOL.md §8): the connector dials TLS and runs an HTTP/2 *server* on that
+ * socket; the edge, as HTTP/2 client, opens the control stream and one stream per request.
+ */
+import { EventEmitter } from 'node:events';
+import http2 from 'node:http2';
+import { pipeline } from 'node:stream/promises';
+import type { TLSSocket } from 'node:tls';
+import { CftunnelError } from '../errors.js';
+import type { OriginRequest, OriginResponse } from '../proxy/index.js';
+import { openControlSession, type ControlSession } from './control.js';
+import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin } from './edge-request.js';
+import { InFlight } from './in-flight.js';
+import { ipTo16Bytes } from './net-ip.js';
+import { pipeBothWays } from './quic-connection.js';
+import {
+  PROXY_CONNECTION_UPGRADE_HEADER as HEADER_CONNECTION_UPGRADE,
+  PROXY_SRC_HEADER as HEADER_PROXY_SRC,
+  RESPONSE_HEADERS_HEADER as HEADER_RESPONSE_HEADERS,
+  RESPONSE_META_CLOUDFLARED,
+  RESPONSE_META_HEADER as HEADER_RESPONSE_META,
+  RESPONSE_META_ORIGIN,
+  TRACING_RESPONSE_HEADER,
+  serializeResponseHeaders,
+} from './serialized-headers.js';
+import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
+import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
+
+/** Values of the upgrade header (§8.2). */
+export const UPGRADE_CONFIGURATION = 'update-configuration';
+export const UPGRADE_WEBSOCKET = 'websocket';
+export const UPGRADE_CONTROL_STREAM = 'control-stream';
+
+/** HTTP/2 server settings of cloudflared (§8.1; values also seen in the vectors' SETTINGS frame). */
+export const HTTP2_SERVER_SETTINGS: http2.Settings = {
+  maxConcurrentStreams: 4294967295,
+  initialWindowSize: 1 << 20,
+  maxFrameSize: 1 << 20,
+  maxHeaderListSize: 1048896,
+  headerTableSize: 4096,
+};
+/** Connection-level receive window cloudflared raises to (§8.1). */
+export const HTTP2_CONNECTION_WINDOW = 1 << 20;
+
+/** Kinds of edge request (§8.2). */
+export type Http2RequestKind = 'configuration' | 'websocket' | 'tcp' | 'control' | 'http';
+
+/** Classifies an edge request by its headers, in cloudflared's order (§8.2). */
+export function classifyHttp2Request(headers: http2.IncomingHttpHeaders): Http2RequestKind {
+  const upgrade = headers[HEADER_CONNECTION_UPGRADE];
+  if (upgrade === UPGRADE_CONFIGURATION) return 'configuration';
+  if (upgrade === UPGRADE_WEBSOCKET) return 'websocket';
+  const src = headers[HEADER_PROXY_SRC];
+  if (typeof src === 'string' && src !== '') return 'tcp';
+  if (upgrade === UPGRADE_CONTROL_STREAM) return 'control';
+  return 'http';
+}
+
+/** The edge did not open the control stream in time. */
+export class ControlStreamTimeoutError extends CftunnelError {
+  constructor() {
+    super('CFT_ERR_CONTROL_STREAM_TIMEOUT', 'the edge did not open the control stream', { retryable: true });
+  }
+}
+
+/** Request headers forwarded to the origin: pseudo-headers and cloudflared's own headers removed (§8.2, §10.6). */
+function originHeaders(raw: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' */ || name === HEADER_CONNECTION_UPGRADE) continue;
+    out.push([name, raw[i + 1]!]);
+  }
+  return out;
+}
+
+/** Serves one registered HTTP/2 connection. Create with {@link startHttp2TunnelConnection}. */
+export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> implements TunnelConnection {
+  readonly protocol: TunnelProtocol = 'http2';
+  readonly connIndex: number;
+  details!: ConnectionDetails;
+  readonly closed: Promise<Error | undefined>;
+  private readonly inFlight = new InFlight();
+  private readonly session: http2.ServerHttp2Session;
+  private control: ControlSession | undefined;
+  private controlStream: http2.ServerHttp2Stream | undefined;
+  private controlWaiter: ((s: http2.ServerHttp2Stream) => void) | undefined;
+  private shuttingDown = false;
+  private resolveClosed!: (err: Error | undefined) => void;
+
+  constructor(private readonly socket: TLSSocket, private readonly ctx: ConnectionContext) {
+    super();
+    this.connIndex = ctx.connIndex;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    // The edge negotiates no ALPN (§4.1), and Http2Server refuses such sockets as "unknown protocol"; build the
+    // server session on the already-connected TLS socket directly instead: the edge is the HTTP/2 client (§8.1).
+    const session = http2.performServerHandshake(socket, { settings: HTTP2_SERVER_SETTINGS, maxSessionMemory: 64 });
+    this.session = session;
+    session.on('error', () => undefined);
+    session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
+    session.once('close', () => {
+      this.control?.close();
+      this.resolveClosed(this.shuttingDown ? undefined : new Error('connection with edge closed'));
+    });
+    session.on(
+      'stream',
+      (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+        this.onStream(stream, headers, rawHeaders),
+    );
+    socket.on('error', () => undefined);
+  }
+
+  /** Requests currently being served. */
+  get activeRequests(): number {
+    return this.inFlight.size;
+  }
+
+  /** Waits for the edge's control stream and registers on it (§8.3). */
+  async register(): Promise<ConnectionDetails> {
+    const stream = await new Promise<http2.ServerHttp2Stream>((resolve, reject) => {
+      if (this.controlStream !== undefined) return resolve(this.controlStream);
+      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.rpcTimeoutMs);
+      timer.unref();
+      this.controlWaiter = (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      };
+      void this.closed.then((err) => {
+        clearTimeout(timer);
+        reject(err ?? new ControlStreamTimeoutError());
+      });
+    });
+    this.control = openControlSession(stream, this.ctx);
+    // §6.6: on HTTP/2, originLocalIp is the local address of the TCP socket.
+    this.details = await this.control.register(ipTo16Bytes(this.socket.localAddress ?? '0.0.0.0'));
+    return this.details;
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[]): void {
+    stream.on('error', () => undefined);
+    const kind = classifyHttp2Request(headers);
+    if (kind === 'control') {
+      // §8.3: the implicit 200 with the first bytes; cloudflared's shows application/octet-stream.
+      stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+      this.controlStream = stream;
+      this.controlWaiter?.(stream);
+      return;
+    }
+    if (this.shuttingDown) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    this.inFlight.run(() => this.serveRequest(kind, stream, headers, rawHeaders));
+  }
+
+  private async serveRequest(
+    kind: Http2RequestKind,
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    rawHeaders: string[],
+  ): Promise<void> {
+    if (kind === 'configuration') return this.serveConfiguration(stream);
+    if (kind === 'tcp') {
+      this.ctx.logger.error({ connIndex: this.connIndex }, WARP_ROUTING_DISABLED_MESSAGE);
+      return respondError(stream);
+    }
+    const authority = String(headers[':authority'] ?? headers.host ?? 'localhost:8080');
+    const scheme = String(headers[':scheme'] ?? 'http');
+    const path = String(headers[':path'] ?? '/');
+    const isWebsocket = kind === 'websocket';
+    const req: OriginRequest = {
+      method: String(headers[':method'] ?? 'GET'),
+      url: `${scheme}://${authority}${path}`,
+      host: authority,
+      headers: originHeaders(rawHeaders),
+      body: stream.endAfterHeaders && !isWebsocket ? null : stream,
+      isWebsocket,
+      connectorId: this.ctx.identity.connectorId,
+    };
+    const abort = new AbortController();
+    const onClose = (): void => abort.abort();
+    stream.once('close', onClose);
+    let res: OriginResponse;
+    try {
+      res = await forwardToOrigin(this.ctx, req, abort.signal);
+    } catch (err) {
+      this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
+      stream.off('close', onClose);
+      return respondError(stream);
+    }
+    try {
+      stream.respond(responseHeaders(res), { endStream: false });
+      if (res.socket !== undefined) await pipeBothWays(stream, res.socket);
+      else if (res.body !== null) await pipeline(res.body, stream);
+      else stream.end();
+    } catch (err) {
+      this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
+      // §8.7: after the status was written the stream is reset.
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    } finally {
+      stream.off('close', onClose);
+    }
+  }
+
+  /** §8.4: `{"version":N,"config":{…}}` in, `{"lastAppliedVersion":N,"err":…}` out. */
+  private async serveConfiguration(stream: http2.ServerHttp2Stream): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_CONFIGURATION_BYTES) return respondError(stream);
+      chunks.push(chunk as Buffer);
+    }
+    let version: number;
+    let config: string;
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { version?: unknown; config?: unknown };
+      if (typeof body.version !== 'number' || !Number.isInteger(body.version)) throw new Error('version is not an integer');
+      version = body.version;
+      config = JSON.stringify(body.config ?? null);
+    } catch (err) {
+      this.ctx.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
+      return respondError(stream);
+    }
+    const result = this.ctx.orchestrator.updateConfiguration(version, config);
+    this.emit('config', version, result.err);
+    // The Go error value serialises without its text (§8.4, vectors http2/config-invalid): `{}`.
+    const payload = `{"lastAppliedVersion":${result.latestAppliedVersion},"err":${result.err === null ? 'null' : '{}'}}`;
+    stream.respond({ ':status': 200, 'content-type': 'text/plain; charset=utf-8' });
+    stream.end(payload);
+  }
+
+  /** Graceful shutdown (§12.5): unregister, refuse new streams, drain, close. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    try {
+      await this.control?.unregister(graceMs);
+    } catch (err) {
+      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'unregisterConnection failed');
+    }
+    await this.inFlight.idle(graceMs);
+    this.control?.close();
+    this.controlStream?.end();
+    await this.closeSession();
+  }
+
+  private closeSession(): Promise<void> {
+    const session = this.session;
+    if (session.closed || session.destroyed) {
+      this.socket.destroy();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      session.close(() => resolve());
+      const timer = setTimeout(() => {
+        session.destroy();
+        resolve();
+      }, 1000);
+      timer.unref();
+    });
+  }
+
+  /** Closes at once. */
+  close(): void {
+    this.shuttingDown = true;
+    this.control?.close();
+    this.session.destroy();
+    this.socket.destroy();
+  }
+}
+
+/** Largest configuration update body accepted. */
+export const MAX_CONFIGURATION_BYTES = 16 * 1024 * 1024;
+
+/** Headers of a proxied response (§8.5): status (101 ⇒ 200), content-length, serialized origin headers, meta. */
+function responseHeaders(res: OriginResponse): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = {
+    ':status': res.status === 101 ? 200 : res.status,
+    [HEADER_RESPONSE_HEADERS]: serializeResponseHeaders(res.headers),
+    [HEADER_RESPONSE_META]: RESPONSE_META_ORIGIN,
+  };
+  for (const [name, value] of res.headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') out['content-length'] = value;
+    else if (lower === TRACING_RESPONSE_HEADER) out[TRACING_RESPONSE_HEADER] = value;
+  }
+  return out;
+}
+
+/** §8.7: 502, `{"src":"cloudflared"}`, no body. */
+function respondError(stream: http2.ServerHttp2Stream): void {
+  if (stream.headersSent || stream.destroyed) {
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond({ ':status': 502, [HEADER_RESPONSE_META]: RESPONSE_META_CLOUDFLARED, 'content-length': 0 }, { endStream: true });
+}
+
+/**
+ * Registers a tunnel connection on a verified TLS socket to the edge. On failure the socket is closed and the
+ * registration error is thrown.
+ */
+export async function startHttp2TunnelConnection(socket: TLSSocket, ctx: ConnectionContext): Promise<Http2TunnelConnection> {
+  const conn = new Http2TunnelConnection(socket, ctx);
+  try {
+    await conn.register();
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  return conn;
+}

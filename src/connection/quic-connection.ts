@@ -1,0 +1,207 @@
+/**
+ * A tunnel connection over QUIC (PROTOCOL.md §5.3, §6.5-§7): the connector opens the control stream and registers;
+ * the edge opens one stream per request (data streams) or per RPC (config pushes).
+ */
+import { EventEmitter } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import type { Duplex } from 'node:stream';
+import { decodeConnectRequest, encodeConnectResponse, type ConnectResponse } from '../capnp/connect-codec.js';
+import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
+import { dataStreamPreamble, readStreamPreamble } from './preamble.js';
+import { openControlSession, type ControlSession } from './control.js';
+import { serveConfigRpcStream } from './config-rpc.js';
+import {
+  WARP_ROUTING_DISABLED_MESSAGE,
+  forwardToOrigin,
+  originRequestFromConnect,
+  responseMetadata,
+} from './edge-request.js';
+import { InFlight } from './in-flight.js';
+import { ipTo16Bytes } from './net-ip.js';
+import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
+import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
+
+/** Application error code of every close and stream abort cloudflared sends (§5.3). */
+export const QUIC_APPLICATION_CODE = 0;
+
+function responseFrame(res: ConnectResponse): Buffer {
+  return Buffer.concat([dataStreamPreamble(), encodeConnectResponse(res)]);
+}
+
+/** Serves one registered QUIC connection. Create with {@link startQuicTunnelConnection}. */
+export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> implements TunnelConnection {
+  readonly protocol: TunnelProtocol = 'quic';
+  readonly connIndex: number;
+  details!: ConnectionDetails;
+  readonly closed: Promise<Error | undefined>;
+  private readonly inFlight = new InFlight();
+  private control!: ControlSession;
+  private shuttingDown = false;
+  private resolveClosed!: (err: Error | undefined) => void;
+
+  constructor(private readonly quic: QuicConnection, private readonly ctx: ConnectionContext) {
+    super();
+    this.connIndex = ctx.connIndex;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    quic.on('stream', (stream: QuicStream) => this.onStream(stream));
+    quic.once('close', (err?: Error) => {
+      this.control?.close();
+      this.resolveClosed(this.shuttingDown ? undefined : err ?? new Error('connection with edge closed'));
+    });
+  }
+
+  /** Requests currently being served. */
+  get activeRequests(): number {
+    return this.inFlight.size;
+  }
+
+  /** Opens the control stream and registers (§6.5-§6.8). */
+  async register(): Promise<ConnectionDetails> {
+    const stream = await this.quic.openStream();
+    this.control = openControlSession(stream, this.ctx);
+    // §6.6: on QUIC, originLocalIp carries the *edge* address of this connection.
+    this.details = await this.control.register(ipTo16Bytes(this.quic.remoteAddress.address));
+    return this.details;
+  }
+
+  private onStream(stream: QuicStream): void {
+    if (this.shuttingDown) {
+      stream.reset(QUIC_APPLICATION_CODE);
+      stream.stopSending(QUIC_APPLICATION_CODE);
+      return;
+    }
+    stream.on('error', () => undefined);
+    this.inFlight.run(() => this.serveStream(stream));
+  }
+
+  private async serveStream(stream: QuicStream): Promise<void> {
+    let preamble;
+    try {
+      preamble = await readStreamPreamble(stream);
+    } catch (err) {
+      // §7.1: unknown signature ⇒ reset the write side and close.
+      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'failed to read stream preamble');
+      stream.reset(QUIC_APPLICATION_CODE);
+      stream.stopSending(QUIC_APPLICATION_CODE);
+      return;
+    }
+    if (preamble.kind === 'rpc') {
+      await serveConfigRpcStream(stream, this.ctx, (v, e) => this.emit('config', v, e));
+      return;
+    }
+    await this.serveDataStream(stream, preamble.frame);
+  }
+
+  private async serveDataStream(stream: QuicStream, frame: Buffer): Promise<void> {
+    const { logger } = this.ctx;
+    let originRequest;
+    let type;
+    try {
+      const req = decodeConnectRequest(frame);
+      type = req.type;
+      if (req.type === 'tcp') {
+        logger.error({ connIndex: this.connIndex, dest: req.dest }, WARP_ROUTING_DISABLED_MESSAGE);
+        stream.end(responseFrame({ error: WARP_ROUTING_DISABLED_MESSAGE, metadata: [] }));
+        stream.stopSending(QUIC_APPLICATION_CODE);
+        return;
+      }
+      originRequest = originRequestFromConnect(req, stream, this.ctx.identity.connectorId);
+    } catch (err) {
+      logger.error({ err, connIndex: this.connIndex }, 'Request failed');
+      stream.end(responseFrame({ error: (err as Error).message, metadata: [] }));
+      stream.stopSending(QUIC_APPLICATION_CODE);
+      return;
+    }
+
+    const abort = new AbortController();
+    const onClose = (): void => abort.abort();
+    stream.once('close', onClose);
+    let headersSent = false;
+    try {
+      const res = await forwardToOrigin(this.ctx, originRequest, abort.signal);
+      stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
+      headersSent = true;
+      if (res.socket !== undefined) {
+        await pipeBothWays(stream, res.socket);
+      } else if (res.body !== null) {
+        await pipeline(res.body, stream);
+      } else {
+        stream.end();
+      }
+      // §7.4: STOP_SENDING(0) for any request body we did not read.
+      if (originRequest.body === null || !stream.readableEnded) stream.stopSending(QUIC_APPLICATION_CODE);
+    } catch (err) {
+      logger.error({ err, connIndex: this.connIndex, type, dest: originRequest.url }, 'Request failed');
+      if (!headersSent) {
+        stream.end(responseFrame({ error: (err as Error).message, metadata: [] }));
+        stream.stopSending(QUIC_APPLICATION_CODE);
+      } else {
+        // §7.4: an error after the ConnectResponse resets the stream.
+        stream.reset(QUIC_APPLICATION_CODE);
+        stream.stopSending(QUIC_APPLICATION_CODE);
+      }
+    } finally {
+      stream.off('close', onClose);
+    }
+  }
+
+  /** Graceful shutdown (§12.5): unregister, stop taking streams, wait for in-flight requests, close. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    try {
+      await this.control?.unregister(graceMs);
+    } catch (err) {
+      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'unregisterConnection failed');
+    }
+    await this.inFlight.idle(graceMs);
+    this.control?.close();
+    await this.quic.close(QUIC_APPLICATION_CODE, '');
+  }
+
+  /** Closes at once (in-flight requests are cut). */
+  close(): void {
+    this.shuttingDown = true;
+    this.control?.close();
+    void this.quic.close(QUIC_APPLICATION_CODE, '');
+  }
+}
+
+/** Pipes a WebSocket/TCP stream both ways; the first side to end or fail tears both down (§7.4). */
+export function pipeBothWays(a: Duplex, b: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      a.unpipe(b);
+      b.unpipe(a);
+      b.destroy();
+      if (!a.writableEnded) a.end();
+      resolve();
+    };
+    a.pipe(b, { end: false });
+    b.pipe(a, { end: false });
+    a.once('end', finish);
+    b.once('end', finish);
+    a.once('error', finish);
+    b.once('error', finish);
+    a.once('close', finish);
+    b.once('close', finish);
+  });
+}
+
+/**
+ * Registers a tunnel connection on an established QUIC connection. On failure the QUIC connection is closed and the
+ * registration error is thrown.
+ */
+export async function startQuicTunnelConnection(quic: QuicConnection, ctx: ConnectionContext): Promise<QuicTunnelConnection> {
+  const conn = new QuicTunnelConnection(quic, ctx);
+  try {
+    await conn.register();
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  return conn;
+}

@@ -1,0 +1,109 @@
+/**
+ * HTTP/2-mode header conventions (PROTOCOL.md §8.2, §8.5): the serialized `Cf-Cloudflared-Response-Headers`
+ * value, which response headers go into it, the `Cf-Cloudflared-Response-Meta` values, and the internal request
+ * headers that must not reach the origin.
+ */
+import { CftunnelError } from '../errors.js';
+
+/** Response header carrying every origin header, serialized (PROTOCOL.md §8.5). */
+export const RESPONSE_HEADERS_HEADER = 'cf-cloudflared-response-headers';
+/** Response header saying who produced the response (PROTOCOL.md §8.5, §8.7). */
+export const RESPONSE_META_HEADER = 'cf-cloudflared-response-meta';
+/** Request header classifying HTTP/2 requests; removed before proxying (PROTOCOL.md §8.2, §10.6). */
+export const PROXY_CONNECTION_UPGRADE_HEADER = 'cf-cloudflared-proxy-connection-upgrade';
+/** Request header marking a private-network TCP request over HTTP/2 (PROTOCOL.md §8.2). */
+export const PROXY_SRC_HEADER = 'cf-cloudflared-proxy-src';
+/** Request tracing header, consumed by the connector (PROTOCOL.md §10.6, §10.7). */
+export const TRACE_ID_HEADER = 'cf-trace-id';
+/** Tracing response header sent as a real HTTP/2 header rather than serialized (PROTOCOL.md §8.5). */
+export const TRACING_RESPONSE_HEADER = 'cf-int-cloudflared-tracing';
+
+/** Meta value for responses from the origin or an `http_status:` rule (PROTOCOL.md §8.5, §11). */
+export const RESPONSE_META_ORIGIN = '{"src":"origin"}';
+/** Meta value for the connector's own 502 (PROTOCOL.md §8.7, §11). */
+export const RESPONSE_META_CLOUDFLARED = '{"src":"cloudflared"}';
+
+/**
+ * Lower-case name prefixes never serialized. HEAD's list (PROTOCOL.md §8.5), which adds `cf-proxy-` to the three
+ * prefixes of 2023.7.3: such headers are edge-internal either way.
+ */
+export const UNSERIALIZED_RESPONSE_PREFIXES: readonly string[] = [':', 'cf-int-', 'cf-cloudflared-', 'cf-proxy-'];
+/** Serialized whatever the prefix rules say (PROTOCOL.md §8.5). */
+const ALWAYS_SERIALIZED = new Set(['sec-websocket-accept', 'connection', 'upgrade']);
+
+/** A header pair in order; repeated names allowed. */
+export type HeaderPair = [name: string, value: string];
+
+/** The `Cf-Cloudflared-Response-Headers` value is not `b64:b64;…` with raw standard base64; message as cloudflared's. */
+export class SerializedHeadersError extends CftunnelError {
+  constructor(message: string) {
+    super('CFT_ERR_SERIALIZED_HEADERS', message);
+  }
+}
+
+const RAW_STD_BASE64 = /^[A-Za-z0-9+/]*$/;
+
+function encodeRaw(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
+}
+
+function decodeRaw(text: string, what: string, index: number): string {
+  // Length 4k+1 cannot come from any byte string.
+  if (!RAW_STD_BASE64.test(text) || text.length % 4 === 1) {
+    throw new SerializedHeadersError(`Unable to deserialize headers: pair ${index} ${what} is not unpadded standard base64`);
+  }
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+/** True when an origin response header goes into `Cf-Cloudflared-Response-Headers` (PROTOCOL.md §8.5). */
+export function isSerializedResponseHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (ALWAYS_SERIALIZED.has(lower)) return true;
+  return !UNSERIALIZED_RESPONSE_PREFIXES.some((p) => lower.startsWith(p));
+}
+
+/** Encodes pairs as `base64raw(name):base64raw(value)` joined by `;`, with no filtering. */
+export function encodeSerializedHeaders(headers: Iterable<readonly [string, string]>): string {
+  const parts: string[] = [];
+  for (const [name, value] of headers) parts.push(`${encodeRaw(name)}:${encodeRaw(value)}`);
+  return parts.join(';');
+}
+
+/**
+ * Decodes a `Cf-Cloudflared-Response-Headers` value: split on `;`, skip empty parts, split each on `:` into
+ * exactly two parts, raw-base64-decode both (PROTOCOL.md §8.5).
+ * @throws {SerializedHeadersError}
+ */
+export function decodeSerializedHeaders(value: string): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  const parts = value.split(';');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '') continue;
+    const fields = part.split(':');
+    if (fields.length !== 2) throw new SerializedHeadersError(`Unable to deserialize headers: pair ${i} is not name:value`);
+    out.push([decodeRaw(fields[0]!, 'name', i), decodeRaw(fields[1]!, 'value', i)]);
+  }
+  return out;
+}
+
+/** Filters origin response headers per {@link isSerializedResponseHeader} and encodes them. */
+export function serializeResponseHeaders(headers: Iterable<readonly [string, string]>): string {
+  const kept: Array<readonly [string, string]> = [];
+  for (const pair of headers) if (isSerializedResponseHeader(pair[0])) kept.push(pair);
+  return encodeSerializedHeaders(kept);
+}
+
+/**
+ * Request headers from the edge with the connector-internal ones removed before proxying: the upgrade
+ * classifier, the private-network source marker and the trace id (PROTOCOL.md §8.2, §10.6).
+ */
+export function stripInternalRequestHeaders(headers: Iterable<readonly [string, string]>): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === PROXY_CONNECTION_UPGRADE_HEADER || lower === PROXY_SRC_HEADER || lower === TRACE_ID_HEADER) continue;
+    out.push([name, value]);
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+/**
+ * What a tunnel connection (one registered QUIC or HTTP/2 connection to the edge) needs from the layers above it,
+ * and what it offers them. Transports and connections never import the supervisor; the supervisor hands them this.
+ */
+import type { Logger } from 'pino';
+import type { TunnelCredentials } from '../token/index.js';
+import type { Orchestrator } from '../orchestration/orchestrator.js';
+import type { OriginServices } from '../orchestration/origin-services.js';
+import type { ConnectorIdentity } from './identity.js';
+
+/** Transport of a tunnel connection (PROTOCOL.md §3.1). */
+export type TunnelProtocol = 'quic' | 'http2';
+
+/** The edge's answer to a successful `registerConnection` (§6.7). */
+export interface ConnectionDetails {
+  /** The edge's id for this connection (16 bytes, shown as a UUID). */
+  readonly uuid: string;
+  /** Edge location code, e.g. `TST` or `lhr01`. */
+  readonly locationName: string;
+  readonly tunnelIsRemotelyManaged: boolean;
+}
+
+/** Everything a connection needs to register and serve. */
+export interface ConnectionContext {
+  readonly credentials: TunnelCredentials;
+  readonly identity: ConnectorIdentity;
+  /** HA connection index 0..n-1. */
+  readonly connIndex: number;
+  /** Per-index backoff retry counter (§6.6). */
+  readonly numPreviousAttempts: number;
+  readonly orchestrator: Orchestrator;
+  readonly origins: OriginServices;
+  readonly logger: Logger;
+  /** Bound on `registerConnection` (§6.6, HEAD `--rpc-timeout`). */
+  readonly rpcTimeoutMs: number;
+  /** JSON pushed with `updateLocalConfiguration` when the edge says the tunnel is not remotely managed (§6.8). */
+  readonly localConfig?: Buffer;
+}
+
+/** Default `--rpc-timeout` (§6.6). */
+export const DEFAULT_RPC_TIMEOUT_MS = 5_000;

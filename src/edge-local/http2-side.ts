@@ -1,0 +1,128 @@
+/**
+ * The local edge's HTTP/2 side (PROTOCOL.md §8): on each TLS connection from a connector the edge is the HTTP/2
+ * *client*; it opens the control stream, then one request per visitor request or configuration push.
+ */
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import {
+  PROXY_CONNECTION_UPGRADE_HEADER,
+  PROXY_SRC_HEADER,
+  RESPONSE_HEADERS_HEADER,
+  RESPONSE_META_HEADER,
+  decodeSerializedHeaders,
+} from '../connection/serialized-headers.js';
+import { serveRegistration } from '../rpc/tunnel/registration-server.js';
+import { EdgeSideConnection } from './edge-connection.js';
+import type { LocalEdge } from './edge.js';
+import { registrationHandlers } from './registration.js';
+import type { ConfigPushResult, TunnelRequest, TunnelResponse } from './types.js';
+
+/** Name the edge puts in `:authority` of its control and config requests (vectors http2/control). */
+const EDGE_AUTHORITY = 'h2.cftunnel.com';
+
+/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
+
+/** Takes over a TLS connection a connector dialled. */
+export function acceptHttp2Connection(socket: TLSSocket, edge: LocalEdge): void {
+  new EdgeHttp2Connection(socket, edge);
+}
+
+class EdgeHttp2Connection extends EdgeSideConnection {
+  private readonly session: http2.ClientHttp2Session;
+
+  constructor(private readonly socket: TLSSocket, edge: LocalEdge) {
+    super('http2', `${socket.remoteAddress}:${socket.remotePort}`);
+    edge.track(this);
+    socket.on('error', () => undefined);
+    this.session = http2.connect(`https://${EDGE_AUTHORITY}`, {
+      createConnection: () => socket,
+      settings: { initialWindowSize: 1 << 20, maxFrameSize: 1 << 20 },
+    });
+    this.session.on('error', () => undefined);
+    this.session.once('close', () => this.markClosed());
+    socket.once('close', () => this.markClosed());
+    this.session.once('connect', () => this.session.setLocalWindowSize(1 << 20));
+    const control = this.session.request(
+      {
+        ':method': 'GET',
+        ':path': '/',
+        ':scheme': 'https',
+        ':authority': EDGE_AUTHORITY,
+        [PROXY_CONNECTION_UPGRADE_HEADER]: 'control-stream',
+      },
+      { endStream: false },
+    );
+    control.on('error', () => undefined);
+    const rpc = serveRegistration(control, registrationHandlers(edge, this));
+    void rpc.closed.then(() => {
+      if (!control.destroyed) control.end();
+    });
+  }
+
+  async send(req: TunnelRequest): Promise<TunnelResponse> {
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': req.method,
+      ':scheme': 'https',
+      ':authority': req.type === 'tcp' ? req.dest ?? '' : req.host,
+      ':path': req.type === 'tcp' ? '/' : req.path,
+    };
+    for (const [name, value] of req.headers) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      const prev = headers[lower];
+      headers[lower] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+    }
+    if (req.type === 'websocket') headers[PROXY_CONNECTION_UPGRADE_HEADER] = 'websocket';
+    if (req.type === 'tcp') headers[PROXY_SRC_HEADER] = req.visitorAddress;
+    const stream = this.session.request(headers, { endStream: req.body === null });
+    stream.on('error', () => undefined);
+    if (req.body !== null) req.body.pipe(stream);
+    const [resHeaders] = (await new Promise((resolve, reject) => {
+      stream.once('response', (h) => resolve([h]));
+      stream.once('error', reject);
+      stream.once('close', () => reject(new Error(`stream closed before the response (code ${stream.rstCode})`)));
+    })) as [http2.IncomingHttpHeaders];
+    const meta = String(resHeaders[RESPONSE_META_HEADER] ?? '');
+    if (meta.includes('"cloudflared"')) {
+      stream.destroy();
+      return { ok: false, error: `connector answered ${String(resHeaders[':status'])} ${meta}` };
+    }
+    const serialized = resHeaders[RESPONSE_HEADERS_HEADER];
+    const headersOut = typeof serialized === 'string' ? decodeSerializedHeaders(serialized) : [];
+    let status = Number(resHeaders[':status']);
+    // §8.5: the connector turns 101 into 200; the edge turns it back for the visitor.
+    if (req.type === 'websocket' && status === 200) status = 101;
+    return { ok: true, status, headers: headersOut, stream: stream as Duplex };
+  }
+
+  async pushConfig(version: number, config: string): Promise<ConfigPushResult> {
+    const stream = this.session.request(
+      {
+        ':method': 'PUT',
+        ':path': '/config',
+        ':scheme': 'https',
+        ':authority': EDGE_AUTHORITY,
+        [PROXY_CONNECTION_UPGRADE_HEADER]: 'update-configuration',
+      },
+      { endStream: false },
+    );
+    stream.end(`{"version":${version},"config":${config}}`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { lastAppliedVersion: number; err: unknown };
+    return {
+      connectionId: this.info?.id ?? '',
+      connIndex: this.info?.connIndex ?? -1,
+      protocol: 'http2',
+      latestAppliedVersion: answer.lastAppliedVersion,
+      err: answer.err === null ? null : JSON.stringify(answer.err),
+    };
+  }
+
+  drop(): void {
+    this.session.destroy();
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,12 @@
+/** The local edge (`cftunnel/edge`): the edge side of the tunnel protocol, on loopback. */
+export { LocalEdge, LocalEdgeError, LOCAL_EDGE_LOCATION } from './edge.js';
+export type { LocalEdgeOptions, LocalEdgeEvents, LocalEdgeTunnel } from './edge.js';
+export { generateEdgeCertificates, loadOrCreateEdgeCertificates, EDGE_SERVER_NAMES } from './certs.js';
+export type { EdgeCertificates, GenerateEdgeCertificatesOptions } from './certs.js';
+export type {
+  ConfigPushResult,
+  EdgeConnectionInfo,
+  EdgeProtocol,
+  RegistrationDecision,
+  RegistrationRequest,
+} from './types.js';

@@ -1,0 +1,59 @@
+/**
+ * Holds the tunnel's current configuration and applies pushed versions (PROTOCOL.md §9.3): a version at or below
+ * the current one is ignored, an invalid one keeps the last good configuration, a valid one is swapped in
+ * atomically (requests already routed keep the rules object they were given).
+ */
+import { EventEmitter } from 'node:events';
+import { parseTunnelConfig, type TunnelConfig } from './remote-config.js';
+
+/** Version before any remote configuration was applied (§9.3). */
+export const INITIAL_CONFIG_VERSION = -1;
+
+/** What the connector answers to an `updateConfiguration` (§9.3). */
+export interface ConfigUpdateResult {
+  latestAppliedVersion: number;
+  /** Error text, or null when the update applied or was ignored. */
+  err: string | null;
+}
+
+/** Events emitted by {@link Orchestrator}. */
+export interface OrchestratorEvents {
+  config: [version: number, config: TunnelConfig];
+}
+
+/** Owns the live configuration. */
+export class Orchestrator extends EventEmitter<OrchestratorEvents> {
+  private version = INITIAL_CONFIG_VERSION;
+  private current: TunnelConfig;
+
+  /** @param initial the local configuration (from `--url`, a config file, or the default 503 catch-all). */
+  constructor(initial: TunnelConfig) {
+    super();
+    this.current = initial;
+  }
+
+  /** The configuration new requests are routed with. */
+  get config(): TunnelConfig {
+    return this.current;
+  }
+
+  /** Version of the applied remote configuration, or -1. */
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  /** Applies a pushed configuration (`config` is the UTF-8 JSON document of §9.2). Never throws. */
+  updateConfiguration(version: number, config: Buffer | string): ConfigUpdateResult {
+    if (version <= this.version) return { latestAppliedVersion: this.version, err: null };
+    let next: TunnelConfig;
+    try {
+      next = parseTunnelConfig(typeof config === 'string' ? config : config.toString('utf8'));
+    } catch (err) {
+      return { latestAppliedVersion: this.version, err: (err as Error).message };
+    }
+    this.current = next;
+    this.version = version;
+    this.emit('config', version, next);
+    return { latestAppliedVersion: version, err: null };
+  }
+}

@@ -1,0 +1,32 @@
+/** Typed errors of the origin proxy (PROTOCOL.md §11). */
+import { CftunnelError } from '../errors.js';
+
+/** cloudflared's prefix for every round-trip failure (PROTOCOL.md §7.3, §11). */
+export const ORIGIN_UNREACHABLE_PREFIX =
+  'Unable to reach the origin service. The service may be down or it may not be responding to traffic from cloudflared';
+/** cloudflared's prefix when the eyeball request is cancelled while waiting (PROTOCOL.md §11). */
+export const REQUEST_ENDED_PREFIX = 'Incoming request ended abruptly';
+
+/**
+ * The origin could not be reached or failed before answering. `message` is the text cloudflared puts into
+ * `ConnectResponse.error`; the HTTP/2 layer answers 502 with `{"src":"cloudflared"}`.
+ */
+export class OriginError extends CftunnelError {
+  constructor(detail: string, cause?: unknown) {
+    super('CFT_ERR_ORIGIN_UNREACHABLE', `${ORIGIN_UNREACHABLE_PREFIX}: ${detail}`, { retryable: true, cause });
+  }
+}
+
+/** The request was aborted (edge stream cancelled) before the origin answered. */
+export class OriginRequestCancelledError extends CftunnelError {
+  constructor(cause?: unknown) {
+    super('CFT_ERR_ORIGIN_REQUEST_CANCELLED', `${REQUEST_ENDED_PREFIX}: context canceled`, { cause });
+  }
+}
+
+/** A service string that is not one of the supported forms (PROTOCOL.md §10.2). */
+export class InvalidOriginServiceError extends CftunnelError {
+  constructor(message: string) {
+    super('CFT_ERR_ORIGIN_SERVICE', message);
+  }
+}

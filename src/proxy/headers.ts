@@ -1,0 +1,97 @@
+/** Header rules for requests to and responses from HTTP origins (PROTOCOL.md §7.2, §10.6). */
+import { stripInternalRequestHeaders } from '../connection/serialized-headers.js';
+
+/** Header the connector ID is sent in: Go-canonical `Cf-Warp-Tag-` + `ID` (PROTOCOL.md §1.4, §10.6). */
+export const WARP_TAG_PREFIX = 'Cf-Warp-Tag-';
+/** WebSocket version cloudflared sets on upgrade requests (PROTOCOL.md §10.6). */
+export const WEBSOCKET_VERSION = '13';
+
+const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Go's `textproto.CanonicalMIMEHeaderKey`: `content-type` → `Content-Type`; invalid names are left alone. */
+export function canonicalHeaderKey(name: string): string {
+  if (!TOKEN_CHAR.test(name)) return name;
+  let out = '';
+  let upper = true;
+  for (const ch of name) {
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === '-';
+  }
+  return out;
+}
+
+function findHeader(headers: ReadonlyArray<readonly [string, string]>, lower: string): string[] {
+  return headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+}
+
+/**
+ * cloudflared's body rule (PROTOCOL.md §7.2): a body is attached only when `Content-Length` > 0, when
+ * `Transfer-Encoding` contains `chunked`, or for WebSocket requests.
+ */
+export function requestHasBody(headers: ReadonlyArray<readonly [string, string]>, isWebsocket: boolean): boolean {
+  if (isWebsocket) return true;
+  if (findHeader(headers, 'transfer-encoding').some((v) => v.toLowerCase().includes('chunked'))) return true;
+  const length = findHeader(headers, 'content-length')[0];
+  return length !== undefined && /^\d+$/.test(length.trim()) && Number(length) > 0;
+}
+
+/**
+ * Request headers that the HTTP client sets itself from the request shape (undici refuses some of them):
+ * hop-by-hop fields, `Host` (set separately), and framing fields.
+ */
+const CLIENT_MANAGED = new Set(['host', 'connection', 'keep-alive', 'upgrade', 'transfer-encoding', 'expect', 'te', 'proxy-connection']);
+
+/** Inputs of {@link buildOriginRequestHeaders}. */
+export interface OriginHeaderInput {
+  headers: ReadonlyArray<readonly [string, string]>;
+  host: string;
+  isWebsocket: boolean;
+  hasBody: boolean;
+  connectorId: string;
+  httpHostHeader?: string;
+  tags?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Result of {@link buildOriginRequestHeaders}: the `Host` value and the other headers in order. */
+export interface OriginHeaders {
+  host: string;
+  headers: Array<[string, string]>;
+}
+
+/**
+ * Headers for the origin request (PROTOCOL.md §10.6): edge headers minus internal and client-managed ones, names
+ * Go-canonical, `Cf-Warp-Tag-Id` and tags appended, `X-Forwarded-Host` when `httpHostHeader` is set, and
+ * `Sec-Websocket-Version: 13` for WebSocket. `Connection`/`Upgrade` are written by the HTTP client.
+ */
+export function buildOriginRequestHeaders(input: OriginHeaderInput): OriginHeaders {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of stripInternalRequestHeaders(input.headers)) {
+    const lower = name.toLowerCase();
+    if (CLIENT_MANAGED.has(lower)) continue;
+    if (lower === 'content-length' && (!input.hasBody || input.isWebsocket)) continue;
+    if (input.isWebsocket && lower === 'sec-websocket-version') continue;
+    out.push([canonicalHeaderKey(name), value]);
+  }
+  let host = input.host;
+  if (input.httpHostHeader) {
+    out.push(['X-Forwarded-Host', input.host]);
+    host = input.httpHostHeader;
+  }
+  out.push([canonicalHeaderKey(`${WARP_TAG_PREFIX}ID`), input.connectorId]);
+  for (const [name, value] of input.tags ?? []) out.push([canonicalHeaderKey(`${WARP_TAG_PREFIX}${name}`), value]);
+  if (input.isWebsocket) out.push(['Sec-Websocket-Version', WEBSOCKET_VERSION]);
+  return { host, headers: out };
+}
+
+/** Response headers from undici's raw list: Go-canonical names, order kept, `Transfer-Encoding` removed. */
+export function responseHeadersFromRaw(raw: ReadonlyArray<Buffer | string> | null): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (raw === null) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = canonicalHeaderKey(raw[i]!.toString());
+    if (name === 'Transfer-Encoding') continue;
+    // Header values are byte strings; UTF-8 is what the edge-side Text fields carry.
+    out.push([name, Buffer.from(raw[i + 1]!).toString('utf8')]);
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * Connector side of the control stream (PROTOCOL.md §6.5-§6.8): the RPC client of the edge's RegistrationServer.
+ *
+ * Message sequence matches cloudflared's Go client (vectors MANIFEST): Bootstrap(0), registerConnection Call(1)
+ * pipelined on promisedAnswer(0), Finish(0) after the bootstrap Return, Finish(1) after the call's Return;
+ * unregisterConnection reuses question 1 and targets importedCap 0; close sends Release(0, 1) and
+ * Abort "rpc: shutdown".
+ */
+import { CftunnelError } from '../../errors.js';
+import type { CallOptions } from '../connection.js';
+import { BootstrapClient } from './bootstrap-client.js';
+import {
+  readConnectionDetails,
+  readConnectionError,
+  writeRegisterConnectionParams,
+  type ConnectionDetails,
+  type ConnectionErrorInfo,
+  type RegisterConnectionParams,
+} from './codec.js';
+import { REGISTER_CONNECTION, UNREGISTER_CONNECTION, UPDATE_LOCAL_CONFIGURATION } from './methods.js';
+
+/** `ConnectionError.cause` meaning "already connected to this edge server" (PROTOCOL.md §6.7). */
+export const DUPLICATE_CONNECTION_CAUSE = 'EDUPCONN';
+/** Substring of a cause cloudflared retries indefinitely on connection 0 at startup (PROTOCOL.md §6.7). */
+const UNAUTHORIZED_MARKER = 'Unauthorized';
+
+/** The edge refused registerConnection with a `ConnectionError` (PROTOCOL.md §6.7). */
+export class RegistrationError extends CftunnelError {
+  /** The edge's `cause` text. */
+  readonly serverCause: string;
+  /** The edge's `shouldRetry`; also `retryable`. */
+  readonly shouldRetry: boolean;
+  /** The edge's `retryAfter` in nanoseconds (informational; cloudflared ignores it for scheduling). */
+  readonly retryAfterNs: bigint;
+  /** True when `cause` is exactly `EDUPCONN`: try another edge address. */
+  readonly isDuplicateConnection: boolean;
+  /** True when `cause` contains `Unauthorized` (new tunnel not yet propagated). */
+  readonly isUnauthorized: boolean;
+
+  constructor(info: ConnectionErrorInfo) {
+    const dup = info.cause === DUPLICATE_CONNECTION_CAUSE;
+    super(
+      dup ? 'CFT_ERR_REGISTRATION_DUPLICATE' : 'CFT_ERR_REGISTRATION_REFUSED',
+      dup ? 'already connected to this server, trying another address' : `edge refused registration: ${info.cause}`,
+      { retryable: info.shouldRetry },
+    );
+    this.serverCause = info.cause;
+    this.shouldRetry = info.shouldRetry;
+    this.retryAfterNs = info.retryAfterNs;
+    this.isDuplicateConnection = dup;
+    this.isUnauthorized = info.cause.includes(UNAUTHORIZED_MARKER);
+  }
+
+  /** `retryAfterNs` in milliseconds. */
+  get retryAfterMs(): number {
+    return Number(this.retryAfterNs / 1_000_000n);
+  }
+}
+
+/** RPC client of the edge's registration API over one control stream (no signature on it, PROTOCOL.md §6.5). */
+export class RegistrationClient extends BootstrapClient {
+  /**
+   * Registers this connection. Resolves with the edge's ConnectionDetails; rejects with {@link RegistrationError}
+   * when the edge answers a ConnectionError, or an `RpcError` when the RPC itself fails.
+   */
+  async registerConnection(params: RegisterConnectionParams, options: CallOptions = {}): Promise<ConnectionDetails> {
+    const { results } = await this.rpc.call(
+      this.cap,
+      REGISTER_CONNECTION,
+      (p) => writeRegisterConnectionParams(p, params),
+      options,
+    );
+    const result = results.result.result;
+    if (result._isConnectionDetails) return readConnectionDetails(result.connectionDetails);
+    throw new RegistrationError(readConnectionError(result.error));
+  }
+
+  /** Tells the edge this connection is going away (graceful shutdown, PROTOCOL.md §6.8). */
+  async unregisterConnection(options: CallOptions = {}): Promise<void> {
+    await this.rpc.call(this.cap, UNREGISTER_CONNECTION, () => {}, options);
+  }
+
+  /** Pushes the local configuration JSON (PROTOCOL.md §9.4). */
+  async updateLocalConfiguration(config: Buffer, options: CallOptions = {}): Promise<void> {
+    await this.rpc.call(
+      this.cap,
+      UPDATE_LOCAL_CONFIGURATION,
+      (p) => p._initConfig(config.length).copyBuffer(config),
+      options,
+    );
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The run loop (PROTOCOL.md §12): connection 0 first, the other HA connections one second apart once it registered,
+ * each index reconnecting forever with its own backoff and protocol fallback; graceful shutdown unregisters and
+ * drains every connection.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { TunnelConnection } from '../connection/tunnel-connection.js';
+import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from '../connection/types.js';
+import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';
+import type { ConnectorIdentity } from '../connection/identity.js';
+import { CftunnelError } from '../errors.js';
+import type { Orchestrator } from '../orchestration/orchestrator.js';
+import type { OriginServices } from '../orchestration/origin-services.js';
+import { RegistrationError } from '../rpc/tunnel/registration-client.js';
+import type { TunnelCredentials } from '../token/index.js';
+import { QuicUnavailableError } from '../transport/quic/index.js';
+import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
+import { dialTunnelConnection, type EdgeAddress } from './dial.js';
+import { ProtocolFallback, classifyError, type ProtocolSelection } from './protocol.js';
+
+/** Default number of HA connections (§12.1). */
+export const DEFAULT_HA_CONNECTIONS = 4;
+/** Spacing between starting connections 1..N-1 (§12.1). */
+export const HA_CONNECTION_SPACING_MS = 1_000;
+/** Default `--grace-period` (§12.1). */
+export const DEFAULT_GRACE_PERIOD_MS = 30_000;
+
+/** Options of {@link Supervisor}. */
+export interface SupervisorOptions {
+  credentials: TunnelCredentials;
+  identity: ConnectorIdentity;
+  orchestrator: Orchestrator;
+  origins: OriginServices;
+  logger: Logger;
+  /** Edge addresses; connection i uses address (i + rotation) mod n. */
+  edgeAddresses: EdgeAddress[];
+  protocol: ProtocolSelection;
+  haConnections?: number;
+  haSpacingMs?: number;
+  retries?: number;
+  rpcTimeoutMs?: number;
+  caCert?: string | Buffer;
+  bindAddress?: string;
+  localConfig?: Buffer;
+  clock?: BackoffClock;
+}
+
+/** A connection index's state change. */
+export interface ConnectionEvent {
+  connIndex: number;
+  protocol: TunnelProtocol;
+  address: EdgeAddress;
+}
+
+/** Events of {@link Supervisor}. */
+export interface SupervisorEvents {
+  connected: [event: ConnectionEvent & { details: ConnectionDetails }];
+  disconnected: [event: ConnectionEvent & { error: Error | undefined }];
+  reconnecting: [event: ConnectionEvent & { error: Error; delayMaxMs: number; attempt: number }];
+  protocol_fallback: [event: { connIndex: number; from: TunnelProtocol; to: TunnelProtocol }];
+  config: [event: { connIndex: number; version: number; err: string | null }];
+}
+
+/** Startup failed for a reason retrying cannot fix (§12.2 `initial tunnel connection failed`). */
+export class InitialConnectionError extends CftunnelError {
+  constructor(cause: unknown) {
+    super('CFT_ERR_INITIAL_CONNECTION', `initial tunnel connection failed: ${(cause as Error).message}`, { retryable: false, cause });
+  }
+}
+
+/** True when index 0 keeps retrying `err` before the first registration (§12.2 step 3, §6.7). */
+export function retriedAtStartup(err: unknown): boolean {
+  if (err instanceof RegistrationError) return err.isDuplicateConnection || err.isUnauthorized;
+  if (err instanceof QuicUnavailableError) return false;
+  return true;
+}
+
+/** Runs the HA connections of one tunnel. */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly live = new Map<number, TunnelConnection>();
+  private readonly stop = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly connectedWith = new Set<TunnelProtocol>();
+  private readonly clock: BackoffClock;
+  private firstRegistered = false;
+  private indexZeroProtocol: TunnelProtocol;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    this.clock = options.clock ?? systemClock;
+    this.indexZeroProtocol = options.protocol.initial;
+    if (options.edgeAddresses.length === 0) throw new TypeError('at least one edge address is required');
+  }
+
+  /** Registered connections by index. */
+  get connections(): TunnelConnection[] {
+    return [...this.live.values()].sort((a, b) => a.connIndex - b.connIndex);
+  }
+
+  /** True once shutdown started. */
+  get stopping(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  /**
+   * Starts connection 0 and resolves with it once registered; the other indexes follow in the background.
+   * Rejects with {@link InitialConnectionError} for a non-retryable startup failure, or when `signal` aborts.
+   */
+  start(signal?: AbortSignal): Promise<TunnelConnection> {
+    return new Promise<TunnelConnection>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(new CftunnelError('CFT_ERR_ABORTED', 'tunnel startup aborted', { cause: signal?.reason }));
+        void this.shutdown(0);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settleStart = { resolve, reject, onAbort, signal };
+      this.loops.push(this.runIndex(0, settleStart));
+    });
+  }
+
+  private startOthers(): void {
+    const n = this.options.haConnections ?? DEFAULT_HA_CONNECTIONS;
+    void (async () => {
+      for (let i = 1; i < n; i++) {
+        await this.clock.sleep(this.options.haSpacingMs ?? HA_CONNECTION_SPACING_MS, this.stop.signal);
+        if (this.stopping) return;
+        this.loops.push(this.runIndex(i));
+      }
+    })();
+  }
+
+  private context(connIndex: number, backoff: Backoff): ConnectionContext {
+    const o = this.options;
+    return {
+      credentials: o.credentials,
+      identity: o.identity,
+      connIndex,
+      numPreviousAttempts: backoff.retries,
+      orchestrator: o.orchestrator,
+      origins: o.origins,
+      logger: o.logger,
+      rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+      localConfig: o.localConfig,
+    };
+  }
+
+  private async runIndex(
+    connIndex: number,
+    startup?: {
+      resolve: (c: TunnelConnection) => void;
+      reject: (e: Error) => void;
+      onAbort: () => void;
+      signal: AbortSignal | undefined;
+    },
+  ): Promise<void> {
+    const o = this.options;
+    const { logger } = o;
+    const backoff = new Backoff(o.retries ?? DEFAULT_MAX_RETRIES, undefined, this.clock);
+    const fallback = new ProtocolFallback(o.protocol, connIndex === 0 ? o.protocol.initial : this.indexZeroProtocol);
+    let addressOffset = 0;
+    while (!this.stopping) {
+      const address = o.edgeAddresses[(connIndex + addressOffset) % o.edgeAddresses.length]!;
+      const protocol = fallback.protocol;
+      let error: Error;
+      try {
+        const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), {
+          caCert: o.caCert,
+          bindAddress: o.bindAddress,
+          signal: this.stop.signal,
+        });
+        if (this.stopping) {
+          conn.close();
+          return;
+        }
+        backoff.reset();
+        fallback.onConnected();
+        this.connectedWith.add(protocol);
+        this.live.set(connIndex, conn);
+        conn.on('config', (version, err) => this.emit('config', { connIndex, version, err }));
+        logger.info(
+          { connIndex, connection: conn.details.uuid, event: 0, ip: address.host, location: conn.details.locationName, protocol },
+          'Registered tunnel connection',
+        );
+        this.emit('connected', { connIndex, protocol, address, details: conn.details });
+        if (startup) {
+          this.firstRegistered = true;
+          this.indexZeroProtocol = protocol;
+          startup.signal?.removeEventListener('abort', startup.onAbort);
+          startup.resolve(conn);
+          startup = undefined;
+          this.startOthers();
+        }
+        const closedWith = await conn.closed;
+        this.live.delete(connIndex);
+        this.emit('disconnected', { connIndex, protocol, address, error: closedWith });
+        if (this.stopping) return;
+        error = closedWith ?? new Error('connection with edge closed');
+      } catch (err) {
+        error = err as Error;
+        if (this.stopping) return;
+        if (startup && !retriedAtStartup(err)) {
+          startup.signal?.removeEventListener('abort', startup.onAbort);
+          startup.reject(new InitialConnectionError(err));
+          void this.shutdown(0);
+          return;
+        }
+      }
+      // §12.5 step 5: error level while nothing is up, warn otherwise.
+      const level = this.live.size === 0 ? 'error' : 'warn';
+      logger[level]({ connIndex, err: error, ip: address.host }, 'Connection terminated');
+      const cls = classifyError(error);
+      if (cls.rotateAddress) addressOffset++;
+      this.emit('reconnecting', { connIndex, protocol, address, error, delayMaxMs: backoff.announcedMaxMs, attempt: backoff.retries + 1 });
+      logger.info({ connIndex }, `Retrying connection in up to ${backoff.announcedMaxMs / 1000}s`);
+      await backoff.wait(this.stop.signal);
+      if (this.stopping) return;
+      const next = fallback.next(error, this.connectedWith.has(o.protocol.initial), backoff.reachedMaxRetries);
+      if (next.switched) {
+        logger.info({ connIndex }, `Switching to fallback protocol ${next.protocol}`);
+        this.emit('protocol_fallback', { connIndex, from: protocol, to: next.protocol });
+        backoff.reset();
+      }
+    }
+  }
+
+  /**
+   * Graceful shutdown (§12.5): stop reconnecting, unregister every connection, let in-flight requests finish for up to
+   * `graceMs`, then close everything.
+   */
+  async shutdown(graceMs = DEFAULT_GRACE_PERIOD_MS): Promise<void> {
+    if (!this.stop.signal.aborted) this.stop.abort();
+    const conns = [...this.live.values()];
+    await Promise.allSettled(conns.map((c) => c.shutdown(graceMs)));
+    for (const c of conns) c.close();
+    await Promise.allSettled(this.loops);
+  }
+}

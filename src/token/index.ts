@@ -1,0 +1,8 @@
+/** Tunnel token and credentials parsing (PROTOCOL.md §1). */
+export { parseToken, readTokenFile, parseCredentialsFile, readCredentialsFile } from './credentials.js';
+export type { TunnelCredentials, CredentialsFileOptions } from './credentials.js';
+export { TokenError, TokenFileError, INVALID_TOKEN_MESSAGE } from './errors.js';
+export type { TokenErrorReason } from './errors.js';
+export { TunnelSecret } from './secret.js';
+export { parseUuid, formatUuid } from './uuid.js';
+export { decodeStdBase64 } from './base64.js';

@@ -1,0 +1,90 @@
+/**
+ * Test environment: a local edge, an origin on loopback and a connector pointed at them. Every test that needs the
+ * whole data path uses this, so setup and teardown are written once.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { LocalEdge, type LocalEdgeOptions } from '../../src/edge-local/index.js';
+import { Tunnel, type TunnelOptions } from '../../src/tunnel.js';
+
+/** A fresh random tunnel token (32-byte secret, like `cloudflared tunnel create`). */
+export function makeToken(): { token: string; accountTag: string; tunnelId: string; secret: Buffer } {
+  const secret = randomBytes(32);
+  const accountTag = randomBytes(16).toString('hex');
+  const tunnelId = randomUUID();
+  const token = Buffer.from(JSON.stringify({ a: accountTag, t: tunnelId, s: secret.toString('base64') })).toString('base64');
+  return { token, accountTag, tunnelId, secret };
+}
+
+/** Starts an `http.Server` on 127.0.0.1:0 and returns it with its base URL. */
+export async function startOrigin(handler: http.RequestListener): Promise<{ server: http.Server; url: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A running edge + connector pair. */
+export interface TunnelEnv {
+  edge: LocalEdge;
+  tunnel: Tunnel;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Starts a local edge and a connector registered to it; waits until `haConnections` connections registered. */
+export async function startTunnelEnv(options: {
+  protocol: 'quic' | 'http2';
+  url?: string;
+  haConnections?: number;
+  edge?: Partial<LocalEdgeOptions>;
+  tunnel?: Partial<TunnelOptions>;
+}): Promise<TunnelEnv> {
+  const { token } = makeToken();
+  const edge = await LocalEdge.start({ tunnels: [token], ...options.edge });
+  const ha = options.haConnections ?? 1;
+  const registered = new Promise<void>((resolve) => {
+    let n = 0;
+    edge.on('register', () => {
+      if (++n === ha) resolve();
+    });
+  });
+  const tunnel = new Tunnel({
+    token,
+    url: options.url,
+    edge: [`${edge.address.host}:${edge.address.port}`],
+    caCert: edge.caPem,
+    protocol: options.protocol,
+    haConnections: ha,
+    haSpacingMs: 0,
+    ...options.tunnel,
+  });
+  try {
+    await tunnel.ready();
+    await registered;
+  } catch (err) {
+    await tunnel.close({ graceMs: 0 });
+    await edge.close();
+    throw err;
+  }
+  return {
+    edge,
+    tunnel,
+    token,
+    async close() {
+      await tunnel.close({ graceMs: 1000 });
+      await edge.close();
+    },
+  };
+}

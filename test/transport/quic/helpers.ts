@@ -1,0 +1,70 @@
+/** Shared setup for the QUIC transport tests: certificates, a loopback server and a connected client. */
+import { once } from 'node:events';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/edge-local/certs.js';
+import {
+  connectQuic,
+  listenQuic,
+  type QuicClientOptions,
+  type QuicConnection,
+  type QuicServer,
+  type QuicServerOptions,
+  type QuicStream,
+} from '../../../src/transport/quic/index.js';
+
+let certs: Promise<EdgeCertificates> | undefined;
+
+/** One CA + leaf per test process (generation is slow-ish). */
+export function edgeCerts(): Promise<EdgeCertificates> {
+  certs ??= generateEdgeCertificates();
+  return certs;
+}
+
+/** A listening server, a connected client and the server's side of that connection. */
+export interface QuicPair {
+  server: QuicServer;
+  client: QuicConnection;
+  serverConn: QuicConnection;
+  close(): Promise<void>;
+}
+
+/** Starts a server on 127.0.0.1 and connects a client to it. */
+export async function quicPair(
+  clientOptions: Partial<QuicClientOptions> = {},
+  serverOptions: Partial<QuicServerOptions> = {},
+): Promise<QuicPair> {
+  const c = await edgeCerts();
+  const server = await listenQuic({ host: '127.0.0.1', port: 0, cert: c.certPem, key: c.keyPem, ...serverOptions });
+  const accepted = once(server, 'connection') as Promise<[QuicConnection]>;
+  const client = await connectQuic({
+    host: '127.0.0.1',
+    port: server.address().port,
+    serverName: 'quic.cftunnel.com',
+    ca: c.caPem,
+    ...clientOptions,
+  });
+  const [serverConn] = await accepted;
+  return {
+    server,
+    client,
+    serverConn,
+    async close() {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/** Reads a stream to its end. */
+export async function readAll(stream: QuicStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Echoes every peer-initiated stream of `conn` back to the sender. */
+export function echoStreams(conn: QuicConnection): void {
+  conn.on('stream', (s: QuicStream) => {
+    s.on('error', () => undefined);
+    s.pipe(s);
+  });
+}

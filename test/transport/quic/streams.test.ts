@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { randomBytes, createHash } from 'node:crypto';
+import { QuicStreamResetError, QuicStreamStoppedError, type QuicStream } from '../../../src/transport/quic/index.js';
+import { echoStreams, quicPair, readAll } from './helpers.js';
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+test('client-initiated streams: ids 0, 4, 8 and echoed bytes', async () => {
+  const pair = await quicPair();
+  echoStreams(pair.serverConn);
+  const streams = await Promise.all([pair.client.openStream(), pair.client.openStream(), pair.client.openStream()]);
+  assert.deepEqual(
+    streams.map((s) => s.id),
+    [0, 4, 8],
+  );
+  const payload = randomBytes(300_000);
+  const results = await Promise.all(
+    streams.map((s) => {
+      s.end(payload);
+      return readAll(s);
+    }),
+  );
+  for (const r of results) assert.equal(sha256(r), sha256(payload));
+  await pair.close();
+});
+
+test('server-initiated streams reach the client as "stream" events', async () => {
+  const pair = await quicPair();
+  echoStreams(pair.client);
+  const s = await pair.serverConn.openStream();
+  assert.equal(s.id, 1);
+  s.end('from the edge');
+  assert.equal((await readAll(s)).toString(), 'from the edge');
+  await pair.close();
+});
+
+test('1000 concurrent server-opened streams all complete', async () => {
+  const pair = await quicPair();
+  echoStreams(pair.client);
+  const streams = await Promise.all(Array.from({ length: 1000 }, () => pair.serverConn.openStream()));
+  const replies = await Promise.all(
+    streams.map((s, i) => {
+      s.end(`request ${i}`);
+      return readAll(s);
+    }),
+  );
+  replies.forEach((r, i) => assert.equal(r.toString(), `request ${i}`));
+  assert.equal(new Set(streams.map((s) => s.id)).size, 1000);
+  await pair.close();
+});
+
+test('half-close both ways: each side keeps sending after the other ended', async () => {
+  const pair = await quicPair();
+  const serverSide = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
+  const client = await pair.client.openStream();
+  client.end('question');
+  const [server] = await serverSide;
+  assert.equal((await readAll(server)).toString(), 'question'); // client FIN seen as 'end'
+  server.write('answer part 1, ');
+  server.write('part 2');
+  const clientGot = readAll(client);
+  server.end();
+  assert.equal((await clientGot).toString(), 'answer part 1, part 2');
+  await pair.close();
+});
+
+test('half-close the other way: the server ends first, the client still writes', async () => {
+  const pair = await quicPair();
+  const serverSide = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
+  const client = await pair.client.openStream();
+  client.write('hello');
+  const [server] = await serverSide;
+  server.end('bye');
+  const clientGot = readAll(client);
+  const serverGot = readAll(server);
+  assert.equal((await clientGot).toString(), 'bye');
+  client.end(' and more after your FIN');
+  assert.equal((await serverGot).toString(), 'hello and more after your FIN');
+  await pair.close();
+});
+
+test('reset with a code reaches the peer as QuicStreamResetError, both directions', async () => {
+  const pair = await quicPair();
+  for (const [opener, acceptor, code] of [
+    [pair.client, pair.serverConn, 7],
+    [pair.serverConn, pair.client, 0x1234],
+  ] as const) {
+    const accepted = once(acceptor, 'stream') as Promise<[QuicStream]>;
+    const s = await opener.openStream();
+    s.write('partial');
+    const [peer] = await accepted;
+    const failed = once(peer, 'error');
+    peer.resume();
+    s.reset(code);
+    const [err] = await failed;
+    assert.ok(err instanceof QuicStreamResetError, String(err));
+    assert.equal(err.errorCode, code);
+    assert.equal(err.code, 'CFT_ERR_QUIC_STREAM_RESET');
+    s.destroy();
+  }
+  await pair.close();
+});
+
+test('stop-sending with a code reaches the writer as QuicStreamStoppedError, both directions', async () => {
+  const pair = await quicPair();
+  for (const [opener, acceptor, code] of [
+    [pair.client, pair.serverConn, 9],
+    [pair.serverConn, pair.client, 0x77],
+  ] as const) {
+    const accepted = once(acceptor, 'stream') as Promise<[QuicStream]>;
+    const s = await opener.openStream();
+    s.write('start');
+    const [peer] = await accepted;
+    const failed = once(s, 'error');
+    peer.stopSending(code);
+    const [err] = await failed;
+    assert.ok(err instanceof QuicStreamStoppedError, String(err));
+    assert.equal(err.errorCode, code);
+    peer.destroy();
+  }
+  await pair.close();
+});
+
+test('backpressure: a paused reader stops the writer, resuming delivers every byte', async () => {
+  const pair = await quicPair({}, { initialStreamWindow: 64 * 1024, maxStreamWindow: 64 * 1024 });
+  const accepted = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
+  const s = await pair.client.openStream();
+  const payload = randomBytes(4 * 1024 * 1024);
+  let finished = false;
+  s.end(payload, () => (finished = true));
+  const [peer] = await accepted;
+  // Read one chunk, then pause: the writer must fill the window and the stream buffers and then stall.
+  await once(peer, 'readable');
+  peer.pause();
+  await new Promise<void>((resolve) => {
+    const check = (): void => (s.writableLength > 0 && !s.writableNeedDrain ? void setImmediate(check) : resolve());
+    check();
+  });
+  assert.equal(finished, false, 'the writer must not complete while the reader is paused');
+  assert.ok(s.writableNeedDrain, 'write() reported backpressure');
+  const got = await readAll(peer);
+  assert.equal(sha256(got), sha256(payload));
+  await pair.close();
+});
+
+test('openStream waits for stream credit instead of failing', async () => {
+  const pair = await quicPair({}, { maxStreamsBidi: 2 });
+  echoStreams(pair.serverConn);
+  const a = await pair.client.openStream();
+  const b = await pair.client.openStream();
+  let thirdOpened = false;
+  const third = pair.client.openStream().then((s) => {
+    thirdOpened = true;
+    return s;
+  });
+  a.write('x');
+  const [echo] = (await once(a, 'data')) as [Buffer];
+  assert.equal(echo.toString(), 'x');
+  assert.equal(thirdOpened, false, 'no credit for a third stream yet');
+  a.end();
+  await readAll(a);
+  const c = await third;
+  c.end('third');
+  assert.equal((await readAll(c)).toString(), 'third');
+  b.end();
+  await readAll(b);
+  await pair.close();
+});
