@@ -7,7 +7,7 @@ import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { requestHasBody } from '../proxy/headers.js';
 import type { ConnectionContext } from './types.js';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 
 /**
  * Error text cloudflared returns for private-network (WARP) flows when warp routing is off (2023.7.3
@@ -68,10 +68,21 @@ export function originRequestFromConnect(req: ConnectRequest, body: Readable, co
     url: req.dest,
     host,
     headers,
-    body: requestHasBody(headers, isWebsocket) ? body : null,
+    body: requestHasBody(headers, isWebsocket) ? requestBodyView(body) : null,
     isWebsocket,
     connectorId,
   };
+}
+
+/**
+ * The request body as a separate Readable over the transport stream. Origin clients destroy a body stream once they
+ * are done with it; handing them the transport stream itself would tear down the response direction too.
+ */
+export function requestBodyView(stream: Readable): Readable {
+  const body = new PassThrough();
+  stream.pipe(body);
+  stream.once('error', (err) => body.destroy(err));
+  return body;
 }
 
 /** Path of an absolute or origin-form URL, without the query (§10.1 path matching). */

@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, type ControlSession } from './control.js';
-import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin } from './edge-request.js';
+import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, requestBodyView } from './edge-request.js';
 import { InFlight } from './in-flight.js';
 import { ipTo16Bytes } from './net-ip.js';
 import { pipeBothWays } from './quic-connection.js';
@@ -173,7 +173,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       url: `${scheme}://${authority}${path}`,
       host: authority,
       headers: originHeaders(rawHeaders),
-      body: stream.endAfterHeaders && !isWebsocket ? null : stream,
+      body: stream.endAfterHeaders && !isWebsocket ? null : requestBodyView(stream),
       isWebsocket,
       connectorId: this.ctx.identity.connectorId,
     };

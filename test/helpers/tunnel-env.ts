@@ -70,9 +70,15 @@ export async function startTunnelEnv(options: {
     haSpacingMs: 0,
     ...options.tunnel,
   });
+  const connected = new Promise<void>((resolve) => {
+    let n = 0;
+    tunnel.on('connected', () => {
+      if (++n === ha) resolve();
+    });
+  });
   try {
     await tunnel.ready();
-    await registered;
+    await Promise.all([registered, connected]);
   } catch (err) {
     await tunnel.close({ graceMs: 0 });
     await edge.close();

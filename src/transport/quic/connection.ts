@@ -81,6 +81,8 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   private readonly timerBound = (): void => this.onTimer();
   private nextLocalId: number;
   private highestPeerId = -1;
+  /** Peer stream ids below {@link highestPeerId} not seen yet (their first frames arrived after later streams'). */
+  private readonly skippedPeerIds = new Set<number>();
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private quicheDeadline = Infinity;
@@ -255,7 +257,8 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
 
   private acceptPeerStream(id: number): QuicStream | undefined {
     const peerInitiated = (id & 1) === (this.init.isServer ? 0 : 1) && (id & 2) === 0;
-    if (!peerInitiated || id <= this.highestPeerId) {
+    const isNew = peerInitiated && (id > this.highestPeerId || this.skippedPeerIds.delete(id));
+    if (!isNew) {
       // A stream we already let go of (or a unidirectional one, which the tunnel never uses): discard its data.
       try {
         this.native.streamShutdown(id, this.shutdownRead, 0);
@@ -264,7 +267,11 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
       }
       return undefined;
     }
-    this.highestPeerId = id;
+    if (id > this.highestPeerId) {
+      const first = this.highestPeerId < 0 ? (this.init.isServer ? 0 : 1) : this.highestPeerId + 4;
+      for (let skipped = first; skipped < id; skipped += 4) this.skippedPeerIds.add(skipped);
+      this.highestPeerId = id;
+    }
     const stream = new QuicStream(this, id);
     this.streams.set(id, stream);
     this.emit('stream', stream);

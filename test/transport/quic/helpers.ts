@@ -54,11 +54,14 @@ export async function quicPair(
   };
 }
 
-/** Reads a stream to its end. */
-export async function readAll(stream: QuicStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** Reads a stream to its end without destroying it (unlike `for await`, which would reset the writable side). */
+export function readAll(stream: QuicStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
 }
 
 /** Echoes every peer-initiated stream of `conn` back to the sender. */

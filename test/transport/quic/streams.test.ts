@@ -124,24 +124,36 @@ test('stop-sending with a code reaches the writer as QuicStreamStoppedError, bot
 });
 
 test('backpressure: a paused reader stops the writer, resuming delivers every byte', async () => {
-  const pair = await quicPair({}, { initialStreamWindow: 64 * 1024, maxStreamWindow: 64 * 1024 });
+  const window = 64 * 1024;
+  const pair = await quicPair({}, { initialStreamWindow: window, maxStreamWindow: window });
   const accepted = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
   const s = await pair.client.openStream();
   const payload = randomBytes(4 * 1024 * 1024);
   let finished = false;
-  s.end(payload, () => (finished = true));
+  const accepting = s.write(payload);
+  s.end(() => (finished = true));
+  assert.equal(accepting, false, 'write() reports backpressure for a payload above the high-water mark');
   const [peer] = await accepted;
-  // Read one chunk, then pause: the writer must fill the window and the stream buffers and then stall.
-  await once(peer, 'readable');
   peer.pause();
-  await new Promise<void>((resolve) => {
-    const check = (): void => (s.writableLength > 0 && !s.writableNeedDrain ? void setImmediate(check) : resolve());
-    check();
-  });
+  // Let many round trips happen on another stream: the writer has every chance to push more than it may.
+  const pinger = await pair.client.openStream();
+  const echoed = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
+  pinger.write('p');
+  const [echo] = await echoed;
+  echo.pipe(echo);
+  for (let i = 0; i < 30; i++) {
+    await once(pinger, 'data');
+    pinger.write('p');
+  }
+  await once(pinger, 'data');
   assert.equal(finished, false, 'the writer must not complete while the reader is paused');
-  assert.ok(s.writableNeedDrain, 'write() reported backpressure');
-  const got = await readAll(peer);
-  assert.equal(sha256(got), sha256(payload));
+  const limit = peer.readableHighWaterMark + 2 * window;
+  assert.ok(peer.readableLength <= limit, `reader buffered ${peer.readableLength} bytes, more than ${limit}`);
+  assert.ok(s.writableLength >= payload.length - limit - window, `writer only has ${s.writableLength} bytes queued`);
+  const got = readAll(peer);
+  peer.resume();
+  assert.equal(sha256(await got), sha256(payload));
+  pinger.end();
   await pair.close();
 });
 

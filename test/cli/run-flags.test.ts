@@ -1,0 +1,179 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunFlags } from '../../src/cli/commands/tunnel-run.js';
+import { UnsupportedFlagError, UsageError, exitCodeFor } from '../../src/cli/errors.js';
+import { flagValue } from '../../src/cli/flags.js';
+import { UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
+import { resolveRunSettings, resolveToken } from '../../src/cli/run-settings.js';
+import { TokenFileError } from '../../src/token/index.js';
+
+const EDGE = ['--edge', '127.0.0.1:7844'];
+
+test('accepts --name value, --name=value, -p, single-dash long names and mixed positionals', () => {
+  const p = parseRunFlags(['--token', 'T1', '-p', 'http2', '-ha-connections=3', 'my-tunnel', '--grace-period=1m30s'], {});
+  assert.equal(flagValue(p, 'token'), 'T1');
+  assert.equal(flagValue(p, 'protocol'), 'http2');
+  assert.equal(flagValue(p, 'ha-connections'), '3');
+  assert.equal(flagValue(p, 'grace-period'), '1m30s');
+  assert.deepEqual(p.positionals, ['my-tunnel']);
+  assert.equal(p.help, false);
+  assert.equal(parseRunFlags(['--help'], {}).help, true);
+});
+
+test('--edge is repeatable and takes comma lists, on the command line and in TUNNEL_EDGE', () => {
+  const cli = parseRunFlags(['--edge', 'a:1,b:2', '--edge', 'c:3'], { TUNNEL_EDGE: 'x:9' });
+  assert.deepEqual(cli.values.get('edge'), ['a:1', 'b:2', 'c:3']);
+  const env = parseRunFlags([], { TUNNEL_EDGE: 'x:9, y:8' });
+  assert.deepEqual(env.values.get('edge'), ['x:9', 'y:8']);
+  assert.equal(env.sources.get('edge'), 'env');
+});
+
+test('a flag on the command line beats its environment variable', () => {
+  const p = parseRunFlags(['--protocol', 'quic', '--retries', '7'], { TUNNEL_TRANSPORT_PROTOCOL: 'http2', TUNNEL_RETRIES: '2', TUNNEL_GRACE_PERIOD: '5s' });
+  assert.equal(flagValue(p, 'protocol'), 'quic');
+  assert.equal(flagValue(p, 'retries'), '7');
+  assert.equal(flagValue(p, 'grace-period'), '5s');
+  assert.equal(p.sources.get('grace-period'), 'env');
+  assert.equal(p.envNames.get('grace-period'), 'TUNNEL_GRACE_PERIOD');
+});
+
+test('every supported environment variable is read', async () => {
+  const env = {
+    TUNNEL_TOKEN: 'tok',
+    TUNNEL_URL: 'http://127.0.0.1:1',
+    TUNNEL_EDGE: '127.0.0.1:2',
+    TUNNEL_CACERT: '/ca.pem',
+    TUNNEL_TRANSPORT_PROTOCOL: 'h2mux',
+    TUNNEL_RETRIES: '3',
+    TUNNEL_GRACE_PERIOD: '1m',
+    TUNNEL_EDGE_BIND_ADDRESS: '::1',
+    TUNNEL_LOGLEVEL: 'debug',
+    TUNNEL_LOGFILE: '/tmp/x.log',
+    TUNNEL_LOG_OUTPUT: 'JSON',
+    TUNNEL_METRICS: '127.0.0.1:0',
+    TUNNEL_PIDFILE: '/tmp/x.pid',
+  };
+  const s = await resolveRunSettings(parseRunFlags([], env));
+  assert.deepEqual(
+    { ...s, noEffectFlags: undefined },
+    {
+      token: 'tok',
+      tokenSource: 'env',
+      url: 'http://127.0.0.1:1',
+      edge: ['127.0.0.1:2'],
+      caCertPath: '/ca.pem',
+      protocol: 'h2mux',
+      haConnections: undefined,
+      retries: 3,
+      gracePeriodMs: 60_000,
+      edgeBindAddress: '::1',
+      logLevel: 'debug',
+      logFile: '/tmp/x.log',
+      output: 'json',
+      metrics: '127.0.0.1:0',
+      pidFile: '/tmp/x.pid',
+      noEffectFlags: undefined,
+      tunnelArgument: undefined,
+    },
+  );
+});
+
+test('defaults: protocol auto, grace period 30s, log level info, output chosen by TTY', async () => {
+  const s = await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE], {}));
+  assert.equal(s.protocol, 'auto');
+  assert.equal(s.gracePeriodMs, 30_000);
+  assert.equal(s.logLevel, 'info');
+  assert.equal(s.output, undefined);
+  assert.equal(s.retries, undefined);
+});
+
+test('token precedence (§1.2): --token beats TUNNEL_TOKEN beats --token-file; the token is used verbatim', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'token');
+  await writeFile(file, '\n \t FILE-TOKEN \r\n\n');
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token', ' CLI ', '--token-file', file], { TUNNEL_TOKEN: 'ENV' })), { token: ' CLI ', source: 'flag' });
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token-file', file], { TUNNEL_TOKEN: ' ENV' })), { token: ' ENV', source: 'env' });
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token-file', file], {})), { token: 'FILE-TOKEN', source: 'file' });
+  assert.deepEqual(await resolveToken(parseRunFlags([], { TUNNEL_TOKEN_FILE: file })), { token: 'FILE-TOKEN', source: 'file' });
+  // An empty --token counts as absent, so the file is used.
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token', '', '--token-file', file], {})), { token: 'FILE-TOKEN', source: 'file' });
+});
+
+test('token file errors and a missing token', async () => {
+  await assert.rejects(resolveToken(parseRunFlags(['--token-file', '/nonexistent/cftunnel/token'], {})), (err: unknown) => {
+    assert.ok(err instanceof TokenFileError);
+    assert.match(err.message, /^Failed to read token file: /);
+    return true;
+  });
+  await assert.rejects(resolveRunSettings(parseRunFlags(EDGE, {})), (err: unknown) => err instanceof UsageError && /token is required/.test(err.message));
+});
+
+test('bad values are usage errors (exit code 2)', async () => {
+  const bad: string[][] = [
+    ['--protocol', 'udp'],
+    ['--grace-period', '30'],
+    ['--grace-period', '3m1s'],
+    ['--grace-period', '-1s'],
+    ['--retries', 'five'],
+    ['--retries', '-1'],
+    ['--ha-connections', '0'],
+    ['--edge-bind-address', 'localhost'],
+    ['--loglevel', 'verbose'],
+    ['--output', 'yaml'],
+  ];
+  for (const args of bad) {
+    await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, ...args], {})), (err: unknown) => {
+      assert.ok(err instanceof UsageError, args.join(' '));
+      assert.equal(exitCodeFor(err), 2);
+      return true;
+    });
+  }
+  await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't'], {})), /--edge HOST:PORT is required/);
+  await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--edge', 'nohost'], {})), /not HOST:PORT/);
+  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '3m'], {}))).gracePeriodMs, 180_000);
+  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '0'], {}))).gracePeriodMs, 0);
+});
+
+test('usage mistakes in the syntax itself', () => {
+  assert.throws(() => parseRunFlags(['--token'], {}), (e: unknown) => e instanceof UsageError && /needs a value/.test(e.message));
+  assert.throws(() => parseRunFlags(['--token', 'a', '--token', 'b'], {}), /given more than once/);
+  assert.throws(() => parseRunFlags(['--no-autoupdate=maybe'], {}), /invalid boolean/);
+  assert.throws(() => parseRunFlags(['--frobnicate'], {}), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.message, 'unknown flag --frobnicate for "cftunnel tunnel run" (see cftunnel tunnel run --help)');
+    return true;
+  });
+});
+
+test('every unsupported cloudflared flag and alias is refused by name with a reason, never ignored', () => {
+  for (const spec of UNSUPPORTED_RUN_FLAGS) {
+    for (const name of [spec.name, ...(spec.aliases ?? [])]) {
+      const dashed = name.length === 1 ? `-${name}` : `--${name}`;
+      const args = spec.type === 'boolean' ? [dashed] : [`${dashed}=x`];
+      assert.throws(() => parseRunFlags(['--token', 't', ...args], {}), (e: unknown) => {
+        assert.ok(e instanceof UnsupportedFlagError, dashed);
+        assert.equal(e.message, `flag ${dashed} is not supported by cftunnel (${spec.reason})`);
+        assert.equal(exitCodeFor(e), 2);
+        return true;
+      });
+    }
+  }
+});
+
+test('an unsupported flag set through its environment variable is refused too', () => {
+  assert.throws(() => parseRunFlags([], { TUNNEL_REGION: 'us' }), (e: unknown) => {
+    assert.ok(e instanceof UnsupportedFlagError);
+    assert.equal(e.message, 'environment variable TUNNEL_REGION (flag --region) is not supported by cftunnel (edge discovery is not implemented; give addresses with --edge)');
+    return true;
+  });
+});
+
+test('compatibility flags are accepted and reported as having no effect', async () => {
+  const s = await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--no-autoupdate', '--heartbeat-count', '5', 'tunnel-name'], {}));
+  assert.deepEqual(s.noEffectFlags.sort(), ['heartbeat-count', 'no-autoupdate']);
+  assert.equal(s.tunnelArgument, 'tunnel-name');
+});

@@ -1,0 +1,123 @@
+/**
+ * Real runs over loopback: `cftunnel edge` and `cftunnel tunnel run` as two child processes, a visitor request
+ * through the edge to an origin in this process, graceful and forced shutdown, and no secret in any output.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { quicAvailability } from '../../src/transport/quic/index.js';
+import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
+import { spawnCli, type CliChild } from './child.js';
+
+interface Listening {
+  edge: string;
+  http: string;
+  ca: string;
+}
+
+async function startEdge(token: string, certsDir: string, t: { after(fn: () => unknown): void }): Promise<{ child: CliChild; info: Listening }> {
+  const child = spawnCli(['edge', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--token', token, '--certs', certsDir]);
+  t.after(() => child.kill());
+  const info = JSON.parse(await child.waitForLine(/"event":"listening"/)) as Listening;
+  return { child, info };
+}
+
+function eventsOf(child: CliChild, name: string): Array<Record<string, unknown>> {
+  return child.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === name);
+}
+
+const quic = quicAvailability();
+
+for (const protocol of ['quic', 'http2'] as const) {
+  test(`${protocol}: edge + tunnel run register, serve a visitor, unregister on SIGTERM, exit 0; no secret in any output`, { skip: protocol === 'quic' && !quic.available ? 'QUIC unavailable' : false, timeout: 90_000 }, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-run-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const seen: Array<{ url: string | undefined; headers: IncomingMessage['headers'] }> = [];
+    const origin = await startOrigin((req, res) => {
+      seen.push({ url: req.url, headers: req.headers });
+      res.end(`origin says hi to ${req.url}`);
+    });
+    t.after(() => origin.close());
+    const { token, secret } = makeToken();
+    const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
+
+    // QUIC run: token from TUNNEL_TOKEN. HTTP/2 run: token from a file with surrounding whitespace (§1.2 trims it).
+    const tokenFile = join(dir, 'token.txt');
+    await writeFile(tokenFile, `\n  ${token}  \n`);
+    const tokenArgs = protocol === 'http2' ? ['--token-file', tokenFile] : [];
+    const env: Record<string, string> = protocol === 'quic' ? { TUNNEL_TOKEN: token } : {};
+    const logFile = join(dir, 'connector.log');
+    const connector = spawnCli(
+      ['tunnel', 'run', ...tokenArgs, '--edge', info.edge, '--cacert', info.ca, '--url', origin.url, '--protocol', protocol, '--ha-connections', '2', '--loglevel', 'debug', '--logfile', logFile, '--output', 'default'],
+      env,
+    );
+    t.after(() => connector.kill());
+
+    await edge.waitForLine((l) => l.includes('"event":"register"') && l.includes('"connIndex":1'));
+    const registers = eventsOf(edge, 'register');
+    assert.deepEqual(registers.map((r) => r.connIndex).sort(), [0, 1]);
+    for (const r of registers) {
+      assert.equal(r.protocol, protocol);
+      assert.equal(r.clientId, registers[0]!.clientId);
+      assert.equal(r.version, '2023.7.3');
+      assert.ok(Array.isArray(r.features));
+    }
+    await connector.waitForLine(/ INF Registered tunnel connection connIndex=1 connection=\S+ event=0 ip=127\.0\.0\.1 location=TST protocol=/, 'stderr');
+
+    const res = await fetch(`${info.http}/through/the/tunnel?x=1`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'origin says hi to /through/the/tunnel?x=1');
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.headers['cf-warp-tag-id'], registers[0]!.clientId);
+
+    connector.process.kill('SIGTERM');
+    const exit = await connector.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, connector.allOutput());
+    const unregistered = eventsOf(edge, 'unregister');
+    assert.deepEqual(unregistered.map((u) => u.connIndex).sort(), [0, 1]);
+    assert.ok(connector.stderrLines.some((l) => / INF Initiating graceful shutdown due to signal SIGTERM \.\.\.$/.test(l)), connector.allOutput());
+    assert.ok(connector.stderrLines.some((l) => / INF Tunnel server stopped$/.test(l)));
+
+    // The log file holds the same run as JSON lines.
+    const fileLines = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { message: string; level: string });
+    assert.ok(fileLines.some((l) => l.message === 'Registered tunnel connection' && l.level === 'info'));
+
+    edge.process.kill('SIGTERM');
+    assert.equal((await edge.exited).code, 0);
+
+    // Nothing anywhere may carry the token or the secret (hex, standard base64, URL-safe base64).
+    const everything = [connector.allOutput(), edge.allOutput(), await readFile(logFile, 'utf8')].join('\n');
+    for (const needle of [token, secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]) {
+      assert.equal(everything.includes(needle), false, 'a secret appeared in the CLI output');
+    }
+    assert.ok(everything.includes('*****'), 'the settings line masks the token');
+  });
+}
+
+test('a second SIGTERM during the grace period exits at once with a non-zero status', { timeout: 90_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-sig-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  let requestArrived!: () => void;
+  const arrived = new Promise<void>((resolve) => (requestArrived = resolve));
+  // The origin never answers, so the graceful shutdown has an in-flight request to wait for.
+  const origin = await startOrigin(() => requestArrived());
+  t.after(() => origin.close());
+  const { token } = makeToken();
+  const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
+  const connector = spawnCli(['run', '--token', token, '--edge', info.edge, '--cacert', info.ca, '--url', origin.url, '--protocol', 'http2', '--ha-connections', '1', '--grace-period', '3m', '--output', 'json']);
+  t.after(() => connector.kill());
+  await edge.waitForLine(/"event":"register"/);
+  const pending = fetch(`${info.http}/hangs`).catch(() => undefined);
+  await arrived;
+  connector.process.kill('SIGTERM');
+  await connector.waitForLine(/Initiating graceful shutdown due to signal SIGTERM/, 'stderr');
+  connector.process.kill('SIGTERM');
+  const exit = await connector.exited;
+  assert.equal(exit.code, 128 + 15, connector.allOutput());
+  await pending;
+  edge.process.kill('SIGINT');
+  assert.equal((await edge.exited).code, 0);
+});

@@ -1,0 +1,61 @@
+/** The CLI as a process: exit codes and one-line messages for usage errors and startup failures; help and version. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { demoHelp, DEMO_FLAGS } from '../../src/cli/commands/demo.js';
+import { edgeHelp, EDGE_FLAGS } from '../../src/cli/commands/edge.js';
+import { tunnelRunHelp } from '../../src/cli/commands/tunnel-run.js';
+import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
+import { makeToken } from '../helpers/tunnel-env.js';
+import { runCli } from './child.js';
+
+const EDGE = ['--edge', '127.0.0.1:7844'];
+
+test('process exit codes and messages', async () => {
+  const { token } = makeToken();
+  const [unsupported, unsupportedEnv, unknown, noToken, badToken, missingCa, version, help, tunnelHelp, subcommand] = await Promise.all([
+    runCli(['tunnel', 'run', '--token', token, ...EDGE, '--region', 'us']),
+    runCli(['run', '--token', token, ...EDGE], { TUNNEL_POST_QUANTUM: 'true' }),
+    runCli(['run', '--token', token, ...EDGE, '--frobnicate']),
+    runCli(['run', ...EDGE]),
+    runCli(['run', '--token', 'not-a-token', ...EDGE]),
+    runCli(['run', ...EDGE, '--cacert', '/nonexistent/cftunnel-ca.pem'], { TUNNEL_TOKEN: token }),
+    runCli(['--version']),
+    runCli(['help']),
+    runCli(['tunnel', '--help']),
+    runCli(['tunnel', 'create', 'x']),
+  ]);
+  assert.deepEqual(unsupported, {
+    code: 2,
+    stdout: '',
+    stderr: 'cftunnel: error: flag --region is not supported by cftunnel (edge discovery is not implemented; give addresses with --edge)',
+  });
+  assert.equal(unsupportedEnv.code, 2);
+  assert.equal(unsupportedEnv.stderr, 'cftunnel: error: environment variable TUNNEL_POST_QUANTUM (flag --post-quantum) is not supported by cftunnel (post-quantum key exchange is not implemented)');
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, 'cftunnel: error: unknown flag --frobnicate for "cftunnel tunnel run" (see cftunnel tunnel run --help)');
+  assert.equal(noToken.code, 2);
+  assert.match(noToken.stderr, /^cftunnel: error: a tunnel token is required/);
+  assert.equal(badToken.code, 1);
+  assert.equal(badToken.stderr, 'cftunnel: error: Provided Tunnel token is not valid. It is not padded standard base64.');
+  assert.equal(missingCa.code, 1);
+  assert.match(missingCa.stderr, /^cftunnel: error: Failed to read --cacert file \/nonexistent\/cftunnel-ca\.pem: ENOENT/);
+  assert.equal(missingCa.stderr.split('\n').length, 1);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^cftunnel version \d+\.\d+\.\d+ \(wire-compatible with cloudflared 2023\.7\.3; node v\d+/);
+  assert.equal(help.code, 0);
+  for (const cmd of ['tunnel [flags] run', 'cftunnel run', 'cftunnel edge', 'cftunnel demo', '--version']) assert.ok(help.stdout.includes(cmd), cmd);
+  assert.equal(tunnelHelp.code, 0);
+  assert.ok(tunnelHelp.stdout.includes('--token-file FILE'));
+  assert.equal(subcommand.code, 2);
+  assert.equal(subcommand.stderr, 'cftunnel: error: cftunnel tunnel create is not supported (cftunnel only runs tunnels; use cloudflared to manage them)');
+});
+
+test('--help of every command documents each of its flags', () => {
+  const run = tunnelRunHelp();
+  for (const f of RUN_FLAGS) assert.ok(run.includes(`--${f.name}`) && run.includes(f.description), f.name);
+  for (const f of UNSUPPORTED_RUN_FLAGS) assert.ok(run.includes(`--${f.name}`) && run.includes(f.reason), f.name);
+  const edge = edgeHelp();
+  for (const f of EDGE_FLAGS) assert.ok(edge.includes(`--${f.name}`) && edge.includes(f.description), f.name);
+  const demo = demoHelp();
+  for (const f of DEMO_FLAGS) assert.ok(demo.includes(`--${f.name}`) && demo.includes(f.description), f.name);
+});
