@@ -4,6 +4,22 @@
  */
 import type { FlagSpec, UnsupportedFlagSpec } from './flags.js';
 
+const NEVER_UPDATES = 'Accepted for compatibility: cftunnel never updates itself.';
+const NAMED_TUNNEL_NO_EFFECT = 'Accepted for compatibility: no effect on named tunnels.';
+
+/** cloudflared flags that change nothing for a token-run connector (§16), accepted so command lines keep working. */
+const NO_EFFECT_FLAG_SPECS: readonly FlagSpec[] = [
+  { name: 'no-autoupdate', env: ['NO_AUTOUPDATE'], type: 'boolean', description: NEVER_UPDATES },
+  { name: 'autoupdate-freq', type: 'string', placeholder: 'DURATION', description: NEVER_UPDATES },
+  { name: 'no-prechecks', env: ['TUNNEL_NO_PRECHECKS'], type: 'boolean', description: 'Accepted for compatibility: cftunnel runs no connectivity pre-checks.' },
+  { name: 'metrics-update-freq', env: ['TUNNEL_METRICS_UPDATE_FREQ'], type: 'string', placeholder: 'DURATION', description: 'Accepted for compatibility: no effect in cloudflared either.' },
+  { name: 'compression-quality', env: ['TUNNEL_COMPRESSION_LEVEL'], type: 'string', placeholder: 'N', description: NAMED_TUNNEL_NO_EFFECT },
+  { name: 'use-reconnect-token', env: ['TUNNEL_USE_RECONNECT_TOKEN'], type: 'boolean', description: NAMED_TUNNEL_NO_EFFECT },
+  { name: 'heartbeat-interval', type: 'string', placeholder: 'DURATION', description: NAMED_TUNNEL_NO_EFFECT },
+  { name: 'heartbeat-count', type: 'string', placeholder: 'N', description: NAMED_TUNNEL_NO_EFFECT },
+  { name: 'is-autoupdated', type: 'boolean', description: 'Accepted for compatibility: no effect.' },
+];
+
 /** Flags implemented by `tunnel run`. Names and environment variables are cloudflared's (§16). */
 export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'token', env: ['TUNNEL_TOKEN'], type: 'string', placeholder: 'TOKEN', description: 'Tunnel token (used verbatim; never logged).' },
@@ -69,35 +85,11 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     description: 'Metrics server address. Accepted, but the metrics server is not yet supported (a warning says so).',
   },
   { name: 'pidfile', env: ['TUNNEL_PIDFILE'], type: 'string', placeholder: 'FILE', description: 'Write the process id to this file after the first connection registered.' },
-  { name: 'no-autoupdate', env: ['NO_AUTOUPDATE'], type: 'boolean', description: 'Accepted for compatibility: cftunnel never updates itself.' },
-  { name: 'autoupdate-freq', type: 'string', placeholder: 'DURATION', description: 'Accepted for compatibility: cftunnel never updates itself.' },
-  { name: 'no-prechecks', env: ['TUNNEL_NO_PRECHECKS'], type: 'boolean', description: 'Accepted for compatibility: cftunnel runs no connectivity pre-checks.' },
-  {
-    name: 'metrics-update-freq',
-    env: ['TUNNEL_METRICS_UPDATE_FREQ'],
-    type: 'string',
-    placeholder: 'DURATION',
-    description: 'Accepted for compatibility: it has no effect in cloudflared either.',
-  },
-  { name: 'compression-quality', env: ['TUNNEL_COMPRESSION_LEVEL'], type: 'string', placeholder: 'N', description: 'Accepted for compatibility: no effect on named tunnels.' },
-  { name: 'use-reconnect-token', env: ['TUNNEL_USE_RECONNECT_TOKEN'], type: 'boolean', description: 'Accepted for compatibility: no effect on named tunnels.' },
-  { name: 'heartbeat-interval', type: 'string', placeholder: 'DURATION', description: 'Accepted for compatibility: no effect on named tunnels.' },
-  { name: 'heartbeat-count', type: 'string', placeholder: 'N', description: 'Accepted for compatibility: no effect on named tunnels.' },
-  { name: 'is-autoupdated', type: 'boolean', description: 'Accepted for compatibility: no effect.' },
+  ...NO_EFFECT_FLAG_SPECS,
 ];
 
 /** Flags accepted only so that cloudflared command lines keep working; each is logged at debug when set. */
-export const NO_EFFECT_FLAGS: ReadonlySet<string> = new Set([
-  'no-autoupdate',
-  'autoupdate-freq',
-  'no-prechecks',
-  'metrics-update-freq',
-  'compression-quality',
-  'use-reconnect-token',
-  'heartbeat-interval',
-  'heartbeat-count',
-  'is-autoupdated',
-]);
+export const NO_EFFECT_FLAGS: ReadonlySet<string> = new Set(NO_EFFECT_FLAG_SPECS.map((f) => f.name));
 
 const ORIGIN_FLAG_REASON = 'origin settings for --url are not implemented; use a remote configuration';
 

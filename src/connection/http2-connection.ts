@@ -189,10 +189,16 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       return respondError(stream);
     }
     try {
-      stream.respond(responseHeaders(res), { endStream: false });
-      if (res.socket !== undefined) await pipeBothWays(stream, res.socket);
-      else if (res.body !== null) await pipeline(res.body, stream);
-      else stream.end();
+      const headers = responseHeaders(res);
+      if (res.socket === undefined && res.body === null) {
+        // Like Go's server for a handler that wrote nothing (vectors http2/status-418): length 0, END_STREAM on HEADERS.
+        headers['content-length'] ??= 0;
+        stream.respond(headers, { endStream: true });
+      } else {
+        stream.respond(headers, { endStream: false });
+        if (res.socket !== undefined) await pipeBothWays(stream, res.socket);
+        else await pipeline(res.body!, stream);
+      }
     } catch (err) {
       this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
       // §8.7: after the status was written the stream is reset.

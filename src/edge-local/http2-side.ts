@@ -79,22 +79,25 @@ class EdgeHttp2Connection extends EdgeSideConnection {
     const stream = this.session.request(headers, { endStream: req.body === null });
     stream.on('error', () => undefined);
     if (req.body !== null) req.body.pipe(stream);
-    const [resHeaders] = (await new Promise((resolve, reject) => {
-      stream.once('response', (h) => resolve([h]));
+    const [resHeaders, rawHeaders] = (await new Promise((resolve, reject) => {
+      stream.once('response', (h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => resolve([h, raw]));
       stream.once('error', reject);
       stream.once('close', () => reject(new Error(`stream closed before the response (code ${stream.rstCode})`)));
-    })) as [http2.IncomingHttpHeaders];
+    })) as [http2.IncomingHttpHeaders, string[]];
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+    const wire = { protocol: 'http2' as const, headers: pairs };
     const meta = String(resHeaders[RESPONSE_META_HEADER] ?? '');
     if (meta.includes('"cloudflared"')) {
       stream.destroy();
-      return { ok: false, error: `connector answered ${String(resHeaders[':status'])} ${meta}` };
+      return { ok: false, error: `connector answered ${String(resHeaders[':status'])} ${meta}`, wire };
     }
     const serialized = resHeaders[RESPONSE_HEADERS_HEADER];
     const headersOut = typeof serialized === 'string' ? decodeSerializedHeaders(serialized) : [];
     let status = Number(resHeaders[':status']);
     // §8.5: the connector turns 101 into 200; the edge turns it back for the visitor.
     if (req.type === 'websocket' && status === 200) status = 101;
-    return { ok: true, status, headers: headersOut, stream: stream as Duplex };
+    return { ok: true, status, headers: headersOut, stream: stream as Duplex, wire };
   }
 
   async pushConfig(version: number, config: string): Promise<ConfigPushResult> {

@@ -81,9 +81,10 @@ class EdgeQuicConnection extends EdgeSideConnection {
     const preamble = await readStreamPreamble(stream);
     if (preamble.kind !== 'data') throw new Error('connector answered with a non-data preamble');
     const res = decodeConnectResponse(preamble.frame);
+    const wire = { protocol: 'quic' as const, connectResponse: res };
     if (res.error !== '') {
       stream.destroy();
-      return { ok: false, error: res.error };
+      return { ok: false, error: res.error, wire };
     }
     let status = req.type === 'tcp' ? 200 : 0;
     const headers: Array<[string, string]> = [];
@@ -91,7 +92,7 @@ class EdgeQuicConnection extends EdgeSideConnection {
       if (key === 'HttpStatus') status = Number(val);
       else if (key.startsWith('HttpHeader:')) headers.push([key.slice('HttpHeader:'.length), val]);
     }
-    return { ok: true, status, headers, stream: stream as Duplex };
+    return { ok: true, status, headers, stream: stream as Duplex, wire };
   }
 
   async pushConfig(version: number, config: string): Promise<ConfigPushResult> {

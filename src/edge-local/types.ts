@@ -53,8 +53,15 @@ export type TunnelResponse =
       headers: Array<[string, string]>;
       /** Response body; for websocket/tcp the connection both ways. */
       stream: Duplex | Readable;
+      /** What the connector sent, as received (QUIC: the ConnectResponse; HTTP/2: the header block). */
+      wire: WireResponse;
     }
-  | { ok: false; error: string };
+  | { ok: false; error: string; wire: WireResponse };
+
+/** The connector's answer as it was on the wire, for conformance checks. */
+export type WireResponse =
+  | { protocol: 'quic'; connectResponse: { error: string; metadata: Array<{ key: string; val: string }> } }
+  | { protocol: 'http2'; headers: Array<[string, string]> };
 
 /** A connection as the edge tracks it. */
 export interface EdgeConnectionInfo {

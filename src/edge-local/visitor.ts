@@ -57,7 +57,9 @@ function writeHead(res: http.ServerResponse, status: number, headers: Array<[str
   res.writeHead(status, flat);
 }
 
-async function forward(edge: LocalEdge, treq: TunnelRequest): Promise<TunnelResponse | undefined> {
+type ForwardResult = TunnelResponse | { ok: false; error: string };
+
+async function forward(edge: LocalEdge, treq: TunnelRequest): Promise<ForwardResult | undefined> {
   const conn = edge.route(treq.host);
   if (conn === undefined) return undefined;
   try {

@@ -40,7 +40,7 @@ test('the edge pushes its --config after registration, prints the connector\'s a
   t.after(() => edge.kill());
   const info = JSON.parse(await edge.waitForLine(/"event":"listening"/)) as { edge: string; http: string; ca: string; transports: unknown };
   assert.deepEqual(info.transports, { quic: false, http2: true });
-  const connector = spawnCli(['run', '--token', token, '--edge', info.edge, '--cacert', info.ca, '--ha-connections', '1']);
+  const connector = spawnCli(['run', '--token', token, '--edge', info.edge, '--cacert', info.ca, '--ha-connections', '1', '--protocol', 'http2']);
   t.after(() => connector.kill());
   const pushed = JSON.parse(await edge.waitForLine(/"event":"config_pushed"/)) as Record<string, unknown>;
   assert.equal(pushed.latestAppliedVersion, 3);

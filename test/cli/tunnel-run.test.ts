@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { quicAvailability } from '../../src/transport/quic/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { spawnCli, type CliChild } from './child.js';
@@ -120,4 +121,23 @@ test('a second SIGTERM during the grace period exits at once with a non-zero sta
   await pending;
   edge.process.kill('SIGINT');
   assert.equal((await edge.exited).code, 0);
+});
+
+test('the connector stays up through reconnect backoff while the edge is unreachable, and SIGTERM during startup exits 0', { timeout: 60_000 }, async (t) => {
+  // A loopback port with nothing listening: every HTTP/2 dial is refused at once.
+  const closedPort = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+  const { token } = makeToken();
+  const connector = spawnCli(['run', '--token', token, '--edge', `127.0.0.1:${closedPort}`, '--protocol', 'http2', '--output', 'json']);
+  t.after(() => connector.kill());
+  const retries = (): number => connector.stderrLines.filter((l) => l.includes('Retrying connection in up to')).length;
+  // Two retry announcements mean the process outlived a whole backoff wait.
+  await connector.waitForLine(() => retries() >= 2, 'stderr');
+  connector.process.kill('SIGTERM');
+  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
+  assert.ok(connector.stderrLines.some((l) => l.includes('Initiating graceful shutdown due to signal SIGTERM ...')));
 });

@@ -13,6 +13,7 @@ import { createCliLogger } from '../logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
 import { resolveRunSettings, type RunSettings } from '../run-settings.js';
 import { waitForShutdownSignal } from '../signals.js';
+import { keepProcessAlive } from '../keep-alive.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
 import { formatGoDuration } from '../go-duration.js';
 
@@ -99,6 +100,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
   logStartup(logger, settings, credentials.tunnelId);
 
   const shutdown = waitForShutdownSignal();
+  const release = keepProcessAlive();
   const startupAbort = new AbortController();
   let tunnel: Tunnel;
   try {
@@ -116,6 +118,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     });
   } catch (err) {
     shutdown.dispose();
+    release();
     throw err;
   }
   logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
@@ -133,6 +136,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     if (!startupAbort.signal.aborted) {
       shutdown.dispose();
       await tunnel.close({ graceMs: 0 });
+      release();
       throw err;
     }
   }
@@ -142,5 +146,6 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     );
   }
   await stopped;
+  release();
   process.exitCode = 0;
 }

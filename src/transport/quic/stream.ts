@@ -127,9 +127,11 @@ export class QuicStream extends Duplex {
 
   /** @internal The connection ended; fail the stream with the connection's error. */
   _abort(error: Error): void {
+    const complete = this.readableEnded && this.writableFinished;
     this.readDone = true;
     this.writeDone = true;
-    this.destroy(error);
+    // A stream that already ended both ways is only waiting for its automatic destroy: no error to report.
+    this.destroy(complete ? null : error);
   }
 
   private drain(): void {

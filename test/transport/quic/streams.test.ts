@@ -153,7 +153,10 @@ test('backpressure: a paused reader stops the writer, resuming delivers every by
   const got = readAll(peer);
   peer.resume();
   assert.equal(sha256(await got), sha256(payload));
+  peer.end();
+  await readAll(s);
   pinger.end();
+  await readAll(pinger);
   await pair.close();
 });
 
@@ -167,9 +170,12 @@ test('openStream waits for stream credit instead of failing', async () => {
     thirdOpened = true;
     return s;
   });
+  // Both streams must carry data: the server only counts (and later replaces) streams it has seen.
   a.write('x');
-  const [echo] = (await once(a, 'data')) as [Buffer];
-  assert.equal(echo.toString(), 'x');
+  b.write('y');
+  const [echoA] = (await once(a, 'data')) as [Buffer];
+  const [echoB] = (await once(b, 'data')) as [Buffer];
+  assert.equal(echoA.toString() + echoB.toString(), 'xy');
   assert.equal(thirdOpened, false, 'no credit for a third stream yet');
   a.end();
   await readAll(a);
