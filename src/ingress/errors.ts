@@ -7,3 +7,10 @@ export class IngressConfigError extends CftunnelError {
     super('CFT_ERR_INGRESS_INVALID', message, { retryable: false, ...options });
   }
 }
+
+/** A rule names a service cftunnel deliberately does not implement (e.g. `socks-proxy`). */
+export class UnsupportedServiceError extends CftunnelError {
+  constructor(service: string) {
+    super('CFT_ERR_INGRESS_UNSUPPORTED_SERVICE', `${service} is not supported by cftunnel`, { retryable: false });
+  }
+}

@@ -4,14 +4,22 @@
  */
 import { domainToASCII } from 'node:url';
 import { IngressConfigError } from './errors.js';
+import {
+  ORIGIN_REQUEST_DEFAULTS,
+  resolveOriginRequest,
+  validateAccess,
+  type OriginRequestConfig,
+  type OriginRequestOverrides,
+} from './origin-request.js';
+import { compileRe2 } from './regex.js';
 import { parseIngressService, type IngressService } from './service.js';
 
-/** One rule as it appears in a configuration document (§9.2). */
+/** One rule as read from a configuration document (§9.2), `originRequest` already type-checked. */
 export interface IngressRuleConfig {
   hostname?: string;
   path?: string;
   service?: string;
-  originRequest?: Record<string, unknown>;
+  originRequest?: OriginRequestOverrides;
 }
 
 /** A validated rule. */
@@ -22,93 +30,115 @@ export interface IngressRule {
   /** IDNA/punycode form of `hostname` when it differs, else undefined. */
   readonly punycodeHostname: string | undefined;
   readonly path: RegExp | undefined;
+  /** The `path` as configured (RE2 source), '' when absent. */
   readonly pathSource: string;
   readonly service: IngressService;
-  readonly originRequest: Readonly<Record<string, unknown>>;
+  /** Resolved options (§10.4). */
+  readonly originRequest: OriginRequestConfig;
 }
 
 /** Used when a configuration has no rules at all (§10.3). */
 export const DEFAULT_CATCH_ALL_SERVICE = 'http_status:503';
 
+/** cloudflared's texts for the §10.3 checks (`ingress/ingress.go`). */
+export const ERR_LAST_RULE_NOT_CATCH_ALL =
+  'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)';
+export const ERR_BAD_WILDCARD =
+  'Hostname patterns can have at most one wildcard character ("*") and it can only be used for subdomains, e.g. "*.example.com"';
+export const ERR_HOSTNAME_CONTAINS_PORT = 'Hostname cannot contain a port';
+
 function isCatchAll(hostname: string, path: string): boolean {
   return (hostname === '' || hostname === '*') && path === '';
 }
 
-function validateHostname(hostname: string, ruleNumber: number): void {
-  if (/:\d+$/.test(hostname)) throw new IngressConfigError('Hostname cannot contain a port');
-  const star = hostname.lastIndexOf('*');
-  if (star > 0 || (star === 0 && hostname.length > 1 && !hostname.startsWith('*.'))) {
+/** Go's net.SplitHostPort: the host and port parts, or undefined when it would return an error. */
+export function splitHostPort(text: string): { host: string; port: string } | undefined {
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return undefined;
+  let host: string;
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    if (end < 0 || end + 1 !== colon) return undefined;
+    host = text.slice(1, end);
+  } else {
+    host = text.slice(0, colon);
+    if (host.includes(':')) return undefined;
+  }
+  const port = text.slice(colon + 1);
+  if (/[[\]]/.test(host.replace(/^\[|\]$/g, '')) || /[[\]]/.test(port)) return undefined;
+  return { host, port };
+}
+
+function validateHostname(hostname: string, pathSource: string, index: number, total: number): void {
+  if (splitHostPort(hostname) !== undefined) throw new IngressConfigError(ERR_HOSTNAME_CONTAINS_PORT);
+  if (hostname.lastIndexOf('*') > 0) throw new IngressConfigError(ERR_BAD_WILDCARD);
+  const catchAll = isCatchAll(hostname, pathSource);
+  const last = index === total - 1;
+  if (last && !catchAll) throw new IngressConfigError(ERR_LAST_RULE_NOT_CATCH_ALL);
+  if (!last && catchAll) {
     throw new IngressConfigError(
-      `Hostname patterns can have at most one wildcard character ("*") and it can only be used for subdomains, e.g. "*.example.com" (rule #${ruleNumber})`,
+      `Rule #${index + 1} is matching the hostname '${hostname}', but this will match every hostname, meaning the rules which follow it will never be triggered.`,
     );
   }
 }
 
+/** cloudflared's host test (`matchHost`): exact (case-sensitive) or `*.`-suffix. */
 function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === '' || pattern === '*') return true;
   if (pattern === host) return true;
   return pattern.startsWith('*.') && host.endsWith(pattern.slice(1));
 }
 
-/** Strips a `:port` suffix the way cloudflared does before matching (§10.1 step 1). */
+/** Strips a `:port` suffix the way cloudflared does before matching (§10.1 step 1: Go SplitHostPort). */
 export function stripPort(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end > 0 ? host.slice(1, end) : host;
+  return splitHostPort(host)?.host ?? host;
+}
+
+function punycodeOf(hostname: string): string | undefined {
+  if (isCatchAll(hostname, '')) return undefined;
+  const wildcard = hostname.startsWith('*.');
+  const ascii = domainToASCII(wildcard ? hostname.slice(2) : hostname);
+  if (ascii === '') return undefined;
+  const full = wildcard ? `*.${ascii}` : ascii;
+  return full !== hostname ? full : undefined;
+}
+
+function buildRule(cfg: IngressRuleConfig, index: number, total: number, defaults: OriginRequestConfig): IngressRule {
+  const hostname = cfg.hostname ?? '';
+  const pathSource = cfg.path ?? '';
+  const originRequest = resolveOriginRequest(defaults, cfg.originRequest ?? {});
+  // cloudflared's order: service, access, hostname, path regex.
+  const service = parseIngressService(cfg.service ?? '', originRequest);
+  if (cfg.originRequest?.access !== undefined) validateAccess(cfg.originRequest.access);
+  validateHostname(hostname, pathSource, index, total);
+  let path: RegExp | undefined;
+  if (pathSource !== '') {
+    try {
+      path = compileRe2(pathSource);
+    } catch (cause) {
+      throw new IngressConfigError(`Rule #${index + 1} has an invalid regex: ${(cause as Error).message}`, { cause });
+    }
   }
-  const colon = host.lastIndexOf(':');
-  if (colon > 0 && host.indexOf(':') === colon && /^\d*$/.test(host.slice(colon + 1))) return host.slice(0, colon);
-  return host;
+  return { index, hostname, punycodeHostname: punycodeOf(hostname), path, pathSource, service, originRequest };
 }
 
 /** An ordered, validated rule list. */
 export class IngressRules {
-  private constructor(readonly rules: readonly IngressRule[]) {}
+  private constructor(
+    readonly rules: readonly IngressRule[],
+    /** The top-level `originRequest` every rule inherits from. */
+    readonly defaults: OriginRequestConfig,
+  ) {}
 
-  /** Validates rules in order; throws {@link IngressConfigError} on the first problem (§10.3). */
-  static fromConfig(configs: readonly IngressRuleConfig[], defaults: Record<string, unknown> = {}): IngressRules {
-    if (configs.length === 0) configs = [{ service: DEFAULT_CATCH_ALL_SERVICE }];
-    const rules: IngressRule[] = [];
-    for (const [index, cfg] of configs.entries()) {
-      const hostname = cfg.hostname ?? '';
-      const pathSource = cfg.path ?? '';
-      const ruleNumber = index + 1;
-      validateHostname(hostname, ruleNumber);
-      const last = index === configs.length - 1;
-      if (last && !isCatchAll(hostname, pathSource)) {
-        throw new IngressConfigError(
-          'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)',
-        );
-      }
-      if (!last && isCatchAll(hostname, pathSource)) {
-        throw new IngressConfigError(
-          `Rule #${ruleNumber} is matching the hostname '${hostname}', but this will match every hostname, meaning the rules which follow it will never be triggered.`,
-        );
-      }
-      let path: RegExp | undefined;
-      if (pathSource !== '') {
-        try {
-          path = new RegExp(pathSource);
-        } catch (cause) {
-          throw new IngressConfigError(`Rule #${ruleNumber} has an invalid regex`, { cause });
-        }
-      }
-      if (cfg.service === undefined || cfg.service === '') {
-        throw new IngressConfigError(`Rule #${ruleNumber} has no service`);
-      }
-      const ascii = hostname === '' ? '' : domainToASCII(hostname.replace(/^\*\./, 'x.'));
-      const punycode = ascii === '' ? undefined : hostname.startsWith('*.') ? `*.${ascii.slice(2)}` : ascii;
-      rules.push({
-        index,
-        hostname,
-        punycodeHostname: punycode !== undefined && punycode !== hostname ? punycode : undefined,
-        path,
-        pathSource,
-        service: parseIngressService(cfg.service),
-        originRequest: { ...defaults, ...(cfg.originRequest ?? {}) },
-      });
-    }
-    return new IngressRules(rules);
+  /**
+   * Validates rules in order; throws on the first problem (§10.3). With no rules at all the single catch-all
+   * `http_status:503` is used.
+   */
+  static fromConfig(configs: readonly IngressRuleConfig[], defaults: OriginRequestConfig = ORIGIN_REQUEST_DEFAULTS): IngressRules {
+    const list = configs.length === 0 ? [{ service: DEFAULT_CATCH_ALL_SERVICE }] : configs;
+    return new IngressRules(
+      list.map((cfg, i) => buildRule(cfg, i, list.length, defaults)),
+      defaults,
+    );
   }
 
   /** The first rule matching `host` (port ignored) and `path`, else the last (catch-all) rule (§10.1). */
@@ -118,6 +148,8 @@ export class IngressRules {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       const hostOk =
+        rule.hostname === '' ||
+        rule.hostname === '*' ||
         hostMatches(rule.hostname, bare) ||
         (rule.punycodeHostname !== undefined && hostMatches(rule.punycodeHostname, bare));
       if (hostOk && (rule.path === undefined || rule.path.test(path))) return rule;

@@ -1,52 +1,89 @@
 /**
- * The remotely managed configuration document (PROTOCOL.md §9.2), parsed the way Go's encoding/json reads it:
- * member names match case-insensitively and unknown members are ignored.
+ * The configuration document (PROTOCOL.md §9.2), validated in full before anything is applied: every rule, every
+ * service and every `originRequest` value type. The same builder serves the remote JSON form and the local YAML file.
  */
 import { IngressConfigError } from '../ingress/errors.js';
+import {
+  ORIGIN_REQUEST_DEFAULTS,
+  isPlainObject,
+  member,
+  parseDurationSeconds,
+  parseOriginRequest,
+  resolveOriginRequest,
+  typeError,
+  type ConfigSyntax,
+} from '../ingress/origin-request.js';
 import { IngressRules, type IngressRuleConfig } from '../ingress/rules.js';
 
-/** Private-network settings. cftunnel refuses private-network flows (product decision), but keeps what was asked. */
+/** `warp-routing` defaults (§9.2, 2023.7.3 `ingress/config.go`). */
+export const WARP_ROUTING_DEFAULTS = Object.freeze({ enabled: false, connectTimeout: 5, tcpKeepAlive: 30 });
+
+/**
+ * Private-network settings. cftunnel refuses private-network flows whatever `enabled` says (product decision);
+ * the values are kept so they can be echoed (§9.4).
+ */
 export interface WarpRoutingConfig {
-  enabled: boolean;
+  readonly enabled: boolean;
+  /** Seconds. */
+  readonly connectTimeout: number;
+  /** Seconds. */
+  readonly tcpKeepAlive: number;
 }
 
 /** A validated configuration, ready to swap in. */
 export interface TunnelConfig {
   readonly ingress: IngressRules;
   readonly warpRouting: WarpRoutingConfig;
-  /** The raw JSON text, for logs and the `config` event. */
+  /** The source text (JSON document, or the YAML file), for logs and the `config` event. */
   readonly raw: string;
 }
 
-function member(obj: Record<string, unknown>, name: string): unknown {
-  if (name in obj) return obj[name];
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
-  return undefined;
+function optionalString(obj: Record<string, unknown>, key: string, field: string, syntax: ConfigSyntax): string | undefined {
+  const v = member(obj, key, syntax);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw typeError(v, `${field}.${key}`, 'string', syntax);
+  return v;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function ruleConfig(v: unknown, n: number): IngressRuleConfig {
-  if (!isObject(v)) throw new IngressConfigError(`Rule #${n} is not an object`);
-  const text = (k: string): string | undefined => {
-    const x = member(v, k);
-    if (x === undefined || x === null) return undefined;
-    if (typeof x !== 'string') throw new IngressConfigError(`Rule #${n}: ${k} must be a string`);
-    return x;
-  };
-  const originRequest = member(v, 'originRequest');
+function ruleConfig(v: unknown, i: number, syntax: ConfigSyntax): IngressRuleConfig {
+  const field = `ingress[${i}]`;
+  if (!isPlainObject(v)) throw typeError(v, field, 'config.UnvalidatedIngressRule', syntax);
   return {
-    hostname: text('hostname'),
-    path: text('path'),
-    service: text('service'),
-    originRequest: isObject(originRequest) ? originRequest : undefined,
+    hostname: optionalString(v, 'hostname', field, syntax),
+    path: optionalString(v, 'path', field, syntax),
+    service: optionalString(v, 'service', field, syntax),
+    originRequest: parseOriginRequest(member(v, 'originRequest', syntax), `${field}.originRequest`, syntax),
   };
 }
 
-/** Parses and validates a configuration document; throws {@link IngressConfigError} for any problem. */
+function warpRouting(v: unknown, syntax: ConfigSyntax): WarpRoutingConfig {
+  if (v === undefined || v === null) return WARP_ROUTING_DEFAULTS;
+  if (!isPlainObject(v)) throw typeError(v, 'warp-routing', 'config.WarpRoutingConfig', syntax);
+  const enabled = member(v, 'enabled', syntax) ?? false;
+  if (typeof enabled !== 'boolean') throw typeError(enabled, 'warp-routing.enabled', 'bool', syntax);
+  const seconds = (key: 'connectTimeout' | 'tcpKeepAlive'): number => {
+    const raw = member(v, key, syntax);
+    return raw === undefined || raw === null ? WARP_ROUTING_DEFAULTS[key] : parseDurationSeconds(raw, `warp-routing.${key}`, syntax);
+  };
+  return { enabled, connectTimeout: seconds('connectTimeout'), tcpKeepAlive: seconds('tcpKeepAlive') };
+}
+
+/**
+ * Builds a configuration from an already-decoded document (JSON object or YAML mapping).
+ *
+ * @throws {IngressConfigError} (or `UnsupportedServiceError`) for the first problem found.
+ */
+export function buildTunnelConfig(doc: unknown, raw: string, syntax: ConfigSyntax): TunnelConfig {
+  if (!isPlainObject(doc)) throw typeError(doc, 'config', 'ingress.RemoteConfigJSON', syntax);
+  const ingress = member(doc, 'ingress', syntax) ?? [];
+  if (!Array.isArray(ingress)) throw typeError(ingress, 'ingress', '[]config.UnvalidatedIngressRule', syntax);
+  const rules = ingress.map((r, i) => ruleConfig(r, i, syntax));
+  const defaults = resolveOriginRequest(ORIGIN_REQUEST_DEFAULTS, parseOriginRequest(member(doc, 'originRequest', syntax), 'originRequest', syntax));
+  const warp = warpRouting(member(doc, 'warp-routing', syntax), syntax);
+  return { ingress: IngressRules.fromConfig(rules, defaults), warpRouting: warp, raw };
+}
+
+/** Parses and validates a remote configuration document (UTF-8 JSON, §9.2). */
 export function parseTunnelConfig(json: string): TunnelConfig {
   let doc: unknown;
   try {
@@ -54,17 +91,6 @@ export function parseTunnelConfig(json: string): TunnelConfig {
   } catch (cause) {
     throw new IngressConfigError(`configuration is not valid JSON: ${(cause as Error).message}`, { cause });
   }
-  if (!isObject(doc)) throw new IngressConfigError('configuration must be a JSON object');
-  const ingress = member(doc, 'ingress') ?? [];
-  if (!Array.isArray(ingress)) throw new IngressConfigError('ingress must be a list of rules');
-  const defaults = member(doc, 'originRequest');
-  const warp = member(doc, 'warp-routing');
-  return {
-    ingress: IngressRules.fromConfig(
-      ingress.map((r, i) => ruleConfig(r, i + 1)),
-      isObject(defaults) ? defaults : {},
-    ),
-    warpRouting: { enabled: isObject(warp) && member(warp, 'enabled') === true },
-    raw: json,
-  };
+  // Go decodes `null` into the zero struct: no rules, so the 503 catch-all.
+  return buildTunnelConfig(doc ?? {}, json, 'json');
 }

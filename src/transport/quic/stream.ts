@@ -131,7 +131,7 @@ export class QuicStream extends Duplex {
     this.readDone = true;
     this.writeDone = true;
     // A stream that already ended both ways is only waiting for its automatic destroy: no error to report.
-    this.destroy(complete ? null : error);
+    this.destroy(complete ? undefined : error);
   }
 
   private drain(): void {
