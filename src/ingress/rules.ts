@@ -8,6 +8,7 @@ import {
   ORIGIN_REQUEST_DEFAULTS,
   resolveOriginRequest,
   validateAccess,
+  type AccessConfig,
   type OriginRequestConfig,
   type OriginRequestOverrides,
 } from './origin-request.js';
@@ -35,6 +36,11 @@ export interface IngressRule {
   readonly service: IngressService;
   /** Resolved options (§10.4). */
   readonly originRequest: OriginRequestConfig;
+  /**
+   * The rule's *own* `access` block. cloudflared enforces Access only from the rule's own `originRequest`, not
+   * from the inherited top-level one (`ingress/ingress.go` validateIngress).
+   */
+  readonly access: AccessConfig | undefined;
 }
 
 /** Used when a configuration has no rules at all (§10.3). */
@@ -108,7 +114,8 @@ function buildRule(cfg: IngressRuleConfig, index: number, total: number, default
   const originRequest = resolveOriginRequest(defaults, cfg.originRequest ?? {});
   // cloudflared's order: service, access, hostname, path regex.
   const service = parseIngressService(cfg.service ?? '', originRequest);
-  if (cfg.originRequest?.access !== undefined) validateAccess(cfg.originRequest.access);
+  const access = cfg.originRequest?.access;
+  validateAccess(access);
   validateHostname(hostname, pathSource, index, total);
   let path: RegExp | undefined;
   if (pathSource !== '') {
@@ -118,7 +125,7 @@ function buildRule(cfg: IngressRuleConfig, index: number, total: number, default
       throw new IngressConfigError(`Rule #${index + 1} has an invalid regex: ${(cause as Error).message}`, { cause });
     }
   }
-  return { index, hostname, punycodeHostname: punycodeOf(hostname), path, pathSource, service, originRequest };
+  return { index, hostname, punycodeHostname: punycodeOf(hostname), path, pathSource, service, originRequest, access };
 }
 
 /** An ordered, validated rule list. */

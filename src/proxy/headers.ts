@@ -95,3 +95,18 @@ export function responseHeadersFromRaw(raw: ReadonlyArray<Buffer | string> | nul
   }
   return out;
 }
+
+/**
+ * Trailers as undici reports them (raw `[name, value, …]` over HTTP/1.1, a node:http2 headers object over HTTP/2):
+ * Go-canonical names, pseudo-headers dropped.
+ */
+export function trailersFromUndici(raw: ReadonlyArray<Buffer | string> | Record<string, string | string[] | undefined> | null): Array<[string, string]> {
+  if (raw === null) return [];
+  if (Array.isArray(raw)) return responseHeadersFromRaw(raw as ReadonlyArray<Buffer | string>);
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(raw as Record<string, string | string[] | undefined>)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out.push([canonicalHeaderKey(name), v]);
+  }
+  return out;
+}

@@ -1,21 +1,24 @@
 /**
- * HTTP(S) origins over TCP or a Unix socket (PROTOCOL.md §10.2, §10.6), one keep-alive undici Agent per origin.
+ * HTTP(S) origins over TCP or a Unix socket (PROTOCOL.md §10.2, §10.5, §10.6), one keep-alive undici Agent per
+ * origin (per TLS server name with `matchSNItoHost`).
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
 import { OriginResponseHandler } from './response-handler.js';
-import type { OriginRequest, OriginRequestOptions, OriginResponse, OriginService } from './types.js';
+import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 
 /** `connectTimeout` default (PROTOCOL.md §10.5). */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.connectTimeout * 1000;
 /** `tcpKeepAlive` default (PROTOCOL.md §10.5). */
-export const DEFAULT_TCP_KEEPALIVE_MS = 30_000;
+export const DEFAULT_TCP_KEEPALIVE_MS = ORIGIN_REQUEST_DEFAULTS.tcpKeepAlive * 1000;
 /** `keepAliveTimeout` default (PROTOCOL.md §10.5). */
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 90_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.keepAliveTimeout * 1000;
 
 /** Where an HTTP origin lives. */
 export interface HttpOriginTarget {
@@ -23,6 +26,18 @@ export interface HttpOriginTarget {
   origin: string;
   /** Unix socket path for `unix:` / `unix+tls:` services. */
   socketPath?: string;
+}
+
+/** How to reach and talk to one HTTP origin. */
+export interface HttpOriginSettings {
+  /** The rule's resolved `originRequest` (§10.5); defaults when omitted. */
+  options?: Partial<OriginRequestConfig>;
+  /** `--tag` pairs (§10.6). */
+  tags?: ReadonlyArray<readonly [string, string]>;
+  /** Extra trusted certificates (PEM), e.g. the hello_world certificate (§10.6 trust roots). */
+  extraCa?: readonly string[];
+  /** hello_world ignores `originServerName` (cloudflared `ingress/origin_service.go`). */
+  ignoreServerName?: boolean;
 }
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as undici writes header strings as latin1. */
@@ -40,56 +55,95 @@ function pathAndQuery(url: string): string {
   }
 }
 
-/** An HTTP(S) origin reached through a pooled undici Agent. */
+async function buffered(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** An HTTP(S) origin reached through pooled undici Agents. */
 export class HttpOriginService implements OriginService {
-  /**
-   * Keep-alive pool. undici marks a connection reusable one event-loop turn (setImmediate) after its response
-   * completes; a request dispatched before that opens a second connection.
-   */
-  private readonly agent: Agent;
+  private readonly agents = new Map<string, Agent>();
   private readonly target: DialTarget;
   private readonly origin: string;
+  private readonly options: OriginRequestConfig;
+  private readonly ca: string[] | undefined;
+  private readonly socketPath: string | undefined;
 
   constructor(
     target: HttpOriginTarget,
-    private readonly options: OriginRequestOptions = {},
+    private readonly settings: HttpOriginSettings = {},
   ) {
     const url = new URL(target.origin);
     this.origin = url.origin;
+    this.options = { ...ORIGIN_REQUEST_DEFAULTS, ...settings.options };
     this.target =
       target.socketPath !== undefined
         ? { network: 'unix', path: target.socketPath }
         : { network: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
-    const ca = options.caPool ? [...rootCertificates, readFileSync(options.caPool, 'utf8')] : undefined;
-    this.agent = new Agent({
+    const extra = [...(settings.extraCa ?? [])];
+    if (this.options.caPool !== '') extra.push(readFileSync(this.options.caPool, 'utf8'));
+    // Trust = system roots + extras (§10.6); Node's default store is used when there are no extras.
+    this.ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
+    this.socketPath = target.socketPath;
+  }
+
+  private agentFor(servername: string | undefined): Agent {
+    const key = servername ?? '';
+    let agent = this.agents.get(key);
+    if (agent !== undefined) return agent;
+    const o = this.options;
+    const https = this.origin.startsWith('https:');
+    agent = new Agent({
       connect: {
-        timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        // undici bounds TCP + TLS together, so the TLS budget is added for HTTPS origins (§10.5).
+        timeout: (o.connectTimeout + (https ? o.tlsTimeout : 0)) * 1000,
         keepAlive: true,
-        keepAliveInitialDelay: options.tcpKeepAliveMs ?? DEFAULT_TCP_KEEPALIVE_MS,
-        ...(target.socketPath !== undefined ? { socketPath: target.socketPath } : {}),
-        ...(options.originServerName ? { servername: options.originServerName } : {}),
-        ...(options.noTLSVerify ? { rejectUnauthorized: false } : {}),
-        ...(ca ? { ca } : {}),
+        keepAliveInitialDelay: o.tcpKeepAlive * 1000,
+        autoSelectFamily: !o.noHappyEyeballs,
+        ...(this.socketPath !== undefined ? { socketPath: this.socketPath } : {}),
+        ...(servername !== undefined ? { servername } : {}),
+        ...(o.noTLSVerify ? { rejectUnauthorized: false } : {}),
+        ...(this.ca ? { ca: this.ca } : {}),
       },
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
-      keepAliveMaxTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+      allowH2: o.http2Origin,
+      keepAliveTimeout: o.keepAliveTimeout * 1000,
+      keepAliveMaxTimeout: o.keepAliveTimeout * 1000,
       // cloudflared sets no response-header or body timeout; the edge's own timeout applies (PROTOCOL.md §10.5, §11).
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    this.agents.set(key, agent);
+    return agent;
   }
 
-  roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
-    if (signal.aborted) return Promise.reject(new OriginRequestCancelledError(signal.reason));
-    const body = req.isWebsocket ? null : req.body;
+  private serverName(req: OriginRequest): string | undefined {
+    if (this.settings.ignoreServerName) return undefined;
+    if (this.options.originServerName !== '') return this.options.originServerName;
+    if (this.options.matchSNItoHost) return (this.options.httpHostHeader || req.host).replace(/:\d+$/, '');
+    return undefined;
+  }
+
+  async roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
+    if (signal.aborted) throw new OriginRequestCancelledError(signal.reason);
+    let body: Readable | Buffer | null = req.isWebsocket ? null : req.body;
+    let headers = req.headers;
+    if (body !== null && this.options.disableChunkedEncoding) {
+      // §10.5: never chunked towards the origin; a body of unknown length is read first so it can be sized.
+      const length = headers.find(([n]) => n.toLowerCase() === 'content-length');
+      if (length === undefined) {
+        body = await buffered(body as Readable);
+        headers = [...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'), ['Content-Length', String(body.length)]];
+      }
+    }
     const built = buildOriginRequestHeaders({
-      headers: req.headers,
+      headers,
       host: req.host,
       isWebsocket: req.isWebsocket,
       hasBody: body !== null,
       connectorId: req.connectorId,
-      httpHostHeader: this.options.httpHostHeader,
-      tags: this.options.tags,
+      httpHostHeader: this.options.httpHostHeader || undefined,
+      tags: this.settings.tags,
     });
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));
@@ -103,14 +157,16 @@ export class HttpOriginService implements OriginService {
       ...(req.isWebsocket ? { upgrade: 'websocket' } : {}),
     };
     try {
-      this.agent.dispatch(opts, handler);
+      this.agentFor(this.serverName(req)).dispatch(opts, handler);
     } catch (err) {
       handler.onError(err as Error);
     }
     return handler.response;
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.allSettled(agents.map((a) => a.close()));
   }
 }

@@ -6,7 +6,7 @@ import { Readable, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { OriginError, OriginRequestCancelledError } from './errors.js';
 import { goErrorText, type DialTarget } from './go-error-text.js';
-import { responseHeadersFromRaw } from './headers.js';
+import { responseHeadersFromRaw, trailersFromUndici } from './headers.js';
 import type { OriginResponse } from './types.js';
 
 /** Body stream of an origin response; destroying it aborts the origin request. */
@@ -36,6 +36,8 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
   private settled = false;
   private body: OriginBody | null = null;
   private abortFn: ((err?: Error) => void) | null = null;
+  private resolveTrailers!: (t: Array<[string, string]>) => void;
+  private readonly trailers = new Promise<Array<[string, string]>>((resolve) => (this.resolveTrailers = resolve));
   private readonly onAbort = (): void => this.abort(new OriginRequestCancelledError(this.signal.reason));
 
   constructor(
@@ -61,6 +63,7 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
 
   private fail(err: Error): void {
     this.signal.removeEventListener('abort', this.onAbort);
+    this.resolveTrailers([]);
     if (this.settled) {
       this.body?.destroy(err);
       return;
@@ -81,7 +84,7 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // informational; the final response follows
     this.body = new OriginBody(resume, (err) => this.abortFn?.(err));
-    this.settle({ status: statusCode, headers: responseHeadersFromRaw(rawHeaders), body: this.body });
+    this.settle({ status: statusCode, headers: responseHeadersFromRaw(rawHeaders), body: this.body, trailers: this.trailers });
     return true;
   }
 
@@ -89,8 +92,9 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
     return this.body?.push(chunk) ?? true;
   }
 
-  onComplete(): void {
+  onComplete(trailers: string[] | Buffer[] | Record<string, string | string[] | undefined> | null): void {
     this.signal.removeEventListener('abort', this.onAbort);
+    this.resolveTrailers(trailersFromUndici(trailers));
     this.body?.push(null);
   }
 

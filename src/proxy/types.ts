@@ -27,8 +27,13 @@ export interface OriginResponse {
   headers: Array<[string, string]>;
   /** De-chunked body, streaming with backpressure; `null` for `http_status:` services and upgrades. */
   body: Readable | null;
-  /** For a 101 answer: the upgraded origin connection, to pipe both ways. */
+  /** For a 101 answer: the byte stream to relay both ways with the edge side (origin socket or WebSocket server). */
   socket?: Duplex;
+  /**
+   * Trailers of an HTTP origin response (e.g. gRPC `Grpc-Status`), Go-canonical names; resolves once the body has
+   * ended (empty when there were none or the body failed). Only HTTP/2 towards the edge can carry them (§8.5).
+   */
+  trailers?: Promise<Array<[string, string]>>;
 }
 
 /** One configured origin (an ingress rule's service). */
@@ -38,26 +43,17 @@ export interface OriginService {
    * the response headers arrive; after that, failures surface as an error on `body`.
    */
   roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse>;
-  /** Closes pooled connections. */
+  /** Closes pooled connections / listeners. */
   close(): Promise<void>;
 }
 
-/** `originRequest` options (PROTOCOL.md §10.5), durations in milliseconds. */
-export interface OriginRequestOptions {
-  /** TCP (and, with undici, TLS) connect timeout. Default 30 s. */
-  connectTimeoutMs?: number;
-  /** TCP keep-alive period on origin connections. Default 30 s. */
-  tcpKeepAliveMs?: number;
-  /** Idle pooled connection lifetime. Default 90 s. */
-  keepAliveTimeoutMs?: number;
-  /** Replaces the outbound `Host`; the original goes to `X-Forwarded-Host`. */
-  httpHostHeader?: string;
-  /** TLS SNI / certificate name for HTTPS origins. */
-  originServerName?: string;
-  /** Path of an extra PEM bundle trusted for origin certificates. */
-  caPool?: string;
-  /** Skip origin certificate verification. */
-  noTLSVerify?: boolean;
-  /** `--tag Name=Value` pairs, sent as `Cf-Warp-Tag-<Name>` after `Cf-Warp-Tag-Id`. */
-  tags?: Array<[string, string]>;
+/** Per-tunnel inputs of origin services that do not come from the rule itself. */
+export interface OriginServiceContext {
+  /** `--tag Name=Value` pairs, sent as `Cf-Warp-Tag-<Name>` after `Cf-Warp-Tag-Id` (PROTOCOL.md §10.6). */
+  tags?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Base URL of the Access team domain (issuer; keys at `<base>/cdn-cgi/access/certs`). Default
+   * `https://<team>.cloudflareaccess.com` (§10.6); tests point it at a local JWKS server.
+   */
+  accessTeamUrl?: (teamName: string, environment: string) => string;
 }

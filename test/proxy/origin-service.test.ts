@@ -7,15 +7,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
 import { TestOrigin, patternStream, sha256Of } from './origin-fixture.js';
+import { IngressConfigError } from '../../src/ingress/errors.js';
+import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../../src/ingress/origin-request.js';
+import { parseIngressService } from '../../src/ingress/service.js';
+import type { OriginServiceContext } from '../../src/proxy/types.js';
 import {
-  createOriginService,
-  InvalidOriginServiceError,
+  createOriginService as createFromParsed,
   OriginError,
   OriginRequestCancelledError,
   requestHasBody,
   type OriginRequest,
   type OriginService,
 } from '../../src/proxy/index.js';
+
+/** Parses a service string with the one ingress parser, then builds its origin. */
+function createOriginService(service: string, options: Partial<OriginRequestConfig> = {}, context: OriginServiceContext = {}): OriginService {
+  const resolved = { ...ORIGIN_REQUEST_DEFAULTS, ...options };
+  return createFromParsed(parseIngressService(service, resolved), resolved, context);
+}
 
 const CONNECTOR_ID = '097e1f4d-d610-4857-bb9d-a26c10c439a6';
 const EDGE_HEADERS: Array<[string, string]> = [
@@ -103,7 +112,7 @@ test('GET: origin sees path, query, Host, edge headers in order, Cf-Warp-Tag-Id,
 });
 
 test('httpHostHeader replaces Host and moves the original to X-Forwarded-Host; tags are appended', async () => {
-  const s = createOriginService(`http://127.0.0.1:${origin.port}`, { httpHostHeader: 'internal.example', tags: [['env', 'prod']] });
+  const s = createOriginService(`http://127.0.0.1:${origin.port}`, { httpHostHeader: 'internal.example' }, { tags: [['env', 'prod']] });
   try {
     const res = await s.roundTrip(request(), signal());
     await text(res.body);
@@ -185,8 +194,8 @@ test('http_status service answers with the fixed status, no headers, no body', a
   const res = await s.roundTrip(request(), signal());
   assert.deepEqual(res, { status: 418, headers: [], body: null });
   await s.close();
-  for (const bad of ['http_status:99', 'http_status:1000', 'http_status:abc', 'http://h/path', 'http://h/', 'ftp://h', 'nonsense']) {
-    assert.throws(() => createOriginService(bad), InvalidOriginServiceError, bad);
+  for (const bad of ['http_status:99', 'http_status:1000', 'http_status:abc', 'http://h/path', 'http://h/', 'nonsense']) {
+    assert.throws(() => createOriginService(bad), IngressConfigError, bad);
   }
 });
 

@@ -24,7 +24,7 @@ test('onData reports backpressure once the body buffer is full, and reading resu
   await readable;
   while (res.body!.read() !== null);
   assert.ok(resumed > 0, 'reading asks the origin for more');
-  handler.onComplete();
+  handler.onComplete(null);
   const ended = once(res.body!, 'end');
   res.body!.resume();
   await ended;

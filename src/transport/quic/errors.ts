@@ -126,30 +126,30 @@ export class QuicLocalCloseError extends QuicConnectionError {
   }
 }
 
-/** The peer reset its sending side of the stream (RESET_STREAM). */
-export class QuicStreamResetError extends CftunnelError {
-  /** Application error code from RESET_STREAM. */
+/** Base class of the peer's per-stream aborts; carries the stream id and the application error code. */
+export class QuicStreamError extends CftunnelError {
+  /** Application error code from the peer's frame. */
   readonly errorCode: number;
   /** The stream id. */
   readonly streamId: number;
 
-  constructor(streamId: number, errorCode: number) {
-    super('CFT_ERR_QUIC_STREAM_RESET', `QUIC stream ${streamId} reset by peer (code ${errorCode})`, { retryable: false });
+  constructor(code: string, what: string, streamId: number, errorCode: number) {
+    super(code, `QUIC stream ${streamId} ${what} by peer (code ${errorCode})`, { retryable: false });
     this.errorCode = errorCode;
     this.streamId = streamId;
   }
 }
 
-/** The peer asked this side to stop sending on the stream (STOP_SENDING). */
-export class QuicStreamStoppedError extends CftunnelError {
-  /** Application error code from STOP_SENDING. */
-  readonly errorCode: number;
-  /** The stream id. */
-  readonly streamId: number;
-
+/** The peer reset its sending side of the stream (RESET_STREAM). */
+export class QuicStreamResetError extends QuicStreamError {
   constructor(streamId: number, errorCode: number) {
-    super('CFT_ERR_QUIC_STREAM_STOPPED', `QUIC stream ${streamId} stopped by peer (code ${errorCode})`, { retryable: false });
-    this.errorCode = errorCode;
-    this.streamId = streamId;
+    super('CFT_ERR_QUIC_STREAM_RESET', 'reset', streamId, errorCode);
+  }
+}
+
+/** The peer asked this side to stop sending on the stream (STOP_SENDING). */
+export class QuicStreamStoppedError extends QuicStreamError {
+  constructor(streamId: number, errorCode: number) {
+    super('CFT_ERR_QUIC_STREAM_STOPPED', 'stopped', streamId, errorCode);
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes, createHash } from 'node:crypto';
-import { QuicStreamResetError, QuicStreamStoppedError, type QuicStream } from '../../../src/transport/quic/index.js';
+import { QuicStreamResetError, QuicStreamStoppedError, type QuicConnection, type QuicStream } from '../../../src/transport/quic/index.js';
 import { echoStreams, quicPair, readAll } from './helpers.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -81,16 +81,22 @@ test('half-close the other way: the server ends first, the client still writes',
   await pair.close();
 });
 
+/** Opens a stream from `opener`, writes `first`, and returns it with the acceptor's side. */
+async function openedPair(opener: QuicConnection, acceptor: QuicConnection, first: string): Promise<[QuicStream, QuicStream]> {
+  const accepted = once(acceptor, 'stream') as Promise<[QuicStream]>;
+  const s = await opener.openStream();
+  s.write(first);
+  const [peer] = await accepted;
+  return [s, peer];
+}
+
 test('reset with a code reaches the peer as QuicStreamResetError, both directions', async () => {
   const pair = await quicPair();
   for (const [opener, acceptor, code] of [
     [pair.client, pair.serverConn, 7],
     [pair.serverConn, pair.client, 0x1234],
   ] as const) {
-    const accepted = once(acceptor, 'stream') as Promise<[QuicStream]>;
-    const s = await opener.openStream();
-    s.write('partial');
-    const [peer] = await accepted;
+    const [s, peer] = await openedPair(opener, acceptor, 'partial');
     const failed = once(peer, 'error');
     peer.resume();
     s.reset(code);
@@ -109,10 +115,7 @@ test('stop-sending with a code reaches the writer as QuicStreamStoppedError, bot
     [pair.client, pair.serverConn, 9],
     [pair.serverConn, pair.client, 0x77],
   ] as const) {
-    const accepted = once(acceptor, 'stream') as Promise<[QuicStream]>;
-    const s = await opener.openStream();
-    s.write('start');
-    const [peer] = await accepted;
+    const [s, peer] = await openedPair(opener, acceptor, 'start');
     const failed = once(s, 'error');
     peer.stopSending(code);
     const [err] = await failed;

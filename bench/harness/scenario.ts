@@ -1,0 +1,93 @@
+/** What every scenario gets from the command line, and the helpers they share. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildMode } from './children.js';
+import { ProcSampler, type ProcWindow } from './procfs.js';
+import type { Figure } from './report.js';
+import { PROFILE_DIR, startStack, type Protocol, type Stack, type StackOptions } from './stack.js';
+
+/** Options of one scenario run. */
+export interface ScenarioContext {
+  protocols: Protocol[];
+  /** `--duration`: seconds per measured window (each scenario has its own default). */
+  durationSeconds: number | undefined;
+  /** `--size`: bytes per bulk transfer. */
+  sizeBytes: number | undefined;
+  /** `--count`: requests for `bodies`, sockets for `websocket`. */
+  count: number | undefined;
+  haConnections: number;
+  profile: boolean;
+  mode: ChildMode;
+  log(message: string): void;
+}
+
+/** A benchmark scenario. */
+export interface Scenario {
+  name: string;
+  description: string;
+  run(ctx: ScenarioContext): Promise<Figure[]>;
+}
+
+/** Process roles sampled in every window; `driver` is this process (load generator and relay). */
+export type Role = 'connector' | 'edge' | 'origin' | 'driver';
+
+/** Runs `fn` while sampling the stack's processes (and the driver). */
+export async function measured<T>(stack: Stack, fn: () => Promise<T>): Promise<{ result: T; procs: Partial<Record<Role, ProcWindow>> }> {
+  const sampler = new ProcSampler({ ...stack.pids, driver: process.pid });
+  try {
+    const result = await fn();
+    return { result, procs: sampler.stop() };
+  } catch (err) {
+    sampler.stop();
+    throw err;
+  }
+}
+
+function profiles(): Set<string> {
+  try {
+    return new Set(readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Starts a stack for `protocol`, runs `fn`, stops it; with `--profile`, prints the connector's new CPU profile. */
+export async function withStack<T>(
+  ctx: ScenarioContext,
+  options: Omit<StackOptions, 'haConnections' | 'profile' | 'mode'>,
+  fn: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const before = profiles();
+  ctx.log(`starting origin, edge and ${options.protocol} connector (${ctx.haConnections} connections)`);
+  const stack = await startStack({ ...options, haConnections: ctx.haConnections, profile: ctx.profile, mode: ctx.mode });
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.stop();
+    for (const f of profiles()) if (!before.has(f)) ctx.log(`connector CPU profile (${options.protocol}): ${join(PROFILE_DIR, f)}`);
+  }
+}
+
+/** Figures every window reports about the processes: CPU use of each and the connector's memory. */
+export function processFigures(
+  base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>,
+  procs: Partial<Record<Role, ProcWindow>>,
+  seconds: number,
+  rssTarget?: number,
+): Figure[] {
+  const out: Figure[] = [];
+  for (const role of ['connector', 'edge', 'origin', 'driver'] as const) {
+    const w = procs[role];
+    if (w === undefined) continue;
+    out.push({ ...base, metric: `${role} CPU`, unit: '% of a core', value: (100 * w.cpuSeconds) / seconds, baselines: {} });
+  }
+  const c = procs.connector;
+  if (c !== undefined) {
+    const target = rssTarget === undefined ? undefined : { op: '<=' as const, value: rssTarget };
+    out.push({ ...base, metric: 'connector RSS max', unit: 'MB', value: c.rss.max / 1e6, baselines: {}, target });
+  }
+  return out;
+}
+
+/** Bytes in a megabyte, as every figure here counts them. */
+export const MB = 1e6;

@@ -1,0 +1,105 @@
+/**
+ * The system under test, each part in its own process: origin, local edge and connector (optionally behind a
+ * counting relay that lives in the driver).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startChild, type BenchChild, type ChildMode } from './children.js';
+import { startCountingRelay, type CountingRelay } from './relay.js';
+import type { ConnectorChildConfig } from '../procs/connector.js';
+import type { EdgeChildConfig, EdgeChildInfo } from '../procs/edge.js';
+import type { OriginChildConfig } from '../procs/origin.js';
+
+/** Transport between connector and edge. */
+export type Protocol = 'quic' | 'http2';
+
+/** Where `--profile` puts the connector's CPU profiles. */
+export const PROFILE_DIR = fileURLToPath(new URL('../profiles/', import.meta.url));
+
+/** HA connections, as `cloudflared tunnel run` opens by default (PROTOCOL.md §12.1). */
+export const DEFAULT_HA_CONNECTIONS = 4;
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  protocol: Protocol;
+  origin: OriginChildConfig['kind'];
+  haConnections?: number;
+  /** Start the connector with `--cpu-prof` into {@link PROFILE_DIR}. */
+  profile?: boolean;
+  /** Put a byte-counting relay between connector and edge. */
+  relay?: boolean;
+  /** How the child processes run (default compiled). */
+  mode?: ChildMode;
+}
+
+/** A running stack. */
+export interface Stack {
+  protocol: Protocol;
+  /** Where visitors go (the edge's HTTP listener). */
+  visitorUrl: string;
+  /** The origin itself, for the direct baseline. */
+  originUrl: string;
+  /** Process ids by role, for {@link ProcSampler}. */
+  pids: { edge: number; connector: number; origin: number };
+  relay: CountingRelay | undefined;
+  stop(): Promise<void>;
+}
+
+/** A token of a fresh random tunnel (the edge and the connector share it; it never leaves this machine). */
+function benchToken(): string {
+  const body = { a: randomBytes(16).toString('hex'), t: randomUUID(), s: randomBytes(32).toString('base64') };
+  return Buffer.from(JSON.stringify(body)).toString('base64');
+}
+
+/** Starts origin, edge and connector processes and waits until every HA connection is registered. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const token = benchToken();
+  const started: Array<BenchChild<unknown>> = [];
+  let relay: CountingRelay | undefined;
+  const stopAll = async (): Promise<void> => {
+    // Connector first so that it unregisters while the edge still listens.
+    for (const c of started.reverse()) await c.stop();
+    await relay?.close();
+  };
+  try {
+    const origin = await startChild<OriginChildConfig, { url: string }>('origin', { kind: options.origin }, { name: `origin(${options.origin})`, mode: options.mode });
+    started.push(origin);
+    const edge = await startChild<EdgeChildConfig, EdgeChildInfo>('edge', { token }, { mode: options.mode });
+    started.push(edge);
+    let edgePort = edge.info.port;
+    if (options.relay) {
+      relay = await startCountingRelay({ host: '127.0.0.1', port: edge.info.port });
+      edgePort = relay.port;
+    }
+    const execArgv: string[] = [];
+    if (options.profile) {
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR);
+    }
+    const connector = await startChild<ConnectorChildConfig, { connections: number }>(
+      'connector',
+      {
+        token,
+        url: origin.info.url,
+        edge: `127.0.0.1:${edgePort}`,
+        caPem: edge.info.caPem,
+        protocol: options.protocol,
+        haConnections: options.haConnections ?? DEFAULT_HA_CONNECTIONS,
+      },
+      { name: `connector(${options.protocol})`, execArgv, mode: options.mode },
+    );
+    started.push(connector);
+    return {
+      protocol: options.protocol,
+      visitorUrl: edge.info.visitorUrl,
+      originUrl: origin.info.url,
+      pids: { edge: edge.pid, connector: connector.pid, origin: origin.pid },
+      relay,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

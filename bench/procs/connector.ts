@@ -1,0 +1,53 @@
+/**
+ * Benchmark child: the connector (`Tunnel`) in its own process, so its CPU and memory are its own. Reports ready
+ * once every HA connection is registered.
+ */
+import { Tunnel } from '../../src/tunnel.js';
+import { serveChild } from './child.js';
+
+/** Config the driver sends. */
+export interface ConnectorChildConfig {
+  token: string;
+  /** Origin URL (`--url`). */
+  url: string;
+  /** `host:port` the connector dials (the edge, or a counting relay in front of it). */
+  edge: string;
+  caPem: string;
+  protocol: 'quic' | 'http2';
+  haConnections: number;
+}
+
+/** Grace period on stop: the bench has already drained its load. */
+const STOP_GRACE_MS = 1000;
+
+serveChild<ConnectorChildConfig, { connections: number }>(async (config) => {
+  const tunnel = new Tunnel({
+    token: config.token,
+    url: config.url,
+    edge: [config.edge],
+    caCert: config.caPem,
+    protocol: config.protocol,
+    haConnections: config.haConnections,
+    haSpacingMs: 0,
+  });
+  let connected = 0;
+  const all = new Promise<void>((resolve) => {
+    tunnel.on('connected', () => {
+      if (++connected === config.haConnections) resolve();
+    });
+  });
+  await tunnel.ready();
+  await all;
+  let stopping = false;
+  // A tunnel that lost a connection mid-run makes every figure doubtful: say so loudly.
+  tunnel.on('disconnected', () => {
+    if (!stopping) console.error(`[connector] a ${config.protocol} connection dropped during the run`);
+  });
+  return {
+    info: { connections: connected },
+    stop: () => {
+      stopping = true;
+      return tunnel.close({ graceMs: STOP_GRACE_MS });
+    },
+  };
+});

@@ -1,0 +1,47 @@
+/** Protocol between the bench client and its peer process, shared by QUIC and node:http2. */
+import { once } from 'node:events';
+import type { Duplex, Writable } from 'node:stream';
+
+/** Request body starting with this asks the peer for `D <bytes>` bytes. */
+export const DOWNLOAD_PREFIX = 'D ';
+/** Requests longer than this are uploads: the peer answers with the byte count instead of echoing. */
+export const ECHO_LIMIT = 1024;
+/** Chunk size for bulk writes. */
+export const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+
+/** Writes `total` bytes of {@link CHUNK} with backpressure, then ends. */
+export async function writeBulk(out: Writable, total: number): Promise<void> {
+  let left = total;
+  while (left > 0) {
+    const n = Math.min(left, CHUNK.length);
+    left -= n;
+    if (!out.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) await once(out, 'drain');
+  }
+  out.end();
+}
+
+/** Serves one request on a duplex (QUIC stream) or request/response pair (http2). */
+export function serveRequest(input: NodeJS.ReadableStream, output: Writable): void {
+  let head: Buffer | null = null;
+  let count = 0;
+  input.on('data', (chunk: Buffer) => {
+    if (head === null || head.length < 64) head = head === null ? chunk : Buffer.concat([head, chunk]);
+    count += chunk.length;
+  });
+  input.on('end', () => {
+    const text = head === null ? '' : head.subarray(0, 64).toString('latin1');
+    if (text.startsWith(DOWNLOAD_PREFIX)) void writeBulk(output, Number(text.slice(2)));
+    else if (count > ECHO_LIMIT) output.end(String(count));
+    else output.end(head ?? Buffer.alloc(0));
+  });
+}
+
+/** Counts the bytes of a readable until it ends. */
+export function countBytes(input: NodeJS.ReadableStream | Duplex): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    input.on('data', (c: Buffer) => (n += c.length));
+    input.once('end', () => resolve(n));
+    input.once('error', reject);
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * The built-in `hello_world` service (PROTOCOL.md §10.2): like cloudflared, a small HTTPS server on
+ * `127.0.0.1:<random>` with a self-signed certificate, started on first use and proxied to as an ordinary HTTPS
+ * origin that trusts exactly that certificate (`originServerName` is ignored for it).
+ */
+import { webcrypto } from 'node:crypto';
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+// @peculiar/x509 resolves its ASN.1 codecs through tsyringe, which needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import type { OriginRequestConfig } from '../ingress/origin-request.js';
+import { HttpOriginService } from './http-origin.js';
+import type { OriginRequest, OriginResponse, OriginService } from './types.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** Listen address of the built-in server (cloudflared: `127.0.0.1:` with a random port, §10.2). */
+export const HELLO_WORLD_HOST = '127.0.0.1';
+
+const ALGORITHM: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+
+/** A fresh self-signed certificate for 127.0.0.1 / localhost. */
+export async function generateHelloWorldCertificate(): Promise<{ certPem: string; keyPem: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: 'CN=localhost, O=cftunnel hello world',
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + 365 * 24 * 3600_000),
+    keys,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: 'localhost' },
+        { type: 'ip', value: HELLO_WORLD_HOST },
+      ]),
+    ],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+  return { certPem: `${cert.toString('pem')}\n`, keyPem };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(req: IncomingMessage): string {
+  return (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>cftunnel hello world</title></head><body>' +
+    '<h1>Congrats! You created a tunnel!</h1>' +
+    `<p>This page is served by cftunnel's built-in hello_world service. Request: ${escapeHtml(`${req.method} ${req.url}`)}, ` +
+    `Host: ${escapeHtml(req.headers.host ?? '')}</p></body></html>\n`
+  );
+}
+
+/** Starts the hello-world HTTPS server; returns its URL, certificate and a closer. */
+export async function startHelloWorldServer(): Promise<{ url: string; certPem: string; close(): Promise<void> }> {
+  const { certPem, keyPem } = await generateHelloWorldCertificate();
+  const server = https.createServer({ cert: certPem, key: keyPem }, (req, res) => {
+    const body = page(req);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  server.listen(0, HELLO_WORLD_HOST);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://${HELLO_WORLD_HOST}:${port}`,
+    certPem,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** `hello_world` origin: the server starts lazily and stops with the service. */
+export class HelloWorldService implements OriginService {
+  private started: Promise<{ origin: HttpOriginService; close(): Promise<void> }> | undefined;
+
+  constructor(private readonly options: Partial<OriginRequestConfig> = {}) {}
+
+  private start(): Promise<{ origin: HttpOriginService; close(): Promise<void> }> {
+    this.started ??= startHelloWorldServer().then((server) => ({
+      origin: new HttpOriginService({ origin: server.url }, { options: this.options, extraCa: [server.certPem], ignoreServerName: true }),
+      close: server.close,
+    }));
+    return this.started;
+  }
+
+  async roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
+    const { origin } = await this.start();
+    return origin.roundTrip(req, signal);
+  }
+
+  async close(): Promise<void> {
+    const started = this.started;
+    if (started === undefined) return;
+    const { origin, close } = await started;
+    await origin.close();
+    await close();
+  }
+}
