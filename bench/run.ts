@@ -8,9 +8,13 @@ import os from 'node:os';
 import { parseBenchArgs, usage } from './harness/args.js';
 import { medianFigures, printFigures, type Figure } from './harness/report.js';
 import type { Scenario, ScenarioContext } from './harness/scenario.js';
+import { bodies } from './scenarios/bodies.js';
+import { bulk } from './scenarios/bulk.js';
+import { idle } from './scenarios/idle.js';
 import { small } from './scenarios/small.js';
+import { websocket } from './scenarios/websocket.js';
 
-const SCENARIOS: Scenario[] = [small];
+const SCENARIOS: Scenario[] = [small, bulk, websocket, idle, bodies];
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -61,4 +65,7 @@ async function main(): Promise<void> {
   if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify({ machine: machine(), date: new Date().toISOString(), argv: process.argv.slice(2), figures: all }, null, 2)}\n`);
 }
 
-await main();
+await main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});

@@ -16,6 +16,8 @@ export interface HttpLoadOptions {
   amount?: number;
   method?: 'GET' | 'POST';
   body?: Buffer;
+  /** A sequence of requests each connection cycles through (overrides method/body). */
+  requests?: autocannon.Request[];
   /** Per-request timeout, seconds (autocannon counts a timeout as an error). */
   timeoutSeconds?: number;
 }
@@ -24,17 +26,22 @@ export interface HttpLoadOptions {
 export async function autocannonLoad(options: HttpLoadOptions): Promise<RateFigures> {
   const latencies = new LatencyRecorder();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const opts: autocannon.Options = {
+      url: options.url,
+      connections: options.connections,
+      method: options.method ?? 'GET',
+      timeout: options.timeoutSeconds ?? 30,
+    };
+    // autocannon rejects keys that are present but undefined.
+    if (options.durationSeconds !== undefined) opts.duration = options.durationSeconds;
+    if (options.amount !== undefined) opts.amount = options.amount;
+    if (options.body !== undefined) {
+      opts.body = options.body;
+      opts.headers = { 'content-type': 'application/octet-stream' };
+    }
+    if (options.requests !== undefined) opts.requests = options.requests;
     const instance = autocannon(
-      {
-        url: options.url,
-        connections: options.connections,
-        duration: options.durationSeconds,
-        amount: options.amount,
-        method: options.method ?? 'GET',
-        body: options.body,
-        headers: options.body ? { 'content-type': 'application/octet-stream' } : undefined,
-        timeout: options.timeoutSeconds ?? 30,
-      },
+      opts,
       (err: unknown, r: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {

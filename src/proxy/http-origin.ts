@@ -3,9 +3,10 @@
  * origin (per TLS server name with `matchSNItoHost`).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
@@ -88,24 +89,27 @@ export class HttpOriginService implements OriginService {
     this.socketPath = target.socketPath;
   }
 
-  private agentFor(servername: string | undefined): Agent {
-    const key = servername ?? '';
-    let agent = this.agents.get(key);
+  private agentFor(servername: string): Agent {
+    let agent = this.agents.get(servername);
     if (agent !== undefined) return agent;
     const o = this.options;
     const https = this.origin.startsWith('https:');
+    const connector = buildConnector({
+      // undici bounds TCP + TLS together, so the TLS budget is added for HTTPS origins (§10.5).
+      timeout: (o.connectTimeout + (https ? o.tlsTimeout : 0)) * 1000,
+      keepAlive: true,
+      keepAliveInitialDelay: o.tcpKeepAlive * 1000,
+      autoSelectFamily: !o.noHappyEyeballs,
+      ...(this.socketPath !== undefined ? { socketPath: this.socketPath } : {}),
+      ...(o.noTLSVerify ? { rejectUnauthorized: false } : {}),
+      ...(this.ca ? { ca: this.ca } : {}),
+      ...(o.http2Origin ? { allowH2: true } : {}),
+    });
+    // Go takes SNI from the origin URL (or originServerName), never from the Host header as undici would; an IP
+    // origin gets no SNI and its certificate is checked against the IP (§10.6).
+    const sni = isIP(servername) === 0 ? servername : undefined;
     agent = new Agent({
-      connect: {
-        // undici bounds TCP + TLS together, so the TLS budget is added for HTTPS origins (§10.5).
-        timeout: (o.connectTimeout + (https ? o.tlsTimeout : 0)) * 1000,
-        keepAlive: true,
-        keepAliveInitialDelay: o.tcpKeepAlive * 1000,
-        autoSelectFamily: !o.noHappyEyeballs,
-        ...(this.socketPath !== undefined ? { socketPath: this.socketPath } : {}),
-        ...(servername !== undefined ? { servername } : {}),
-        ...(o.noTLSVerify ? { rejectUnauthorized: false } : {}),
-        ...(this.ca ? { ca: this.ca } : {}),
-      },
+      connect: (opts, callback) => connector({ ...opts, servername: sni as string }, callback),
       allowH2: o.http2Origin,
       keepAliveTimeout: o.keepAliveTimeout * 1000,
       keepAliveMaxTimeout: o.keepAliveTimeout * 1000,
@@ -113,15 +117,17 @@ export class HttpOriginService implements OriginService {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    this.agents.set(key, agent);
+    this.agents.set(servername, agent);
     return agent;
   }
 
-  private serverName(req: OriginRequest): string | undefined {
-    if (this.settings.ignoreServerName) return undefined;
-    if (this.options.originServerName !== '') return this.options.originServerName;
-    if (this.options.matchSNItoHost) return (this.options.httpHostHeader || req.host).replace(/:\d+$/, '');
-    return undefined;
+  /** TLS server name (§10.6): originServerName, else (matchSNItoHost) the request Host, else the origin host. */
+  private serverName(req: OriginRequest): string {
+    if (!this.settings.ignoreServerName) {
+      if (this.options.originServerName !== '') return this.options.originServerName;
+      if (this.options.matchSNItoHost) return (this.options.httpHostHeader || req.host).replace(/:\d+$/, '');
+    }
+    return this.target.network === 'tcp' ? this.target.host : 'localhost';
   }
 
   async roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
@@ -148,8 +154,11 @@ export class HttpOriginService implements OriginService {
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));
     const handler = new OriginResponseHandler(signal, this.target);
-    const opts: Dispatcher.DispatchOptions = {
+    const servername = this.serverName(req);
+    const opts: Dispatcher.DispatchOptions & { servername: string } = {
       origin: this.origin,
+      // A constant per-agent value keeps undici from re-deriving it from each request's Host header.
+      servername,
       method: req.isWebsocket ? 'GET' : req.method,
       path: pathAndQuery(req.url),
       headers: flat,
@@ -157,7 +166,7 @@ export class HttpOriginService implements OriginService {
       ...(req.isWebsocket ? { upgrade: 'websocket' } : {}),
     };
     try {
-      this.agentFor(this.serverName(req)).dispatch(opts, handler);
+      this.agentFor(servername).dispatch(opts, handler);
     } catch (err) {
       handler.onError(err as Error);
     }

@@ -44,7 +44,9 @@ export interface WebSocketSession {
 /** Starts a server-side WebSocket over a fresh in-memory stream. */
 export function acceptWebSocket(): WebSocketSession {
   const [edge, local] = duplexPair();
-  const ws = new WebSocket(null);
+  // The (null, undefined, options) form is how ws's own server builds its server-side sockets.
+  const ServerSide = WebSocket as unknown as new (address: null, protocols: undefined, options: { autoPong: boolean }) => WebSocket;
+  const ws = new ServerSide(null, undefined, { autoPong: true });
   (ws as unknown as ServerSideSocket).setSocket(local, Buffer.alloc(0), {
     maxPayload: MAX_PAYLOAD_BYTES,
     allowSynchronousEvents: true,

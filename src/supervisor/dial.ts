@@ -42,6 +42,8 @@ export interface DialOptions {
   caCert?: string | Buffer;
   /** `--edge-bind-address`. */
   bindAddress?: string;
+  /** QUIC handshake timeout (default 5 s, PROTOCOL.md §5.1); tests shorten it. */
+  quicHandshakeTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -66,6 +68,7 @@ export async function dialTunnelConnection(
         serverName: QUIC_SERVER_NAME,
         ca: edgeTrustAnchors(options.caCert).join('\n'),
         bindAddress: options.bindAddress,
+        handshakeTimeoutMs: options.quicHandshakeTimeoutMs,
         signal: dialAbort.signal,
       });
     } catch (err) {

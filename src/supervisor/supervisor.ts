@@ -44,6 +44,8 @@ export interface SupervisorOptions {
   bindAddress?: string;
   localConfig?: Buffer;
   clock?: BackoffClock;
+  /** QUIC handshake timeout (default 5 s). */
+  quicHandshakeTimeoutMs?: number;
 }
 
 /** A connection index's state change. */
@@ -168,6 +170,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), {
           caCert: o.caCert,
           bindAddress: o.bindAddress,
+          quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
           signal: this.stop.signal,
         });
         if (this.stopping) {

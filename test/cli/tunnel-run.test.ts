@@ -1,3 +1,5 @@
+import * as require_cp from 'node:child_process';
+import * as require_fs from 'node:fs';
 /**
  * Real runs over loopback: `cftunnel edge` and `cftunnel tunnel run` as two child processes, a visitor request
  * through the edge to an origin in this process, graceful and forced shutdown, and no secret in any output.
@@ -56,6 +58,11 @@ for (const protocol of ['quic', 'http2'] as const) {
       env,
     );
     t.after(() => connector.kill());
+    t.after(() => {
+      let ps = '';
+      try { ps = require_cp.execSync(`ps -o pid,stat,etime,time,wchan:30,args --ppid ${connector.process.pid} -p ${connector.process.pid}; cat /proc/${connector.process.pid}/status | head -5; ls -l /proc/${connector.process.pid}/fd`).toString(); } catch (e) { ps = String(e); }
+      require_fs.writeFileSync(`/tmp/diag-${protocol}.txt`, `PS\n${ps}\nCONNECTOR exit=${connector.process.exitCode}\n${connector.allOutput()}\nEDGE\n${edge.allOutput()}\n`);
+    });
 
     await edge.waitForLine((l) => l.includes('"event":"register"') && l.includes('"connIndex":1'));
     const registers = eventsOf(edge, 'register');

@@ -29,12 +29,19 @@ export class FakeClock implements BackoffClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
     return new Promise((resolve) => {
-      const sleeper = { until: this.t + ms, resolve };
-      this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         this.sleepers = this.sleepers.filter((s) => s !== sleeper);
         resolve();
-      }, { once: true });
+      };
+      const sleeper = {
+        until: this.t + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -51,8 +58,11 @@ export class FakeClock implements BackoffClock {
     for (const s of due) s.resolve();
   }
 
-  /** Resolves once some code is sleeping (so the test knows the scheduler reached its wait). */
-  async waitForSleeper(count = 1): Promise<void> {
-    while (this.sleepers.length < count) await new Promise((r) => setImmediate(r));
+  /**
+   * Resolves once `count` sleeps are pending (so the test knows the scheduler reached its wait), or as soon as
+   * `stop()` returns true.
+   */
+  async waitForSleeper(count = 1, stop: () => boolean = () => false): Promise<void> {
+    while (this.sleepers.length < count && !stop()) await new Promise((r) => setImmediate(r));
   }
 }
