@@ -15,6 +15,7 @@ import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
 import type { EdgeAddress } from './supervisor/dial.js';
 import { parseToken, type TunnelCredentials } from './token/index.js';
 import { quicAvailability } from './transport/quic/index.js';
+import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
 
 /** Options of {@link Tunnel}. */
 export interface TunnelOptions {
@@ -46,8 +47,15 @@ export interface TunnelOptions {
   haSpacingMs?: number;
 }
 
-/** Events of {@link Tunnel}. */
-export type TunnelEvents = SupervisorEvents;
+/**
+ * Events of {@link Tunnel}. `request` fires when a proxied request is over (only computed while someone listens);
+ * `error` fires for failed requests, and only when an `error` listener exists — an unhandled `error` event must never
+ * crash the host application.
+ */
+export interface TunnelEvents extends SupervisorEvents {
+  request: [summary: RequestSummary];
+  error: [err: Error, summary: RequestSummary];
+}
 
 /** An option value is invalid. */
 export class TunnelOptionsError extends CftunnelError {
@@ -103,6 +111,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       retries: options.retries,
       caCert: options.caCert,
       bindAddress: options.edgeBindAddress,
+      observer: createRequestObserver(
+        this.credentials.tunnelId,
+        () => this.listenerCount('request') > 0 || this.listenerCount('error') > 0,
+        (summary) => {
+          this.emit('request', summary);
+          if (summary.error !== undefined && this.listenerCount('error') > 0) this.emit('error', summary.error, summary);
+        },
+      ),
     });
     for (const name of ['connected', 'disconnected', 'reconnecting', 'protocol_fallback', 'config'] as const) {
       this.supervisor.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));

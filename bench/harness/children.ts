@@ -16,6 +16,8 @@ export interface BenchChild<Info> {
   readonly name: string;
   readonly pid: number;
   readonly info: Info;
+  /** The child's `process.memoryUsage()`. */
+  memory(): Promise<NodeJS.MemoryUsage>;
   /** Asks the child to stop; kills it if it does not exit in time. */
   stop(): Promise<void>;
 }
@@ -74,10 +76,20 @@ export async function startChild<Config, Info>(
     await exited;
     clearTimeout(timer);
   };
+  const memory = (): Promise<NodeJS.MemoryUsage> =>
+    new Promise((resolve) => {
+      const onMessage = (m: ChildMessage<Info>): void => {
+        if (m.type !== 'memory') return;
+        child.off('message', onMessage);
+        resolve(m.usage);
+      };
+      child.on('message', onMessage);
+      send({ type: 'memory' });
+    });
   send({ type: 'config', config });
   try {
     const info = await ready;
-    return { name, pid: child.pid!, info, stop };
+    return { name, pid: child.pid!, info, memory, stop };
   } catch (err) {
     await stop();
     throw err;

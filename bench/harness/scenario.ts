@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildMode } from './children.js';
 import { ProcSampler, type ProcWindow } from './procfs.js';
+import { formatProfileSummary, summariseProfile } from './profile.js';
 import type { Figure } from './report.js';
 import { PROFILE_DIR, startStack, type Protocol, type Stack, type StackOptions } from './stack.js';
 
@@ -43,6 +44,9 @@ export async function measured<T>(stack: Stack, fn: () => Promise<T>): Promise<{
   }
 }
 
+/** Entries of each list printed after a profiled run (bench/profile-summary.ts prints more). */
+const PRINTED_PROFILE_ENTRIES = 12;
+
 function profiles(): Set<string> {
   try {
     return new Set(readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')));
@@ -64,7 +68,11 @@ export async function withStack<T>(
     return await fn(stack);
   } finally {
     await stack.stop();
-    for (const f of profiles()) if (!before.has(f)) ctx.log(`connector CPU profile (${options.protocol}): ${join(PROFILE_DIR, f)}`);
+    for (const f of profiles()) {
+      if (before.has(f)) continue;
+      const path = join(PROFILE_DIR, f);
+      ctx.log(`connector CPU profile (${options.protocol}): ${path}\n${formatProfileSummary(summariseProfile(path, PRINTED_PROFILE_ENTRIES))}`);
+    }
   }
 }
 
@@ -91,3 +99,12 @@ export function processFigures(
 
 /** Bytes in a megabyte, as every figure here counts them. */
 export const MB = 1e6;
+
+/** The connector's V8 view of its memory at the end of a window: what of its RSS is JS heap and buffers. */
+export function memoryFigures(base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>, mem: NodeJS.MemoryUsage): Figure[] {
+  return [
+    { ...base, metric: 'connector V8 heap used', unit: 'MB', value: mem.heapUsed / MB, baselines: {} },
+    { ...base, metric: 'connector V8 heap total', unit: 'MB', value: mem.heapTotal / MB, baselines: {} },
+    { ...base, metric: 'connector external (incl. buffers)', unit: 'MB', value: mem.external / MB, baselines: {} },
+  ];
+}

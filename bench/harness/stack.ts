@@ -43,6 +43,8 @@ export interface Stack {
   /** Process ids by role, for {@link ProcSampler}. */
   pids: { edge: number; connector: number; origin: number };
   relay: CountingRelay | undefined;
+  /** The connector's `process.memoryUsage()`. */
+  connectorMemory(): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       originUrl: origin.info.url,
       pids: { edge: edge.pid, connector: connector.pid, origin: origin.pid },
       relay,
+      connectorMemory: connector.memory,
       stop: stopAll,
     };
   } catch (err) {

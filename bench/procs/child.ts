@@ -11,10 +11,14 @@ export interface StartedChild<Info> {
 }
 
 /** Messages from the driver. */
-export type DriverMessage<Config> = { type: 'config'; config: Config } | { type: 'stop' };
+export type DriverMessage<Config> = { type: 'config'; config: Config } | { type: 'stop' } | { type: 'memory' };
 
 /** Messages to the driver. */
-export type ChildMessage<Info> = { type: 'ready'; info: Info } | { type: 'failed'; message: string } | { type: 'stopped' };
+export type ChildMessage<Info> =
+  | { type: 'ready'; info: Info }
+  | { type: 'failed'; message: string }
+  | { type: 'stopped' }
+  | { type: 'memory'; usage: NodeJS.MemoryUsage };
 
 /**
  * Runs `start` with the driver's config and keeps the child alive until the driver says `stop` or goes away.
@@ -40,6 +44,8 @@ export function serveChild<Config, Info>(start: (config: Config) => Promise<Star
   };
   process.on('message', (message: DriverMessage<Config>) => {
     if (message.type === 'stop') void stop();
+    // V8's own view of the memory, to split RSS into heap, external buffers and the rest.
+    else if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage() });
     else if (message.type === 'config' && started === undefined) {
       start(message.config).then(
         (s) => {

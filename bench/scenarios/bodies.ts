@@ -5,7 +5,7 @@
 import { autocannonLoad, type HttpLoadOptions } from '../harness/http-load.js';
 import type { Figure } from '../harness/report.js';
 import { UPLOAD_PATH, downloadPath } from '../harness/routes.js';
-import { MB, measured, processFigures, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
+import { MB, measured, memoryFigures, processFigures, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
 
 const DEFAULT_REQUESTS = 10_000;
 const BODY_BYTES = 1 * MB;
@@ -52,7 +52,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
           { ...leg, metric: 'connector RSS last', unit: 'MB', value: c.rss.last / MB, baselines: {} },
         );
       }
-      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB));
+      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB), ...memoryFigures(leg, await stack.connectorMemory()));
     });
   }
   return out;

@@ -6,7 +6,7 @@
 import { startChild } from '../harness/children.js';
 import { ProcSampler, readProc } from '../harness/procfs.js';
 import type { Figure } from '../harness/report.js';
-import { MB, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
+import { MB, memoryFigures, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
 
 const DEFAULT_DURATION_SECONDS = 60;
 /** Let registration, the config push and the first keep-alives settle before the window opens. */
@@ -66,6 +66,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
           { ...leg, metric: 'connector CPU', unit: 'ms/min', value: (c.cpuSeconds * 1000 * 60) / seconds, baselines: {} },
         );
       }
+      out.push(...memoryFigures(leg, await stack.connectorMemory()));
       if (procs.edge !== undefined) out.push({ ...leg, metric: 'edge CPU', unit: 'ms/min', value: (procs.edge.cpuSeconds * 1000 * 60) / seconds, baselines: {} });
     });
   }

@@ -6,7 +6,7 @@ import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { requestHasBody } from '../proxy/headers.js';
-import type { ConnectionContext } from './types.js';
+import type { ConnectionContext, RequestHandle, TunnelProtocol } from './types.js';
 import { PassThrough, type Readable } from 'node:stream';
 
 /**
@@ -92,6 +92,27 @@ export function urlPath(url: string): string {
   if (pathStart < 0) return '/';
   const end = url.search(/[?#]/);
   return end > pathStart ? url.slice(pathStart, end) : url.slice(pathStart);
+}
+
+/** Starts observing a request, when someone observes (the common no-observer case costs one branch). */
+export function observeRequest(ctx: ConnectionContext, protocol: TunnelProtocol, req: OriginRequest): RequestHandle | undefined {
+  if (ctx.observer === undefined) return undefined;
+  let cfRay: string | undefined;
+  for (const [name, value] of req.headers) {
+    if (name.length === 6 && name.toLowerCase() === 'cf-ray') {
+      cfRay = value;
+      break;
+    }
+  }
+  return ctx.observer.start({
+    connIndex: ctx.connIndex,
+    protocol,
+    method: req.method,
+    url: req.url,
+    host: req.host,
+    isWebsocket: req.isWebsocket,
+    cfRay,
+  });
 }
 
 /** Routes a request through the current ingress rules to its origin service and sends it (§10.1). */

@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, type ControlSession } from './control.js';
-import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, requestBodyView } from './edge-request.js';
+import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, observeRequest, requestBodyView } from './edge-request.js';
 import { InFlight } from './in-flight.js';
 import { ipTo16Bytes } from './net-ip.js';
 import { pipeBothWays } from './quic-connection.js';
@@ -180,14 +180,18 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     const abort = new AbortController();
     const onClose = (): void => abort.abort();
     stream.once('close', onClose);
+    const observed = observeRequest(this.ctx, 'http2', req);
     let res: OriginResponse;
     try {
       res = await forwardToOrigin(this.ctx, req, abort.signal);
     } catch (err) {
       this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
       stream.off('close', onClose);
+      observed?.end(err as Error);
       return respondError(stream);
     }
+    observed?.response(res.status);
+    let failure: Error | undefined;
     try {
       const headers = responseHeaders(res);
       if (res.socket === undefined && res.body === null) {
@@ -200,11 +204,13 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
         else await pipeline(res.body!, stream);
       }
     } catch (err) {
+      failure = err as Error;
       this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
       // §8.7: after the status was written the stream is reset.
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     } finally {
       stream.off('close', onClose);
+      observed?.end(failure);
     }
   }
 

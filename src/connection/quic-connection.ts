@@ -13,6 +13,7 @@ import { serveConfigRpcStream } from './config-rpc.js';
 import {
   WARP_ROUTING_DISABLED_MESSAGE,
   forwardToOrigin,
+  observeRequest,
   originRequestFromConnect,
   responseMetadata,
 } from './edge-request.js';
@@ -116,9 +117,12 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     const abort = new AbortController();
     const onClose = (): void => abort.abort();
     stream.once('close', onClose);
+    const observed = observeRequest(this.ctx, 'quic', originRequest);
+    let failure: Error | undefined;
     let headersSent = false;
     try {
       const res = await forwardToOrigin(this.ctx, originRequest, abort.signal);
+      observed?.response(res.status);
       stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
       headersSent = true;
       if (res.socket !== undefined) {
@@ -131,6 +135,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       // §7.4: STOP_SENDING(0) for any request body we did not read.
       if (originRequest.body === null || !stream.readableEnded) stream.stopSending(QUIC_APPLICATION_CODE);
     } catch (err) {
+      failure = err as Error;
       logger.error({ err, connIndex: this.connIndex, type, dest: originRequest.url }, 'Request failed');
       if (!headersSent) {
         stream.end(responseFrame({ error: (err as Error).message, metadata: [] }));
@@ -142,6 +147,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       }
     } finally {
       stream.off('close', onClose);
+      observed?.end(failure);
     }
   }
 

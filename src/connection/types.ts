@@ -20,6 +20,32 @@ export interface ConnectionDetails {
   readonly tunnelIsRemotelyManaged: boolean;
 }
 
+/** What the connection layer tells observers (metrics, logs, diagnostics_channel, library events) per request. */
+export interface RequestInfo {
+  readonly connIndex: number;
+  readonly protocol: TunnelProtocol;
+  readonly method: string;
+  /** Eyeball URL as the edge sent it. */
+  readonly url: string;
+  readonly host: string;
+  readonly isWebsocket: boolean;
+  /** `Cf-Ray` header, when the edge sent one. */
+  readonly cfRay: string | undefined;
+}
+
+/** Per-request callbacks; every method must be cheap and must not throw. */
+export interface RequestHandle {
+  /** The origin answered (status as received from the origin, before any 101→200 rewrite). */
+  response(status: number): void;
+  /** The request is over; `error` when it failed (before or after the response). */
+  end(error?: Error): void;
+}
+
+/** Observes the requests a connection serves. */
+export interface RequestObserver {
+  start(info: RequestInfo): RequestHandle;
+}
+
 /** Everything a connection needs to register and serve. */
 export interface ConnectionContext {
   readonly credentials: TunnelCredentials;
@@ -35,6 +61,8 @@ export interface ConnectionContext {
   readonly rpcTimeoutMs: number;
   /** JSON pushed with `updateLocalConfiguration` when the edge says the tunnel is not remotely managed (§6.8). */
   readonly localConfig?: Buffer;
+  /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
+  readonly observer?: RequestObserver;
 }
 
 /** Default `--rpc-timeout` (§6.6). */

@@ -24,6 +24,7 @@ export interface PoolEnvironment {
   now: () => number;
 }
 
+/** One region's address sets; used through `EdgeAddressPool`, which owns two of them. */
 export class Region {
   private readonly primary: AddressSet = new Map();
   private readonly secondary: AddressSet = new Map();

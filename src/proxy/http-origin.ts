@@ -8,6 +8,7 @@ import { rootCertificates } from 'node:tls';
 import { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
+import { CLOUDFLARE_EMBEDDED_ROOTS } from '../transport/tls/cloudflare-roots.js';
 import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
@@ -68,7 +69,7 @@ export class HttpOriginService implements OriginService {
   private readonly target: DialTarget;
   private readonly origin: string;
   private readonly options: OriginRequestConfig;
-  private readonly ca: string[] | undefined;
+  private readonly ca: string[];
   private readonly socketPath: string | undefined;
 
   constructor(
@@ -84,8 +85,8 @@ export class HttpOriginService implements OriginService {
         : { network: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
     const extra = [...(settings.extraCa ?? [])];
     if (this.options.caPool !== '') extra.push(readFileSync(this.options.caPool, 'utf8'));
-    // Trust = system roots + extras (§10.6); Node's default store is used when there are no extras.
-    this.ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
+    // Trust = system roots + Cloudflare's roots + hello-world certificate / caPool (§10.6).
+    this.ca = [...rootCertificates, ...CLOUDFLARE_EMBEDDED_ROOTS, ...extra];
     this.socketPath = target.socketPath;
   }
 
@@ -102,7 +103,7 @@ export class HttpOriginService implements OriginService {
       autoSelectFamily: !o.noHappyEyeballs,
       ...(this.socketPath !== undefined ? { socketPath: this.socketPath } : {}),
       ...(o.noTLSVerify ? { rejectUnauthorized: false } : {}),
-      ...(this.ca ? { ca: this.ca } : {}),
+      ca: this.ca,
       ...(o.http2Origin ? { allowH2: true } : {}),
     });
     // Go takes SNI from the origin URL (or originServerName), never from the Host header as undici would; an IP

@@ -6,10 +6,11 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
-import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from '../connection/types.js';
+import type { ConnectionContext, ConnectionDetails, RequestObserver, TunnelProtocol } from '../connection/types.js';
 import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';
 import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
+import { connectionConnectedChannel, connectionDisconnectedChannel } from '../observability/diagnostics.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { OriginServices } from '../orchestration/origin-services.js';
 import { RegistrationError } from '../rpc/tunnel/registration-client.js';
@@ -46,6 +47,8 @@ export interface SupervisorOptions {
   clock?: BackoffClock;
   /** QUIC handshake timeout (default 5 s). */
   quicHandshakeTimeoutMs?: number;
+  /** Per-request observer handed to every connection. */
+  observer?: RequestObserver;
 }
 
 /** A connection index's state change. */
@@ -145,6 +148,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: o.logger,
       rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
       localConfig: o.localConfig,
+      observer: o.observer,
     };
   }
 
@@ -187,6 +191,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           'Registered tunnel connection',
         );
         this.emit('connected', { connIndex, protocol, address, details: conn.details });
+        if (connectionConnectedChannel.hasSubscribers) {
+          connectionConnectedChannel.publish({
+            tunnelId: o.credentials.tunnelId,
+            connIndex,
+            protocol,
+            location: conn.details.locationName,
+            connectionId: conn.details.uuid,
+            edge: `${address.host}:${address.port}`,
+          });
+        }
         if (startup) {
           this.firstRegistered = true;
           this.indexZeroProtocol = protocol;
@@ -198,6 +212,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const closedWith = await conn.closed;
         this.live.delete(connIndex);
         this.emit('disconnected', { connIndex, protocol, address, error: closedWith });
+        if (connectionDisconnectedChannel.hasSubscribers) {
+          connectionDisconnectedChannel.publish({ tunnelId: o.credentials.tunnelId, connIndex, protocol, error: closedWith });
+        }
         if (this.stopping) return;
         error = closedWith ?? new Error('connection with edge closed');
       } catch (err) {

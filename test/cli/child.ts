@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+// A timed-out test does not run its `after` hooks; make sure no child outlives the test process anyway.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 /** A running CLI child. */
 export interface CliChild {
   readonly process: ChildProcess;
@@ -33,6 +39,8 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
     env: { ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const events = new EventEmitter();
   const stdoutLines: string[] = [];
   const stderrLines: string[] = [];

@@ -6,7 +6,7 @@ import { spawnCli } from './child.js';
 const quic = quicAvailability();
 
 for (const protocol of ['http2', 'quic'] as const) {
-  test(`demo (${protocol}) prints a URL that serves the demo page through the tunnel, and stops on SIGINT with exit 0`, { skip: protocol === 'quic' && !quic.available ? 'QUIC unavailable' : false, timeout: 60_000 }, async (t) => {
+  test(`demo (${protocol}) prints a URL that serves the demo page through the tunnel, and stops on SIGINT with exit 0`, { skip: protocol === 'quic' && !quic.available ? 'QUIC unavailable' : false, timeout: 150_000 }, async (t) => {
     const demo = spawnCli(['demo', '--protocol', protocol, '--ha-connections', '2']);
     t.after(() => demo.kill());
     const up = await demo.waitForLine(/^cftunnel demo is up: curl http:\/\/127\.0\.0\.1:\d+\/$/);

@@ -30,7 +30,7 @@ test('HOST:PORT parsing for edge listeners', () => {
   for (const bad of ['127.0.0.1', ':80', '::1:80', 'host:99999', 'host:']) assert.throws(() => parseHostPort(bad, '--listen'), UsageError, bad);
 });
 
-test('the edge pushes its --config after registration, prints the connector\'s answer, and routes by it', { timeout: 60_000 }, async (t) => {
+test('the edge pushes its --config after registration, prints the connector\'s answer, and routes by it', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-cfg-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const configFile = join(dir, 'remote.json');

@@ -1,5 +1,3 @@
-import * as require_cp from 'node:child_process';
-import * as require_fs from 'node:fs';
 /**
  * Real runs over loopback: `cftunnel edge` and `cftunnel tunnel run` as two child processes, a visitor request
  * through the edge to an origin in this process, graceful and forced shutdown, and no secret in any output.
@@ -35,7 +33,7 @@ function eventsOf(child: CliChild, name: string): Array<Record<string, unknown>>
 const quic = quicAvailability();
 
 for (const protocol of ['quic', 'http2'] as const) {
-  test(`${protocol}: edge + tunnel run register, serve a visitor, unregister on SIGTERM, exit 0; no secret in any output`, { skip: protocol === 'quic' && !quic.available ? 'QUIC unavailable' : false, timeout: 90_000 }, async (t) => {
+  test(`${protocol}: edge + tunnel run register, serve a visitor, unregister on SIGTERM, exit 0; no secret in any output`, { skip: protocol === 'quic' && !quic.available ? 'QUIC unavailable' : false, timeout: 150_000 }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-run-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const seen: Array<{ url: string | undefined; headers: IncomingMessage['headers'] }> = [];
@@ -58,11 +56,6 @@ for (const protocol of ['quic', 'http2'] as const) {
       env,
     );
     t.after(() => connector.kill());
-    t.after(() => {
-      let ps = '';
-      try { ps = require_cp.execSync(`ps -o pid,stat,etime,time,wchan:30,args --ppid ${connector.process.pid} -p ${connector.process.pid}; cat /proc/${connector.process.pid}/status | head -5; ls -l /proc/${connector.process.pid}/fd`).toString(); } catch (e) { ps = String(e); }
-      require_fs.writeFileSync(`/tmp/diag-${protocol}.txt`, `PS\n${ps}\nCONNECTOR exit=${connector.process.exitCode}\n${connector.allOutput()}\nEDGE\n${edge.allOutput()}\n`);
-    });
 
     await edge.waitForLine((l) => l.includes('"event":"register"') && l.includes('"connIndex":1'));
     const registers = eventsOf(edge, 'register');
@@ -105,7 +98,7 @@ for (const protocol of ['quic', 'http2'] as const) {
   });
 }
 
-test('a second SIGTERM during the grace period exits at once with a non-zero status', { timeout: 90_000 }, async (t) => {
+test('a second SIGTERM during the grace period exits at once with a non-zero status', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-sig-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   let requestArrived!: () => void;
@@ -130,7 +123,7 @@ test('a second SIGTERM during the grace period exits at once with a non-zero sta
   assert.equal((await edge.exited).code, 0);
 });
 
-test('the connector stays up through reconnect backoff while the edge is unreachable, and SIGTERM during startup exits 0', { timeout: 60_000 }, async (t) => {
+test('the connector stays up through reconnect backoff while the edge is unreachable, and SIGTERM during startup exits 0', { timeout: 150_000 }, async (t) => {
   // A loopback port with nothing listening: every HTTP/2 dial is refused at once.
   const closedPort = await new Promise<number>((resolve) => {
     const srv = net.createServer().listen(0, '127.0.0.1', () => {

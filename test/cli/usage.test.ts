@@ -4,26 +4,59 @@ import assert from 'node:assert/strict';
 import { demoHelp, DEMO_FLAGS } from '../../src/cli/commands/demo.js';
 import { edgeHelp, EDGE_FLAGS } from '../../src/cli/commands/edge.js';
 import { tunnelRunHelp } from '../../src/cli/commands/tunnel-run.js';
+import { main } from '../../src/cli/main.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { runCli } from './child.js';
 
 const EDGE = ['--edge', '127.0.0.1:7844'];
 
-test('process exit codes and messages', async () => {
-  const { token } = makeToken();
-  const [unsupported, unsupportedEnv, unknown, noToken, badToken, missingCa, version, help, tunnelHelp, subcommand] = await Promise.all([
-    runCli(['tunnel', 'run', '--token', token, ...EDGE, '--region', 'us']),
-    runCli(['run', '--token', token, ...EDGE], { TUNNEL_POST_QUANTUM: 'true' }),
-    runCli(['run', '--token', token, ...EDGE, '--frobnicate']),
-    runCli(['run', ...EDGE]),
-    runCli(['run', '--token', 'not-a-token', ...EDGE]),
-    runCli(['run', ...EDGE, '--cacert', '/nonexistent/cftunnel-ca.pem'], { TUNNEL_TOKEN: token }),
-    runCli(['--version']),
-    runCli(['help']),
-    runCli(['tunnel', '--help']),
-    runCli(['tunnel', 'create', 'x']),
+type Result = { code: number; stdout: string; stderr: string };
+
+/** Runs `main` in this process with captured streams; returns the exit code it set (restoring ours). */
+async function runMain(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await main(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env });
+    return { code: Number(process.exitCode ?? 0), stdout: out.join('').trimEnd(), stderr: err.join('').trimEnd() };
+  } finally {
+    process.exitCode = saved;
+  }
+}
+
+test('as a process: a refused flag exits 2 and a bad token exits 1, each with one line on stderr', { timeout: 150_000 }, async () => {
+  const [refused, badToken] = await Promise.all([
+    runCli(['tunnel', 'run', '--token', makeToken().token, ...EDGE, '--region', 'us']),
+    runCli(['run', ...EDGE], { TUNNEL_TOKEN: 'not-a-token' }),
   ]);
+  assert.deepEqual(refused, {
+    code: 2,
+    stdout: '',
+    stderr: 'cftunnel: error: flag --region is not supported by cftunnel (edge discovery is not implemented; give addresses with --edge)',
+  });
+  assert.deepEqual(badToken, { code: 1, stdout: '', stderr: 'cftunnel: error: Provided Tunnel token is not valid. It is not padded standard base64.' });
+});
+
+test('exit codes and messages of main()', async () => {
+  const { token } = makeToken();
+  const results: Result[] = [];
+  // One at a time: each run owns process.exitCode while it runs.
+  for (const [argv, env] of [
+    [['tunnel', 'run', '--token', token, ...EDGE, '--region', 'us']],
+    [['run', '--token', token, ...EDGE], { TUNNEL_POST_QUANTUM: 'true' }],
+    [['run', '--token', token, ...EDGE, '--frobnicate']],
+    [['run', ...EDGE]],
+    [['run', '--token', 'not-a-token', ...EDGE]],
+    [['run', ...EDGE, '--cacert', '/nonexistent/cftunnel-ca.pem'], { TUNNEL_TOKEN: token }],
+    [['--version']],
+    [['help']],
+    [['tunnel', '--help']],
+    [['tunnel', 'create', 'x']],
+  ] as Array<[string[], Record<string, string>?]>) results.push(await runMain(argv, env));
+  const [unsupported, unsupportedEnv, unknown, noToken, badToken, missingCa, version, help, tunnelHelp, subcommand] = results as [Result, Result, Result, Result, Result, Result, Result, Result, Result, Result];
   assert.deepEqual(unsupported, {
     code: 2,
     stdout: '',

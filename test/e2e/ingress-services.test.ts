@@ -343,6 +343,9 @@ for (const protocol of ['quic', 'http2'] as const) {
       const { ws, first } = await openWs(env.edge.visitorUrl, 'ssh.test');
       assert.equal(first.toString(), SSH_BANNER);
       assert.equal(await wsRoundTrip(ws, 'ping over tcp'), 'ping over tcp');
+      const pong = once(ws, 'pong') as Promise<[Buffer]>;
+      ws.ping(Buffer.from('are you there'));
+      assert.equal((await pong)[0].toString(), 'are you there', 'the connector answers pings');
       const closed = once(ws, 'close');
       ws.close();
       await closed;

@@ -33,7 +33,7 @@ async function handshake(certs: EdgeCertificates, serverGroups: string, clientGr
   });
   try {
     await once(client, 'secureConnect');
-    return { ok: true, group: client.getEphemeralKeyInfo()?.name };
+    return { ok: true, group: (client.getEphemeralKeyInfo() as tls.EphemeralKeyInfo | null)?.name };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   } finally {
