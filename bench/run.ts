@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       if (args.runs > 1) ctx.log(`run ${i + 1} of ${args.runs}`);
       const figures = await scenario.run(ctx);
       runs.push(figures);
-      console.log(`\n## ${name}, run ${i + 1}\n`);
+      console.log(`\n## ${name}, run ${i + 1} (load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
       printFigures(figures);
       console.log('');
     }

@@ -6,8 +6,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import { BenchError } from './errors.js';
+import { writeFiller } from './filler.js';
 import { H2_SERVER_NAME } from './h2-load.js';
 import { RawTlsOp, rawTlsHeader } from './raw-tls.js';
 import { UPLOAD_PATH, downloadPath } from './routes.js';
@@ -20,22 +20,9 @@ export interface TransferFigures {
   mbPerSec: number;
 }
 
-const UPLOAD_CHUNK = Buffer.alloc(64 * 1024, 0x75);
-
 function figures(bytes: number, startNs: bigint): TransferFigures {
   const seconds = Number(process.hrtime.bigint() - startNs) / 1e9;
   return { bytes, seconds, mbPerSec: bytes / 1e6 / seconds };
-}
-
-/** Writes `bytes` of filler into `out`, honouring back-pressure, then ends it. */
-export async function writeFiller(out: Writable, bytes: number): Promise<void> {
-  let left = bytes;
-  while (left > 0) {
-    const n = Math.min(left, UPLOAD_CHUNK.length);
-    left -= n;
-    if (!out.write(n === UPLOAD_CHUNK.length ? UPLOAD_CHUNK : UPLOAD_CHUNK.subarray(0, n))) await once(out, 'drain');
-  }
-  out.end();
 }
 
 /** Counts the bytes of a readable until it ends. */
@@ -78,7 +65,7 @@ export async function httpUpload(baseUrl: string, bytes: number): Promise<Transf
     req.on('response', resolve);
     req.on('error', reject);
   });
-  await writeFiller(req, bytes);
+  writeFiller(req, bytes);
   const res = await response;
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
@@ -96,7 +83,7 @@ export async function tlsTransfer(port: number, caPem: string, op: RawTlsOp, byt
   if (op === RawTlsOp.Download) expectBytes('tls download', await drain(socket), bytes);
   else {
     const ack = drain(socket);
-    await writeFiller(socket, bytes);
+    writeFiller(socket, bytes);
     expectBytes('tls upload ack', await ack, 1);
   }
   const out = figures(bytes, start);
@@ -117,7 +104,7 @@ export async function h2Transfer(session: http2.ClientHttp2Session, direction: '
       for await (const c of req) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString();
     })();
-    await writeFiller(req, bytes);
+    writeFiller(req, bytes);
     checkUploadAnswer('h2 upload', await answer, bytes);
   }
   return figures(bytes, start);

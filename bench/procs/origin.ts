@@ -7,6 +7,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { writeFiller } from '../harness/filler.js';
 import { serveChild } from './child.js';
 import { DOWNLOAD_PATHNAME, SMALL_BODY } from '../harness/routes.js';
 
@@ -15,26 +16,12 @@ export interface OriginChildConfig {
   kind: 'small' | 'large';
 }
 
-const CHUNK = Buffer.alloc(64 * 1024, 0x61);
-
-function serveDownload(res: http.ServerResponse, size: number): void {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
-  let left = size;
-  const pump = (): void => {
-    while (left > 0) {
-      const n = Math.min(left, CHUNK.length);
-      left -= n;
-      if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void res.once('drain', pump);
-    }
-    res.end();
-  };
-  pump();
-}
-
 function largeHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://origin');
   if (req.method === 'GET' && url.pathname === DOWNLOAD_PATHNAME) {
-    serveDownload(res, Number(url.searchParams.get('n') ?? '0'));
+    const size = Number(url.searchParams.get('n') ?? '0');
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+    writeFiller(res, size);
     return;
   }
   let bytes = 0;

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { generateEdgeCertificates } from '../../src/edge-local/index.js';
 import { DOWNLOAD_PATHNAME, SMALL_BODY } from '../harness/routes.js';
 import { RAW_TLS_HEADER_BYTES, RawTlsOp } from '../harness/raw-tls.js';
+import { writeFiller } from '../harness/filler.js';
 import { serveChild } from './child.js';
 
 /** What the raw server child reports. */
@@ -16,22 +17,6 @@ export interface RawServerInfo {
   tlsPort: number;
   h2Port: number;
   caPem: string;
-}
-
-const CHUNK = Buffer.alloc(64 * 1024, 0x62);
-
-/** Writes `bytes` of filler to `out`, honouring back-pressure, then ends it. */
-function writeFiller(out: NodeJS.WritableStream & { once(e: 'drain', f: () => void): unknown }, bytes: number): void {
-  let left = bytes;
-  const pump = (): void => {
-    while (left > 0) {
-      const n = Math.min(left, CHUNK.length);
-      left -= n;
-      if (!out.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void out.once('drain', pump);
-    }
-    out.end();
-  };
-  pump();
 }
 
 function onTlsSocket(socket: tls.TLSSocket): void {

@@ -62,6 +62,8 @@ export interface LocalEdgeEvents {
   local_config: [info: EdgeConnectionInfo, config: string];
   config_pushed: [result: ConfigPushResult];
   transport_closed: [info: { id?: string; protocol: EdgeProtocol; connIndex?: number; remoteAddress: string }];
+  /** What the connector answered to a private-network TCP flow from a raw TCP listener. */
+  tcp_result: [result: { destination: string; ok: boolean; error: string | undefined }];
 }
 
 /** Raised for local edge misuse (bad options, unknown connection). */
@@ -267,9 +269,14 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
   /** Pushes a configuration to every registered connection (optionally of one tunnel) and collects the answers. */
   async pushConfig(version: number, config: unknown, options: { tunnelId?: string } = {}): Promise<ConfigPushResult[]> {
     const text = typeof config === 'string' ? config : JSON.stringify(config);
-    this.currentConfig = { version, config: text };
     const targets = [...this.live].filter((c) => c.info && !c.unregistered && (options.tunnelId === undefined || c.info.tunnelId === options.tunnelId));
-    return Promise.all(targets.map((c) => this.pushTo(c, version, text)));
+    const results = await Promise.all(targets.map((c) => this.pushTo(c, version, text)));
+    // Only a configuration a connector accepted becomes the one new connections receive (the real edge never holds
+    // an invalid one: the dashboard validates first).
+    if (targets.length === 0 || results.some((r) => r.err === null && r.latestAppliedVersion === version)) {
+      this.currentConfig = { version, config: text };
+    }
+    return results;
   }
 
   private async pushTo(conn: EdgeSideConnection, version: number, config: string): Promise<ConfigPushResult> {

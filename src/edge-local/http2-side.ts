@@ -59,11 +59,21 @@ class EdgeHttp2Connection extends EdgeSideConnection {
     void rpc.closed.then(() => {
       if (!control.destroyed) control.end();
     });
+    // cloudflared's HTTP/2 serve loop only returns (and retries a refused registration) once the edge closes the
+    // connection; like the real edge, close it after the control stream of an unregistered connector ended.
+    control.once('close', () => {
+      if (this.info === undefined && !this.session.closed) {
+        this.session.close();
+        socket.end();
+      }
+    });
   }
 
   async send(req: TunnelRequest): Promise<TunnelResponse> {
     const headers: http2.OutgoingHttpHeaders = {
-      ':method': req.method,
+      // TCP flows are plain GETs marked by cf-cloudflared-proxy-src, like the reference edge (vectors http2/tcp):
+      // node:http2 forbids :scheme/:path on CONNECT.
+      ':method': req.type === 'tcp' ? 'GET' : req.method,
       ':scheme': 'https',
       ':authority': req.type === 'tcp' ? req.dest ?? '' : req.host,
       ':path': req.type === 'tcp' ? '/' : req.path,

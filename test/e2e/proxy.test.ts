@@ -146,10 +146,16 @@ for (const protocol of ['quic', 'http2'] as const) {
     });
 
     test('a private-network tcp stream is refused and the connection keeps serving', async () => {
+      const answered = once(env.edge, 'tcp_result');
       const socket = net.connect(env.edge.tcpPorts[0]!, '127.0.0.1');
       socket.on('error', () => undefined);
       socket.resume();
       await once(socket, 'close');
+      const [result] = (await answered) as [{ ok: boolean; error: string }];
+      assert.equal(result.ok, false);
+      // QUIC: the §7.3 ConnectResponse error text; HTTP/2: 502 with {"src":"cloudflared"} (§8.7).
+      if (protocol === 'quic') assert.match(result.error, /disabled ingress from WARP clients/);
+      else assert.match(result.error, /502 \{"src":"cloudflared"\}/);
       const res = await visit(env.edge.visitorUrl, { path: '/after-tcp' });
       assert.equal(res.status, 200);
       assert.equal(env.edge.connections().length, 4);

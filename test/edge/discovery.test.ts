@@ -187,6 +187,12 @@ describe('--edge static addresses (§2.5)', () => {
     assert.throws(() => pool.getAddr(3), { name: 'NoFreeEdgeAddressError' });
   });
 
+  it('takes a bracketed name\'s IPv6 address, as Go\'s ResolveTCPAddr does', async () => {
+    const resolver = edgeResolverForServers([system.server], { tries: 1 });
+    const pool = await staticEdgePool(['[edge.test]:7848'], { resolver });
+    assert.deepEqual(pool.getAddr(0), { host: '::1', port: 7848, family: 6 });
+  });
+
   it('fails when no entry resolves', async () => {
     const resolver = edgeResolverForServers([system.server], { tries: 1 });
     await assert.rejects(staticEdgePool(['missing.test:1', 'x'], { resolver }), {

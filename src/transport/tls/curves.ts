@@ -48,10 +48,11 @@ export class PostQuantumUnsupportedError extends CftunnelError {
 const PROBE_TIMEOUT_MS = 5_000;
 
 /**
- * One handshake over loopback with a throwaway pre-shared key, so no certificate is needed; TLS 1.3 PSK still runs the
- * (EC)DHE/KEM exchange with the configured group (psk_dhe_ke), so completing it proves the group works.
+ * Runs one TLS 1.3 handshake over loopback with both ends limited to `group` (OpenSSL name). It uses a throwaway
+ * pre-shared key, so no certificate is needed; TLS 1.3 PSK still runs the (EC)DHE/KEM exchange with the configured
+ * group (psk_dhe_ke), so completing it proves the group works. Resolves with undefined on success, else the reason.
  */
-async function probeHandshake(group: string): Promise<string | undefined> {
+export async function probeKeyExchangeGroup(group: string): Promise<string | undefined> {
   const psk = randomBytes(32);
   const common = { ecdhCurve: group, minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const };
   let server: tls.Server;
@@ -90,7 +91,7 @@ let cached: Promise<PostQuantumSupport> | undefined;
 export function detectPostQuantumSupport(): Promise<PostQuantumSupport> {
   cached ??= (async () => {
     const listedByGetCurves = getCurves().some((c) => c.toLowerCase() === X25519MLKEM768.toLowerCase());
-    const reason = await probeHandshake(X25519MLKEM768);
+    const reason = await probeKeyExchangeGroup(X25519MLKEM768);
     return { supported: reason === undefined, listedByGetCurves, reason };
   })();
   return cached;

@@ -8,6 +8,7 @@ import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/ed
 import {
   curvePreferences,
   detectPostQuantumSupport,
+  probeKeyExchangeGroup,
   PostQuantumUnsupportedError,
   type PostQuantumSupport,
 } from '../../../src/transport/tls/curves.js';
@@ -56,6 +57,12 @@ describe('post-quantum curve selection (§4.4)', () => {
     assert.equal(support.supported, real.ok, `detection ${JSON.stringify(support)} vs handshake ${JSON.stringify(real)}`);
     assert.equal(support.reason === undefined, support.supported);
     assert.equal(await detectPostQuantumSupport(), await detectPostQuantumSupport(), 'cached');
+  });
+
+  it('the detection probe completes a handshake with a group this runtime has, and fails with one it lacks', async () => {
+    assert.equal(await probeKeyExchangeGroup('P-256'), undefined);
+    assert.equal(await probeKeyExchangeGroup('X25519'), undefined);
+    assert.equal(typeof (await probeKeyExchangeGroup('NoSuchGroup')), 'string');
   });
 
   it('strict mode offers only X25519MLKEM768, or fails with a typed error on a runtime without it', () => {
