@@ -76,23 +76,37 @@ export async function withStack<T>(
   }
 }
 
-/** Figures every window reports about the processes: CPU use of each and the connector's memory. */
+/** Work done in a window, to turn CPU time into CPU per unit (robust when other processes steal the cores). */
+export interface WorkDone {
+  count: number;
+  /** Singular unit name: `req`, `msg`. */
+  unit: string;
+}
+
+/**
+ * Figures every window reports about the processes: CPU use of each (and, given the work done, the connector's and
+ * the edge's CPU per unit of work), and the connector's peak memory.
+ */
 export function processFigures(
   base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>,
   procs: Partial<Record<Role, ProcWindow>>,
   seconds: number,
   rssTarget?: number,
+  work?: WorkDone,
 ): Figure[] {
   const out: Figure[] = [];
   for (const role of ['connector', 'edge', 'origin', 'driver'] as const) {
     const w = procs[role];
     if (w === undefined) continue;
     out.push({ ...base, metric: `${role} CPU`, unit: '% of a core', value: (100 * w.cpuSeconds) / seconds, baselines: {} });
+    if (work !== undefined && work.count > 0 && (role === 'connector' || role === 'edge')) {
+      out.push({ ...base, metric: `${role} CPU per ${work.unit}`, unit: `µs/${work.unit}`, value: (w.cpuSeconds * 1e6) / work.count, baselines: {} });
+    }
   }
   const c = procs.connector;
   if (c !== undefined) {
     const target = rssTarget === undefined ? undefined : { op: '<=' as const, value: rssTarget };
-    out.push({ ...base, metric: 'connector RSS max', unit: 'MB', value: c.rss.max / 1e6, baselines: {}, target });
+    out.push({ ...base, metric: 'connector RSS max', unit: 'MB', value: c.rss.max / MB, baselines: {}, target });
   }
   return out;
 }

@@ -52,7 +52,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
           { ...leg, metric: 'connector RSS last', unit: 'MB', value: c.rss.last / MB, baselines: {} },
         );
       }
-      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB), ...memoryFigures(leg, await stack.connectorMemory()));
+      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, { count: result.requests, unit: 'req' }), ...memoryFigures(leg, await stack.connectorMemory()));
     });
   }
   return out;

@@ -61,7 +61,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
         ctx.log(`${protocol} tunnel, ${c} connections, ${seconds} s`);
         const { result, procs } = await measured(stack, () => autocannonLoad({ url: stack.visitorUrl, connections: c, durationSeconds: seconds }));
         const base = { scenario: 'small', leg: `c=${c}`, protocol };
-        out.push(...rateFigures(base, result, baselines.get(c)!, c), ...processFigures(base, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB));
+        out.push(...rateFigures(base, result, baselines.get(c)!, c), ...processFigures(base, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, { count: result.requests, unit: 'req' }));
       }
     });
   }

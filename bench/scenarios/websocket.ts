@@ -30,7 +30,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       const procs = sampler?.stop() ?? {};
       const leg = { scenario: 'websocket', leg: `${sockets} sockets`, protocol };
       out.push({ ...leg, metric: 'messages', unit: 'msg/s', value: result.msgsPerSec, baselines });
-      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB));
+      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, { count: result.messages, unit: 'msg' }));
     });
   }
   return out;

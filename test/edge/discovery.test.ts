@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { generateEdgeCertificates, type EdgeCertificates } from '../../src/edge-local/certs.js';
 import {
@@ -83,7 +86,7 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     assert.equal(dot.questions.length, 0, 'no DNS-over-TLS when the system lookup works');
   });
 
-  it('auto keeps both families: the first resolved family is primary, IPv6 is there too', async () => {
+  it('--edge-ip-version 6 keeps only IPv6; auto makes the first resolved family (IPv4 here) primary', async () => {
     system.zone = edgeZone();
     const pool = await discoverEdge(options({ ipVersion: '6' }));
     assert.equal(pool.capacity, 2);
@@ -161,6 +164,21 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     assert.deepEqual(records.map((r) => r.name), ['a.example', 'b.example']);
     dot.zone = { servfail: [GLOBAL_SRV] };
     await assert.rejects(lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port: dot.port, ca: certs.caPem }), DnsOverTlsError);
+  });
+  it('lookupSrvOverTls gives up at its deadline when the server never answers', async () => {
+    const silent = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (socket) => socket.resume());
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      await assert.rejects(lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port, ca: certs.caPem, timeoutMs: 200 }), (err: unknown) => {
+        assert.ok(err instanceof DnsOverTlsError);
+        assert.match(err.message, /timed out/);
+        return true;
+      });
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
