@@ -3,19 +3,25 @@
  */
 import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
-import { createConnectorIdentity, type ConnectorIdentity } from './connection/identity.js';
+import { createConnectorIdentity, DEFAULT_FEATURES, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
+import { discoverEdge, staticEdgePool, type EdgeAddressPool, type EdgeIpVersion, type EdgeResolver } from './edge/index.js';
+import type { DnsOverTlsOptions } from './edge/index.js';
 import { CftunnelError } from './errors.js';
+import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
+import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
-import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
 import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
-import type { EdgeAddress } from './supervisor/dial.js';
+import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
 import { parseToken, type TunnelCredentials } from './token/index.js';
 import { quicAvailability } from './transport/quic/index.js';
-import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
+import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
+
+/** Feature string sent when strict post-quantum mode is requested (PROTOCOL.md §14.4). */
+export const POST_QUANTUM_FEATURE = 'postquantum';
 
 /** Options of {@link Tunnel}. */
 export interface TunnelOptions {
@@ -23,12 +29,28 @@ export interface TunnelOptions {
   token: string | TunnelCredentials;
   /** Origin for every request (`--url`), e.g. `http://localhost:8080`. Remote configuration replaces it. */
   url?: string;
-  /** Edge addresses `host:port` (`--edge`). Required until edge discovery lands. */
-  edge: string[];
+  /**
+   * Static edge addresses `host:port` (`--edge`); one HA connection per address, like cloudflared. Without it the
+   * edge is discovered through DNS (SRV `_v2-origintunneld._tcp.argotunnel.com`, DNS-over-TLS fallback).
+   */
+  edge?: string[];
+  /** Discovery region (`--region`, e.g. `us`); the token's endpoint is used when absent. */
+  region?: string;
+  /** `--edge-ip-version`: `4`, `6` or `auto` (default). */
+  edgeIpVersion?: EdgeIpVersion;
+  /** DNS used for discovery; defaults to the system resolver. Tests inject a loopback DNS server. */
+  dnsResolver?: EdgeResolver;
+  /** DNS-over-TLS fallback settings, or `false` to disable it. */
+  dnsOverTls?: DnsOverTlsOptions | false;
   /** PEM bundle that replaces the edge trust anchors (`--cacert`). */
   caCert?: string | Buffer;
   /** `auto` (QUIC, falling back to HTTP/2), `quic` or `http2`. */
   protocol?: ProtocolOption;
+  /**
+   * Strict post-quantum key agreement (`--post-quantum`): only X25519MLKEM768 is offered. The QUIC binding cannot
+   * choose key-exchange groups, so strict mode runs on HTTP/2; it fails when this Node's OpenSSL lacks the group.
+   */
+  postQuantum?: boolean;
   /** Number of HA connections (default 4). */
   haConnections?: number;
   /** Local address to dial the edge from (`--edge-bind-address`). */
@@ -37,6 +59,11 @@ export interface TunnelOptions {
   retries?: number;
   /** Grace period for `close()` (default 30 s). */
   gracePeriodMs?: number;
+  /**
+   * Address of the metrics/readiness server (`--metrics`, e.g. `localhost:0` for cloudflared's 20241-20245 search).
+   * No server when absent; the metrics themselves are always kept (`tunnel.metrics`).
+   */
+  metrics?: string;
   /** Any pino logger; default silent. */
   logger?: Logger;
   /** Aborts startup / closes the tunnel. */
@@ -45,6 +72,8 @@ export interface TunnelOptions {
   identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
   /** Milliseconds between starting HA connections (default 1000, PROTOCOL.md §12.1). */
   haSpacingMs?: number;
+  /** QUIC handshake timeout (default 5000 ms, §5.1). */
+  quicHandshakeTimeoutMs?: number;
 }
 
 /**
@@ -64,12 +93,6 @@ export class TunnelOptionsError extends CftunnelError {
   }
 }
 
-function parseEdgeAddress(text: string): EdgeAddress {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text.trim());
-  if (m === null) throw new TunnelOptionsError(`edge address ${JSON.stringify(text)} is not host:port`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
-
 function initialConfig(url: string | undefined): TunnelConfig {
   // No ingress at all ⇒ the single catch-all `http_status:503` (PROTOCOL.md §10.3).
   return parseTunnelConfig(JSON.stringify({ ingress: url === undefined ? [] : [{ service: url }] }));
@@ -80,52 +103,104 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly credentials: TunnelCredentials;
   readonly identity: ConnectorIdentity;
   readonly orchestrator: Orchestrator;
+  /** Prometheus metrics of this tunnel (cloudflared's names, PROTOCOL.md §13.2). */
+  readonly metrics: TunnelMetrics;
   private readonly origins = new OriginServices();
-  private readonly supervisor: Supervisor;
   private readonly logger: Logger;
   private readonly readyPromise: Promise<ConnectionDetails>;
+  private supervisor: Supervisor | undefined;
+  private metricsServer: MetricsServer | undefined;
   private closing: Promise<void> | undefined;
+  /** Aborts a startup still in progress when close() is called. */
+  private readonly startAbort = new AbortController();
 
   constructor(private readonly options: TunnelOptions) {
     super();
     this.credentials = typeof options.token === 'string' ? parseToken(options.token) : options.token;
-    if (options.edge.length === 0) throw new TunnelOptionsError('at least one edge address is required');
-    const edgeAddresses = options.edge.map(parseEdgeAddress);
-    this.identity = createConnectorIdentity(options.identity);
-    this.logger = options.logger ?? pino({ level: 'silent' });
-    this.orchestrator = new Orchestrator(initialConfig(options.url));
-    this.orchestrator.on('config', (_v, cfg) => this.origins.retire(cfg));
+    if (options.edge !== undefined && options.edge.length === 0) throw new TunnelOptionsError('edge must list at least one address');
     const quic = quicAvailability();
-    const protocolOption = options.protocol ?? 'auto';
-    if (protocolOption === 'quic' && !quic.available) throw new TunnelOptionsError(`QUIC is not available: ${quic.reason}`);
+    if (options.protocol === 'quic' && !quic.available) throw new TunnelOptionsError(`QUIC is not available: ${quic.reason}`);
+    this.identity = createConnectorIdentity({
+      ...options.identity,
+      features: options.identity?.features ?? (options.postQuantum ? [...DEFAULT_FEATURES, POST_QUANTUM_FEATURE] : DEFAULT_FEATURES),
+    });
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.metrics = new TunnelMetrics({ buildInfo: { version: this.identity.version, type: 'cftunnel' } });
+    this.orchestrator = new Orchestrator(initialConfig(options.url));
+    this.orchestrator.on('config', (version, cfg) => {
+      this.origins.retire(cfg);
+      this.metrics.configVersion(version);
+    });
+    this.readyPromise = this.start(quic.available).then((c) => c.details);
+    this.readyPromise.catch(() => undefined);
+    options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
+  }
+
+  private async start(quicAvailable: boolean): Promise<TunnelConnection> {
+    const o = this.options;
+    const pq = await detectPostQuantumSupport();
+    const curves = curvePreferences(o.postQuantum ? 'strict' : 'prefer', pq);
+    // Strict PQ cannot run on QUIC (no group choice in the binding): HTTP/2 only.
+    const protocolOption = o.postQuantum ? 'http2' : (o.protocol ?? 'auto');
+    const pool = await this.edgePool();
+    if (this.closing !== undefined) throw new CftunnelError('CFT_ERR_ABORTED', 'tunnel closed during startup');
     this.supervisor = new Supervisor({
       credentials: this.credentials,
       identity: this.identity,
       orchestrator: this.orchestrator,
       origins: this.origins,
       logger: this.logger,
-      edgeAddresses,
-      protocol: selectProtocol(protocolOption, quic.available),
-      haConnections: options.haConnections,
-      haSpacingMs: options.haSpacingMs,
-      retries: options.retries,
-      caCert: options.caCert,
-      bindAddress: options.edgeBindAddress,
-      observer: createRequestObserver(
-        this.credentials.tunnelId,
-        () => this.listenerCount('request') > 0 || this.listenerCount('error') > 0,
-        (summary) => {
-          this.emit('request', summary);
-          if (summary.error !== undefined && this.listenerCount('error') > 0) this.emit('error', summary.error, summary);
-        },
-      ),
+      edgePool: pool,
+      protocol: selectProtocol(protocolOption, quicAvailable),
+      haConnections: o.haConnections,
+      haSpacingMs: o.haSpacingMs,
+      retries: o.retries,
+      caCert: o.caCert,
+      bindAddress: o.edgeBindAddress,
+      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      metrics: this.metrics,
+      http2Curves: curves,
+      observer: this.requestObserver(),
     });
     for (const name of ['connected', 'disconnected', 'reconnecting', 'protocol_fallback', 'config'] as const) {
       this.supervisor.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
     }
-    this.readyPromise = this.supervisor.start(options.signal).then((c) => c.details);
-    this.readyPromise.catch(() => undefined);
-    options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
+    if (o.metrics !== undefined) {
+      this.metricsServer = await startMetricsServer({
+        address: o.metrics,
+        metrics: this.metrics,
+        connectorId: this.identity.connectorId,
+        readyConnections: () => this.supervisor?.connections.length ?? 0,
+        config: () => JSON.stringify({ version: this.orchestrator.currentVersion, config: JSON.parse(this.orchestrator.config.raw) }),
+      });
+      this.logger.info(this.metricsServer.logMessage);
+    }
+    return this.supervisor.start(o.signal === undefined ? this.startAbort.signal : AbortSignal.any([o.signal, this.startAbort.signal]));
+  }
+
+  private edgePool(): Promise<EdgeAddressPool> {
+    const o = this.options;
+    const log = this.logger;
+    if (o.edge !== undefined) return staticEdgePool(o.edge, { resolver: o.dnsResolver, log });
+    return discoverEdge({
+      region: o.region ?? this.credentials.endpoint,
+      resolver: o.dnsResolver,
+      dnsOverTls: o.dnsOverTls,
+      ipVersion: o.edgeIpVersion,
+      log,
+    });
+  }
+
+  private requestObserver() {
+    return createRequestObserver(
+      this.credentials.tunnelId,
+      () => this.listenerCount('request') > 0 || this.listenerCount('error') > 0,
+      (summary) => {
+        this.emit('request', summary);
+        if (summary.error !== undefined && this.listenerCount('error') > 0) this.emit('error', summary.error, summary);
+      },
+      this.metrics,
+    );
   }
 
   /** Resolves with connection 0's details once it registered; rejects when startup failed for good. */
@@ -135,7 +210,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** Registered connections. */
   get connections(): ReadonlyArray<{ connIndex: number; protocol: TunnelProtocol; details: ConnectionDetails }> {
-    return this.supervisor.connections.map((c: TunnelConnection) => ({ connIndex: c.connIndex, protocol: c.protocol, details: c.details }));
+    return (this.supervisor?.connections ?? []).map((c) => ({ connIndex: c.connIndex, protocol: c.protocol, details: c.details }));
   }
 
   /** The configuration requests are routed with. */
@@ -143,10 +218,19 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     return this.orchestrator.config;
   }
 
+  /** Address of the metrics server, when one was started. */
+  get metricsAddress(): string | undefined {
+    return this.metricsServer?.hostPort;
+  }
+
   /** Graceful close: unregister, drain in-flight requests up to `graceMs`, close connections and origin pools. */
   close(options: { graceMs?: number } = {}): Promise<void> {
     this.closing ??= (async () => {
-      await this.supervisor.shutdown(options.graceMs ?? this.options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS);
+      // Before the first registration there is nothing to drain: abort startup (ready() rejects with CFT_ERR_ABORTED).
+      this.startAbort.abort();
+      await this.readyPromise.catch(() => undefined);
+      await this.supervisor?.shutdown(options.graceMs ?? this.options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS);
+      await this.metricsServer?.close();
       await this.origins.close();
     })();
     return this.closing;

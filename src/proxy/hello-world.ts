@@ -89,10 +89,17 @@ export class HelloWorldService implements OriginService {
   constructor(private readonly options: Partial<OriginRequestConfig> = {}) {}
 
   private start(): Promise<{ origin: HttpOriginService; close(): Promise<void> }> {
-    this.started ??= startHelloWorldServer().then((server) => ({
-      origin: new HttpOriginService({ origin: server.url }, { options: this.options, extraCa: [server.certPem], ignoreServerName: true }),
-      close: server.close,
-    }));
+    this.started ??= startHelloWorldServer().then(
+      (server) => ({
+        origin: new HttpOriginService({ origin: server.url }, { options: this.options, extraCa: [server.certPem], ignoreServerName: true }),
+        close: server.close,
+      }),
+      (err: unknown) => {
+        // A failed start is retried by the next request instead of failing the rule for good.
+        this.started = undefined;
+        throw err;
+      },
+    );
     return this.started;
   }
 

@@ -38,9 +38,13 @@ import {
   exceptionTypeName,
   type WireTarget,
 } from './wire.js';
+import { withinTraversalLimit } from './traversal.js';
 
 /** Largest incoming RPC message accepted by default; registration and config pushes are a few KiB. */
 export const DEFAULT_MAX_RPC_FRAME_BYTES = 1024 * 1024;
+
+/** Most words an Unimplemented echo may copy; an echo is a small message's copy, and hostile graphs alias endlessly. */
+const UNIMPLEMENTED_ECHO_BUDGET_WORDS = 64 * 1024;
 
 /** Export ID of the bootstrap capability; the Go edge also hosts its main capability at 0 (vectors MANIFEST). */
 const BOOTSTRAP_EXPORT_ID = 0;
@@ -270,7 +274,16 @@ export class RpcConnection {
       const { resolve, reject } = q;
       this.settle(q);
       if (which === rpc.Return.RESULTS) {
-        resolve({ results: utils.getStruct(0, q.ref!.Results, ret.results), message: msg });
+        let results: Struct;
+        try {
+          results = utils.getStruct(0, q.ref!.Results, ret.results);
+        } catch (err) {
+          // The caller is settled already, so reject it here; rethrowing then fails the whole connection.
+          const e = new RpcProtocolError(`malformed ${q.ref!.name} Return: ${(err as Error).message}`, { cause: err });
+          reject(e);
+          throw e;
+        }
+        resolve({ results, message: msg });
       } else if (which === rpc.Return.EXCEPTION) {
         reject(new RpcExceptionError(ret.exception.reason, exceptionTypeName(ret.exception.type)));
       } else if (which === rpc.Return.CANCELED) {
@@ -459,7 +472,7 @@ export class RpcConnection {
       case rpc.Message.UNIMPLEMENTED:
         return this.onUnimplemented(root.unimplemented);
       default:
-        this.send(encodeUnimplemented(root));
+        this.send(encodeUnimplemented(root, withinTraversalLimit(frame, UNIMPLEMENTED_ECHO_BUDGET_WORDS)));
     }
   }
 

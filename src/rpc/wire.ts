@@ -152,9 +152,16 @@ export function encodeAbort(reason: string, type: RpcExceptionType): Buffer {
   return frame(msg);
 }
 
-/** `Unimplemented` echoing a received message back to its sender. */
-export function encodeUnimplemented(received: rpc.Message): Buffer {
+/** Byte offset of the `Message` union discriminant in its data section (rpc.capnp layout). */
+const MESSAGE_WHICH_OFFSET = 0;
+
+/**
+ * `Unimplemented` echoing a received message back to its sender. `copyable` false (the message failed the bounded
+ * traversal check) echoes only its kind: capnp-es's deep copy of a hostile pointer graph never ends.
+ */
+export function encodeUnimplemented(received: rpc.Message, copyable: boolean): Buffer {
   const { msg, root } = newRoot();
-  root.unimplemented = received;
+  if (copyable) root.unimplemented = received;
+  else utils.setUint16(MESSAGE_WHICH_OFFSET, received.which(), root._initUnimplemented());
   return frame(msg);
 }

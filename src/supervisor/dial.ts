@@ -5,6 +5,7 @@ import { startHttp2TunnelConnection } from '../connection/http2-connection.js';
 import { startQuicTunnelConnection } from '../connection/quic-connection.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
 import type { ConnectionContext, TunnelProtocol } from '../connection/types.js';
+import type { EdgeAddress as PoolEdgeAddress } from '../edge/index.js';
 import { dialEdgeTls } from '../transport/http2/dial.js';
 import { EdgeDialError, EdgeTlsError, type EdgeTlsReason } from '../transport/errors.js';
 import { connectQuic, QUIC_SERVER_NAME, QuicTlsError, QuicUnavailableError, type QuicTlsFailure } from '../transport/quic/index.js';
@@ -30,11 +31,8 @@ function quicDialError(err: unknown): Error {
   return new EdgeDialError(`failed to dial to edge with quic: ${(err as Error).message}`, { cause: err });
 }
 
-/** An edge address. */
-export interface EdgeAddress {
-  host: string;
-  port: number;
-}
+/** An edge address (only host and port matter for dialling). */
+export type EdgeAddress = Pick<PoolEdgeAddress, 'host' | 'port'>;
 
 /** Transport options shared by every attempt. */
 export interface DialOptions {
@@ -44,6 +42,8 @@ export interface DialOptions {
   bindAddress?: string;
   /** QUIC handshake timeout (default 5 s, PROTOCOL.md §5.1); tests shorten it. */
   quicHandshakeTimeoutMs?: number;
+  /** Key-exchange groups offered on HTTP/2 (OpenSSL syntax, §4.4). */
+  ecdhCurve?: string;
   signal?: AbortSignal;
 }
 
@@ -83,6 +83,7 @@ export async function dialTunnelConnection(
     port: address.port,
     caCert: options.caCert,
     localAddress: options.bindAddress,
+    ecdhCurve: options.ecdhCurve,
     signal: options.signal,
   });
   return startHttp2TunnelConnection(socket, ctx);

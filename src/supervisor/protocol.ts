@@ -9,9 +9,6 @@ import { QuicIdleTimeoutError } from '../transport/quic/index.js';
 /** `--protocol` values (§3.3). `h2mux` is accepted and mapped to `http2`. */
 export type ProtocolOption = 'auto' | 'quic' | 'http2' | 'h2mux';
 
-/** `--max-edge-addr-retries` default (§2.6). */
-export const DEFAULT_MAX_EDGE_ADDR_RETRIES = 8;
-
 /** What the selector says: the protocol to start with and the one to fall back to, if any (§3.3). */
 export interface ProtocolSelection {
   initial: TunnelProtocol;
@@ -58,12 +55,10 @@ export function classifyError(err: unknown): ErrorClass {
 export class ProtocolFallback {
   protocol: TunnelProtocol;
   inFallback = false;
-  private connectivityErrors = 0;
 
   constructor(
     private readonly selection: ProtocolSelection,
     start: TunnelProtocol = selection.initial,
-    private readonly maxEdgeAddrRetries = DEFAULT_MAX_EDGE_ADDR_RETRIES,
   ) {
     this.protocol = start;
   }
@@ -71,22 +66,23 @@ export class ProtocolFallback {
   /** Registration succeeded: leave fallback mode, keep the protocol (§3.4 last paragraph). */
   onConnected(): void {
     this.inFallback = false;
-    this.connectivityErrors = 0;
   }
 
   /**
    * After a failed attempt and its backoff wait: decides the protocol of the next attempt.
    * @param everConnectedWithInitial any connection of this process has registered with the selector's protocol.
    * @param reachedMaxRetries the index's backoff reached `--retries`.
+   * @param maxEdgeAddrRetriesReached the address pool flagged this connectivity error as the one past
+   *   `--max-edge-addr-retries` (§2.6); it overrides the recoverable flag of connectivity errors.
    */
-  next(err: unknown, everConnectedWithInitial: boolean, reachedMaxRetries: boolean): { protocol: TunnelProtocol; switched: boolean } {
+  next(
+    err: unknown,
+    everConnectedWithInitial: boolean,
+    reachedMaxRetries: boolean,
+    maxEdgeAddrRetriesReached = false,
+  ): { protocol: TunnelProtocol; switched: boolean } {
     const cls = classifyError(err);
-    let shouldFallback = cls.recoverable;
-    if (cls.connectivity) {
-      this.connectivityErrors++;
-      shouldFallback = this.connectivityErrors >= this.maxEdgeAddrRetries;
-      if (shouldFallback) this.connectivityErrors = 0;
-    }
+    const shouldFallback = cls.connectivity ? maxEdgeAddrRetriesReached : cls.recoverable;
     const fallback = this.selection.fallback;
     if (!shouldFallback || everConnectedWithInitial) return { protocol: this.protocol, switched: false };
     if (fallback !== undefined && this.protocol !== fallback && (reachedMaxRetries || cls.quicIdleTimeout)) {

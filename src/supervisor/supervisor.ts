@@ -17,7 +17,9 @@ import { RegistrationError } from '../rpc/tunnel/registration-client.js';
 import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
-import { dialTunnelConnection, type EdgeAddress } from './dial.js';
+import { dialTunnelConnection } from './dial.js';
+import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
+import type { TunnelMetrics } from '../metrics/index.js';
 import { ProtocolFallback, classifyError, type ProtocolSelection } from './protocol.js';
 
 /** Default number of HA connections (§12.1). */
@@ -34,8 +36,8 @@ export interface SupervisorOptions {
   orchestrator: Orchestrator;
   origins: OriginServices;
   logger: Logger;
-  /** Edge addresses; connection i uses address (i + rotation) mod n. */
-  edgeAddresses: EdgeAddress[];
+  /** Edge addresses, handed out per HA index and rotated after failures (§2.5, §2.6). */
+  edgePool: EdgeAddressPool;
   protocol: ProtocolSelection;
   haConnections?: number;
   haSpacingMs?: number;
@@ -49,6 +51,10 @@ export interface SupervisorOptions {
   quicHandshakeTimeoutMs?: number;
   /** Per-request observer handed to every connection. */
   observer?: RequestObserver;
+  /** Prometheus metrics of this tunnel (§13.2). */
+  metrics?: TunnelMetrics;
+  /** Key-exchange groups for HTTP/2 TLS (§4.4), e.g. `P-256`; logged per attempt like cloudflared. */
+  http2Curves?: { ecdhCurve: string; logMessage: string };
 }
 
 /** A connection index's state change. */
@@ -95,7 +101,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.indexZeroProtocol = options.protocol.initial;
-    if (options.edgeAddresses.length === 0) throw new TypeError('at least one edge address is required');
   }
 
   /** Registered connections by index. */
@@ -126,7 +131,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private startOthers(): void {
-    const n = this.options.haConnections ?? DEFAULT_HA_CONNECTIONS;
+    // §2.5: never more HA connections than the pool has addresses.
+    const cap = this.options.edgePool.capHaConnections((this.options.haConnections ?? DEFAULT_HA_CONNECTIONS) - 1);
+    if (cap.message !== undefined) this.options.logger.info(cap.message);
+    const n = cap.haConnections + 1;
     void (async () => {
       for (let i = 1; i < n; i++) {
         await this.clock.sleep(this.options.haSpacingMs ?? HA_CONNECTION_SPACING_MS, this.stop.signal);
@@ -165,16 +173,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { logger } = o;
     const backoff = new Backoff(o.retries ?? DEFAULT_MAX_RETRIES, undefined, this.clock);
     const fallback = new ProtocolFallback(o.protocol, connIndex === 0 ? o.protocol.initial : this.indexZeroProtocol);
-    let addressOffset = 0;
     while (!this.stopping) {
-      const address = o.edgeAddresses[(connIndex + addressOffset) % o.edgeAddresses.length]!;
       const protocol = fallback.protocol;
+      let address: EdgeAddress | undefined;
       let error: Error;
+      let serving = false;
       try {
+        address = o.edgePool.getAddr(connIndex);
+        if (protocol === 'http2' && o.http2Curves !== undefined) logger.info({ connIndex }, o.http2Curves.logMessage);
+        o.metrics?.haConnectionStarted();
+        serving = true;
         const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), {
           caCert: o.caCert,
           bindAddress: o.bindAddress,
           quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+          ecdhCurve: o.http2Curves?.ecdhCurve,
           signal: this.stop.signal,
         });
         if (this.stopping) {
@@ -185,6 +198,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         fallback.onConnected();
         this.connectedWith.add(protocol);
         this.live.set(connIndex, conn);
+        o.metrics?.registered(connIndex, conn.details.locationName);
         conn.on('config', (version, err) => this.emit('config', { connIndex, version, err }));
         logger.info(
           { connIndex, connection: conn.details.uuid, event: 0, ip: address.host, location: conn.details.locationName, protocol },
@@ -211,6 +225,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         }
         const closedWith = await conn.closed;
         this.live.delete(connIndex);
+        o.metrics?.haConnectionEnded();
+        serving = false;
         this.emit('disconnected', { connIndex, protocol, address, error: closedWith });
         if (connectionDisconnectedChannel.hasSubscribers) {
           connectionDisconnectedChannel.publish({ tunnelId: o.credentials.tunnelId, connIndex, protocol, error: closedWith });
@@ -219,6 +235,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         error = closedWith ?? new Error('connection with edge closed');
       } catch (err) {
         error = err as Error;
+        if (serving) o.metrics?.haConnectionEnded();
+        if (err instanceof RegistrationError) o.metrics?.registrationFailed(err.isDuplicateConnection ? 'dup_edge_conn' : 'server_error');
         if (this.stopping) return;
         if (startup && !retriedAtStartup(err)) {
           startup.signal?.removeEventListener('abort', startup.onAbort);
@@ -229,14 +247,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       // §12.5 step 5: error level while nothing is up, warn otherwise.
       const level = this.live.size === 0 ? 'error' : 'warn';
-      logger[level]({ connIndex, err: error, ip: address.host }, 'Connection terminated');
+      logger[level]({ connIndex, err: error, ip: address?.host }, 'Connection terminated');
       const cls = classifyError(error);
-      if (cls.rotateAddress) addressOffset++;
-      this.emit('reconnecting', { connIndex, protocol, address, error, delayMaxMs: backoff.announcedMaxMs, attempt: backoff.retries + 1 });
+      let maxEdgeAddrRetriesReached = false;
+      if (cls.rotateAddress && address !== undefined) {
+        maxEdgeAddrRetriesReached = o.edgePool.giveBack(connIndex, { connectivityError: cls.connectivity }).maxRetriesReached;
+      }
+      const reported = address ?? { host: '', port: 0, family: 4 as const };
+      this.emit('reconnecting', { connIndex, protocol, address: reported, error, delayMaxMs: backoff.announcedMaxMs, attempt: backoff.retries + 1 });
       logger.info({ connIndex }, `Retrying connection in up to ${backoff.announcedMaxMs / 1000}s`);
       await backoff.wait(this.stop.signal);
       if (this.stopping) return;
-      const next = fallback.next(error, this.connectedWith.has(o.protocol.initial), backoff.reachedMaxRetries);
+      const next = fallback.next(error, this.connectedWith.has(o.protocol.initial), backoff.reachedMaxRetries, maxEdgeAddrRetriesReached);
       if (next.switched) {
         logger.info({ connIndex }, `Switching to fallback protocol ${next.protocol}`);
         this.emit('protocol_fallback', { connIndex, from: protocol, to: next.protocol });

@@ -118,7 +118,7 @@ function checkReplies(written: Buffer[]): void {
   for (const c of written) reader.push(c);
 }
 
-async function serveHostileRpc(bytes: Buffer): Promise<boolean> {
+export async function serveHostileRpc(bytes: Buffer): Promise<boolean> {
   const mem = memoryStream();
   const conn = serveCloudflared(mem.stream, {
     updateConfiguration: (version) => Promise.resolve({ latestAppliedVersion: version, err: null }),
@@ -130,7 +130,7 @@ async function serveHostileRpc(bytes: Buffer): Promise<boolean> {
   return true;
 }
 
-async function registerAgainstHostileEdge(bytes: Buffer): Promise<boolean> {
+export async function registerAgainstHostileEdge(bytes: Buffer): Promise<boolean> {
   const mem = memoryStream();
   const client = new RegistrationClient(mem.stream);
   const call = client.registerConnection({

@@ -63,7 +63,8 @@ export async function startTunnelEnv(options: {
   const tunnel = new Tunnel({
     token,
     url: options.url,
-    edge: [`${edge.address.host}:${edge.address.port}`],
+    // cloudflared makes one HA connection per static edge address: list the local edge once per connection.
+    edge: Array.from({ length: ha }, () => `${edge.address.host}:${edge.address.port}`),
     caCert: edge.caPem,
     protocol: options.protocol,
     haConnections: ha,

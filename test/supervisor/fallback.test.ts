@@ -7,11 +7,13 @@ import { LocalEdge } from '../../src/edge-local/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { OriginServices } from '../../src/orchestration/origin-services.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
-import { DEFAULT_MAX_EDGE_ADDR_RETRIES, selectProtocol, type ProtocolOption } from '../../src/supervisor/protocol.js';
+import { selectProtocol, type ProtocolOption } from '../../src/supervisor/protocol.js';
+import { DEFAULT_MAX_EDGE_ADDR_RETRIES } from '../../src/edge/index.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { parseToken } from '../../src/token/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makeToken } from '../helpers/tunnel-env.js';
+import { poolOf } from '../helpers/edge-pool.js';
 
 async function run(option: ProtocolOption, attemptsToObserve: number) {
   const { token } = makeToken();
@@ -23,7 +25,7 @@ async function run(option: ProtocolOption, attemptsToObserve: number) {
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
     origins: new OriginServices(),
     logger: pino({ level: 'silent' }),
-    edgeAddresses: [edge.address],
+    edgePool: poolOf([edge.address]),
     protocol: selectProtocol(option, true),
     caCert: edge.caPem,
     haConnections: 1,
@@ -50,7 +52,9 @@ test('auto: QUIC fails to dial; after max-edge-addr-retries attempts the index s
   const { attempts, fallbacks, connected } = await run('auto', 50);
   assert.equal(connected, 'http2');
   assert.deepEqual(fallbacks, ['quic->http2']);
-  assert.equal(attempts.filter((p) => p === 'quic').length, DEFAULT_MAX_EDGE_ADDR_RETRIES);
+  // cloudflared checks the counter before incrementing it (supervisor/tunnel.go IpAddrFallback): the error *after*
+  // --max-edge-addr-retries of them is the one flagged, so 8 + 1 QUIC attempts.
+  assert.equal(attempts.filter((p) => p === 'quic').length, DEFAULT_MAX_EDGE_ADDR_RETRIES + 1);
 });
 
 test('explicit --protocol quic never falls back', async () => {

@@ -33,10 +33,11 @@ test('QUIC idle timeout falls back to HTTP/2 at once when QUIC never worked (§3
   assert.equal(fb.inFallback, true);
 });
 
-test('dial errors fall back only after --max-edge-addr-retries of them, once --retries is reached', () => {
-  const fb = new ProtocolFallback(selectProtocol('auto', true), 'quic', 8);
-  for (let i = 1; i < 8; i++) assert.deepEqual(fb.next(new EdgeDialError('timeout'), false, true), { protocol: 'quic', switched: false }, `attempt ${i}`);
-  assert.deepEqual(fb.next(new EdgeDialError('timeout'), false, true), { protocol: 'http2', switched: true });
+test('dial errors fall back only when the address pool flags max-edge-addr-retries, once --retries is reached', () => {
+  const fb = new ProtocolFallback(selectProtocol('auto', true), 'quic');
+  assert.deepEqual(fb.next(new EdgeDialError('timeout'), false, true, false), { protocol: 'quic', switched: false });
+  assert.deepEqual(fb.next(new EdgeDialError('timeout'), false, false, true), { protocol: 'quic', switched: false });
+  assert.deepEqual(fb.next(new EdgeDialError('timeout'), false, true, true), { protocol: 'http2', switched: true });
 });
 
 test('no fallback once any connection registered with the selected protocol (§3.4 rule 3)', () => {

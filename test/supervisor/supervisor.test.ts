@@ -13,6 +13,7 @@ import { Supervisor, type SupervisorOptions } from '../../src/supervisor/supervi
 import { parseToken } from '../../src/token/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makeToken } from '../helpers/tunnel-env.js';
+import { poolOf } from '../helpers/edge-pool.js';
 
 function supervisor(token: string, edges: LocalEdge[], clock: FakeClock, extra: Partial<SupervisorOptions> = {}): Supervisor {
   return new Supervisor({
@@ -21,7 +22,7 @@ function supervisor(token: string, edges: LocalEdge[], clock: FakeClock, extra: 
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
     origins: new OriginServices(),
     logger: pino({ level: 'silent' }),
-    edgeAddresses: edges.map((e) => e.address),
+    edgePool: poolOf(edges.length === 1 ? Array(extra.haConnections ?? 1).fill(edges[0]!.address) : edges.map((e) => e.address)),
     protocol: selectProtocol('http2', true),
     caCert: edges[0]!.caPem,
     clock,

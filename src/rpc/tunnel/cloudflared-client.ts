@@ -22,24 +22,12 @@ import { REGISTER_UDP_SESSION, UNREGISTER_UDP_SESSION, UPDATE_CONFIGURATION } fr
 export class CloudflaredClient extends BootstrapClient {
   /** Pushes a remote configuration (PROTOCOL.md §9.3). */
   async updateConfiguration(version: number, config: Buffer, options: CallOptions = {}): Promise<UpdateConfigurationResult> {
-    const { results } = await this.rpc.call(
-      this.cap,
-      UPDATE_CONFIGURATION,
-      (p) => writeUpdateConfigurationParams(p, version, config),
-      options,
-    );
-    return readUpdateConfigurationResult(results.result);
+    return this.callAndRead(UPDATE_CONFIGURATION, (p) => writeUpdateConfigurationParams(p, version, config), (results) => readUpdateConfigurationResult(results.result), options);
   }
 
   /** Registers a datagram v2 UDP session (PROTOCOL.md §14.1). */
   async registerUdpSession(params: RegisterUdpSessionParams, options: CallOptions = {}): Promise<RegisterUdpSessionResult> {
-    const { results } = await this.rpc.call(
-      this.cap,
-      REGISTER_UDP_SESSION,
-      (p) => writeRegisterUdpSessionParams(p, params),
-      options,
-    );
-    return readRegisterUdpSessionResult(results.result);
+    return this.callAndRead(REGISTER_UDP_SESSION, (p) => writeRegisterUdpSessionParams(p, params), (results) => readRegisterUdpSessionResult(results.result), options);
   }
 
   /** Unregisters a datagram v2 UDP session. */

@@ -64,15 +64,17 @@ export class RegistrationClient extends BootstrapClient {
    * when the edge answers a ConnectionError, or an `RpcError` when the RPC itself fails.
    */
   async registerConnection(params: RegisterConnectionParams, options: CallOptions = {}): Promise<ConnectionDetails> {
-    const { results } = await this.rpc.call(
-      this.cap,
+    const outcome = await this.callAndRead(
       REGISTER_CONNECTION,
       (p) => writeRegisterConnectionParams(p, params),
+      (results) => {
+        const result = results.result.result;
+        return result._isConnectionDetails ? readConnectionDetails(result.connectionDetails) : readConnectionError(result.error);
+      },
       options,
     );
-    const result = results.result.result;
-    if (result._isConnectionDetails) return readConnectionDetails(result.connectionDetails);
-    throw new RegistrationError(readConnectionError(result.error));
+    if ('uuid' in outcome) return outcome;
+    throw new RegistrationError(outcome);
   }
 
   /** Tells the edge this connection is going away (graceful shutdown, PROTOCOL.md §6.8). */
