@@ -39,6 +39,20 @@ const FAULT_WINDOW_MS = 5_000;
 const DOWNLOAD_BYTES = 1 << 20;
 const UPLOAD_BYTES = 256 * 1024;
 const WS_MESSAGES = 20;
+/** The pool caps HA connections at the number of edge addresses (§12.1), so the one local edge is listed this often. */
+const HA_CONNECTIONS = 4;
+/** An operation still unanswered after this long counts as failed (stalled); its socket is left to the OS. */
+const OPERATION_TIMEOUT_MS = 30_000;
+
+class StalledError extends Error {}
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stall = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StalledError(`no answer within ${OPERATION_TIMEOUT_MS} ms`)), OPERATION_TIMEOUT_MS);
+  });
+  return Promise.race([p, stall]).finally(() => clearTimeout(timer));
+}
 
 interface Sample {
   t: number;
@@ -48,7 +62,7 @@ interface Sample {
   done: number;
 }
 
-const counts = { ok: 0, failedInFault: 0, failedOutsideFault: 0, byKind: {} as Record<string, number> };
+const counts = { ok: 0, failedInFault: 0, failedOutsideFault: 0, stalled: 0, byKind: {} as Record<string, number> };
 const failures: string[] = [];
 const drops: number[] = [];
 
@@ -116,7 +130,7 @@ async function main(): Promise<number> {
   const origin = await startTestOrigin();
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
-  const tunnel = new Tunnel({ token, url: origin.url, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol, haConnections: 4, haSpacingMs: 0 });
+  const tunnel = new Tunnel({ token, url: origin.url, edge: Array.from({ length: HA_CONNECTIONS }, () => `127.0.0.1:${edge.address.port}`), caCert: edge.caPem, protocol, haConnections: HA_CONNECTIONS, haSpacingMs: 0 });
   await tunnel.ready();
   const downloadSha = await patternSha256(DOWNLOAD_BYTES, 3);
   const started = Date.now();
@@ -127,7 +141,7 @@ async function main(): Promise<number> {
     samples.push({ t: Date.now() - started, rss: m.rss, heapUsed: m.heapUsed, handles: process.getActiveResourcesInfo().length, done: counts.ok });
     const s = samples.at(-1)!;
     console.error(
-      `t=${(s.t / 1000).toFixed(0)}s rss=${(s.rss / 2 ** 20).toFixed(1)}MiB heap=${(s.heapUsed / 2 ** 20).toFixed(1)}MiB handles=${s.handles} ok=${counts.ok} failedInFault=${counts.failedInFault} failedOutside=${counts.failedOutsideFault} conns=${tunnel.connections.length}`,
+      `t=${(s.t / 1000).toFixed(0)}s rss=${(s.rss / 2 ** 20).toFixed(1)}MiB heap=${(s.heapUsed / 2 ** 20).toFixed(1)}MiB handles=${s.handles} ok=${counts.ok} failedInFault=${counts.failedInFault} failedOutside=${counts.failedOutsideFault} stalled=${counts.stalled} conns=${tunnel.connections.length} edgeConns=${edge.connections().length}`,
     );
   };
   const sampler = setInterval(sample, sampleEveryMs);
@@ -142,10 +156,11 @@ async function main(): Promise<number> {
       const kind = pickKind(seq++);
       const t0 = Date.now();
       try {
-        await one(kind, edge.visitorUrl, downloadSha);
+        await withTimeout(one(kind, edge.visitorUrl, downloadSha));
         counts.ok++;
         counts.byKind[kind] = (counts.byKind[kind] ?? 0) + 1;
       } catch (err) {
+        if (err instanceof StalledError) counts.stalled++;
         if (explainedByFault(t0, Date.now())) counts.failedInFault++;
         else {
           counts.failedOutsideFault++;

@@ -14,6 +14,9 @@ import { createRequestObserver, type RequestSummary } from './observability/requ
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
+import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
+import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
+import type { OriginService } from './proxy/types.js';
 import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
 import { parseToken, type TunnelCredentials } from './token/index.js';
@@ -27,8 +30,32 @@ export const POST_QUANTUM_FEATURE = 'postquantum';
 export interface TunnelOptions {
   /** Tunnel token (`cloudflared tunnel run --token`) or parsed credentials. */
   token: string | TunnelCredentials;
-  /** Origin for every request (`--url`), e.g. `http://localhost:8080`. Remote configuration replaces it. */
+  /**
+   * Origin for every request until a remote configuration arrives: a service URL (`--url`, e.g.
+   * `http://localhost:8080`), or an app served in-process with no port — an `http.Server`, a `(req, res)` listener
+   * (Express), or an object with `fetch(request)` (Hono). See also `ingress` and `services`.
+   */
+  origin?: Origin;
+  /** Same as `origin` with a URL (cloudflared's `--url`). */
   url?: string;
+  /**
+   * Local ingress rules (cloudflared's `ingress:` list), validated with cloudflared's rules and messages; services
+   * may be URLs/service strings or in-process origins. The last rule must be a catch-all.
+   */
+  ingress?: Array<{ hostname?: string; path?: string; service: Origin; originRequest?: Record<string, unknown> }>;
+  /** Top-level `originRequest` defaults for `ingress` (§10.4). */
+  originRequest?: Record<string, unknown>;
+  /**
+   * In-process origins for service strings of the *remote* configuration: a dashboard rule pointing at
+   * `http://localhost:3000` is served by `services['http://localhost:3000']` instead of being dialled.
+   */
+  services?: Record<string, Exclude<Origin, string>>;
+  /** A prebuilt local configuration (e.g. `loadConfigFile(path).config`); overrides `origin`/`url`/`ingress`. */
+  config?: TunnelConfig;
+  /** `--tag NAME=VALUE` pairs, sent to origins as `Cf-Warp-Tag-<Name>` (§10.6). */
+  tags?: Record<string, string>;
+  /** Flag values echoed in `__configuration_flags` of `updateLocalConfiguration` (§9.4). */
+  configurationFlags?: Record<string, string>;
   /**
    * Static edge addresses `host:port` (`--edge`); one HA connection per address, like cloudflared. Without it the
    * edge is discovered through DNS (SRV `_v2-origintunneld._tcp.argotunnel.com`, DNS-over-TLS fallback).
@@ -93,9 +120,24 @@ export class TunnelOptionsError extends CftunnelError {
   }
 }
 
-function initialConfig(url: string | undefined): TunnelConfig {
+/** Builds the local configuration and registers in-process origins under synthetic service URLs. */
+function localConfig(options: TunnelOptions, inProcess: Map<string, () => OriginService>): TunnelConfig {
+  for (const [service, origin] of Object.entries(options.services ?? {})) inProcess.set(service, inProcessServiceFactory(origin));
+  if (options.config !== undefined) return options.config;
+  const serviceString = (origin: Origin): string => {
+    if (!isInProcessOrigin(origin)) return origin;
+    // A reserved-TLD URL that is never dialled: the rule's canonical service string keys the in-process origin.
+    const synthetic = `http://in-process-${inProcess.size}.invalid`;
+    inProcess.set(synthetic, inProcessServiceFactory(origin));
+    return synthetic;
+  };
+  if (options.ingress !== undefined) {
+    const ingress = options.ingress.map((r) => ({ ...r, service: serviceString(r.service) }));
+    return parseTunnelConfig(JSON.stringify({ ingress, originRequest: options.originRequest }));
+  }
   // No ingress at all ⇒ the single catch-all `http_status:503` (PROTOCOL.md §10.3).
-  return parseTunnelConfig(JSON.stringify({ ingress: url === undefined ? [] : [{ service: url }] }));
+  const origin = options.origin ?? options.url;
+  return configFromUrl(origin === undefined ? undefined : serviceString(origin));
 }
 
 /** A running tunnel connector. */
@@ -105,12 +147,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly orchestrator: Orchestrator;
   /** Prometheus metrics of this tunnel (cloudflared's names, PROTOCOL.md §13.2). */
   readonly metrics: TunnelMetrics;
-  private readonly origins = new OriginServices();
+  private readonly origins: OriginServices;
   private readonly logger: Logger;
   private readonly readyPromise: Promise<ConnectionDetails>;
   private supervisor: Supervisor | undefined;
   private metricsServer: MetricsServer | undefined;
   private closing: Promise<void> | undefined;
+  /** What `updateLocalConfiguration` sends when the edge says the tunnel is locally managed (§6.8, §9.4). */
+  private readonly localConfigJson: Buffer;
   /** Aborts a startup still in progress when close() is called. */
   private readonly startAbort = new AbortController();
 
@@ -126,7 +170,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     });
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.metrics = new TunnelMetrics({ buildInfo: { version: this.identity.version, type: 'cftunnel' } });
-    this.orchestrator = new Orchestrator(initialConfig(options.url));
+    const inProcess = new Map<string, () => OriginService>();
+    const initial = localConfig(options, inProcess);
+    this.origins = new OriginServices({ inProcess, tags: Object.entries(options.tags ?? {}) });
+    this.localConfigJson = localConfigurationJson(initial, options.configurationFlags);
+    this.orchestrator = new Orchestrator(initial);
     this.orchestrator.on('config', (version, cfg) => {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
@@ -159,6 +207,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       bindAddress: o.edgeBindAddress,
       quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
       metrics: this.metrics,
+      localConfig: this.localConfigJson,
       http2Curves: curves,
       observer: this.requestObserver(),
     });

@@ -2,7 +2,7 @@
  * Per-process resource figures from Linux procfs: resident memory (`/proc/<pid>/status` VmRSS, VmHWM) and CPU
  * time (`/proc/<pid>/stat` utime + stime).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 /** One reading of one process. */
@@ -13,6 +13,11 @@ export interface ProcReading {
   hwm: number;
   /** User + system CPU time since start, seconds. */
   cpuSeconds: number;
+  /**
+   * Time the process's threads spent runnable but waiting for a core, seconds (field 2 of each thread's
+   * `/proc/<pid>/task/<tid>/schedstat`): on a shared machine, the part of a slow figure other processes caused.
+   */
+  runQueueSeconds: number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux this runs on, asked once anyway. */
@@ -29,6 +34,18 @@ function statusKb(status: string, field: string): number {
   return m === null ? 0 : Number(m[1]) * 1024;
 }
 
+function runQueueSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e9;
+}
+
 /** Reads a process's figures; undefined once it has gone. */
 export function readProc(pid: number): ProcReading | undefined {
   try {
@@ -37,7 +54,7 @@ export function readProc(pid: number): ProcReading | undefined {
     // Fields after the parenthesised command name (which may hold spaces); utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rss: statusKb(status, 'VmRSS'), hwm: statusKb(status, 'VmHWM'), cpuSeconds: ticks / CLOCK_TICKS };
+    return { rss: statusKb(status, 'VmRSS'), hwm: statusKb(status, 'VmHWM'), cpuSeconds: ticks / CLOCK_TICKS, runQueueSeconds: runQueueSeconds(pid) };
   } catch {
     return undefined;
   }
@@ -55,6 +72,8 @@ export interface RssSeries {
 export interface ProcWindow {
   /** CPU seconds spent inside the window. */
   cpuSeconds: number;
+  /** Seconds its threads waited for a core inside the window (summed over threads). */
+  runQueueSeconds: number;
   rss: RssSeries;
   /** VmHWM at the end of the window (peak since the process started). */
   hwm: number;
@@ -106,7 +125,12 @@ export class ProcSampler {
       const end = readProc(pid);
       const series = this.series.get(pid);
       if (begin === undefined || end === undefined || series === undefined) continue;
-      out[name] = { cpuSeconds: end.cpuSeconds - begin.cpuSeconds, rss: { ...series }, hwm: end.hwm };
+      out[name] = {
+        cpuSeconds: end.cpuSeconds - begin.cpuSeconds,
+        runQueueSeconds: end.runQueueSeconds - begin.runQueueSeconds,
+        rss: { ...series },
+        hwm: end.hwm,
+      };
     }
     return out;
   }

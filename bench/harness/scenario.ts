@@ -99,6 +99,9 @@ export function processFigures(
     const w = procs[role];
     if (w === undefined) continue;
     out.push({ ...base, metric: `${role} CPU`, unit: '% of a core', value: (100 * w.cpuSeconds) / seconds, baselines: {} });
+    if (role === 'connector') {
+      out.push({ ...base, metric: 'connector waiting for a core', unit: '% of the window', value: (100 * w.runQueueSeconds) / seconds, baselines: {} });
+    }
     if (work !== undefined && work.count > 0 && (role === 'connector' || role === 'edge')) {
       out.push({ ...base, metric: `${role} CPU per ${work.unit}`, unit: `µs/${work.unit}`, value: (w.cpuSeconds * 1e6) / work.count, baselines: {} });
     }

@@ -2,6 +2,7 @@
  * Benchmark child: the connector (`Tunnel`) in its own process, so its CPU and memory are its own. Reports ready
  * once every HA connection is registered.
  */
+import { pino } from 'pino';
 import { Tunnel } from '../../src/tunnel.js';
 import { serveChild } from './child.js';
 
@@ -17,6 +18,9 @@ export interface ConnectorChildConfig {
   haConnections: number;
 }
 
+/** Connector log level (to stderr): warnings explain a connector that never gets ready. */
+const LOG_LEVEL = process.env.CFT_BENCH_LOG_LEVEL ?? 'warn';
+
 /** Grace period on stop: the bench has already drained its load. */
 const STOP_GRACE_MS = 1000;
 
@@ -24,11 +28,13 @@ serveChild<ConnectorChildConfig, { connections: number }>(async (config) => {
   const tunnel = new Tunnel({
     token: config.token,
     url: config.url,
-    edge: [config.edge],
+    // Like cloudflared, one HA connection per static edge address: list the edge once per connection.
+    edge: Array.from({ length: config.haConnections }, () => config.edge),
     caCert: config.caPem,
     protocol: config.protocol,
     haConnections: config.haConnections,
     haSpacingMs: 0,
+    logger: pino({ level: LOG_LEVEL, base: { proc: 'connector' } }, pino.destination(2)),
   });
   let connected = 0;
   const all = new Promise<void>((resolve) => {

@@ -39,8 +39,8 @@ export interface UnsupportedFlagSpec {
   readonly reason: string;
 }
 
-/** Where a flag's value came from. */
-export type FlagSource = 'flag' | 'env';
+/** Where a flag's value came from: command line, environment variable, or a key of the `--config` file. */
+export type FlagSource = 'flag' | 'env' | 'config';
 
 /** The result of {@link parseFlags}. */
 export interface ParsedFlags {
@@ -74,7 +74,8 @@ export function parseGoBool(text: string, what: string): boolean {
   throw new UsageError(`invalid boolean value ${JSON.stringify(text)} for ${what}`);
 }
 
-function dashed(name: string): string {
+/** `-x` for one-letter names, `--name` otherwise. */
+export function dashed(name: string): string {
   return name.length === 1 ? `-${name}` : `--${name}`;
 }
 
@@ -84,7 +85,8 @@ function indexByName<T extends { name: string; aliases?: readonly string[] }>(sp
   return map;
 }
 
-function unsupportedMessage(spec: UnsupportedFlagSpec, via: string): UnsupportedFlagError {
+/** The error for a refused flag reached through `via` (`flag --x`, `environment variable X (flag --x)`, …). */
+export function unsupportedMessage(spec: UnsupportedFlagSpec, via: string): UnsupportedFlagError {
   return new UnsupportedFlagError(`${via} is not supported by cftunnel (${spec.reason})`);
 }
 

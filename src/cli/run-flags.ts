@@ -38,7 +38,16 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     repeatable: true,
     commaList: true,
     placeholder: 'HOST:PORT',
-    description: 'Edge address; repeat or comma-separate. Required: cftunnel has no edge discovery yet.',
+    description: 'Static edge address; repeat or comma-separate. One connection per address. Without it the edge is discovered through DNS.',
+  },
+  { name: 'region', env: ['TUNNEL_REGION'], type: 'string', placeholder: 'REGION', description: 'Edge region for discovery, e.g. us (default: the token\'s, else global).' },
+  {
+    name: 'edge-ip-version',
+    env: ['TUNNEL_EDGE_IP_VERSION'],
+    type: 'string',
+    placeholder: 'VERSION',
+    defaultText: 'auto',
+    description: 'Edge address family for discovery: 4, 6 or auto (system preference, the other family as fallback).',
   },
   { name: 'cacert', env: ['TUNNEL_CACERT'], type: 'string', placeholder: 'FILE', description: 'PEM bundle that replaces the edge trust anchors.' },
   {
@@ -49,6 +58,13 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     placeholder: 'PROTO',
     defaultText: 'auto',
     description: 'auto (QUIC, falling back to HTTP/2), quic, http2 (h2mux is mapped to http2).',
+  },
+  {
+    name: 'post-quantum',
+    aliases: ['pq'],
+    env: ['TUNNEL_POST_QUANTUM'],
+    type: 'boolean',
+    description: 'Strict post-quantum key agreement (X25519MLKEM768 only). Runs on HTTP/2; fails when this Node lacks the group.',
   },
   { name: 'ha-connections', type: 'string', placeholder: 'N', defaultText: '4', description: 'Number of connections to the edge.' },
   { name: 'retries', env: ['TUNNEL_RETRIES'], type: 'string', placeholder: 'N', defaultText: '5', description: 'Backoff exponent cap and protocol fallback trigger (retrying never stops).' },
@@ -82,8 +98,10 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     env: ['TUNNEL_METRICS'],
     type: 'string',
     placeholder: 'ADDR',
-    description: 'Metrics server address. Accepted, but the metrics server is not yet supported (a warning says so).',
+    defaultText: 'localhost:0',
+    description: 'Metrics and readiness server (/metrics, /ready, /healthcheck). The default tries 127.0.0.1:20241-20245, then a random port.',
   },
+  { name: 'config', type: 'string', placeholder: 'FILE', description: 'YAML configuration file (cloudflared\'s keys): its keys are defaults for flags; flags and environment variables win.' },
   { name: 'pidfile', env: ['TUNNEL_PIDFILE'], type: 'string', placeholder: 'FILE', description: 'Write the process id to this file after the first connection registered.' },
   ...NO_EFFECT_FLAG_SPECS,
 ];
@@ -91,19 +109,15 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
 /** Flags accepted only so that cloudflared command lines keep working; each is logged at debug when set. */
 export const NO_EFFECT_FLAGS: ReadonlySet<string> = new Set(NO_EFFECT_FLAG_SPECS.map((f) => f.name));
 
-const ORIGIN_FLAG_REASON = 'origin settings for --url are not implemented; use a remote configuration';
+const ORIGIN_FLAG_REASON = 'the connector has no option for --url origin settings yet; use a remote configuration';
 
 /** cloudflared flags (§16) that cftunnel refuses, each with the reason shown to the user. */
 export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
   { name: 'credentials-file', aliases: ['cred-file'], env: ['TUNNEL_CRED_FILE'], type: 'string', reason: 'only token runs are supported; use --token' },
   { name: 'credentials-contents', env: ['TUNNEL_CRED_CONTENTS'], type: 'string', reason: 'only token runs are supported; use --token' },
-  { name: 'config', type: 'string', reason: 'YAML configuration files are not implemented; use flags or environment variables' },
   { name: 'origincert', env: ['TUNNEL_ORIGIN_CERT'], type: 'string', reason: 'only token runs are supported; use --token' },
-  { name: 'post-quantum', aliases: ['pq'], env: ['TUNNEL_POST_QUANTUM'], type: 'boolean', reason: 'post-quantum key exchange is not implemented' },
-  { name: 'features', aliases: ['F'], type: 'string', reason: 'the feature list is fixed by cftunnel' },
-  { name: 'edge-ip-version', env: ['TUNNEL_EDGE_IP_VERSION'], type: 'string', reason: 'edge discovery is not implemented; give addresses with --edge' },
-  { name: 'region', env: ['TUNNEL_REGION'], type: 'string', reason: 'edge discovery is not implemented; give addresses with --edge' },
-  { name: 'max-edge-addr-retries', type: 'string', reason: 'fixed at 8' },
+  { name: 'features', aliases: ['F'], type: 'string', reason: 'the feature list is fixed by cftunnel (--post-quantum adds postquantum)' },
+  { name: 'max-edge-addr-retries', type: 'string', reason: 'fixed at 8 (the connector has no option for it)' },
   { name: 'rpc-timeout', type: 'string', reason: 'fixed at 5s' },
   { name: 'write-stream-timeout', env: ['TUNNEL_STREAM_WRITE_TIMEOUT'], type: 'string', reason: 'not implemented' },
   { name: 'quic-disable-pmtu-discovery', env: ['TUNNEL_DISABLE_QUIC_PMTU'], type: 'boolean', reason: 'QUIC transport settings are fixed' },
@@ -121,7 +135,7 @@ export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
   },
   { name: 'dial-edge-timeout', env: ['DIAL_EDGE_TIMEOUT'], type: 'string', reason: 'not implemented' },
   { name: 'label', type: 'string', reason: 'the management service is not implemented' },
-  { name: 'tag', env: ['TUNNEL_TAG'], type: 'string', reason: 'Cf-Warp-Tag request headers are not implemented' },
+  { name: 'tag', env: ['TUNNEL_TAG'], type: 'string', reason: 'the connector has no option for Cf-Warp-Tag-* request headers yet' },
   { name: 'transport-loglevel', aliases: ['proto-loglevel'], env: ['TUNNEL_PROTO_LOGLEVEL', 'TUNNEL_TRANSPORT_LOGLEVEL'], type: 'string', reason: 'there is one log level; use --loglevel' },
   { name: 'log-directory', env: ['TUNNEL_LOGDIRECTORY'], type: 'string', reason: 'rotating log files are not implemented; use --logfile' },
   { name: 'trace-output', env: ['TUNNEL_TRACE_OUTPUT'], type: 'string', reason: 'Go runtime traces do not exist in Node.js' },

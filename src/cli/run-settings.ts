@@ -1,13 +1,14 @@
 /**
- * Turns the parsed `tunnel run` flags into validated settings: token precedence (PROTOCOL.md §1.2), protocol
- * (§3.3), durations and limits (§12.1), logging (§13.3).
+ * Turns the parsed `tunnel run` flags into validated settings: token precedence (PROTOCOL.md §1.2), edge discovery
+ * (§2), protocol (§3.3), durations and limits (§12.1), metrics (§13.1), logging (§13.3).
  */
 import net from 'node:net';
+import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge/index.js';
 import type { ProtocolOption } from '../supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS } from '../supervisor/supervisor.js';
 import { readTokenFile } from '../token/index.js';
 import { UsageError } from './errors.js';
-import { flagInt, flagValue, type ParsedFlags } from './flags.js';
+import { flagBool, flagInt, flagValue, type ParsedFlags } from './flags.js';
 import { parseGoDuration, DurationSyntaxError } from './go-duration.js';
 import { NO_EFFECT_FLAGS } from './run-flags.js';
 
@@ -21,15 +22,22 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fata
 /** `--output` values (§13.3). */
 export type LogOutput = 'default' | 'json';
 
-/** Where the token came from (§1.2). */
-export type TokenSource = 'flag' | 'env' | 'file';
+/** Where the token came from (§1.2): `--token`, `TUNNEL_TOKEN`, the `token` key of `--config`, or a token file. */
+export type TokenSource = 'flag' | 'env' | 'config' | 'file';
+
+/** `--metrics` default (§13.1): `localhost:0` tries 127.0.0.1:20241-20245 in order, then a random port. */
+export const DEFAULT_METRICS_ADDRESS = 'localhost:0';
 
 /** Everything `tunnel run` needs, validated. */
 export interface RunSettings {
   token: string;
   tokenSource: TokenSource;
   url: string | undefined;
-  edge: string[];
+  /** Static edge addresses; undefined runs edge discovery (§2). */
+  edge: string[] | undefined;
+  region: string | undefined;
+  edgeIpVersion: EdgeIpVersion | undefined;
+  postQuantum: boolean;
   caCertPath: string | undefined;
   protocol: ProtocolOption;
   haConnections: number | undefined;
@@ -40,8 +48,10 @@ export interface RunSettings {
   logFile: string | undefined;
   /** Undefined: chosen from whether stderr is a TTY. */
   output: LogOutput | undefined;
-  /** Stored only: the metrics server is not implemented yet. */
-  metrics: string | undefined;
+  /** Metrics server address; {@link DEFAULT_METRICS_ADDRESS} when not set. */
+  metrics: string;
+  /** `--config` file path. */
+  configFile: string | undefined;
   pidFile: string | undefined;
   /** Compatibility flags that were set and have no effect. */
   noEffectFlags: string[];
@@ -57,15 +67,16 @@ export const NO_TOKEN_MESSAGE =
  * Picks the token by cloudflared's precedence (§1.2): `--token`/`TUNNEL_TOKEN` verbatim; only when that is empty,
  * `--token-file`/`TUNNEL_TOKEN_FILE`, read and trimmed.
  *
+ * @param missing - message of the usage error when there is no token (default {@link NO_TOKEN_MESSAGE}).
  * @throws {UsageError} no token at all.
  * @throws {import('../token/index.js').TokenFileError} the token file cannot be read.
  */
-export async function resolveToken(parsed: ParsedFlags): Promise<{ token: string; source: TokenSource }> {
+export async function resolveToken(parsed: ParsedFlags, missing = NO_TOKEN_MESSAGE): Promise<{ token: string; source: TokenSource }> {
   const direct = flagValue(parsed, 'token');
-  if (direct !== undefined && direct !== '') return { token: direct, source: parsed.sources.get('token') === 'env' ? 'env' : 'flag' };
+  if (direct !== undefined && direct !== '') return { token: direct, source: parsed.sources.get('token') ?? 'flag' };
   const file = flagValue(parsed, 'token-file');
   if (file !== undefined && file !== '') return { token: await readTokenFile(file), source: 'file' };
-  throw new UsageError(NO_TOKEN_MESSAGE);
+  throw new UsageError(missing);
 }
 
 /** `--grace-period`: Go duration, 0 ≤ d ≤ 3m (§12.1). */
@@ -96,19 +107,32 @@ function parseChoice<T extends string>(flag: string, text: string | undefined, c
   throw new UsageError(`invalid value ${JSON.stringify(text)} for --${flag} (expected ${choices.join(', ')})`);
 }
 
-function parseEdge(list: readonly string[] | undefined): string[] {
-  const edge = [...(list ?? [])];
-  if (edge.length === 0) {
-    throw new UsageError('--edge HOST:PORT is required: cftunnel has no edge discovery yet (or set TUNNEL_EDGE)');
+/** `--edge-ip-version` (§2.4): cloudflared's text for a bad value, as a usage error. */
+export function parseIpVersionFlag(text: string | undefined): EdgeIpVersion | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseEdgeIpVersion(text);
+  } catch (err) {
+    if (err instanceof EdgeDiscoveryOptionError) throw new UsageError(err.message);
+    throw err;
   }
+}
+
+function parseEdge(list: readonly string[] | undefined): string[] | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  const edge = [...list];
   for (const e of edge) {
     if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(e)) throw new UsageError(`--edge ${JSON.stringify(e)} is not HOST:PORT`);
   }
   return edge;
 }
 
-/** Validates every `tunnel run` flag and reads the token. */
-export async function resolveRunSettings(parsed: ParsedFlags): Promise<RunSettings> {
+/**
+ * Validates every `tunnel run` flag and reads the token.
+ *
+ * @param missingToken - message when no token is set (the `--config` file may explain why).
+ */
+export async function resolveRunSettings(parsed: ParsedFlags, missingToken?: string): Promise<RunSettings> {
   if (parsed.positionals.length > 1) throw new UsageError(`too many arguments: ${parsed.positionals.join(' ')}`);
   const edgeBindAddress = flagValue(parsed, 'edge-bind-address');
   if (edgeBindAddress !== undefined && net.isIP(edgeBindAddress) === 0) {
@@ -117,6 +141,9 @@ export async function resolveRunSettings(parsed: ParsedFlags): Promise<RunSettin
   const settings: Omit<RunSettings, 'token' | 'tokenSource'> = {
     url: flagValue(parsed, 'url'),
     edge: parseEdge(parsed.values.get('edge')),
+    region: flagValue(parsed, 'region') || undefined,
+    edgeIpVersion: parseIpVersionFlag(flagValue(parsed, 'edge-ip-version')),
+    postQuantum: flagBool(parsed, 'post-quantum', false),
     caCertPath: flagValue(parsed, 'cacert'),
     protocol: parseProtocol(flagValue(parsed, 'protocol')),
     haConnections: flagInt(parsed, 'ha-connections', 1),
@@ -126,12 +153,13 @@ export async function resolveRunSettings(parsed: ParsedFlags): Promise<RunSettin
     logLevel: parseChoice('loglevel', flagValue(parsed, 'loglevel'), LOG_LEVELS) ?? 'info',
     logFile: flagValue(parsed, 'logfile'),
     output: parseChoice('output', flagValue(parsed, 'output'), ['default', 'json'] as const),
-    metrics: flagValue(parsed, 'metrics'),
+    metrics: flagValue(parsed, 'metrics') || DEFAULT_METRICS_ADDRESS,
+    configFile: flagValue(parsed, 'config'),
     pidFile: flagValue(parsed, 'pidfile'),
     noEffectFlags: [...parsed.values.keys()].filter((k) => NO_EFFECT_FLAGS.has(k)),
     tunnelArgument: parsed.positionals[0],
   };
   // The token last: flag errors are reported before the token file is touched.
-  const { token, source } = await resolveToken(parsed);
+  const { token, source } = await resolveToken(parsed, missingToken);
   return { ...settings, token, tokenSource: source };
 }

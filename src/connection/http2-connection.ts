@@ -198,6 +198,23 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
         // Like Go's server for a handler that wrote nothing (vectors http2/status-418): length 0, END_STREAM on HEADERS.
         headers['content-length'] ??= 0;
         stream.respond(headers, { endStream: true });
+      } else if (res.trailers !== undefined && res.socket === undefined) {
+        // §8.5: trailers are supported on HTTP/2 (gRPC): send them once the body is done.
+        const trailers = res.trailers;
+        stream.respond(headers, { endStream: false, waitForTrailers: true });
+        stream.once('wantTrailers', () => {
+          void trailers.then((pairs) => {
+            if (stream.destroyed) return;
+            const block: http2.OutgoingHttpHeaders = {};
+            for (const [name, value] of pairs) {
+              const lower = name.toLowerCase();
+              const prev = block[lower];
+              block[lower] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+            }
+            stream.sendTrailers(block);
+          });
+        });
+        await pipeline(res.body!, stream);
       } else {
         stream.respond(headers, { endStream: false });
         if (res.socket !== undefined) await pipeBothWays(stream, res.socket);

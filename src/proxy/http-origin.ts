@@ -28,6 +28,8 @@ export interface HttpOriginTarget {
   origin: string;
   /** Unix socket path for `unix:` / `unix+tls:` services. */
   socketPath?: string;
+  /** Opens the transport itself instead of dialling (in-process origins hand back an in-memory socket). */
+  connect?: Agent.Options['connect'];
 }
 
 /** How to reach and talk to one HTTP origin. */
@@ -88,7 +90,10 @@ export class HttpOriginService implements OriginService {
     // Trust = system roots + Cloudflare's roots + hello-world certificate / caPool (§10.6).
     this.ca = [...rootCertificates, ...CLOUDFLARE_EMBEDDED_ROOTS, ...extra];
     this.socketPath = target.socketPath;
+    this.customConnect = target.connect;
   }
+
+  private readonly customConnect: Agent.Options['connect'] | undefined;
 
   private agentFor(servername: string): Agent {
     let agent = this.agents.get(servername);
@@ -110,7 +115,7 @@ export class HttpOriginService implements OriginService {
     // origin gets no SNI and its certificate is checked against the IP (§10.6).
     const sni = isIP(servername) === 0 ? servername : undefined;
     agent = new Agent({
-      connect: (opts, callback) => connector({ ...opts, servername: sni as string }, callback),
+      connect: this.customConnect ?? ((opts, callback) => connector({ ...opts, servername: sni as string }, callback)),
       allowH2: o.http2Origin,
       keepAliveTimeout: o.keepAliveTimeout * 1000,
       keepAliveMaxTimeout: o.keepAliveTimeout * 1000,

@@ -56,4 +56,10 @@ export interface OriginServiceContext {
    * `https://<team>.cloudflareaccess.com` (§10.6); tests point it at a local JWKS server.
    */
   accessTeamUrl?: (teamName: string, environment: string) => string;
+  /**
+   * In-process origins by canonical service string: a rule whose service is one of these keys is served by a fresh
+   * service from the factory instead of being dialled (library users map `http://localhost:3000` or a synthetic
+   * `http://in-process-N.invalid` to their app).
+   */
+  inProcess?: ReadonlyMap<string, () => OriginService>;
 }

@@ -11,7 +11,8 @@ for (const protocol of ['http2', 'quic'] as const) {
     t.after(() => demo.kill());
     const up = await demo.waitForLine(/^cftunnel demo is up: curl http:\/\/127\.0\.0\.1:\d+\/$/);
     const url = up.slice(up.indexOf('http://'));
-    await demo.waitForLine(new RegExp(`^  connection 0: protocol=${protocol} location=TST id=[0-9a-f-]{36}$`));
+    // Two connections: the demo gives the local edge once per connection (one HA connection per static address).
+    for (const i of [0, 1]) await demo.waitForLine(new RegExp(`^  connection ${i}: protocol=${protocol} location=TST id=[0-9a-f-]{36}$`));
 
     const res = await fetch(`${url}demo/path?q=1`, { headers: { 'x-demo': 'yes' } });
     assert.equal(res.status, 200);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { quicAvailability } from '../../src/transport/quic/index.js';
+import { startDnsServer } from '../helpers/dns-server.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { spawnCli, type CliChild } from './child.js';
 
@@ -30,6 +31,13 @@ function eventsOf(child: CliChild, name: string): Array<Record<string, unknown>>
   return child.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === name);
 }
 
+/** Nothing may carry the token or the secret (hex, standard base64, URL-safe base64). */
+function assertNoSecret(text: string, token: string, secret: Buffer): void {
+  for (const needle of [token, secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]) {
+    assert.equal(text.includes(needle), false, 'a secret appeared in the CLI output');
+  }
+}
+
 const quic = quicAvailability();
 
 for (const protocol of ['quic', 'http2'] as const) {
@@ -46,13 +54,14 @@ for (const protocol of ['quic', 'http2'] as const) {
     const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
 
     // QUIC run: token from TUNNEL_TOKEN. HTTP/2 run: token from a file with surrounding whitespace (§1.2 trims it).
+    // The edge is given twice: one HA connection per static address, like cloudflared's own test command.
     const tokenFile = join(dir, 'token.txt');
     await writeFile(tokenFile, `\n  ${token}  \n`);
     const tokenArgs = protocol === 'http2' ? ['--token-file', tokenFile] : [];
     const env: Record<string, string> = protocol === 'quic' ? { TUNNEL_TOKEN: token } : {};
     const logFile = join(dir, 'connector.log');
     const connector = spawnCli(
-      ['tunnel', 'run', ...tokenArgs, '--edge', info.edge, '--cacert', info.ca, '--url', origin.url, '--protocol', protocol, '--ha-connections', '2', '--loglevel', 'debug', '--logfile', logFile, '--output', 'default'],
+      ['tunnel', 'run', ...tokenArgs, '--edge', info.edge, '--edge', info.edge, '--cacert', info.ca, '--url', origin.url, '--protocol', protocol, '--ha-connections', '2', '--loglevel', 'debug', '--logfile', logFile, '--output', 'default'],
       env,
     );
     t.after(() => connector.kill());
@@ -89,11 +98,8 @@ for (const protocol of ['quic', 'http2'] as const) {
     edge.process.kill('SIGTERM');
     assert.equal((await edge.exited).code, 0);
 
-    // Nothing anywhere may carry the token or the secret (hex, standard base64, URL-safe base64).
     const everything = [connector.allOutput(), edge.allOutput(), await readFile(logFile, 'utf8')].join('\n');
-    for (const needle of [token, secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]) {
-      assert.equal(everything.includes(needle), false, 'a secret appeared in the CLI output');
-    }
+    assertNoSecret(everything, token, secret);
     assert.ok(everything.includes('*****'), 'the settings line masks the token');
   });
 }
@@ -140,4 +146,80 @@ test('the connector stays up through reconnect backoff while the edge is unreach
   connector.process.kill('SIGTERM');
   assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
   assert.ok(connector.stderrLines.some((l) => l.includes('Initiating graceful shutdown due to signal SIGTERM ...')));
+});
+
+test('--metrics serves /ready, /healthcheck and /metrics for the run, with edge, CA, HA count and protocol from --config; closed after SIGTERM', { timeout: 150_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-metrics-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const origin = await startOrigin((_req, res) => res.end('counted'));
+  t.after(() => origin.close());
+  const { token, secret } = makeToken();
+  const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
+  const configFile = join(dir, 'config.yml');
+  await writeFile(configFile, `edge:\n  - ${info.edge}\n  - ${info.edge}\ncacert: ${info.ca}\nha-connections: 2\nprotocol: http2\nprotocol-unknown-key: 1\n`);
+  const connector = spawnCli(['run', '--config', configFile, '--token', token, '--url', origin.url, '--metrics', '127.0.0.1:0', '--output', 'default']);
+  t.after(() => connector.kill());
+
+  const started = await connector.waitForLine(/ INF Starting metrics server on 127\.0\.0\.1:\d+\/metrics$/, 'stderr');
+  const metricsUrl = `http://${/on (127\.0\.0\.1:\d+)\/metrics$/.exec(started)![1]}`;
+  // The connector logs a registration after recording it, so /ready counts both connections by then.
+  await connector.waitForLine(/ INF Registered tunnel connection connIndex=1 /, 'stderr');
+  const registers = eventsOf(edge, 'register');
+  assert.deepEqual(registers.map((r) => [r.connIndex, r.protocol]).sort(), [[0, 'http2'], [1, 'http2']]);
+  assert.ok(connector.stderrLines.some((l) => l.includes('WRN Configuration file key is not a cftunnel flag; ignored') && l.includes('key=protocol-unknown-key')));
+
+  const ready = await fetch(`${metricsUrl}/ready`);
+  const readyBody = await ready.text();
+  assert.equal(ready.status, 200);
+  assert.deepEqual(JSON.parse(readyBody), { status: 200, readyConnections: 2, connectorId: registers[0]!.clientId });
+  const health = await fetch(`${metricsUrl}/healthcheck`);
+  const healthBody = await health.text();
+  assert.deepEqual([health.status, healthBody], [200, 'OK\n']);
+
+  const visit = await fetch(`${info.http}/count-me`);
+  assert.equal(await visit.text(), 'counted');
+  const metricsBody = await (await fetch(`${metricsUrl}/metrics`)).text();
+  assert.match(metricsBody, /^cloudflared_tunnel_ha_connections \d+$/m);
+  const total = /^cloudflared_tunnel_total_requests(?:\{[^}]*\})? (\d+)$/m.exec(metricsBody);
+  assert.ok(total !== null && Number(total[1]) >= 1, metricsBody);
+  assertNoSecret([readyBody, healthBody, metricsBody, connector.allOutput()].join('\n'), token, secret);
+
+  connector.process.kill('SIGTERM');
+  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
+  await assert.rejects(fetch(`${metricsUrl}/ready`), 'the metrics server closed with the connector');
+  edge.process.kill('SIGTERM');
+  assert.equal((await edge.exited).code, 0);
+});
+
+test('without --edge, the edge is discovered through DNS; TUNNEL_REGION picks the SRV name and TUNNEL_EDGE_IP_VERSION=4 is accepted', { timeout: 150_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-disc-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { token } = makeToken();
+  const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
+  const port = Number(info.edge.slice(info.edge.lastIndexOf(':') + 1));
+  const dns = await startDnsServer({
+    srv: {
+      '_us-v2-origintunneld._tcp.argotunnel.com': [
+        { target: 'us-region1.v2.argotunnel.com', port },
+        { target: 'us-region2.v2.argotunnel.com', port },
+      ],
+    },
+    a: { 'us-region1.v2.argotunnel.com': ['127.0.0.1'], 'us-region2.v2.argotunnel.com': ['127.0.0.1'] },
+  });
+  t.after(() => dns.close());
+  const connector = spawnCli(['run', '--token', token, '--cacert', info.ca, '--protocol', 'http2', '--ha-connections', '1', '--output', 'json'], {
+    CFTUNNEL_DNS_SERVER: dns.server,
+    TUNNEL_REGION: 'us',
+    TUNNEL_EDGE_IP_VERSION: '4',
+  });
+  t.after(() => connector.kill());
+  const registered = JSON.parse(await edge.waitForLine(/"event":"register"/)) as Record<string, unknown>;
+  assert.equal(registered.connIndex, 0);
+  const asked = dns.questions.map((q) => `${q.type} ${q.name}`);
+  assert.ok(asked.includes('SRV _us-v2-origintunneld._tcp.argotunnel.com'), asked.join(', '));
+  assert.ok(!asked.some((q) => q.startsWith('SRV _v2-origintunneld')), 'the global SRV name is not asked when a region is set');
+  connector.process.kill('SIGTERM');
+  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
+  edge.process.kill('SIGTERM');
+  assert.equal((await edge.exited).code, 0);
 });

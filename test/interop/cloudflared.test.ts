@@ -59,8 +59,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     const version = await cloudflaredVersion(BINARY);
     const env = await startInteropEnv(inputs.token);
     let cf: CloudflaredChild | undefined;
-    const connections = (): number => env.edge.connections().length;
-    const visitor = async (options: VisitOptions & { hashBody?: boolean }, label: string) =>
+    const visitor = async (options: VisitOptions, label: string) =>
       within(visit(env.edge.visitorUrl, options), WAIT_MS, label);
     const echo = async (options: VisitOptions, label: string): Promise<EchoReport> => {
       const res = await visitor(options, label);
@@ -102,7 +101,7 @@ for (const protocol of ['quic', 'http2'] as const) {
         const lines = await child.lines.waitFor({ match: (l) => l.includes('Registered tunnel connection'), count: HA, label: 'Registered line', timeoutMs: WAIT_MS });
         assert.deepEqual(lines.map((l) => /connIndex=(\d+)/.exec(l)?.[1]).sort(), ['0', '1', '2', '3']);
         for (const l of lines) assert.match(l, new RegExp(`location=TST protocol=${protocol}`));
-        assert.equal(connections(), HA);
+        assert.equal(env.edge.connections().length, HA);
       });
 
       await t.test('config v1 is applied as recorded; hello_world and http_status:404 answer', async () => {

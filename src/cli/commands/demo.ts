@@ -87,10 +87,12 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
   };
   try {
     edge = await LocalEdge.start({ tunnels: [token] });
+    const edgeAddress = `${edge.address.host}:${edge.address.port}`;
     tunnel = new Tunnel({
       token,
       url: originUrl,
-      edge: [`${edge.address.host}:${edge.address.port}`],
+      // One HA connection per static edge address (§2.5, like cloudflared): the local edge once per connection.
+      edge: Array.from({ length: haConnections }, () => edgeAddress),
       caCert: edge.caPem,
       protocol,
       haConnections,

@@ -4,10 +4,12 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { edgeResolverForServers } from '../../edge/index.js';
 import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';
 import { Tunnel } from '../../tunnel.js';
-import { formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
+import { applyConfigFile, type AppliedConfigFile } from '../config-file.js';
+import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { createCliLogger } from '../logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
@@ -24,6 +26,14 @@ export class CaCertFileError extends CftunnelError {
   }
 }
 
+/**
+ * Test-only and deliberately absent from `--help`: `HOST:PORT` of the one DNS server edge discovery asks, with the
+ * DNS-over-TLS fallback disabled, so tests can point discovery at a loopback server.
+ */
+const TEST_DNS_SERVER_ENV = 'CFTUNNEL_DNS_SERVER';
+/** Keeps a test's discovery failure quick when the loopback DNS server drops queries instead of refusing them. */
+const TEST_DNS_TIMEOUT_MS = 2_000;
+
 /** Help text of `tunnel run`. */
 export function tunnelRunHelp(): string {
   return `NAME:
@@ -35,6 +45,8 @@ USAGE:
 
 Every flag can also be set through the environment variable shown in brackets; a flag on the command line wins.
 Token precedence: --token / TUNNEL_TOKEN (verbatim), then --token-file / TUNNEL_TOKEN_FILE (trimmed).
+With --config FILE, the file's top-level keys (cloudflared's names, e.g. protocol, edge, metrics, token) are used
+for flags set neither on the command line nor in the environment.
 
 OPTIONS:
 ${formatFlagHelp(RUN_FLAGS)}
@@ -49,7 +61,7 @@ export function parseRunFlags(argv: readonly string[], env: CliIo['env']): Parse
   return parseFlags(argv, { command: 'cftunnel tunnel run', flags: RUN_FLAGS, unsupported: UNSUPPORTED_RUN_FLAGS, env });
 }
 
-function logStartup(logger: Logger, settings: RunSettings, tunnelId: string): void {
+function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, config: AppliedConfigFile | undefined): void {
   logger.info({ tunnelID: tunnelId }, 'Starting tunnel');
   logger.info(`Version ${cliVersion()} (cftunnel, wire-compatible with cloudflared ${COMPATIBLE_CLOUDFLARED_VERSION})`);
   logger.info(`Node.js ${process.version}, ${process.platform} ${process.arch}`);
@@ -59,8 +71,13 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string): vo
       settings: {
         token: '*****',
         tokenSource: settings.tokenSource,
+        config: settings.configFile,
         url: settings.url,
         edge: settings.edge,
+        region: settings.region,
+        'edge-ip-version': settings.edgeIpVersion,
+        'post-quantum': settings.postQuantum || undefined,
+        metrics: settings.metrics,
         cacert: settings.caCertPath,
         protocol: settings.protocol,
         'ha-connections': settings.haConnections,
@@ -73,8 +90,13 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string): vo
     'Settings',
   );
   if (settings.protocol === 'h2mux') logger.warn('h2mux is no longer supported; using http2 instead');
-  if (settings.metrics !== undefined) {
-    logger.warn({ metrics: settings.metrics }, '--metrics is not yet supported by cftunnel: no metrics server is started');
+  if (settings.postQuantum && (settings.protocol === 'quic' || settings.protocol === 'auto')) {
+    logger.info('Post-quantum mode runs on HTTP/2: the QUIC transport cannot choose key-exchange groups');
+  }
+  if (config !== undefined) {
+    logger.info({ config: config.file.source, keys: config.applied }, 'Applied settings from the configuration file');
+    for (const key of config.ignoredKeys) logger.warn({ config: config.file.source, key }, 'Configuration file key is not a cftunnel flag; ignored');
+    if (config.nonTokenRun !== undefined) logger.info('A token is set: the tunnel and credentials-file of the configuration file are ignored');
   }
   for (const flag of settings.noEffectFlags) logger.debug(`--${flag} has no effect in cftunnel`);
   if (settings.tunnelArgument !== undefined) {
@@ -88,7 +110,9 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     io.stdout.write(tunnelRunHelp());
     return;
   }
-  const settings = await resolveRunSettings(parsed);
+  const configPath = flagValue(parsed, 'config');
+  const config = configPath === undefined || configPath === '' ? undefined : await applyConfigFile(parsed, configPath, RUN_FLAGS, UNSUPPORTED_RUN_FLAGS);
+  const settings = await resolveRunSettings(config?.parsed ?? parsed, config?.nonTokenRun);
   const credentials = parseToken(settings.token);
   let caCert: Buffer | undefined;
   if (settings.caCertPath !== undefined) {
@@ -97,7 +121,8 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     });
   }
   const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
-  logStartup(logger, settings, credentials.tunnelId);
+  logStartup(logger, settings, credentials.tunnelId, config);
+  const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
 
   const shutdown = waitForShutdownSignal();
   const release = keepProcessAlive();
@@ -108,8 +133,13 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       token: credentials,
       url: settings.url,
       edge: settings.edge,
+      region: settings.region,
+      edgeIpVersion: settings.edgeIpVersion,
+      ...(testDnsServer ? { dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }), dnsOverTls: false } : {}),
       caCert,
       protocol: settings.protocol,
+      postQuantum: settings.postQuantum,
+      metrics: settings.metrics,
       haConnections: settings.haConnections,
       edgeBindAddress: settings.edgeBindAddress,
       retries: settings.retries,

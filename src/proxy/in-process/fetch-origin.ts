@@ -38,7 +38,8 @@ export class FetchOriginService implements OriginService {
     const url = new URL(req.url);
     const init: RequestInit & { duplex?: 'half' } = {
       method: req.method,
-      headers: new Headers(headers.filter(([n]) => n.toLowerCase() !== 'host')),
+      // A fetch handler reads the Host header like any server would (adapters such as @hono/node-server set it).
+      headers: new Headers([['host', host], ...headers]),
       signal,
     };
     if (req.body !== null && req.method !== 'GET' && req.method !== 'HEAD') {

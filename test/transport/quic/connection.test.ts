@@ -35,11 +35,19 @@ test('keep-alive PINGs keep an idle connection open well past the idle timeout',
   // Only the client pings; the server is silent except for ACKs. Idle 600 ms, PING after 100 ms of silence.
   const pair = await quicPair({ idleTimeoutMs: 600, keepAliveMs: 100 }, { idleTimeoutMs: 600, keepAliveMs: 0 });
   let closed = false;
-  pair.client.once('close', () => (closed = true));
-  pair.serverConn.once('close', () => (closed = true));
+  const ac = new AbortController();
+  const onClose = (): void => {
+    closed = true;
+    ac.abort(new Error('connection closed while idle'));
+  };
+  pair.client.once('close', onClose);
+  pair.serverConn.once('close', onClose);
   // 15 PINGs spaced by >= 100 ms of silence each: at least 1.5 s, i.e. more than twice the idle timeout.
-  for (let i = 0; i < 15; i++) await once(pair.client, 'keepalive');
+  // A close in between rejects the wait instead of hanging.
+  for (let i = 0; i < 15; i++) await once(pair.client, 'keepalive', { signal: ac.signal });
   assert.equal(closed, false);
+  pair.client.off('close', onClose);
+  pair.serverConn.off('close', onClose);
   assert.ok(pair.client.keepAlivesSent >= 15);
   assert.equal(pair.serverConn.keepAlivesSent, 0);
   const s = await pair.client.openStream();
@@ -53,7 +61,7 @@ test('keep-alive PINGs keep an idle connection open well past the idle timeout',
 });
 
 test('without keep-alive a silent peer ends the connection with an idle timeout', async () => {
-  const pair = await quicPair({ idleTimeoutMs: 300, keepAliveMs: 0 }, { idleTimeoutMs: 300, keepAliveMs: 0 });
+  const pair = await quicPair({ idleTimeoutMs: 1000, keepAliveMs: 0 }, { idleTimeoutMs: 1000, keepAliveMs: 0 });
   const [err] = (await once(pair.client, 'close')) as [unknown];
   assert.ok(err instanceof QuicIdleTimeoutError, String(err));
   await pair.server.close();
@@ -64,7 +72,11 @@ test('a killed peer process is noticed as an idle timeout', async () => {
   const child = fork(fileURLToPath(new URL('./peer-process.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
   try {
     child.send({ certPem: certs.certPem, keyPem: certs.keyPem, idleTimeoutMs: 5000 });
-    const [{ port }] = (await once(child, 'message')) as [{ port: number }];
+    const exitedEarly = once(child, 'exit').then(() => {
+      throw new Error('peer process exited before listening');
+    });
+    const [{ port }] = (await Promise.race([once(child, 'message'), exitedEarly])) as [{ port: number }];
+    exitedEarly.catch(() => undefined);
     const conn = await connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem, idleTimeoutMs: 600, keepAliveMs: 100 });
     const s = await conn.openStream();
     s.write('ping');

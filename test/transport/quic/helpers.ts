@@ -42,7 +42,12 @@ export async function quicPair(
     ca: c.caPem,
     ...clientOptions,
   });
-  const [serverConn] = await accepted;
+  // If the client gives up first (tiny idle timeouts on a loaded machine), fail instead of waiting forever.
+  const clientClosed = once(client, 'close').then(([err]: unknown[]) => {
+    throw err instanceof Error ? err : new Error('client closed before the server accepted');
+  });
+  const [serverConn] = await Promise.race([accepted, clientClosed]);
+  clientClosed.catch(() => undefined);
   return {
     server,
     client,

@@ -1,0 +1,10 @@
+import { startTunnelEnv } from '../helpers/tunnel-env.js';
+import { startTestOrigin } from '../helpers/test-origin.js';
+import { visit } from '../helpers/visitor.js';
+const origin = await startTestOrigin();
+const env = await startTunnelEnv({ protocol: 'http2', url: origin.url, haConnections: 4 });
+for (const ev of ['connected', 'disconnected', 'reconnecting'] as const) env.tunnel.on(ev, (e: any) => console.log(Date.now() % 100000, ev, e.connIndex, e.error?.message ?? ''));
+env.edge.on('register', (i) => console.log('edge register', i.connIndex));
+env.edge.on('transport_closed', (i) => console.log('edge transport_closed', i.connIndex));
+env.edge.dropAll();
+setTimeout(async () => { console.log('conns', env.tunnel.connections.length, env.edge.connections().length); const r = await Promise.race([visit(env.edge.visitorUrl, { path: '/x' }), new Promise((r) => setTimeout(() => r('HANG'), 3000))]); console.log('visit', (r as any).status ?? r); await env.close(); await origin.close(); }, 6000);

@@ -1,0 +1,12 @@
+import { once } from 'node:events';
+import { quicPair } from './helpers.js';
+const log = (m: string) => process.stderr.write(m + ' ');
+log('start');
+const pair = await quicPair(); log('paired');
+const toServer = once(pair.serverConn, 'datagram');
+log(String(pair.client.sendDatagram(Buffer.from('up'))));
+await toServer; log('up');
+const toClient = once(pair.client, 'datagram');
+log(String(pair.serverConn.sendDatagram(Buffer.from('down'))));
+await toClient; log('down');
+await pair.close(); log('closed\n');
