@@ -3,6 +3,7 @@
  * Edge, connector, origin (and baseline servers) each run in their own process; this process generates the load and
  * reads their CPU and memory from /proc. Prints a Markdown table per run and medians when `--runs` > 1.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseBenchArgs, usage } from './harness/args.js';
@@ -21,6 +22,17 @@ function machine(): string {
   return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
 }
 
+/** The commit measured, and whether the working tree differed from it (several engineers edit it live). */
+function revision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    return dirty === 0 ? head : `${head} + ${dirty} uncommitted file(s) under src/`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -32,6 +44,7 @@ async function main(): Promise<void> {
   }
   console.log(`# cftunnel bench — ${new Date().toISOString()}`);
   console.log(`machine: ${machine()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`revision: ${revision()}`);
   console.log(`command: npm run bench -- ${process.argv.slice(2).join(' ')}\n`);
   const all: Figure[] = [];
   for (const name of args.scenarios) {
@@ -62,7 +75,7 @@ async function main(): Promise<void> {
     }
     all.push(...runs.flat());
   }
-  if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify({ machine: machine(), date: new Date().toISOString(), argv: process.argv.slice(2), figures: all }, null, 2)}\n`);
+  if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify({ machine: machine(), revision: revision(), date: new Date().toISOString(), argv: process.argv.slice(2), figures: all }, null, 2)}\n`);
 }
 
 await main().catch((err: unknown) => {

@@ -45,6 +45,9 @@ test('every supported environment variable is read', async () => {
     TUNNEL_TOKEN: 'tok',
     TUNNEL_URL: 'http://127.0.0.1:1',
     TUNNEL_EDGE: '127.0.0.1:2',
+    TUNNEL_REGION: 'us',
+    TUNNEL_EDGE_IP_VERSION: '6',
+    TUNNEL_POST_QUANTUM: 'true',
     TUNNEL_CACERT: '/ca.pem',
     TUNNEL_TRANSPORT_PROTOCOL: 'h2mux',
     TUNNEL_RETRIES: '3',
@@ -64,6 +67,9 @@ test('every supported environment variable is read', async () => {
       tokenSource: 'env',
       url: 'http://127.0.0.1:1',
       edge: ['127.0.0.1:2'],
+      region: 'us',
+      edgeIpVersion: '6',
+      postQuantum: true,
       caCertPath: '/ca.pem',
       protocol: 'h2mux',
       haConnections: undefined,
@@ -74,6 +80,7 @@ test('every supported environment variable is read', async () => {
       logFile: '/tmp/x.log',
       output: 'json',
       metrics: '127.0.0.1:0',
+      configFile: undefined,
       pidFile: '/tmp/x.pid',
       noEffectFlags: undefined,
       tunnelArgument: undefined,
@@ -81,8 +88,13 @@ test('every supported environment variable is read', async () => {
   );
 });
 
-test('defaults: protocol auto, grace period 30s, log level info, output chosen by TTY', async () => {
-  const s = await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE], {}));
+test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output chosen by TTY', async () => {
+  const s = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
+  assert.equal(s.edge, undefined);
+  assert.equal(s.region, undefined);
+  assert.equal(s.edgeIpVersion, undefined);
+  assert.equal(s.postQuantum, false);
+  assert.equal(s.metrics, 'localhost:0');
   assert.equal(s.protocol, 'auto');
   assert.equal(s.gracePeriodMs, 30_000);
   assert.equal(s.logLevel, 'info');
@@ -124,6 +136,7 @@ test('bad values are usage errors (exit code 2)', async () => {
     ['--edge-bind-address', 'localhost'],
     ['--loglevel', 'verbose'],
     ['--output', 'yaml'],
+    ['--edge-ip-version', '7'],
   ];
   for (const args of bad) {
     await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, ...args], {})), (err: unknown) => {
@@ -132,7 +145,16 @@ test('bad values are usage errors (exit code 2)', async () => {
       return true;
     });
   }
-  await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't'], {})), /--edge HOST:PORT is required/);
+  await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't'], { TUNNEL_EDGE_IP_VERSION: 'ipv4' })), (err: unknown) => {
+    assert.ok(err instanceof UsageError);
+    assert.equal(err.message, 'invalid value for edge-ip-version: ipv4');
+    return true;
+  });
+  for (const v of ['4', '6', 'auto'] as const) {
+    assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--edge-ip-version', v], {}))).edgeIpVersion, v);
+  }
+  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--pq'], {}))).postQuantum, true);
+  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--post-quantum=false'], { TUNNEL_POST_QUANTUM: 'true' }))).postQuantum, false);
   await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--edge', 'nohost'], {})), /not HOST:PORT/);
   assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '3m'], {}))).gracePeriodMs, 180_000);
   assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '0'], {}))).gracePeriodMs, 0);
@@ -165,9 +187,9 @@ test('every unsupported cloudflared flag and alias is refused by name with a rea
 });
 
 test('an unsupported flag set through its environment variable is refused too', () => {
-  assert.throws(() => parseRunFlags([], { TUNNEL_REGION: 'us' }), (e: unknown) => {
+  assert.throws(() => parseRunFlags([], { TUNNEL_TAG: 'env=prod' }), (e: unknown) => {
     assert.ok(e instanceof UnsupportedFlagError);
-    assert.equal(e.message, 'environment variable TUNNEL_REGION (flag --region) is not supported by cftunnel (edge discovery is not implemented; give addresses with --edge)');
+    assert.equal(e.message, 'environment variable TUNNEL_TAG (flag --tag) is not supported by cftunnel (the connector has no option for Cf-Warp-Tag-* request headers yet)');
     return true;
   });
 });

@@ -12,7 +12,8 @@ import net, { type AddressInfo } from 'node:net';
 import { quicAvailability } from '../../src/transport/quic/index.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
-import { spawnCli, type CliChild } from './child.js';
+import { detectPostQuantumSupport } from '../../src/transport/tls/curves.js';
+import { runCli, spawnCli, type CliChild } from './child.js';
 
 interface Listening {
   edge: string;
@@ -222,4 +223,42 @@ test('without --edge, the edge is discovered through DNS; TUNNEL_REGION picks th
   assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
   edge.process.kill('SIGTERM');
   assert.equal((await edge.exited).code, 0);
+});
+
+test('--post-quantum: strict X25519MLKEM768 over HTTP/2 when this Node has it, else a clean exit 1 naming the runtime', { timeout: 150_000 }, async (t) => {
+  const { token, secret } = makeToken();
+  const pq = await detectPostQuantumSupport();
+  if (!pq.supported) {
+    const run = await runCli(['run', '--token', token, '--edge', '127.0.0.1:7844', '--post-quantum', '--output', 'json']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stdout, '');
+    const last = run.stderr.split('\n').at(-1)!;
+    assert.match(last, /^cftunnel: error: post-quantum mode requires the X25519MLKEM768 key exchange, which this runtime \(Node \S+, OpenSSL \S+\) does not support$/);
+    assertNoSecret(run.stderr, token, secret);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-pq-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
+  const connector = spawnCli(['run', '--token', token, '--edge', info.edge, '--cacert', info.ca, '--ha-connections', '1', '--output', 'json'], { TUNNEL_POST_QUANTUM: 'true' });
+  t.after(() => connector.kill());
+  const registered = JSON.parse(await edge.waitForLine(/"event":"register"/)) as { protocol: string; features: string[] };
+  assert.equal(registered.protocol, 'http2');
+  assert.ok(registered.features.includes('postquantum'), registered.features.join(','));
+  connector.process.kill('SIGTERM');
+  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
+  edge.process.kill('SIGTERM');
+  assert.equal((await edge.exited).code, 0);
+});
+
+test('discovery that DNS cannot answer is a clean startup failure: exit 1 with cloudflared\'s message', { timeout: 150_000 }, async (t) => {
+  const dns = await startDnsServer({ servfail: ['_v2-origintunneld._tcp.argotunnel.com'] });
+  t.after(() => dns.close());
+  const { token, secret } = makeToken();
+  const run = await runCli(['run', '--token', token, '--protocol', 'http2', '--output', 'json'], { CFTUNNEL_DNS_SERVER: dns.server });
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.stdout, '');
+  assert.match(run.stderr.split('\n').at(-1)!, /^cftunnel: error: Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com: /);
+  assert.ok(dns.questions.some((q) => q.type === 'SRV' && q.name === '_v2-origintunneld._tcp.argotunnel.com'));
+  assertNoSecret(run.stderr, token, secret);
 });

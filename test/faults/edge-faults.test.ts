@@ -13,9 +13,11 @@ import { visit } from '../helpers/visitor.js';
 import { nextEvents } from './events.js';
 
 type ConnEvent = [{ connIndex: number; error?: Error }];
+/** Reconnection takes one backoff wait (< 2 s) plus a handshake; far beyond this is a hang. */
+const T = { timeout: 30_000 };
 
 for (const protocol of ['quic', 'http2'] as const) {
-  test(`${protocol}: the edge drops one of four connections; that index reconnects and requests keep flowing`, async () => {
+  test(`${protocol}: the edge drops one of four connections; that index reconnects and requests keep flowing`, T, async () => {
     const origin = await startTestOrigin();
     const env = await startTunnelEnv({ protocol, url: origin.url, haConnections: 4 });
     try {
@@ -35,7 +37,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     }
   });
 
-  test(`${protocol}: the edge drops all four connections; every index reconnects`, async () => {
+  test(`${protocol}: the edge drops all four connections; every index reconnects`, T, async () => {
     const origin = await startTestOrigin();
     const env = await startTunnelEnv({ protocol, url: origin.url, haConnections: 4 });
     try {
@@ -50,7 +52,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     }
   });
 
-  test(`${protocol}: the edge restarts on the same port with the same certificates; the connector comes back`, async () => {
+  test(`${protocol}: the edge restarts on the same port with the same certificates; the connector comes back`, T, async () => {
     const origin = await startTestOrigin();
     const { token } = makeToken();
     let edge = await LocalEdge.start({ tunnels: [token] });
@@ -83,7 +85,7 @@ for (const protocol of ['quic', 'http2'] as const) {
   });
 }
 
-test('quic: a silent edge (every datagram dropped) ends the connection by idle timeout, then it reconnects', async () => {
+test('quic: a silent edge (every datagram dropped) ends the connection by idle timeout, then it reconnects', T, async () => {
   const origin = await startTestOrigin();
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
