@@ -6,7 +6,7 @@
 import { parse } from 'yaml';
 import { CftunnelError } from '../errors.js';
 import { loadConfigFile, type LocalConfigFile } from '../orchestration/local-config.js';
-import { UnsupportedFlagError } from './errors.js';
+import type { TunnelConfig } from '../orchestration/remote-config.js';
 import { dashed, unsupportedMessage, type FlagSource, type FlagSpec, type ParsedFlags, type UnsupportedFlagSpec } from './flags.js';
 
 /**
@@ -15,8 +15,8 @@ import { dashed, unsupportedMessage, type FlagSource, type FlagSpec, type Parsed
  */
 const NON_TOKEN_KEYS: ReadonlySet<string> = new Set(['credentials-file', 'cred-file']);
 
-/** Configuration keys (not flags) that the connector has no option for yet. */
-const LOCAL_CONFIGURATION_KEYS = ['ingress', 'originRequest', 'warp-routing'] as const;
+/** Configuration sections that only take effect together with `ingress` rules. */
+const INGRESS_ONLY_SECTIONS = ['originRequest', 'warp-routing'] as const;
 
 /** A config-file value has the wrong YAML type for its flag (cloudflared's altsrc text, exit code 1). */
 export class ConfigFileValueError extends CftunnelError {
@@ -35,6 +35,13 @@ export interface AppliedConfigFile {
   readonly applied: readonly string[];
   /** Top-level keys that are not cftunnel flags; cloudflared ignores unknown keys too (it only warns). */
   readonly ignoredKeys: readonly string[];
+  /**
+   * The file's ingress (with its originRequest and warp-routing) when it has rules: it replaces `--url`, as in
+   * cloudflared where configured ingress rules take precedence over the single-origin flags.
+   */
+  readonly localConfig: TunnelConfig | undefined;
+  /** originRequest / warp-routing sections present without ingress rules, which cftunnel does not use. */
+  readonly unusedSections: readonly string[];
   /** Set when the file names a tunnel or credentials file: the message to give if no token turns up. */
   readonly nonTokenRun: string | undefined;
 }
@@ -61,16 +68,12 @@ function flagValues(spec: FlagSpec, value: unknown, path: string): string[] {
   throw new ConfigFileValueError(path, `expected ${spec.repeatable ? 'string or list' : 'string'} found ${yamlType(value)} for ${spec.name}`);
 }
 
-/** Fails for file content the connector cannot honour yet: local ingress, origin settings, WARP routing. */
-function refuseLocalConfiguration(file: LocalConfigFile): void {
+/** Sections that would be silently dropped: originRequest / warp-routing in a file without ingress rules. */
+function unusedSectionsOf(file: LocalConfigFile): string[] {
+  if (file.hasIngress) return [];
   const doc: unknown = parse(file.config.raw);
-  const present = LOCAL_CONFIGURATION_KEYS.filter(
-    (k) => typeof doc === 'object' && doc !== null && (doc as Record<string, unknown>)[k] !== undefined && (doc as Record<string, unknown>)[k] !== null,
-  );
-  if (present.length === 0) return;
-  throw new UnsupportedFlagError(
-    `config file ${file.source}: ${present.join(', ')} ${present.length === 1 ? 'is' : 'are'} not supported by cftunnel yet (the connector has no option for local ingress configuration); use --url or a remote configuration`,
-  );
+  if (typeof doc !== 'object' || doc === null) return [];
+  return INGRESS_ONLY_SECTIONS.filter((k) => (doc as Record<string, unknown>)[k] !== undefined && (doc as Record<string, unknown>)[k] !== null);
 }
 
 /**
@@ -79,7 +82,8 @@ function refuseLocalConfiguration(file: LocalConfigFile): void {
  *
  * @throws {import('../orchestration/local-config.js').ConfigFileError} unreadable file or invalid YAML.
  * @throws {ConfigFileValueError} a value of the wrong type.
- * @throws {UnsupportedFlagError} a refused flag, or ingress/originRequest/warp-routing.
+ * @throws {import('../ingress/errors.js').IngressConfigError} invalid ingress rules.
+ * @throws {import('./errors.js').UnsupportedFlagError} a refused flag.
  */
 export async function applyConfigFile(
   parsed: ParsedFlags,
@@ -88,7 +92,6 @@ export async function applyConfigFile(
   unsupported: readonly UnsupportedFlagSpec[],
 ): Promise<AppliedConfigFile> {
   const file = await loadConfigFile(path);
-  refuseLocalConfiguration(file);
   const known = new Map(flags.map((f) => [f.name, f]));
   const refused = new Map(unsupported.map((f) => [f.name, f]));
   const values = new Map(parsed.values);
@@ -117,5 +120,13 @@ export async function applyConfigFile(
     named.length === 0
       ? undefined
       : `config file ${path} names ${named.join(' and ')}, but cftunnel only runs tunnels with a token: pass --token or --token-file, or set TUNNEL_TOKEN (runs with a credentials file are not supported)`;
-  return { parsed: { ...parsed, values, sources }, file, applied, ignoredKeys, nonTokenRun };
+  return {
+    parsed: { ...parsed, values, sources },
+    file,
+    applied,
+    ignoredKeys,
+    nonTokenRun,
+    localConfig: file.hasIngress ? file.config : undefined,
+    unusedSections: unusedSectionsOf(file),
+  };
 }

@@ -102,6 +102,15 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     description: 'Metrics and readiness server (/metrics, /ready, /healthcheck). The default tries 127.0.0.1:20241-20245, then a random port.',
   },
   { name: 'config', type: 'string', placeholder: 'FILE', description: 'YAML configuration file (cloudflared\'s keys): its keys are defaults for flags; flags and environment variables win.' },
+  {
+    name: 'tag',
+    env: ['TUNNEL_TAG'],
+    type: 'string',
+    repeatable: true,
+    commaList: true,
+    placeholder: 'NAME=VALUE',
+    description: 'Tag sent to the origin as a Cf-Warp-Tag-NAME request header; repeat or comma-separate.',
+  },
   { name: 'pidfile', env: ['TUNNEL_PIDFILE'], type: 'string', placeholder: 'FILE', description: 'Write the process id to this file after the first connection registered.' },
   ...NO_EFFECT_FLAG_SPECS,
 ];
@@ -109,7 +118,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
 /** Flags accepted only so that cloudflared command lines keep working; each is logged at debug when set. */
 export const NO_EFFECT_FLAGS: ReadonlySet<string> = new Set(NO_EFFECT_FLAG_SPECS.map((f) => f.name));
 
-const ORIGIN_FLAG_REASON = 'the connector has no option for --url origin settings yet; use a remote configuration';
+const ORIGIN_FLAG_REASON = 'origin settings from flags are not applied yet; put originRequest in a --config file with ingress rules, or use a remote configuration';
 
 /** cloudflared flags (§16) that cftunnel refuses, each with the reason shown to the user. */
 export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
@@ -135,7 +144,6 @@ export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
   },
   { name: 'dial-edge-timeout', env: ['DIAL_EDGE_TIMEOUT'], type: 'string', reason: 'not implemented' },
   { name: 'label', type: 'string', reason: 'the management service is not implemented' },
-  { name: 'tag', env: ['TUNNEL_TAG'], type: 'string', reason: 'the connector has no option for Cf-Warp-Tag-* request headers yet' },
   { name: 'transport-loglevel', aliases: ['proto-loglevel'], env: ['TUNNEL_PROTO_LOGLEVEL', 'TUNNEL_TRANSPORT_LOGLEVEL'], type: 'string', reason: 'there is one log level; use --loglevel' },
   { name: 'log-directory', env: ['TUNNEL_LOGDIRECTORY'], type: 'string', reason: 'rotating log files are not implemented; use --logfile' },
   { name: 'trace-output', env: ['TUNNEL_TRACE_OUTPUT'], type: 'string', reason: 'Go runtime traces do not exist in Node.js' },
