@@ -1,19 +1,26 @@
 /**
  * QUIC transport benchmark: client here, server in a forked process (a second process for the lossy relay would
  * steal a core on a 2-core box; the relay lives in the peer process). Every QUIC figure is printed beside
- * node:http2 over TLS doing the same work in the same run. Usage: node --import tsx bench/quic.bench.ts [runs]
+ * node:http2 over TLS doing the same work in the same run.
+ *
+ * Wall-clock rates on a shared 2-core box swing with the load, so each phase also reports CPU time per unit of work
+ * in both processes (`process.cpuUsage()` deltas; the peer reports its own over IPC): CPU s per GB for bulk, CPU µs
+ * per request/response stream, and for QUIC CPU µs per UDP packet (sent + received by that side). These hardly move
+ * with contention. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0]
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateEdgeCertificates } from '../src/edge-local/certs.js';
 import { connectQuic, type QuicConnection } from '../src/transport/quic/index.js';
-import { DOWNLOAD_PREFIX, countBytes, writeBulk } from './quic/shared.js';
+import { DOWNLOAD_PREFIX, countBytes, writeBulk, type PeerSample } from './quic/shared.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
-const BULK_BYTES = 128 * 1024 * 1024;
+const BULK_BYTES = Number(process.argv[3] ?? 128) * 1024 * 1024;
+const WITH_LOSSY = (process.argv[4] ?? '1') !== '0';
 const LOSSY_BULK_BYTES = 64 * 1024 * 1024;
 const STREAMS = 10_000;
 const IN_FLIGHT = 50;
@@ -25,6 +32,8 @@ interface Transport {
   name: string;
   /** Sends `body` (or `uploadBytes` of filler) and resolves with the response byte count. */
   exchange(body: Buffer | string, uploadBytes?: number): Promise<number>;
+  /** UDP packets sent + received by the client so far (QUIC only). */
+  packets?(): number;
   close(): Promise<void>;
 }
 
@@ -38,6 +47,7 @@ function quicTransport(conn: QuicConnection, name: string): Transport {
       else await writeBulk(s, uploadBytes);
       return answer;
     },
+    packets: () => conn.packetsSent + conn.packetsReceived,
     close: () => conn.close(),
   };
 }
@@ -90,12 +100,54 @@ async function idleRtt(t: Transport): Promise<{ p50: number; p99: number }> {
   return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
 }
 
+/** CPU µs of this process (user + system). */
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** CPU spent by both processes (and QUIC packets handled by each) while `work` ran. */
+interface Cost {
+  clientUs: number;
+  serverUs: number;
+  clientPackets: number;
+  serverPackets: number;
+}
+
+async function measured<T>(peer: ChildProcess, t: Transport, work: () => Promise<T>): Promise<[T, Cost]> {
+  const samplePeer = async (): Promise<PeerSample> => {
+    const reply = once(peer, 'message') as Promise<[PeerSample]>;
+    peer.send({ cmd: 'sample' });
+    return (await reply)[0];
+  };
+  const peerBefore = await samplePeer();
+  const packetsBefore = t.packets?.() ?? 0;
+  const cpuBefore = cpuMicros();
+  const result = await work();
+  const clientUs = cpuMicros() - cpuBefore;
+  const clientPackets = (t.packets?.() ?? 0) - packetsBefore;
+  const peerAfter = await samplePeer();
+  const serverUs = peerAfter.cpu.user + peerAfter.cpu.system - peerBefore.cpu.user - peerBefore.cpu.system;
+  return [result, { clientUs, serverUs, clientPackets, serverPackets: peerAfter.packets - peerBefore.packets }];
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'n/a';
+  }
+}
+
 async function main(): Promise<void> {
+  console.log(`load at start: ${loadAverage()}`);
   const certs = await generateEdgeCertificates();
-  const peer = fork(fileURLToPath(new URL('./quic/peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+  // QUIC_BENCH_PEER_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server side.
+  const peerArgs = process.env.QUIC_BENCH_PEER_ARGS?.split(' ').filter(Boolean) ?? [];
+  const peer = fork(fileURLToPath(new URL('./quic/peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...peerArgs] });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, relayDropRate: 0.01 });
   const [ports] = (await once(peer, 'message')) as [{ quicPort: number; h2Port: number; relayPort: number }];
   const dial = (port: number): Promise<QuicConnection> =>
@@ -109,26 +161,46 @@ async function main(): Promise<void> {
     await once(session, 'connect');
     const h2 = h2Transport(session);
     for (const t of [quic, h2]) {
-      record(`${t.name} bulk down MB/s`, await bulkDown(t, BULK_BYTES));
-      record(`${t.name} bulk up MB/s`, await bulkUp(t, BULK_BYTES));
+      const recordBulk = (dir: string, rate: number, cost: Cost): void => {
+        const gb = BULK_BYTES / 1e9;
+        record(`${t.name} bulk ${dir} MB/s`, rate);
+        record(`${t.name} bulk ${dir} CPU s/GB client`, cost.clientUs / 1e6 / gb);
+        record(`${t.name} bulk ${dir} CPU s/GB server`, cost.serverUs / 1e6 / gb);
+        if (cost.clientPackets > 0) record(`${t.name} bulk ${dir} CPU µs/packet client`, cost.clientUs / cost.clientPackets);
+        if (cost.serverPackets > 0) record(`${t.name} bulk ${dir} CPU µs/packet server`, cost.serverUs / cost.serverPackets);
+      };
+      recordBulk('down', ...(await measured(peer, t, () => bulkDown(t, BULK_BYTES))));
+      recordBulk('up', ...(await measured(peer, t, () => bulkUp(t, BULK_BYTES))));
       await streamsPerSecond(t); // warm-up
-      record(`${t.name} streams/s (50 in flight)`, await streamsPerSecond(t));
+      const [rate, cost] = await measured(peer, t, () => streamsPerSecond(t));
+      record(`${t.name} streams/s (50 in flight)`, rate);
+      record(`${t.name} CPU µs/stream client`, cost.clientUs / STREAMS);
+      record(`${t.name} CPU µs/stream server`, cost.serverUs / STREAMS);
+      if (cost.clientPackets > 0) record(`${t.name} streams CPU µs/packet client`, cost.clientUs / cost.clientPackets);
+      if (cost.serverPackets > 0) record(`${t.name} streams CPU µs/packet server`, cost.serverUs / cost.serverPackets);
       const rtt = await idleRtt(t);
       record(`${t.name} idle RTT p50 ms`, rtt.p50);
       record(`${t.name} idle RTT p99 ms`, rtt.p99);
     }
     await quic.close();
     await h2.close();
-    const lossy = quicTransport(await dial(ports.relayPort), 'quic');
-    record('quic bulk down MB/s, 1 % loss', await bulkDown(lossy, LOSSY_BULK_BYTES));
-    record('quic bulk up MB/s, 1 % loss', await bulkUp(lossy, LOSSY_BULK_BYTES));
-    await lossy.close();
+    if (WITH_LOSSY) {
+      const lossy = quicTransport(await dial(ports.relayPort), 'quic');
+      record('quic bulk down MB/s, 1 % loss', await bulkDown(lossy, LOSSY_BULK_BYTES));
+      record('quic bulk up MB/s, 1 % loss', await bulkUp(lossy, LOSSY_BULK_BYTES));
+      await lossy.close();
+    }
     console.log(`run ${run + 1}: ${Object.entries(results).map(([k, v]) => `${k}=${fmt(v[v.length - 1]!, 2)}`).join(', ')}`);
   }
-  console.log(`\nmedians of ${RUNS} runs (client and server in separate processes, loopback):`);
-  for (const [key, values] of Object.entries(results)) console.log(`  ${key.padEnd(40)} ${fmt(median(values), key.includes('ms') ? 2 : 0).padStart(10)}`);
+  console.log(`\nmedians of ${RUNS} runs (client and server in separate processes, loopback; load ${loadAverage()}):`);
+  for (const [key, values] of Object.entries(results)) {
+    const digits = key.includes('CPU') || key.includes(' ms') ? 2 : 0;
+    console.log(`  ${key.padEnd(44)} ${fmt(median(values), digits).padStart(10)}`);
+  }
+  // The peer exits on disconnect (so that a --cpu-prof profile gets written).
+  const exited = once(peer, 'exit');
   peer.disconnect();
-  peer.kill();
+  await exited;
 }
 
 await main();

@@ -22,6 +22,7 @@ import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './su
 import { parseToken, type TunnelCredentials } from './token/index.js';
 import { quicAvailability } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
+import { parseCaBundle } from './transport/tls/trust.js';
 
 /** Feature string sent when strict post-quantum mode is requested (PROTOCOL.md §14.4). */
 export const POST_QUANTUM_FEATURE = 'postquantum';
@@ -162,6 +163,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     super();
     this.credentials = typeof options.token === 'string' ? parseToken(options.token) : options.token;
     if (options.edge !== undefined && options.edge.length === 0) throw new TunnelOptionsError('edge must list at least one address');
+    // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
+    if (options.caCert !== undefined) parseCaBundle(options.caCert);
     const quic = quicAvailability();
     if (options.protocol === 'quic' && !quic.available) throw new TunnelOptionsError(`QUIC is not available: ${quic.reason}`);
     this.identity = createConnectorIdentity({

@@ -45,3 +45,9 @@ export function countBytes(input: NodeJS.ReadableStream | Duplex): Promise<numbe
     input.once('error', reject);
   });
 }
+
+/** CPU time and QUIC packet count (sent + received, all connections) reported by the peer process on request. */
+export interface PeerSample {
+  cpu: NodeJS.CpuUsage;
+  packets: number;
+}

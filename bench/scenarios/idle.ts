@@ -49,7 +49,8 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       const perMinute = (n: number): number => (n * 60) / seconds;
       const up = after.toEdgeBytes - before.toEdgeBytes;
       const down = after.toConnectorBytes - before.toConnectorBytes;
-      const datagrams = after.toEdgeDatagrams - before.toEdgeDatagrams + (after.toConnectorDatagrams - before.toConnectorDatagrams);
+      const upDatagrams = after.toEdgeDatagrams - before.toEdgeDatagrams;
+      const datagrams = upDatagrams + (after.toConnectorDatagrams - before.toConnectorDatagrams);
       const leg = { scenario: 'idle', leg: `${ctx.haConnections} conns, ${seconds} s`, protocol };
       const keepalive = { 'cloudflared 1 s keep-alive': CLOUDFLARED_IDLE_BYTES_PER_MINUTE };
       out.push(
@@ -57,6 +58,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
         { ...leg, metric: 'wire bytes/min (+IP/UDP headers)', unit: 'B/min', value: perMinute(up + down + datagrams * UDP_IPV4_OVERHEAD), baselines: keepalive },
         { ...leg, metric: 'connector→edge bytes/min', unit: 'B/min', value: perMinute(up), baselines: {} },
         { ...leg, metric: 'datagrams/min (both ways)', unit: '/min', value: perMinute(datagrams), baselines: {} },
+        { ...leg, metric: 'connector→edge datagrams/min', unit: '/min', value: perMinute(upDatagrams), baselines: {} },
       );
       const c = procs.connector;
       if (c !== undefined) {

@@ -6,14 +6,24 @@ import net from 'node:net';
 import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge/index.js';
 import type { ProtocolOption } from '../supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS } from '../supervisor/supervisor.js';
+import { LOCAL_CONFIGURATION_FLAGS } from '../orchestration/local-config.js';
 import { readTokenFile } from '../token/index.js';
 import { UsageError } from './errors.js';
 import { flagBool, flagInt, flagValue, type ParsedFlags } from './flags.js';
-import { parseGoDuration, DurationSyntaxError } from './go-duration.js';
+import { formatGoDuration, parseGoDuration, DurationSyntaxError } from './go-duration.js';
 import { NO_EFFECT_FLAGS } from './run-flags.js';
 
 /** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
 export const MAX_GRACE_PERIOD_MS = 3 * 60_000;
+
+/**
+ * `--tag NAME=VALUE` (§16): the name limited to HTTP header-name characters, the value to printable ASCII, as
+ * cloudflared's `tagRegexp` (cmd/cloudflared/tunnel/tag.go).
+ */
+const TAG_PATTERN = /^([a-zA-Z0-9!#$%&'*+\-.^_`|~]+)=([\x20-\x7e]+)$/;
+
+/** Flags whose value cloudflared echoes as a Go duration string (`1h0m0s`) in `__configuration_flags` (§9.4). */
+const DURATION_CONFIGURATION_FLAGS: ReadonlySet<string> = new Set(['autoupdate-freq', 'metrics-update-freq']);
 
 /** `--loglevel` values (§13.3). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -52,6 +62,10 @@ export interface RunSettings {
   metrics: string;
   /** `--config` file path. */
   configFile: string | undefined;
+  /** `--tag` pairs by name (a repeated name keeps the last value). */
+  tags: Record<string, string> | undefined;
+  /** Set flags echoed to the edge in `__configuration_flags` (§9.4). */
+  configurationFlags: Record<string, string>;
   pidFile: string | undefined;
   /** Compatibility flags that were set and have no effect. */
   noEffectFlags: string[];
@@ -118,6 +132,40 @@ export function parseIpVersionFlag(text: string | undefined): EdgeIpVersion | un
   }
 }
 
+/** `--tag` values; cloudflared's text for a bad one (`Tag parse failure: Cannot parse tag value X`). */
+export function parseTags(list: readonly string[] | undefined): Record<string, string> | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  const tags: Record<string, string> = {};
+  for (const compound of list) {
+    const m = TAG_PATTERN.exec(compound);
+    if (m === null) throw new UsageError(`Tag parse failure: Cannot parse tag value ${compound}`);
+    tags[m[1]!] = m[2]!;
+  }
+  return tags;
+}
+
+/**
+ * The flags cloudflared echoes in `updateLocalConfiguration` (§9.4): those set (command line, environment or config
+ * file) and non-empty, durations in Go's format.
+ */
+export function configurationFlags(parsed: ParsedFlags): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of LOCAL_CONFIGURATION_FLAGS) {
+    const value = flagValue(parsed, name);
+    if (value === undefined || value === '') continue;
+    out[name] = DURATION_CONFIGURATION_FLAGS.has(name) ? goDurationOrRaw(value) : value;
+  }
+  return out;
+}
+
+function goDurationOrRaw(text: string): string {
+  try {
+    return formatGoDuration(parseGoDuration(text));
+  } catch {
+    return text;
+  }
+}
+
 function parseEdge(list: readonly string[] | undefined): string[] | undefined {
   if (list === undefined || list.length === 0) return undefined;
   const edge = [...list];
@@ -155,6 +203,8 @@ export async function resolveRunSettings(parsed: ParsedFlags, missingToken?: str
     output: parseChoice('output', flagValue(parsed, 'output'), ['default', 'json'] as const),
     metrics: flagValue(parsed, 'metrics') || DEFAULT_METRICS_ADDRESS,
     configFile: flagValue(parsed, 'config'),
+    tags: parseTags(parsed.values.get('tag')),
+    configurationFlags: configurationFlags(parsed),
     pidFile: flagValue(parsed, 'pidfile'),
     noEffectFlags: [...parsed.values.keys()].filter((k) => NO_EFFECT_FLAGS.has(k)),
     tunnelArgument: parsed.positionals[0],

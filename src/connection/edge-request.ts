@@ -29,13 +29,6 @@ export class EdgeRequestError extends CftunnelError {
   }
 }
 
-/** Private-network flows are refused (warp routing is out of scope). */
-export class PrivateNetworkRefusedError extends CftunnelError {
-  constructor() {
-    super('CFT_ERR_PRIVATE_NETWORK_REFUSED', WARP_ROUTING_DISABLED_MESSAGE, { retryable: false });
-  }
-}
-
 /**
  * Builds an origin request from a QUIC ConnectRequest (§7.2). `body` is the rest of the stream; it is attached
  * only when the body rule says so (the caller then leaves the stream's read side unconsumed).

@@ -9,7 +9,6 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { parseToken, type TunnelCredentials } from '../token/index.js';
-import { CftunnelError } from '../errors.js';
 import { generateEdgeCertificates, loadOrCreateEdgeCertificates, type EdgeCertificates } from './certs.js';
 import type { EdgeSideConnection } from './edge-connection.js';
 import { acceptHttp2Connection } from './http2-side.js';
@@ -64,13 +63,6 @@ export interface LocalEdgeEvents {
   transport_closed: [info: { id?: string; protocol: EdgeProtocol; connIndex?: number; remoteAddress: string }];
   /** What the connector answered to a private-network TCP flow from a raw TCP listener. */
   tcp_result: [result: { destination: string; ok: boolean; error: string | undefined }];
-}
-
-/** Raised for local edge misuse (bad options, unknown connection). */
-export class LocalEdgeError extends CftunnelError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super('CFT_ERR_LOCAL_EDGE', message, { retryable: false, ...options });
-  }
 }
 
 /** The local edge. */

@@ -1,5 +1,5 @@
 /** The local edge (`cftunnel/edge`): the edge side of the tunnel protocol, on loopback. */
-export { LocalEdge, LocalEdgeError, LOCAL_EDGE_LOCATION } from './edge.js';
+export { LocalEdge, LOCAL_EDGE_LOCATION } from './edge.js';
 export type { LocalEdgeOptions, LocalEdgeEvents, LocalEdgeTunnel } from './edge.js';
 export { generateEdgeCertificates, loadOrCreateEdgeCertificates, EDGE_SERVER_NAMES } from './certs.js';
 export type { EdgeCertificates, GenerateEdgeCertificatesOptions } from './certs.js';

@@ -73,27 +73,34 @@ for (const protocol of ['quic', 'http2'] as const) {
     }
   });
 
-  test(`${protocol}: after startup, permanent, retryable, EDUPCONN and Unauthorized refusals are all retried`, T, async () => {
-    const env = await startTunnelEnv({ protocol, haConnections: 1 });
-    try {
-      const refusals: RegistrationDecision[] = [
-        { accept: false, cause: 'tunnel is deleted', shouldRetry: false },
-        { accept: false, cause: 'server overloaded', shouldRetry: true },
-        { accept: false, cause: 'EDUPCONN', shouldRetry: true },
-        { accept: false, cause: 'Unauthorized: Failed to authenticate tunnel', shouldRetry: false },
-      ];
-      let i = 0;
-      env.edge.registrationDecider = () => refusals[i++] ?? { accept: true };
-      const errors = nextEvents<Reconnecting>(env.tunnel, 'reconnecting', 5);
-      const back = nextEvents(env.tunnel, 'connected', 1);
-      env.edge.dropConnection(0);
-      await back;
-      const causes = (await errors).slice(1).map(([e]) => (e.error instanceof RegistrationError ? e.error.serverCause : e.error.message));
-      assert.deepEqual(causes, refusals.map((r) => (r.accept ? '' : r.cause)));
-    } finally {
-      await env.close();
-    }
-  });
+  for (const refusals of [
+    [
+      { accept: false, cause: 'tunnel is deleted', shouldRetry: false },
+      { accept: false, cause: 'Unauthorized: Failed to authenticate tunnel', shouldRetry: false },
+    ],
+    [
+      { accept: false, cause: 'server overloaded', shouldRetry: true },
+      { accept: false, cause: 'EDUPCONN', shouldRetry: true },
+    ],
+  ] as const) {
+    const causes = refusals.map((r) => r.cause);
+    test(`${protocol}: after startup, refusals (${causes.join(', ')}) are retried until it registers again`, T, async () => {
+      const env = await startTunnelEnv({ protocol, haConnections: 1 });
+      try {
+        let i = 0;
+        env.edge.registrationDecider = () => refusals[i++] ?? { accept: true };
+        // The drop itself, then one reconnecting event per refusal.
+        const errors = nextEvents<Reconnecting>(env.tunnel, 'reconnecting', 1 + refusals.length);
+        const back = nextEvents(env.tunnel, 'connected', 1);
+        env.edge.dropConnection(0);
+        await back;
+        const seen = (await errors).slice(1).map(([e]) => (e.error instanceof RegistrationError ? e.error.serverCause : e.error.message));
+        assert.deepEqual(seen, causes);
+      } finally {
+        await env.close();
+      }
+    });
+  }
 
   test(`${protocol}: a registration answered after the RPC timeout fails with CFT_ERR_RPC_TIMEOUT and is retried`, T, async () => {
     const { token } = makeToken();

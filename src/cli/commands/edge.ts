@@ -33,6 +33,12 @@ export const EDGE_FLAGS: readonly FlagSpec[] = [
   { name: 'certs', type: 'string', placeholder: 'DIR', description: 'Directory for ca.pem/edge.pem/edge.key (created if missing). Default: a temporary directory.' },
   { name: 'quic', type: 'boolean', defaultText: 'true', description: 'Serve QUIC (--quic=false to disable).' },
   { name: 'http2', type: 'boolean', defaultText: 'true', description: 'Serve HTTP/2 (--http2=false to disable).' },
+  {
+    name: 'remotely-managed',
+    type: 'boolean',
+    defaultText: 'true',
+    description: 'What registration tells the connector; --remotely-managed=false makes it send its local configuration (local_config event).',
+  },
 ];
 
 /** The `--config` file is unreadable or not JSON. */
@@ -125,7 +131,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const shutdown = waitForShutdownSignal();
   let edge: LocalEdge;
   try {
-    edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports });
+    edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports, remotelyManaged: flagBool(parsed, 'remotely-managed', true) });
   } catch (err) {
     shutdown.dispose();
     if (tempCerts !== undefined) await rm(tempCerts, { recursive: true, force: true });

@@ -74,6 +74,7 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
         config: settings.configFile,
         url: settings.url,
         edge: settings.edge,
+        tag: settings.tags,
         region: settings.region,
         'edge-ip-version': settings.edgeIpVersion,
         'post-quantum': settings.postQuantum || undefined,
@@ -97,6 +98,11 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
     logger.info({ config: config.file.source, keys: config.applied }, 'Applied settings from the configuration file');
     for (const key of config.ignoredKeys) logger.warn({ config: config.file.source, key }, 'Configuration file key is not a cftunnel flag; ignored');
     if (config.nonTokenRun !== undefined) logger.info('A token is set: the tunnel and credentials-file of the configuration file are ignored');
+    if (config.localConfig !== undefined) {
+      logger.info({ rules: config.localConfig.ingress.rules.length }, 'Using the ingress rules of the configuration file');
+      if (settings.url !== undefined) logger.warn('--url is ignored: the configuration file has ingress rules, which take precedence');
+    }
+    for (const section of config.unusedSections) logger.warn({ section }, 'Configuration file section is only used together with ingress rules; ignored');
   }
   for (const flag of settings.noEffectFlags) logger.debug(`--${flag} has no effect in cftunnel`);
   if (settings.tunnelArgument !== undefined) {
@@ -132,6 +138,9 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     tunnel = new Tunnel({
       token: credentials,
       url: settings.url,
+      config: config?.localConfig,
+      tags: settings.tags,
+      configurationFlags: settings.configurationFlags,
       edge: settings.edge,
       region: settings.region,
       edgeIpVersion: settings.edgeIpVersion,

@@ -71,6 +71,10 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   readonly remoteAddress: QuicAddress;
   /** Number of keep-alive PINGs sent. */
   keepAlivesSent = 0;
+  /** UDP datagrams handed to the socket for this connection (for CPU-per-packet accounting). */
+  packetsSent = 0;
+  /** UDP datagrams received for this connection. */
+  packetsReceived = 0;
 
   private readonly init: ConnectionInit;
   private readonly sendBuffer = Buffer.allocUnsafe(SEND_BUFFER_BYTES);
@@ -168,6 +172,7 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   /** @internal A UDP datagram from the peer. */
   _onPacket(packet: Buffer): void {
     if (this.isClosed) return;
+    this.packetsReceived++;
     try {
       this.native.recv(packet, this.recvInfo);
     } catch {
@@ -288,6 +293,7 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
       const n = result[0];
       const packet = Buffer.allocUnsafe(n);
       buffer.copy(packet, 0, 0, n);
+      this.packetsSent++;
       output(packet);
     }
   }

@@ -1,0 +1,83 @@
+/** Error codes that no other suite produces, each provoked for real. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createConnectorIdentity } from '../../src/connection/identity.js';
+import { generateEdgeCertificates } from '../../src/edge-local/index.js';
+import { Orchestrator } from '../../src/orchestration/orchestrator.js';
+import { OriginServices } from '../../src/orchestration/origin-services.js';
+import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
+import { dialTunnelConnection } from '../../src/supervisor/dial.js';
+import { parseToken } from '../../src/token/index.js';
+import { Tunnel } from '../../src/tunnel.js';
+import { makeToken, startOrigin, startTunnelEnv } from '../helpers/tunnel-env.js';
+
+const code = (expected: string) => (err: unknown) => (err as { code?: string }).code === expected;
+
+test('CFT_ERR_OPTIONS: an empty edge list is refused at construction', () => {
+  assert.throws(() => new Tunnel({ token: makeToken().token, edge: [] }), code('CFT_ERR_OPTIONS'));
+});
+
+test('CFT_ERR_CACERT_INVALID: a --cacert without a valid certificate is refused at construction', () => {
+  assert.throws(() => new Tunnel({ token: makeToken().token, edge: ['127.0.0.1:1'], caCert: 'not a certificate' }), code('CFT_ERR_CACERT_INVALID'));
+  assert.throws(
+    () => new Tunnel({ token: makeToken().token, edge: ['127.0.0.1:1'], caCert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }),
+    code('CFT_ERR_CACERT_INVALID'),
+  );
+});
+
+test('CFT_ERR_CONTROL_STREAM_TIMEOUT: an HTTP/2 edge that never opens the control stream', async () => {
+  const certs = await generateEdgeCertificates();
+  // Speaks TLS, then nothing: the connector's HTTP/2 server waits for a control stream that never comes.
+  const server = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (socket) => socket.on('error', () => undefined));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { token } = makeToken();
+  try {
+    await assert.rejects(
+      dialTunnelConnection('http2', { host: '127.0.0.1', port: (server.address() as AddressInfo).port }, {
+        credentials: parseToken(token),
+        identity: createConnectorIdentity(),
+        connIndex: 0,
+        numPreviousAttempts: 0,
+        orchestrator: new Orchestrator(parseTunnelConfig('{}')),
+        origins: new OriginServices(),
+        logger: pino({ level: 'silent' }),
+        rpcTimeoutMs: 200,
+      }, { caCert: certs.caPem }),
+      code('CFT_ERR_CONTROL_STREAM_TIMEOUT'),
+    );
+  } finally {
+    server.close();
+  }
+});
+
+test('CFT_ERR_EDGE_REQUEST: a malformed header key in a ConnectRequest is answered with an error, origin untouched', async () => {
+  let reached = 0;
+  const origin = await startOrigin((_req, res) => {
+    reached++;
+    res.end('ok');
+  });
+  const env = await startTunnelEnv({ protocol: 'quic', url: origin.url });
+  try {
+    const conn = env.edge.route('app.test')!;
+    const res = await conn.send({
+      type: 'http',
+      method: 'GET',
+      host: 'app.test',
+      path: '/',
+      headers: [['X-Bad:Name', 'v']],
+      body: null,
+      visitorAddress: '127.0.0.1:1',
+    });
+    assert.equal(res.ok, false);
+    assert.match(res.ok ? '' : res.error, /header Key: HttpHeader:X-Bad:Name malformed/);
+    assert.equal(reached, 0);
+  } finally {
+    await env.close();
+    await origin.close();
+  }
+});
