@@ -10,6 +10,7 @@ import { exitCodeFor, UnsupportedFlagError, UsageError } from '../../src/cli/err
 import { main } from '../../src/cli/main.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
 import { resolveRunSettings } from '../../src/cli/run-settings.js';
+import { IngressConfigError } from '../../src/ingress/errors.js';
 import { ConfigFileError } from '../../src/orchestration/local-config.js';
 
 async function tempDir(t: { after(fn: () => unknown): void }): Promise<(name: string, text: string) => Promise<string>> {
@@ -46,9 +47,9 @@ test('file keys fill flags set neither on the command line nor in the environmen
 
 test('refused flags in the file are refused by key; unknown keys are only reported; wrong YAML types fail with exit code 1', async (t) => {
   const write = await tempDir(t);
-  await assert.rejects(apply([], {}, await write('tag.yml', 'tag: env=prod\n')), (e: unknown) => {
+  await assert.rejects(apply([], {}, await write('icmp.yml', 'icmpv4-src: 127.0.0.1\n')), (e: unknown) => {
     assert.ok(e instanceof UnsupportedFlagError);
-    assert.equal(e.message, 'config file key tag (flag --tag) is not supported by cftunnel (the connector has no option for Cf-Warp-Tag-* request headers yet)');
+    assert.equal(e.message, 'config file key icmpv4-src (flag --icmpv4-src) is not supported by cftunnel (ICMP proxying is not implemented)');
     assert.equal(exitCodeFor(e), 2);
     return true;
   });
@@ -72,15 +73,24 @@ test('refused flags in the file are refused by key; unknown keys are only report
   await assert.rejects(apply([], {}, await write('bad.yml', 'edge: [unclosed\n')), ConfigFileError);
 });
 
-test('ingress, originRequest and warp-routing are refused until the connector can take local configuration', async (t) => {
+test('ingress rules (with originRequest) become the local configuration; originRequest/warp-routing without ingress are reported unused', async (t) => {
   const write = await tempDir(t);
   const ingress = await write('ingress.yml', 'ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:1\n  - service: http_status:404\noriginRequest:\n  connectTimeout: 5s\n');
-  await assert.rejects(apply(['--token', 't'], {}, ingress), (e: unknown) => {
-    assert.ok(e instanceof UnsupportedFlagError);
-    assert.equal(e.message, `config file ${ingress}: ingress, originRequest are not supported by cftunnel yet (the connector has no option for local ingress configuration); use --url or a remote configuration`);
+  const applied = await apply(['--token', 't'], {}, ingress);
+  assert.deepEqual(applied.localConfig?.ingress.rules.map((r) => [r.hostname, r.service.canonical, r.originRequest.connectTimeout]), [
+    ['a.example.com', 'http://127.0.0.1:1', 5],
+    ['', 'http_status:404', 5],
+  ]);
+  assert.deepEqual(applied.unusedSections, []);
+  const sections = await apply([], {}, await write('warp.yml', 'warp-routing:\n  enabled: true\noriginRequest:\n  noTLSVerify: true\n'));
+  assert.equal(sections.localConfig, undefined);
+  assert.deepEqual(sections.unusedSections, ['originRequest', 'warp-routing']);
+  // Invalid ingress fails with the ingress validator's error (exit code 1), e.g. no catch-all last rule.
+  await assert.rejects(apply([], {}, await write('nocatchall.yml', 'ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:1\n')), (e: unknown) => {
+    assert.ok(e instanceof IngressConfigError);
+    assert.equal(exitCodeFor(e), 1);
     return true;
   });
-  await assert.rejects(apply([], {}, await write('warp.yml', 'warp-routing:\n  enabled: true\n')), /warp-routing is not supported by cftunnel yet/);
 });
 
 test('tunnel and credentials-file keys: ignored next to a token, a clear usage error without one', async (t) => {

@@ -48,6 +48,7 @@ test('every supported environment variable is read', async () => {
     TUNNEL_REGION: 'us',
     TUNNEL_EDGE_IP_VERSION: '6',
     TUNNEL_POST_QUANTUM: 'true',
+    TUNNEL_TAG: 'env=prod,Team=a b',
     TUNNEL_CACERT: '/ca.pem',
     TUNNEL_TRANSPORT_PROTOCOL: 'h2mux',
     TUNNEL_RETRIES: '3',
@@ -81,6 +82,8 @@ test('every supported environment variable is read', async () => {
       output: 'json',
       metrics: '127.0.0.1:0',
       configFile: undefined,
+      tags: { env: 'prod', Team: 'a b' },
+      configurationFlags: { 'edge-bind-address': '::1', 'edge-ip-version': '6', loglevel: 'debug', metrics: '127.0.0.1:0', protocol: 'h2mux', retries: '3' },
       pidFile: '/tmp/x.pid',
       noEffectFlags: undefined,
       tunnelArgument: undefined,
@@ -187,9 +190,9 @@ test('every unsupported cloudflared flag and alias is refused by name with a rea
 });
 
 test('an unsupported flag set through its environment variable is refused too', () => {
-  assert.throws(() => parseRunFlags([], { TUNNEL_TAG: 'env=prod' }), (e: unknown) => {
+  assert.throws(() => parseRunFlags([], { TUNNEL_MAX_ACTIVE_FLOWS: '10' }), (e: unknown) => {
     assert.ok(e instanceof UnsupportedFlagError);
-    assert.equal(e.message, 'environment variable TUNNEL_TAG (flag --tag) is not supported by cftunnel (the connector has no option for Cf-Warp-Tag-* request headers yet)');
+    assert.equal(e.message, 'environment variable TUNNEL_MAX_ACTIVE_FLOWS (flag --max-active-flows) is not supported by cftunnel (private-network flow limits are not implemented)');
     return true;
   });
 });
@@ -198,4 +201,22 @@ test('compatibility flags are accepted and reported as having no effect', async 
   const s = await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--no-autoupdate', '--heartbeat-count', '5', 'tunnel-name'], {}));
   assert.deepEqual(s.noEffectFlags.sort(), ['heartbeat-count', 'no-autoupdate']);
   assert.equal(s.tunnelArgument, 'tunnel-name');
+});
+
+test('--tag NAME=VALUE with cloudflared\'s character rules; a bad tag is a usage error with cloudflared\'s text', async () => {
+  const s = await resolveRunSettings(parseRunFlags(['--token', 't', '--tag', "x-a!#$%&'*+.^_`|~=v a=l~", '--tag', 'k=1,k=2'], {}));
+  assert.deepEqual(s.tags, { "x-a!#$%&'*+.^_`|~": 'v a=l~', k: '2' });
+  for (const bad of ['novalue', '=v', 'sp ace=v', 'k=', 'k=caf\u00e9', 'k=tab\there']) {
+    await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--tag', bad], {})), (e: unknown) => {
+      assert.ok(e instanceof UsageError, bad);
+      assert.equal(e.message, `Tag parse failure: Cannot parse tag value ${bad}`);
+      return true;
+    });
+  }
+});
+
+test('__configuration_flags: only set, non-empty listed flags; durations in Go format; the metrics default is not echoed', async () => {
+  const s = await resolveRunSettings(parseRunFlags(['--token', 't', '--autoupdate-freq', '90m', '--no-autoupdate', '--url', 'http://127.0.0.1:1', '--loglevel', 'warn'], { TUNNEL_METRICS_UPDATE_FREQ: '5s' }));
+  assert.deepEqual(s.configurationFlags, { 'autoupdate-freq': '1h30m0s', 'no-autoupdate': 'true', 'metrics-update-freq': '5s', loglevel: 'warn' });
+  assert.equal(s.metrics, 'localhost:0');
 });

@@ -27,15 +27,15 @@ async function runMain(argv: string[], env: Record<string, string> = {}): Promis
   }
 }
 
-const TAG_REFUSED = 'flag --tag is not supported by cftunnel (the connector has no option for Cf-Warp-Tag-* request headers yet)';
+const LABEL_REFUSED = 'flag --label is not supported by cftunnel (the management service is not implemented)';
 
 test('as a process: a refused flag and a bad --edge-ip-version exit 2, a bad token exits 1, each with one line on stderr', { timeout: 150_000 }, async () => {
   const [refused, badIpVersion, badToken] = await Promise.all([
-    runCli(['tunnel', 'run', '--token', makeToken().token, ...EDGE, '--tag', 'env=prod']),
+    runCli(['tunnel', 'run', '--token', makeToken().token, ...EDGE, '--label', 'host-1']),
     runCli(['tunnel', 'run', '--token', makeToken().token, '--edge-ip-version', '7']),
     runCli(['run', ...EDGE], { TUNNEL_TOKEN: 'not-a-token' }),
   ]);
-  assert.deepEqual(refused, { code: 2, stdout: '', stderr: `cftunnel: error: ${TAG_REFUSED}` });
+  assert.deepEqual(refused, { code: 2, stdout: '', stderr: `cftunnel: error: ${LABEL_REFUSED}` });
   assert.deepEqual(badIpVersion, { code: 2, stdout: '', stderr: 'cftunnel: error: invalid value for edge-ip-version: 7' });
   assert.deepEqual(badToken, { code: 1, stdout: '', stderr: 'cftunnel: error: Provided Tunnel token is not valid. It is not padded standard base64.' });
 });
@@ -45,7 +45,7 @@ test('exit codes and messages of main()', async () => {
   const results: Result[] = [];
   // One at a time: each run owns process.exitCode while it runs.
   for (const [argv, env] of [
-    [['tunnel', 'run', '--token', token, ...EDGE, '--tag', 'env=prod']],
+    [['tunnel', 'run', '--token', token, ...EDGE, '--label', 'host-1']],
     [['run', '--token', token, ...EDGE], { TUNNEL_ICMPV4_SRC: '127.0.0.1' }],
     [['run', '--token', token, ...EDGE, '--frobnicate']],
     [['run', ...EDGE]],
@@ -57,7 +57,7 @@ test('exit codes and messages of main()', async () => {
     [['tunnel', 'create', 'x']],
   ] as Array<[string[], Record<string, string>?]>) results.push(await runMain(argv, env));
   const [unsupported, unsupportedEnv, unknown, noToken, badToken, missingCa, version, help, tunnelHelp, subcommand] = results as [Result, Result, Result, Result, Result, Result, Result, Result, Result, Result];
-  assert.deepEqual(unsupported, { code: 2, stdout: '', stderr: `cftunnel: error: ${TAG_REFUSED}` });
+  assert.deepEqual(unsupported, { code: 2, stdout: '', stderr: `cftunnel: error: ${LABEL_REFUSED}` });
   assert.equal(unsupportedEnv.code, 2);
   assert.equal(unsupportedEnv.stderr, 'cftunnel: error: environment variable TUNNEL_ICMPV4_SRC (flag --icmpv4-src) is not supported by cftunnel (ICMP proxying is not implemented)');
   assert.equal(unknown.code, 2);
