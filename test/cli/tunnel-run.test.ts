@@ -21,8 +21,8 @@ interface Listening {
   ca: string;
 }
 
-async function startEdge(token: string, certsDir: string, t: { after(fn: () => unknown): void }): Promise<{ child: CliChild; info: Listening }> {
-  const child = spawnCli(['edge', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--token', token, '--certs', certsDir]);
+async function startEdge(token: string, certsDir: string, t: { after(fn: () => unknown): void }, extra: string[] = []): Promise<{ child: CliChild; info: Listening }> {
+  const child = spawnCli(['edge', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--token', token, '--certs', certsDir, ...extra]);
   t.after(() => child.kill());
   const info = JSON.parse(await child.waitForLine(/"event":"listening"/)) as Listening;
   return { child, info };
@@ -149,16 +149,37 @@ test('the connector stays up through reconnect backoff while the edge is unreach
   assert.ok(connector.stderrLines.some((l) => l.includes('Initiating graceful shutdown due to signal SIGTERM ...')));
 });
 
-test('--metrics serves /ready, /healthcheck and /metrics for the run, with edge, CA, HA count and protocol from --config; closed after SIGTERM', { timeout: 150_000 }, async (t) => {
+test('--metrics serves /ready, /healthcheck and /metrics; --config supplies edge, CA, HA count, protocol and ingress; --tag reaches the origin', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-metrics-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const origin = await startOrigin((_req, res) => res.end('counted'));
+  const tags: Array<string | string[] | undefined> = [];
+  const origin = await startOrigin((req, res) => {
+    tags.push(req.headers['cf-warp-tag-env']);
+    res.end('counted');
+  });
   t.after(() => origin.close());
   const { token, secret } = makeToken();
-  const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t);
+  // A locally managed tunnel: the connector pushes its local configuration, which the edge prints.
+  const { child: edge, info } = await startEdge(token, join(dir, 'certs'), t, ['--remotely-managed=false']);
   const configFile = join(dir, 'config.yml');
-  await writeFile(configFile, `edge:\n  - ${info.edge}\n  - ${info.edge}\ncacert: ${info.ca}\nha-connections: 2\nprotocol: http2\nprotocol-unknown-key: 1\n`);
-  const connector = spawnCli(['run', '--config', configFile, '--token', token, '--url', origin.url, '--metrics', '127.0.0.1:0', '--output', 'default']);
+  await writeFile(
+    configFile,
+    [
+      'edge:',
+      `  - ${info.edge}`,
+      `  - ${info.edge}`,
+      `cacert: ${info.ca}`,
+      'ha-connections: 2',
+      'protocol: http2',
+      'protocol-unknown-key: 1',
+      'ingress:',
+      '  - path: ^/count',
+      `    service: ${origin.url}`,
+      '  - service: http_status:418',
+      '',
+    ].join('\n'),
+  );
+  const connector = spawnCli(['run', '--config', configFile, '--token', token, '--metrics', '127.0.0.1:0', '--tag', 'env=prod', '--output', 'default']);
   t.after(() => connector.kill());
 
   const started = await connector.waitForLine(/ INF Starting metrics server on 127\.0\.0\.1:\d+\/metrics$/, 'stderr');
@@ -179,6 +200,11 @@ test('--metrics serves /ready, /healthcheck and /metrics for the run, with edge,
 
   const visit = await fetch(`${info.http}/count-me`);
   assert.equal(await visit.text(), 'counted');
+  assert.deepEqual(tags, ['prod']);
+  assert.equal((await fetch(`${info.http}/elsewhere`)).status, 418, 'the catch-all rule of the file');
+  const pushed = JSON.parse(String(eventsOf(edge, 'local_config')[0]?.config)) as { __configuration_flags: unknown; ingress: Array<{ service: string }> };
+  assert.deepEqual(pushed.__configuration_flags, { metrics: '127.0.0.1:0', protocol: 'http2' });
+  assert.deepEqual(pushed.ingress.map((r) => r.service), [origin.url, 'http_status:418']);
   const metricsBody = await (await fetch(`${metricsUrl}/metrics`)).text();
   assert.match(metricsBody, /^cloudflared_tunnel_ha_connections \d+$/m);
   const total = /^cloudflared_tunnel_total_requests(?:\{[^}]*\})? (\d+)$/m.exec(metricsBody);

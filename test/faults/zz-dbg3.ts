@@ -1,0 +1,27 @@
+import tls from 'node:tls';
+import http2 from 'node:http2';
+import { once } from 'node:events';
+import { generateEdgeCertificates } from '../../src/edge-local/index.js';
+const certs = await generateEdgeCertificates();
+let peerSock!: tls.TLSSocket;
+const server = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (s) => { peerSock = s; });
+server.listen(0, '127.0.0.1'); await once(server, 'listening');
+const port = (server.address() as any).port;
+const sock = tls.connect({ port, host: '127.0.0.1', ca: certs.caPem, servername: 'h2.cftunnel.com' });
+await once(sock, 'secureConnect');
+while (!peerSock) await new Promise((r) => setImmediate(r));
+const session = http2.performServerHandshake(sock, {});
+session.on('error', (e) => console.log('session error', e.message));
+session.once('close', () => console.log('session close'));
+session.on('stream', (st) => { st.on('error', () => {}); st.respond({ ':status': 200 }); st.write('x'); });
+sock.on('error', (e) => console.log('socket error', e.message));
+sock.on('close', () => console.log('socket close'));
+sock.on('end', () => console.log('socket end'));
+const client = http2.connect(`https://h2`, { createConnection: () => peerSock as any });
+client.on('error', () => {});
+const req = client.request({ ':path': '/control' }); req.on('error', () => {});
+await once(req, 'response');
+const mode = process.argv[2];
+if (mode === 'rst') { peerSock.resetAndDestroy?.(); (peerSock as any)._handle?.reset?.(); client.destroy(); peerSock.destroy(); } else { client.destroy(); peerSock.destroy(); }
+server.close();
+setTimeout(() => { console.log(mode, 'destroyed?', session.destroyed, session.closed, 'sock destroyed', sock.destroyed); process.exit(0); }, 1500);
