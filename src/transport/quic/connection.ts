@@ -26,6 +26,46 @@ const DEFAULT_URGENCY = 127;
 /** QUIC INTERNAL_ERROR transport code (RFC 9000 §20.1). */
 const INTERNAL_ERROR = 0x1;
 
+/** Header form bit: set on long-header packets (RFC 9000 §17.2). */
+const LONG_HEADER_BIT = 0x80;
+/** Long-header packet types carrying a Length field (Initial 0, 0-RTT 1, Handshake 2; RFC 9000 §17.2). */
+const LONG_TYPE_INITIAL = 0;
+const LONG_TYPE_RETRY = 3;
+
+/** Reads a QUIC variable-length integer (RFC 9000 §16) at `offset`: [value, bytes], or undefined if truncated. */
+function readVarint(b: Buffer, offset: number): [number, number] | undefined {
+  if (offset >= b.length) return undefined;
+  const size = 1 << (b[offset]! >> 6);
+  if (offset + size > b.length) return undefined;
+  let value = b[offset]! & 0x3f;
+  for (let i = 1; i < size; i++) value = value * 256 + b[offset + i]!;
+  return [value, size];
+}
+
+/**
+ * End of the long-header packet at `offset` (RFC 9000 §17.2), or the datagram's length when it is a short-header
+ * packet, a packet without a Length field (Version Negotiation, Retry) or cannot be parsed.
+ */
+export function coalescedPacketEnd(b: Buffer, offset: number): number {
+  const first = b[offset]!;
+  if ((first & LONG_HEADER_BIT) === 0 || offset + 6 > b.length) return b.length;
+  if (b.readUInt32BE(offset + 1) === 0) return b.length;
+  const type = (first >> 4) & 0x3;
+  if (type === LONG_TYPE_RETRY) return b.length;
+  let p = offset + 5;
+  p += 1 + b[p]!;
+  if (p >= b.length) return b.length;
+  p += 1 + b[p]!;
+  if (type === LONG_TYPE_INITIAL) {
+    const token = readVarint(b, p);
+    if (token === undefined) return b.length;
+    p += token[1] + token[0];
+  }
+  const length = readVarint(b, p);
+  if (length === undefined) return b.length;
+  return Math.min(b.length, p + length[1] + length[0]);
+}
+
 /** Host/port pair. */
 export interface QuicAddress {
   address: string;
@@ -173,13 +213,29 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   _onPacket(packet: Buffer): void {
     if (this.isClosed) return;
     this.packetsReceived++;
+    // A long-header packet may be coalesced with later ones (RFC 9000 §12.2). quiche 0.18 discards the rest of the
+    // datagram when one packet cannot be decrypted, e.g. the client's late Handshake ACK arriving after the server
+    // dropped its Handshake keys, which took the 1-RTT packet behind it (and any DATAGRAM in it) along. So each
+    // coalesced packet is fed on its own.
+    let offset = 0;
+    if ((packet[0]! & LONG_HEADER_BIT) !== 0) {
+      let end: number;
+      while ((end = coalescedPacketEnd(packet, offset)) < packet.length && end > offset) {
+        this.recvOne(packet.subarray(offset, end));
+        offset = end;
+      }
+    }
+    this.recvOne(offset === 0 ? packet : packet.subarray(offset));
+    this.heardSinceFlush = true;
+    this.schedule();
+  }
+
+  private recvOne(packet: Buffer): void {
     try {
       this.native.recv(packet, this.recvInfo);
     } catch {
       // quiche drops undecryptable or malformed packets; a fatal error shows up as isClosed().
     }
-    this.heardSinceFlush = true;
-    this.schedule();
   }
 
   /** @internal Ends the connection at once with `error` (handshake timeout, socket failure). */

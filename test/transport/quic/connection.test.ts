@@ -10,17 +10,13 @@ import {
   connectQuic,
   type QuicConnection,
 } from '../../../src/transport/quic/index.js';
-import { echoStreams, edgeCerts, quicPair, readAll } from './helpers.js';
+import { edgeCerts, quicPair, readAll } from './helpers.js';
 import type { QuicStream } from '../../../src/transport/quic/index.js';
 
 test('datagrams flow both ways; oversize ones are refused', async () => {
   const pair = await quicPair();
-  // KNOWN ISSUE: a datagram sent at once after connect is sometimes lost (~4 in 10 runs); one stream round trip
-  // first (handshake confirmed) makes delivery reliable on loopback. See the transport report.
-  echoStreams(pair.serverConn);
-  const warmup = await pair.client.openStream();
-  warmup.end('x');
-  await readAll(warmup);
+  // Sent at once after connect: often coalesced behind the client's last Handshake-space ACK, which the server can
+  // no longer decrypt (regression test for quiche dropping the rest of such a datagram).
   const toServer = once(pair.serverConn, 'datagram') as Promise<[Buffer]>;
   assert.equal(pair.client.sendDatagram(Buffer.from('up')), true);
   assert.equal((await toServer)[0].toString(), 'up');
