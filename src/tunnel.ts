@@ -6,7 +6,16 @@ import { pino, type Logger } from 'pino';
 import { createConnectorIdentity, DEFAULT_FEATURES, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
-import { discoverEdge, staticEdgePool, type EdgeAddressPool, type EdgeIpVersion, type EdgeResolver } from './edge/index.js';
+import {
+  discoverEdge,
+  fetchProtocolPercentages,
+  selectByPercentage,
+  staticEdgePool,
+  systemEdgeResolver,
+  type EdgeAddressPool,
+  type EdgeIpVersion,
+  type EdgeResolver,
+} from './edge/index.js';
 import type { DnsOverTlsOptions } from './edge/index.js';
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
@@ -74,6 +83,12 @@ export interface TunnelOptions {
   caCert?: string | Buffer;
   /** `auto` (QUIC, falling back to HTTP/2), `quic` or `http2`. */
   protocol?: ProtocolOption;
+  /**
+   * How `auto` picks the first protocol (PROTOCOL.md §3.3): `default` (QUIC first — cloudflared's choice when a
+   * token was given with `--token`/`TUNNEL_TOKEN`) or `remote` (the `protocol-v2.argotunnel.com` TXT percentages
+   * and the account's FNV-1a bucket — cloudflared's choice otherwise, e.g. with `--token-file`).
+   */
+  protocolSelector?: 'default' | 'remote';
   /**
    * Strict post-quantum key agreement (`--post-quantum`): only X25519MLKEM768 is offered. The QUIC binding cannot
    * choose key-exchange groups, so strict mode runs on HTTP/2; it fails when this Node's OpenSSL lacks the group.
@@ -193,6 +208,17 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const curves = curvePreferences(o.postQuantum ? 'strict' : 'prefer', pq);
     // Strict PQ cannot run on QUIC (no group choice in the binding): HTTP/2 only.
     const protocolOption = o.postQuantum ? 'http2' : (o.protocol ?? 'auto');
+    let selection = selectProtocol(protocolOption, quicAvailable);
+    if (protocolOption === 'auto' && o.protocolSelector === 'remote' && quicAvailable) {
+      const percentages = await fetchProtocolPercentages(o.dnsResolver ?? systemEdgeResolver()).catch((err: unknown) => {
+        this.logger.warn({ err }, 'Unable to lookup protocol percentage.');
+        return undefined;
+      });
+      const initial = selectByPercentage(percentages, this.credentials.accountTag);
+      this.logger.debug({ protocol: initial }, `Fetched protocol: ${initial}`);
+      selection = { initial, fallback: initial === 'quic' ? 'http2' : undefined };
+    }
+    this.logger.info(`Initial protocol ${selection.initial}`);
     const pool = await this.edgePool();
     if (this.closing !== undefined) throw new CftunnelError('CFT_ERR_ABORTED', 'tunnel closed during startup');
     this.supervisor = new Supervisor({
@@ -202,7 +228,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       origins: this.origins,
       logger: this.logger,
       edgePool: pool,
-      protocol: selectProtocol(protocolOption, quicAvailable),
+      protocol: selection,
       haConnections: o.haConnections,
       haSpacingMs: o.haSpacingMs,
       retries: o.retries,

@@ -202,7 +202,7 @@ test('--metrics serves /ready, /healthcheck and /metrics; --config supplies edge
   assert.equal(await visit.text(), 'counted');
   assert.deepEqual(tags, ['prod']);
   assert.equal((await fetch(`${info.http}/elsewhere`)).status, 418, 'the catch-all rule of the file');
-  const pushed = JSON.parse(String(eventsOf(edge, 'local_config')[0]?.config)) as { __configuration_flags: unknown; ingress: Array<{ service: string }> };
+  const pushed = JSON.parse(String((JSON.parse(await edge.waitForLine(/"event":"local_config"/)) as { config: unknown }).config)) as { __configuration_flags: unknown; ingress: Array<{ service: string }> };
   assert.deepEqual(pushed.__configuration_flags, { metrics: '127.0.0.1:0', protocol: 'http2' });
   assert.deepEqual(pushed.ingress.map((r) => r.service), [origin.url, 'http_status:418']);
   const metricsBody = await (await fetch(`${metricsUrl}/metrics`)).text();

@@ -61,3 +61,35 @@ test('SRV discovery over a loopback DNS server; HA connections capped at and spr
     await Promise.all([first.close(), second.close(), dns.close(), origin.close()]);
   }
 });
+
+test('the remote protocol selector follows the protocol-v2 TXT percentages (§3.2)', async () => {
+  const { token } = makeToken();
+  const edge = await LocalEdge.start({ tunnels: [token] });
+  const dns = await startDnsServer({
+    txt: { 'protocol-v2.argotunnel.com': [['[{"protocol":"quic","percentage":0},{"protocol":"http2","percentage":100}]']] },
+  });
+  const start = (selector: 'default' | 'remote') =>
+    new Tunnel({
+      token,
+      edge: [`127.0.0.1:${edge.address.port}`],
+      caCert: edge.caPem,
+      haConnections: 1,
+      protocolSelector: selector,
+      dnsResolver: edgeResolverForServers([dns.server]),
+    });
+  try {
+    // QUIC gets 0 %: every account's bucket (0..99) is >= 0, so HTTP/2 (100 % > bucket) is chosen.
+    const remote = start('remote');
+    await remote.ready();
+    assert.equal(remote.connections[0]?.protocol, 'http2');
+    await remote.close({ graceMs: 0 });
+    assert.ok(dns.questions.some((q) => q.type === 'TXT' && q.name === 'protocol-v2.argotunnel.com'));
+    const local = start('default');
+    await local.ready();
+    assert.equal(local.connections[0]?.protocol, 'quic');
+    await local.close({ graceMs: 0 });
+  } finally {
+    await edge.close();
+    await dns.close();
+  }
+});

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import { once } from 'node:events';
+import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startTunnelEnv } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
@@ -49,14 +50,12 @@ async function startRawOrigin(): Promise<{ url: string; stalled: Promise<void>; 
   };
 }
 
+/** RFC 6455 §1.3 handshake constant. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
 function wsAccept(head: string): string {
   const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? '';
-  return createHashBase64(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
-}
-
-import { createHash } from 'node:crypto';
-function createHashBase64(text: string): string {
-  return createHash('sha1').update(text).digest('base64');
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
 }
 
 /** A port nothing listens on: bind one, note it, close it. */

@@ -16,7 +16,7 @@ import {
 import { QuicConnection } from './connection.js';
 import { QuicHandshakeTimeoutError, type QuicConnectionError } from './errors.js';
 import { loadQuiche } from './native.js';
-import { bindUdp } from './socket.js';
+import { bindUdpPreferring } from './socket.js';
 
 /** Length of the connection ids we choose (any length works, PROTOCOL.md §17). */
 export const CONNECTION_ID_LENGTH = 16;
@@ -38,6 +38,11 @@ export interface QuicClientOptions extends QuicTransportTuning {
   signal?: AbortSignal;
   /** Largest UDP payload sent; default 1252 (IPv4) / 1232 (IPv6) as 2023.7.3. */
   maxUdpPayload?: number;
+  /**
+   * Local UDP port to try first; a random one when it is taken (PROTOCOL.md §5.2: a reconnect reuses the port of
+   * the previous connection of the same index, read from its `localAddress.port`).
+   */
+  localPort?: number;
 }
 
 async function resolveHost(host: string): Promise<{ address: string; family: 4 | 6 }> {
@@ -53,7 +58,7 @@ export async function connectQuic(options: QuicClientOptions): Promise<QuicConne
   const ca = validatePem(options.ca, 'QUIC CA bundle');
   options.signal?.throwIfAborted();
   const target = await resolveHost(options.host);
-  const socket = await bindUdp(target.family, 0, options.bindAddress);
+  const socket = await bindUdpPreferring(target.family, options.localPort, options.bindAddress);
   try {
     socket.connect(options.port, target.address);
     await new Promise<void>((resolve, reject) => {
@@ -91,7 +96,10 @@ export async function connectQuic(options: QuicClientOptions): Promise<QuicConne
       isServer: false,
       localAddress: { address: local.address, port: local.port },
       remoteAddress: { address: target.address, port: options.port },
-      output: (packet) => socket.send(packet),
+      output: (packet) => {
+        socket.send(packet);
+        return socket.getSendQueueCount() === 0;
+      },
       keepAliveMs: options.keepAliveMs ?? KEEP_ALIVE_MS,
       maxDatagramSize: options.maxDatagramSize ?? MAX_DATAGRAM_FRAME_SIZE,
       datagrams: options.datagrams ?? true,

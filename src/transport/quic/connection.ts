@@ -80,8 +80,11 @@ export interface ConnectionInit {
   isServer: boolean;
   localAddress: QuicAddress;
   remoteAddress: QuicAddress;
-  /** Sends one UDP datagram (the buffer is owned by the callee). */
-  output(packet: Buffer): void;
+  /**
+   * Sends one UDP datagram. Returns true when the socket is done with `packet` (sent synchronously), so the driver
+   * may reuse its memory; false when the socket queued it and keeps a reference.
+   */
+  output(packet: Buffer): boolean;
   keepAliveMs: number;
   maxDatagramSize: number;
   datagrams: boolean;
@@ -117,7 +120,8 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   packetsReceived = 0;
 
   private readonly init: ConnectionInit;
-  private readonly sendBuffer = Buffer.allocUnsafe(SEND_BUFFER_BYTES);
+  /** Reused for every `send()` unless the socket had to queue a packet still pointing into it. */
+  private sendBuffer = Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
   private readonly recvInfo: NativeRecvInfo;
   private readonly streams = new Map<number, QuicStream>();
   private readonly pendingOpens: PendingOpen[] = [];
@@ -132,6 +136,10 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   private quicheDeadline = Infinity;
   private lastHeardAt = performance.now();
   private heardSinceFlush = false;
+  /** Packets arrived or a quiche timer fired since the last stream walk: only then can streams have become ready. */
+  private streamsDirty = true;
+  /** When the armed timer fires (Infinity: none armed). Only ever moved earlier; a late deadline fires early. */
+  private timerDeadline = Infinity;
   private established = false;
   private acceptingPeer: boolean;
   private isClosed = false;
@@ -227,6 +235,7 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
     }
     this.recvOne(offset === 0 ? packet : packet.subarray(offset));
     this.heardSinceFlush = true;
+    this.streamsDirty = true;
     this.schedule();
   }
 
@@ -248,6 +257,7 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
   /** @internal Starts surfacing peer streams and datagrams (the client does so once its caller holds the object). */
   _acceptPeer(): void {
     this.acceptingPeer = true;
+    this.streamsDirty = true;
     this.schedule();
   }
 
@@ -297,7 +307,9 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
       this.established = true;
       this.init.onEstablished(this);
     }
-    if (this.acceptingPeer) {
+    const dirty = this.streamsDirty;
+    this.streamsDirty = false;
+    if (this.acceptingPeer && dirty) {
       for (const id of native.readable()) {
         let stream = this.streams.get(id);
         if (stream === undefined) stream = this.acceptPeerStream(id);
@@ -310,7 +322,8 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
         }
       }
     }
-    for (const id of native.writable()) this.streams.get(id)?._onWritable();
+    // Send capacity only grows when ACKs/MAX_STREAM_DATA arrive or a timer declares loss; STOP_SENDING arrives too.
+    if (dirty) for (const id of native.writable()) this.streams.get(id)?._onWritable();
     while (this.pendingOpens.length > 0 && native.peerStreamsLeftBidi() > 0) {
       this.pendingOpens.shift()!.resolve(this.createLocalStream());
     }
@@ -341,16 +354,16 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
 
   private drainSend(): void {
     const native = this.native;
-    const buffer = this.sendBuffer;
     const output = this.init.output;
+    let buffer = this.sendBuffer;
     for (;;) {
       const result = native.send(buffer);
       if (result === null) return;
-      const n = result[0];
-      const packet = Buffer.allocUnsafe(n);
-      buffer.copy(packet, 0, 0, n);
       this.packetsSent++;
-      output(packet);
+      if (!output(buffer.subarray(0, result[0]))) {
+        // The kernel queue was full and the socket holds on to this memory until it is sent: use a fresh buffer.
+        buffer = this.sendBuffer = Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
+      }
     }
   }
 
@@ -365,15 +378,23 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
     let deadline = this.quicheDeadline;
     const keepAlive = this.init.keepAliveMs;
     if (keepAlive > 0 && this.established && !this.closingLocally) deadline = Math.min(deadline, this.lastHeardAt + keepAlive);
+    // Re-arming a Node timer on every flush costs more than an occasional early wake-up: keep the armed timer when it
+    // fires no later than needed (onTimer re-evaluates), replace it only when the deadline moved earlier.
+    if (deadline >= this.timerDeadline) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerDeadline = deadline;
     this.timer = deadline === Infinity ? undefined : setTimeout(this.timerBound, Math.max(0, Math.ceil(deadline - now)));
   }
 
   private onTimer(): void {
     this.timer = undefined;
+    this.timerDeadline = Infinity;
     if (this.isClosed) return;
     const now = performance.now();
-    if (now >= this.quicheDeadline - 0.5) this.native.onTimeout();
+    if (now >= this.quicheDeadline - 0.5) {
+      this.native.onTimeout();
+      this.streamsDirty = true;
+    }
     const keepAlive = this.init.keepAliveMs;
     if (keepAlive > 0 && this.established && !this.closingLocally && !this.heardSinceFlush && now - this.lastHeardAt >= keepAlive - 0.5) {
       this.lastHeardAt = now;

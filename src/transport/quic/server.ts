@@ -121,7 +121,10 @@ export class QuicServer extends EventEmitter {
       isServer: true,
       localAddress: { address: local.address, port: local.port },
       remoteAddress: { address, port },
-      output: (out) => socket.send(out, port, address),
+      output: (out) => {
+        socket.send(out, port, address);
+        return socket.getSendQueueCount() === 0;
+      },
       keepAliveMs: this.options.keepAliveMs ?? KEEP_ALIVE_MS,
       maxDatagramSize: this.options.maxDatagramSize ?? MAX_DATAGRAM_FRAME_SIZE,
       datagrams: this.options.datagrams ?? true,

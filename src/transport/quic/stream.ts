@@ -102,7 +102,8 @@ export class QuicStream extends Duplex {
       this.writeDone = true;
       this.shutdown(this.driver.shutdownWrite, DEFAULT_STREAM_ERROR_CODE);
     }
-    this.releasePendingWrites(error ?? new QuicLocalCloseError());
+    // Most streams end with nothing pending: only build (and capture a stack for) an error when someone waits on it.
+    if (this.pendingCallback !== null || this.pendingFinal !== null) this.releasePendingWrites(error ?? new QuicLocalCloseError());
     this.driver.forget(this.id);
     callback(error);
   }
