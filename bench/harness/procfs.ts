@@ -65,7 +65,8 @@ export interface RssSeries {
   first: number;
   last: number;
   max: number;
-  samples: number;
+  /** Every sample, in order (bytes). */
+  samples: number[];
 }
 
 /** What a {@link ProcSampler} saw of one process over the window. */
@@ -96,7 +97,7 @@ export class ProcSampler {
       const r = readProc(pid);
       if (r === undefined) continue;
       this.start.set(pid, r);
-      this.series.set(pid, { first: r.rss, last: r.rss, max: r.rss, samples: 1 });
+      this.series.set(pid, { first: r.rss, last: r.rss, max: r.rss, samples: [r.rss] });
     }
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
@@ -109,7 +110,7 @@ export class ProcSampler {
       if (r === undefined) continue;
       s.last = r.rss;
       s.max = Math.max(s.max, r.rss);
-      s.samples++;
+      s.samples.push(r.rss);
       out.push(r);
     }
     return out;
@@ -128,7 +129,7 @@ export class ProcSampler {
       out[name] = {
         cpuSeconds: end.cpuSeconds - begin.cpuSeconds,
         runQueueSeconds: end.runQueueSeconds - begin.runQueueSeconds,
-        rss: { ...series },
+        rss: { ...series, samples: [...series.samples] },
         hwm: end.hwm,
       };
     }

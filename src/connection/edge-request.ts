@@ -75,6 +75,9 @@ export function requestBodyView(stream: Readable): Readable {
   const body = new PassThrough();
   stream.pipe(body);
   stream.once('error', (err) => body.destroy(err));
+  // The origin client listens while it reads; a stream error after it is done (e.g. STOP_SENDING once the
+  // response went out) must not become an uncaught exception.
+  body.on('error', () => undefined);
   return body;
 }
 

@@ -9,9 +9,11 @@ import { Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from '../transport/tls/cloudflare-roots.js';
+import { originDialOptions } from './dial-options.js';
 import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
+import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 
@@ -73,6 +75,7 @@ export class HttpOriginService implements OriginService {
   private readonly options: OriginRequestConfig;
   private readonly ca: string[];
   private readonly socketPath: string | undefined;
+  private readonly idleCap: IdleConnectionCap;
 
   constructor(
     target: HttpOriginTarget,
@@ -91,6 +94,12 @@ export class HttpOriginService implements OriginService {
     this.ca = [...rootCertificates, ...CLOUDFLARE_EMBEDDED_ROOTS, ...extra];
     this.socketPath = target.socketPath;
     this.customConnect = target.connect;
+    this.idleCap = new IdleConnectionCap(idleConnectionCap(this.options.keepAliveConnections));
+  }
+
+  /** Idle pooled origin connections right now (bounded by `keepAliveConnections`, §10.5). */
+  get idleConnections(): number {
+    return this.idleCap.idleCount;
   }
 
   private readonly customConnect: Agent.Options['connect'] | undefined;
@@ -100,12 +109,11 @@ export class HttpOriginService implements OriginService {
     if (agent !== undefined) return agent;
     const o = this.options;
     const https = this.origin.startsWith('https:');
+    const dial = originDialOptions(o);
     const connector = buildConnector({
+      ...dial,
       // undici bounds TCP + TLS together, so the TLS budget is added for HTTPS origins (§10.5).
-      timeout: (o.connectTimeout + (https ? o.tlsTimeout : 0)) * 1000,
-      keepAlive: true,
-      keepAliveInitialDelay: o.tcpKeepAlive * 1000,
-      autoSelectFamily: !o.noHappyEyeballs,
+      timeout: dial.timeout === 0 ? 0 : dial.timeout + (https ? Math.max(0, o.tlsTimeout) * 1000 : 0),
       ...(this.socketPath !== undefined ? { socketPath: this.socketPath } : {}),
       ...(o.noTLSVerify ? { rejectUnauthorized: false } : {}),
       ca: this.ca,
@@ -117,6 +125,7 @@ export class HttpOriginService implements OriginService {
     agent = new Agent({
       connect: this.customConnect ?? ((opts, callback) => connector({ ...opts, servername: sni as string }, callback)),
       allowH2: o.http2Origin,
+      factory: this.idleCap.poolFactory,
       keepAliveTimeout: o.keepAliveTimeout * 1000,
       keepAliveMaxTimeout: o.keepAliveTimeout * 1000,
       // cloudflared sets no response-header or body timeout; the edge's own timeout applies (PROTOCOL.md §10.5, §11).

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { pipeline } from 'node:stream';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
+import { originDialOptions } from './dial-options.js';
 import { OriginError, OriginRequestCancelledError } from './errors.js';
 import { goErrorText } from './go-error-text.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
@@ -67,10 +68,7 @@ export class TcpOverWebSocketService implements OriginService {
       const socket = net.connect({
         host,
         port,
-        timeout: this.options.connectTimeout * 1000,
-        keepAlive: true,
-        keepAliveInitialDelay: this.options.tcpKeepAlive * 1000,
-        autoSelectFamily: !this.options.noHappyEyeballs,
+        ...originDialOptions(this.options),
       });
       const fail = (err: Error): void => {
         socket.destroy();

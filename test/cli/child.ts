@@ -2,6 +2,7 @@
  * Runs the CLI from source in a child process (`node --import tsx src/cli/run.ts …`) and follows its output line
  * by line, so tests wait on what it prints rather than on time.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -93,4 +94,10 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   const c = spawnCli(args, env);
   const { code } = await c.exited;
   return { code, stdout: c.stdoutLines.join('\n'), stderr: c.stderrLines.join('\n') };
+}
+
+/** Sends `signal` and asserts a graceful exit (code 0, no signal), showing the child's output if not. */
+export async function stopGracefully(child: CliChild, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  child.process.kill(signal);
+  assert.deepEqual(await child.exited, { code: 0, signal: null }, child.allOutput());
 }

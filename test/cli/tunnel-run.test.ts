@@ -13,7 +13,7 @@ import { quicAvailability } from '../../src/transport/quic/index.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { detectPostQuantumSupport } from '../../src/transport/tls/curves.js';
-import { runCli, spawnCli, type CliChild } from './child.js';
+import { runCli, spawnCli, stopGracefully, type CliChild } from './child.js';
 
 interface Listening {
   edge: string;
@@ -96,8 +96,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     const fileLines = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { message: string; level: string });
     assert.ok(fileLines.some((l) => l.message === 'Registered tunnel connection' && l.level === 'info'));
 
-    edge.process.kill('SIGTERM');
-    assert.equal((await edge.exited).code, 0);
+    await stopGracefully(edge);
 
     const everything = [connector.allOutput(), edge.allOutput(), await readFile(logFile, 'utf8')].join('\n');
     assertNoSecret(everything, token, secret);
@@ -211,11 +210,9 @@ test('--metrics serves /ready, /healthcheck and /metrics; --config supplies edge
   assert.ok(total !== null && Number(total[1]) >= 1, metricsBody);
   assertNoSecret([readyBody, healthBody, metricsBody, connector.allOutput()].join('\n'), token, secret);
 
-  connector.process.kill('SIGTERM');
-  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
+  await stopGracefully(connector);
   await assert.rejects(fetch(`${metricsUrl}/ready`), 'the metrics server closed with the connector');
-  edge.process.kill('SIGTERM');
-  assert.equal((await edge.exited).code, 0);
+  await stopGracefully(edge);
 });
 
 test('without --edge, the edge is discovered through DNS; TUNNEL_REGION picks the SRV name and TUNNEL_EDGE_IP_VERSION=4 is accepted', { timeout: 150_000 }, async (t) => {
@@ -245,10 +242,8 @@ test('without --edge, the edge is discovered through DNS; TUNNEL_REGION picks th
   const asked = dns.questions.map((q) => `${q.type} ${q.name}`);
   assert.ok(asked.includes('SRV _us-v2-origintunneld._tcp.argotunnel.com'), asked.join(', '));
   assert.ok(!asked.some((q) => q.startsWith('SRV _v2-origintunneld')), 'the global SRV name is not asked when a region is set');
-  connector.process.kill('SIGTERM');
-  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
-  edge.process.kill('SIGTERM');
-  assert.equal((await edge.exited).code, 0);
+  await stopGracefully(connector);
+  await stopGracefully(edge);
 });
 
 test('--post-quantum: strict X25519MLKEM768 over HTTP/2 when this Node has it, else a clean exit 1 naming the runtime', { timeout: 150_000 }, async (t) => {
@@ -271,10 +266,8 @@ test('--post-quantum: strict X25519MLKEM768 over HTTP/2 when this Node has it, e
   const registered = JSON.parse(await edge.waitForLine(/"event":"register"/)) as { protocol: string; features: string[] };
   assert.equal(registered.protocol, 'http2');
   assert.ok(registered.features.includes('postquantum'), registered.features.join(','));
-  connector.process.kill('SIGTERM');
-  assert.deepEqual(await connector.exited, { code: 0, signal: null }, connector.allOutput());
-  edge.process.kill('SIGTERM');
-  assert.equal((await edge.exited).code, 0);
+  await stopGracefully(connector);
+  await stopGracefully(edge);
 });
 
 test('discovery that DNS cannot answer is a clean startup failure: exit 1 with cloudflared\'s message', { timeout: 150_000 }, async (t) => {

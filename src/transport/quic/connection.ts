@@ -19,8 +19,10 @@ import { QuicStream, type StreamDriver } from './stream.js';
 
 /** Send buffer size: quiche's largest UDP packet, so `send()` never returns null for lack of room (QUIC-NOTES). */
 const SEND_BUFFER_BYTES = 65_535;
-/** Scratch buffer for `streamRecv`. */
-const READ_BUFFER_BYTES = 64 * 1024;
+/** Stream data is read into slabs of this size and handed to `push()` as views, without a copy. */
+const READ_SLAB_BYTES = 256 * 1024;
+/** A slab with less room than this left is replaced, so that one `streamRecv` can still take a burst of packets. */
+const MIN_READ_ROOM = 32 * 1024;
 /** quiche's default stream urgency; used to create a stream (and take peer credit) when it is opened. */
 const DEFAULT_URGENCY = 127;
 /** QUIC INTERNAL_ERROR transport code (RFC 9000 §20.1). */
@@ -105,7 +107,7 @@ interface PendingOpen {
  */
 export class QuicConnection extends EventEmitter implements StreamDriver {
   /** @internal */ readonly native: NativeConnection;
-  /** @internal */ readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** @internal */ lastRecvFin = false;
   /** @internal */ readonly shutdownRead: number;
   /** @internal */ readonly shutdownWrite: number;
   /** Local UDP address. */
@@ -121,6 +123,8 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
 
   private readonly init: ConnectionInit;
   /** Reused for every `send()` unless the socket had to queue a packet still pointing into it. */
+  private readSlab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
+  private readOffset = 0;
   private sendBuffer = Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
   private readonly recvInfo: NativeRecvInfo;
   private readonly streams = new Map<number, QuicStream>();
@@ -267,6 +271,24 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
       this.flushScheduled = true;
       setImmediate(this.flushBound);
     }
+  }
+
+  /** @internal */
+  recvChunk(id: number): Buffer | null {
+    const slab = this.readSlab;
+    let offset = this.readOffset;
+    const result = this.native.streamRecv(id, offset === 0 ? slab : slab.subarray(offset));
+    if (result === null) return null;
+    this.lastRecvFin = result[1];
+    const end = offset + result[0];
+    const chunk = slab.subarray(offset, end);
+    offset = end;
+    if (slab.length - offset < MIN_READ_ROOM) {
+      this.readSlab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
+      offset = 0;
+    }
+    this.readOffset = offset;
+    return chunk;
   }
 
   /** @internal */

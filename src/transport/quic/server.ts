@@ -45,6 +45,9 @@ export class QuicServer extends EventEmitter {
   private readonly connections = new Map<string, QuicConnection>();
   private readonly scratch = Buffer.allocUnsafe(MIN_INITIAL_DATAGRAM * 2);
   private closing: Promise<void> | undefined;
+  /** Connection of the last short-header packet and its id: bulk traffic skips the hex key and map lookup. */
+  private lastConn: QuicConnection | undefined;
+  private lastCid: Buffer = Buffer.alloc(0);
 
   /** @internal Use {@link listenQuic}. */
   constructor(socket: Socket, quiche: NativeQuiche, config: NativeConfig, options: QuicServerOptions) {
@@ -75,7 +78,17 @@ export class QuicServer extends EventEmitter {
     if (packet.length === 0) return;
     if ((packet[0]! & LONG_HEADER_BIT) === 0) {
       if (packet.length <= CONNECTION_ID_LENGTH) return;
-      this.connections.get(packet.toString('hex', 1, 1 + CONNECTION_ID_LENGTH))?._onPacket(packet);
+      const last = this.lastConn;
+      if (last !== undefined && this.lastCid.compare(packet, 1, 1 + CONNECTION_ID_LENGTH) === 0) {
+        last._onPacket(packet);
+        return;
+      }
+      const key = packet.toString('hex', 1, 1 + CONNECTION_ID_LENGTH);
+      const conn = this.connections.get(key);
+      if (conn === undefined) return;
+      this.lastConn = conn;
+      this.lastCid = Buffer.from(key, 'hex');
+      conn._onPacket(packet);
       return;
     }
     let header;
@@ -129,7 +142,8 @@ export class QuicServer extends EventEmitter {
       maxDatagramSize: this.options.maxDatagramSize ?? MAX_DATAGRAM_FRAME_SIZE,
       datagrams: this.options.datagrams ?? true,
       onEstablished: (c) => this.emit('connection', c),
-      onClosed: () => {
+      onClosed: (c) => {
+        if (this.lastConn === c) this.lastConn = undefined;
         this.connections.delete(scidKey);
         this.connections.delete(originalDcid);
       },

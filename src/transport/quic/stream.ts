@@ -10,8 +10,12 @@ import type { NativeConnection } from './native.js';
 /** What a stream needs from its connection. @internal */
 export interface StreamDriver {
   readonly native: NativeConnection;
-  /** Shared scratch buffer for `streamRecv`. */
-  readonly readBuffer: Buffer;
+  /**
+   * Moves what quiche holds for stream `id` into memory the stream may keep (it is pushed as is, no copy); null when
+   * nothing is readable. Throws quiche's stream errors. {@link lastRecvFin} tells whether the FIN was reached.
+   */
+  recvChunk(id: number): Buffer | null;
+  readonly lastRecvFin: boolean;
   /** quiche `Shutdown` enum values. */
   readonly shutdownRead: number;
   readonly shutdownWrite: number;
@@ -136,20 +140,21 @@ export class QuicStream extends Duplex {
   }
 
   private drain(): void {
-    const { native, readBuffer } = this.driver;
+    const driver = this.driver;
     while (this.wantRead && !this.readDone) {
-      let result: [number, boolean] | null;
+      let chunk: Buffer | null;
       try {
-        result = native.streamRecv(this.id, readBuffer);
+        chunk = driver.recvChunk(this.id);
       } catch (err) {
         this.failFromNative(err);
         return;
       }
-      if (result === null) return;
-      this.driver.schedule();
-      const n = result[0];
-      if (n > 0 && !this.push(Buffer.from(readBuffer.subarray(0, n)))) this.wantRead = false;
-      if (result[1]) {
+      if (chunk === null) return;
+      // Reading freed receive window: quiche may now owe the peer a MAX_STREAM_DATA/MAX_DATA.
+      driver.schedule();
+      const fin = driver.lastRecvFin;
+      if (chunk.length > 0 && !this.push(chunk)) this.wantRead = false;
+      if (fin) {
         this.readDone = true;
         this.wantRead = false;
         this.push(null);

@@ -1,0 +1,155 @@
+/**
+ * Typed failures of the QUIC transport. Connection-level failures share {@link QuicConnectionError} so that a
+ * `'close'` listener can switch on the class or the stable `code`.
+ */
+import { CftunnelError, type CftunnelErrorOptions } from '../../../src/errors.js';
+
+/** The native QUIC binding cannot be loaded on this platform. */
+export class QuicUnavailableError extends CftunnelError {
+  constructor(reason: string) {
+    super('CFT_ERR_QUIC_UNAVAILABLE', reason, { retryable: false });
+  }
+}
+
+/** Invalid transport options (for example an unparseable CA bundle). */
+export class QuicConfigError extends CftunnelError {
+  constructor(message: string, options: CftunnelErrorOptions = {}) {
+    super('CFT_ERR_QUIC_CONFIG', message, options);
+  }
+}
+
+/** Base class of everything that ends a QUIC connection. */
+export class QuicConnectionError extends CftunnelError {}
+
+/** Which check of the TLS handshake failed. */
+export type QuicTlsFailure = 'unknown-authority' | 'bad-certificate' | 'expired-certificate' | 'no-application-protocol' | 'other';
+
+/** TLS alert numbers as quiche reports them: CRYPTO_ERROR = 0x100 + TLS alert (RFC 9001 §4.8). */
+const CRYPTO_ERROR_BASE = 0x100;
+const CRYPTO_ERROR_END = 0x1ff;
+const ALERT_BAD_CERTIFICATE = 42;
+const ALERT_CERTIFICATE_EXPIRED = 45;
+const ALERT_UNKNOWN_CA = 48;
+const ALERT_NO_APPLICATION_PROTOCOL = 120;
+
+/** True when a transport error code is a TLS alert (CRYPTO_ERROR range). */
+export function isCryptoError(code: number): boolean {
+  return code >= CRYPTO_ERROR_BASE && code <= CRYPTO_ERROR_END;
+}
+
+function describeAlert(alert: number): [QuicTlsFailure, string] {
+  switch (alert) {
+    case ALERT_UNKNOWN_CA:
+      return ['unknown-authority', 'certificate signed by unknown authority'];
+    case ALERT_BAD_CERTIFICATE:
+      return ['bad-certificate', 'bad certificate (name mismatch or invalid certificate)'];
+    case ALERT_CERTIFICATE_EXPIRED:
+      return ['expired-certificate', 'certificate has expired or is not yet valid'];
+    case ALERT_NO_APPLICATION_PROTOCOL:
+      return ['no-application-protocol', 'no application protocol in common (ALPN mismatch)'];
+    default:
+      return ['other', `TLS alert ${alert}`];
+  }
+}
+
+/** The TLS handshake failed; `alert` is the TLS alert, `failure` says which check failed. */
+export class QuicTlsError extends QuicConnectionError {
+  /** TLS alert description number (RFC 8446 §6). */
+  readonly alert: number;
+  /** Which verification failed. */
+  readonly failure: QuicTlsFailure;
+  /** True when the peer sent the alert, false when this side rejected the peer. */
+  readonly remote: boolean;
+
+  constructor(transportCode: number, remote: boolean) {
+    const alert = transportCode - CRYPTO_ERROR_BASE;
+    const [failure, text] = describeAlert(alert);
+    super('CFT_ERR_QUIC_TLS', `QUIC TLS handshake failed: ${text} (${remote ? 'reported by peer' : 'local check'}, alert ${alert})`, {
+      retryable: false,
+    });
+    this.alert = alert;
+    this.failure = failure;
+    this.remote = remote;
+  }
+}
+
+/** The handshake did not complete within the handshake timeout. */
+export class QuicHandshakeTimeoutError extends QuicConnectionError {
+  constructor(timeoutMs: number) {
+    super('CFT_ERR_QUIC_HANDSHAKE_TIMEOUT', `QUIC handshake did not complete within ${timeoutMs} ms`, { retryable: true });
+  }
+}
+
+/** Nothing was heard from the peer for the idle timeout. */
+export class QuicIdleTimeoutError extends QuicConnectionError {
+  constructor() {
+    super('CFT_ERR_QUIC_IDLE_TIMEOUT', 'QUIC connection idle timeout: peer silent', { retryable: true });
+  }
+}
+
+/** The peer closed the connection (CONNECTION_CLOSE) with a code and reason. */
+export class QuicPeerClosedError extends QuicConnectionError {
+  /** The peer's error code. */
+  readonly errorCode: number;
+  /** The peer's reason phrase (UTF-8 decoded). */
+  readonly reason: string;
+  /** True for an application close (frame 0x1d), false for a transport close (0x1c). */
+  readonly isApplication: boolean;
+
+  constructor(errorCode: number, reason: string, isApplication: boolean) {
+    super(
+      'CFT_ERR_QUIC_PEER_CLOSED',
+      `QUIC connection closed by peer (${isApplication ? 'application' : 'transport'} code ${errorCode}${reason ? `: ${reason}` : ''})`,
+      { retryable: true },
+    );
+    this.errorCode = errorCode;
+    this.reason = reason;
+    this.isApplication = isApplication;
+  }
+}
+
+/** A transport error detected locally (protocol violation, flow control, …) ended the connection. */
+export class QuicTransportError extends QuicConnectionError {
+  /** The QUIC transport error code (RFC 9000 §20.1). */
+  readonly errorCode: number;
+
+  constructor(errorCode: number) {
+    super('CFT_ERR_QUIC_TRANSPORT', `QUIC transport error ${errorCode}`, { retryable: true });
+    this.errorCode = errorCode;
+  }
+}
+
+/** The connection was closed by this side; pending operations fail with this. */
+export class QuicLocalCloseError extends QuicConnectionError {
+  constructor() {
+    super('CFT_ERR_QUIC_LOCAL_CLOSE', 'QUIC connection closed locally', { retryable: false });
+  }
+}
+
+/** Base class of the peer's per-stream aborts; carries the stream id and the application error code. */
+export class QuicStreamError extends CftunnelError {
+  /** Application error code from the peer's frame. */
+  readonly errorCode: number;
+  /** The stream id. */
+  readonly streamId: number;
+
+  constructor(code: string, what: string, streamId: number, errorCode: number) {
+    super(code, `QUIC stream ${streamId} ${what} by peer (code ${errorCode})`, { retryable: false });
+    this.errorCode = errorCode;
+    this.streamId = streamId;
+  }
+}
+
+/** The peer reset its sending side of the stream (RESET_STREAM). */
+export class QuicStreamResetError extends QuicStreamError {
+  constructor(streamId: number, errorCode: number) {
+    super('CFT_ERR_QUIC_STREAM_RESET', 'reset', streamId, errorCode);
+  }
+}
+
+/** The peer asked this side to stop sending on the stream (STOP_SENDING). */
+export class QuicStreamStoppedError extends QuicStreamError {
+  constructor(streamId: number, errorCode: number) {
+    super('CFT_ERR_QUIC_STREAM_STOPPED', 'stopped', streamId, errorCode);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * One bidirectional QUIC stream as a Node `Duplex`, with backpressure in both directions: writes go to quiche only
+ * up to the stream's send capacity and resume when the driver reports the stream writable; reads stop as soon as
+ * `push()` refuses more and resume on `_read()`.
+ */
+import { Duplex } from 'node:stream';
+import { QuicLocalCloseError, QuicStreamResetError, QuicStreamStoppedError } from './errors.js';
+import type { NativeConnection } from './native.js';
+
+/** What a stream needs from its connection. @internal */
+export interface StreamDriver {
+  readonly native: NativeConnection;
+  /** Shared scratch buffer for `streamRecv`. */
+  readonly readBuffer: Buffer;
+  /** quiche `Shutdown` enum values. */
+  readonly shutdownRead: number;
+  readonly shutdownWrite: number;
+  /** Ask for a send/timer flush on the next tick. */
+  schedule(): void;
+  /** The stream is gone from our side. */
+  forget(id: number): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+const RESET_RE = /StreamReset\((\d+)\)/;
+const STOPPED_RE = /StreamStopped\((\d+)\)/;
+
+/** Application error code used when a stream is torn down without an explicit code (PROTOCOL.md §5.3: code 0). */
+export const DEFAULT_STREAM_ERROR_CODE = 0;
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** A bidirectional QUIC stream. `end()` sends FIN; the peer's FIN ends the readable side. */
+export class QuicStream extends Duplex {
+  /** QUIC stream id (client-initiated bidi: 0, 4, 8…; server-initiated: 1, 5, 9…). */
+  readonly id: number;
+  private readonly driver: StreamDriver;
+  private wantRead = false;
+  private readDone = false;
+  private writeDone = false;
+  private pendingChunk: Buffer | null = null;
+  private pendingOffset = 0;
+  private pendingCallback: WriteCallback | null = null;
+  private pendingFinal: WriteCallback | null = null;
+
+  /** @internal Streams are created by {@link QuicConnection}. */
+  constructor(driver: StreamDriver, id: number) {
+    super({ allowHalfOpen: true, highWaterMark: 256 * 1024 });
+    this.driver = driver;
+    this.id = id;
+  }
+
+  /** Aborts the sending side with RESET_STREAM carrying `code`; already queued data is discarded. */
+  reset(code: number = DEFAULT_STREAM_ERROR_CODE): void {
+    if (this.writeDone || this.destroyed) return;
+    this.writeDone = true;
+    this.shutdown(this.driver.shutdownWrite, code);
+    this.releasePendingWrites();
+    if (!this.writableEnded) this.end();
+  }
+
+  /** Asks the peer to stop sending (STOP_SENDING with `code`); the readable side ends here. */
+  stopSending(code: number = DEFAULT_STREAM_ERROR_CODE): void {
+    if (this.readDone || this.destroyed) return;
+    this.readDone = true;
+    this.wantRead = false;
+    this.shutdown(this.driver.shutdownRead, code);
+    this.push(null);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+    if (this.writeDone) {
+      callback();
+      return;
+    }
+    this.pendingChunk = chunk;
+    this.pendingOffset = 0;
+    this.pendingCallback = callback;
+    this.flushWrites();
+  }
+
+  override _final(callback: WriteCallback): void {
+    if (this.writeDone) {
+      callback();
+      return;
+    }
+    this.pendingFinal = callback;
+    this.flushWrites();
+  }
+
+  override _read(): void {
+    this.wantRead = true;
+    this.drain();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.readDone) {
+      this.readDone = true;
+      this.shutdown(this.driver.shutdownRead, DEFAULT_STREAM_ERROR_CODE);
+    }
+    if (!this.writeDone) {
+      this.writeDone = true;
+      this.shutdown(this.driver.shutdownWrite, DEFAULT_STREAM_ERROR_CODE);
+    }
+    this.releasePendingWrites(error ?? new QuicLocalCloseError());
+    this.driver.forget(this.id);
+    callback(error);
+  }
+
+  /** @internal quiche listed the stream as readable. */
+  _onReadable(): void {
+    if (this.wantRead) this.drain();
+  }
+
+  /** @internal quiche listed the stream as writable (capacity available, or the peer stopped it). */
+  _onWritable(): void {
+    if (this.pendingChunk !== null || this.pendingFinal !== null) {
+      this.flushWrites();
+    } else if (!this.writeDone) {
+      try {
+        this.driver.native.streamCapacity(this.id);
+      } catch (err) {
+        this.failFromNative(err);
+      }
+    }
+  }
+
+  /** @internal The connection ended; fail the stream with the connection's error. */
+  _abort(error: Error): void {
+    const complete = this.readableEnded && this.writableFinished;
+    this.readDone = true;
+    this.writeDone = true;
+    // A stream that already ended both ways is only waiting for its automatic destroy: no error to report.
+    this.destroy(complete ? undefined : error);
+  }
+
+  private drain(): void {
+    const { native, readBuffer } = this.driver;
+    while (this.wantRead && !this.readDone) {
+      let result: [number, boolean] | null;
+      try {
+        result = native.streamRecv(this.id, readBuffer);
+      } catch (err) {
+        this.failFromNative(err);
+        return;
+      }
+      if (result === null) return;
+      this.driver.schedule();
+      const n = result[0];
+      if (n > 0 && !this.push(Buffer.from(readBuffer.subarray(0, n)))) this.wantRead = false;
+      if (result[1]) {
+        this.readDone = true;
+        this.wantRead = false;
+        this.push(null);
+      }
+    }
+  }
+
+  private flushWrites(): void {
+    const native = this.driver.native;
+    try {
+      while (this.pendingChunk !== null) {
+        const chunk = this.pendingChunk;
+        const data = this.pendingOffset === 0 ? chunk : chunk.subarray(this.pendingOffset);
+        const n = native.streamSend(this.id, data, false);
+        if (n === null) return;
+        this.driver.schedule();
+        this.pendingOffset += n;
+        if (this.pendingOffset < chunk.length) return;
+        const callback = this.pendingCallback;
+        this.pendingChunk = null;
+        this.pendingCallback = null;
+        callback?.();
+      }
+      if (this.pendingFinal !== null) {
+        if (native.streamSend(this.id, EMPTY, true) === null) return;
+        this.driver.schedule();
+        this.writeDone = true;
+        const callback = this.pendingFinal;
+        this.pendingFinal = null;
+        callback();
+      }
+    } catch (err) {
+      this.failFromNative(err);
+    }
+  }
+
+  private failFromNative(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const reset = RESET_RE.exec(message);
+    if (reset) {
+      this.readDone = true;
+      this.destroy(new QuicStreamResetError(this.id, Number(reset[1])));
+      return;
+    }
+    const stopped = STOPPED_RE.exec(message);
+    if (stopped) {
+      this.writeDone = true;
+      this.destroy(new QuicStreamStoppedError(this.id, Number(stopped[1])));
+      return;
+    }
+    this.destroy(err instanceof Error ? err : new Error(message));
+  }
+
+  private shutdown(direction: number, code: number): void {
+    try {
+      this.driver.native.streamShutdown(this.id, direction, code);
+    } catch {
+      // Already closed or collected by quiche: nothing left to abort.
+    }
+    this.driver.schedule();
+  }
+
+  private releasePendingWrites(error?: Error): void {
+    const callback = this.pendingCallback;
+    const final = this.pendingFinal;
+    this.pendingChunk = null;
+    this.pendingCallback = null;
+    this.pendingFinal = null;
+    if (error === undefined) {
+      callback?.();
+      final?.();
+    } else {
+      callback?.(error);
+      final?.(error);
+    }
+  }
+}
