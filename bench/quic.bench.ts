@@ -131,7 +131,11 @@ async function measured<T>(peer: ChildProcess, t: Transport, work: () => Promise
   return [result, { clientUs, serverUs, clientPackets, serverPackets: peerAfter.packets - peerBefore.packets }];
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 
 function loadAverage(): string {
@@ -166,8 +170,11 @@ async function main(): Promise<void> {
         record(`${t.name} bulk ${dir} MB/s`, rate);
         record(`${t.name} bulk ${dir} CPU s/GB client`, cost.clientUs / 1e6 / gb);
         record(`${t.name} bulk ${dir} CPU s/GB server`, cost.serverUs / 1e6 / gb);
-        if (cost.clientPackets > 0) record(`${t.name} bulk ${dir} CPU µs/packet client`, cost.clientUs / cost.clientPackets);
-        if (cost.serverPackets > 0) record(`${t.name} bulk ${dir} CPU µs/packet server`, cost.serverUs / cost.serverPackets);
+        // Packet counts exist for QUIC only (the peer's count covers its QUIC connections).
+        if (cost.clientPackets > 0) {
+          record(`${t.name} bulk ${dir} CPU µs/packet client`, cost.clientUs / cost.clientPackets);
+          record(`${t.name} bulk ${dir} CPU µs/packet server`, cost.serverUs / cost.serverPackets);
+        }
       };
       recordBulk('down', ...(await measured(peer, t, () => bulkDown(t, BULK_BYTES))));
       recordBulk('up', ...(await measured(peer, t, () => bulkUp(t, BULK_BYTES))));
@@ -176,8 +183,10 @@ async function main(): Promise<void> {
       record(`${t.name} streams/s (50 in flight)`, rate);
       record(`${t.name} CPU µs/stream client`, cost.clientUs / STREAMS);
       record(`${t.name} CPU µs/stream server`, cost.serverUs / STREAMS);
-      if (cost.clientPackets > 0) record(`${t.name} streams CPU µs/packet client`, cost.clientUs / cost.clientPackets);
-      if (cost.serverPackets > 0) record(`${t.name} streams CPU µs/packet server`, cost.serverUs / cost.serverPackets);
+      if (cost.clientPackets > 0) {
+        record(`${t.name} streams CPU µs/packet client`, cost.clientUs / cost.clientPackets);
+        record(`${t.name} streams CPU µs/packet server`, cost.serverUs / cost.serverPackets);
+      }
       const rtt = await idleRtt(t);
       record(`${t.name} idle RTT p50 ms`, rtt.p50);
       record(`${t.name} idle RTT p99 ms`, rtt.p99);

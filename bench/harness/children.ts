@@ -1,6 +1,7 @@
 /** Driver side of the benchmark children: fork an entry script under `bench/procs/`, configure it, stop it. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { compileForChildren, compiledProcPath } from './compile.js';
 import { BenchError } from './errors.js';
@@ -47,8 +48,10 @@ export async function startChild<Config, Info>(
   }
   const child: ChildProcess = fork(path, [], {
     execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
+  // Name every line a child writes to stderr: a crash trace is useless without knowing which process it was.
+  createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
   const exited = once(child, 'exit');
   const ready = new Promise<Info>((resolve, reject) => {
     const timer = setTimeout(() => reject(new BenchError(`${name} did not start within ${CHILD_START_TIMEOUT_MS} ms`)), CHILD_START_TIMEOUT_MS);

@@ -1,4 +1,8 @@
-/** A/B CPU cost of two QUIC driver implementations, interleaved. Usage: node --import tsx bench/quic/ab.ts dirA dirB [rounds] */
+/**
+ * A/B CPU cost of two QUIC driver implementations (directories holding an `index.ts` like src/transport/quic, e.g. a
+ * `git show`-extracted copy of an older version), measured interleaved so that both see the same machine load.
+ * Usage: node --import tsx bench/quic/ab.ts dirA dirB [rounds]; env AB_MB (bulk size), AB_ONLY=down, AB_VERBOSE.
+ */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
@@ -8,7 +12,7 @@ import type { connectQuic as ConnectQuic } from '../../src/transport/quic/index.
 import { DOWNLOAD_PREFIX, countBytes, writeBulk, type PeerSample } from './shared.js';
 
 const [dirA, dirB, roundsArg] = process.argv.slice(2);
-const BYTES = 32 * 1024 * 1024;
+const BYTES = Number(process.env.AB_MB ?? 32) * 1024 * 1024;
 const STREAMS = 5000;
 const certs = await generateEdgeCertificates();
 const cpu = (): number => {
@@ -41,6 +45,7 @@ async function measure(dir: string): Promise<Record<string, number>> {
     out[`${name} client ${unitName}`] = c / units;
     out[`${name} server ${unitName}`] = s / units;
     if (k > 0) out[`${name} client µs/pkt`] = c / k;
+    if (process.env.AB_VERBOSE !== undefined) console.log(name, 'client sent', conn.packetsSent, 'received', conn.packetsReceived);
     if (p1.packets - p0.packets > 0) out[`${name} server µs/pkt`] = s / (p1.packets - p0.packets);
   };
   const exchange = async (body: string | Buffer, up?: number): Promise<number> => {
@@ -50,16 +55,18 @@ async function measure(dir: string): Promise<Record<string, number>> {
     else await writeBulk(st, up);
     return a;
   };
-  await phase('down', BYTES / 1e9 * 1e6, 's/GB', () => exchange(`${DOWNLOAD_PREFIX}${BYTES}`));
-  await phase('up', BYTES / 1e9 * 1e6, 's/GB', () => exchange('', BYTES));
+  if (process.env.AB_ONLY === undefined || process.env.AB_ONLY === 'down') await phase('down', BYTES / 1e9 * 1e6, 's/GB', () => exchange(`${DOWNLOAD_PREFIX}${BYTES}`));
+  if (process.env.AB_ONLY === undefined) await phase('up', BYTES / 1e9 * 1e6, 's/GB', () => exchange('', BYTES));
   const streams = async (): Promise<void> => {
     let next = 0;
     await Promise.all(Array.from({ length: 50 }, async () => {
       while (next++ < STREAMS) await exchange('GET /hello HTTP/1.1 small request');
     }));
   };
-  await streams();
-  await phase('streams', STREAMS, 'µs/stream', streams);
+  if (process.env.AB_ONLY === undefined) {
+    await streams();
+    await phase('streams', STREAMS, 'µs/stream', streams);
+  }
   await conn.close();
   const exited = once(peer, 'exit');
   peer.disconnect();

@@ -19,6 +19,8 @@ const TARGET_IDLE_RSS_MB = 45;
  */
 const CLOUDFLARED_IDLE_BYTES_PER_DAY = 20e6;
 const CLOUDFLARED_IDLE_BYTES_PER_MINUTE = CLOUDFLARED_IDLE_BYTES_PER_DAY / (24 * 60);
+/** A keep-alive round: the PING and the ACK it elicits. */
+const KEEPALIVE_DATAGRAMS_PER_SECOND = 2;
 /** IPv4 (20) + UDP (8) header bytes a datagram adds on the wire beyond its payload. */
 const UDP_IPV4_OVERHEAD = 28;
 
@@ -52,12 +54,19 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       const upDatagrams = after.toEdgeDatagrams - before.toEdgeDatagrams;
       const datagrams = upDatagrams + (after.toConnectorDatagrams - before.toConnectorDatagrams);
       const leg = { scenario: 'idle', leg: `${ctx.haConnections} conns, ${seconds} s`, protocol };
-      const keepalive = { 'cloudflared 1 s keep-alive': CLOUDFLARED_IDLE_BYTES_PER_MINUTE };
+      // What a 1 s keep-alive implies at the packet sizes seen: one PING out and one ACK back per connection per second.
+      const meanPayload = datagrams === 0 ? 0 : (up + down) / datagrams;
+      const keepAliveDatagramsPerMinute = ctx.haConnections * KEEPALIVE_DATAGRAMS_PER_SECOND * 60;
+      // Only a datagram transport has packet sizes to scale by (HTTP/2 sends no keep-alives at all, §8.1).
+      const implied = (perDatagram: number): Record<string, number> =>
+        datagrams === 0 ? {} : { '1 s keep-alive implies': keepAliveDatagramsPerMinute * perDatagram };
+      const payloadBase = { ...implied(meanPayload), 'cloudflared #1415': CLOUDFLARED_IDLE_BYTES_PER_MINUTE };
+      const wireBase = { ...implied(meanPayload + UDP_IPV4_OVERHEAD), 'cloudflared #1415': CLOUDFLARED_IDLE_BYTES_PER_MINUTE };
       out.push(
-        { ...leg, metric: 'wire bytes/min (payload)', unit: 'B/min', value: perMinute(up + down), baselines: keepalive },
-        { ...leg, metric: 'wire bytes/min (+IP/UDP headers)', unit: 'B/min', value: perMinute(up + down + datagrams * UDP_IPV4_OVERHEAD), baselines: keepalive },
+        { ...leg, metric: 'wire bytes/min (payload)', unit: 'B/min', value: perMinute(up + down), baselines: payloadBase },
+        { ...leg, metric: 'wire bytes/min (+IP/UDP headers)', unit: 'B/min', value: perMinute(up + down + datagrams * UDP_IPV4_OVERHEAD), baselines: wireBase },
         { ...leg, metric: 'connector→edge bytes/min', unit: 'B/min', value: perMinute(up), baselines: {} },
-        { ...leg, metric: 'datagrams/min (both ways)', unit: '/min', value: perMinute(datagrams), baselines: {} },
+        { ...leg, metric: 'datagrams/min (both ways)', unit: '/min', value: perMinute(datagrams), baselines: datagrams === 0 ? {} : { '1 s keep-alive implies': keepAliveDatagramsPerMinute } },
         { ...leg, metric: 'connector→edge datagrams/min', unit: '/min', value: perMinute(upDatagrams), baselines: {} },
       );
       const c = procs.connector;

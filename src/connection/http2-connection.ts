@@ -98,9 +98,16 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     this.session = session;
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
-    session.once('close', () => {
-      this.control?.close();
-      this.resolveClosed(this.shuttingDown ? undefined : new Error('connection with edge closed'));
+    session.once('close', () => this.markClosed());
+    // The edge going away (GOAWAY) or its socket closing ends this connection even when nghttp2 has not noticed.
+    // A socket whose peer vanished may never report 'close' to the session (seen with an edge that dropped a
+    // connection holding unread bytes), so the connection counts as ended as soon as either says so.
+    session.once('goaway', () => {
+      if (!this.shuttingDown) void this.closeSession().then(() => this.markClosed());
+    });
+    socket.once('close', () => {
+      if (!session.destroyed) session.destroy();
+      this.markClosed();
     });
     session.on(
       'stream',
@@ -113,6 +120,11 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
   /** Requests currently being served. */
   get activeRequests(): number {
     return this.inFlight.size;
+  }
+
+  private markClosed(): void {
+    this.control?.close();
+    this.resolveClosed(this.shuttingDown ? undefined : new Error('connection with edge closed'));
   }
 
   /** Waits for the edge's control stream and registers on it (§8.3). */
@@ -284,6 +296,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       session.close(() => resolve());
       const timer = setTimeout(() => {
         session.destroy();
+        this.socket.destroy();
         resolve();
       }, 1000);
       timer.unref();

@@ -101,3 +101,30 @@ export async function stopGracefully(child: CliChild, signal: NodeJS.Signals = '
   child.process.kill(signal);
   assert.deepEqual(await child.exited, { code: 0, signal: null }, child.allOutput());
 }
+
+/** The `listening` event of `cftunnel edge`. */
+export interface Listening {
+  edge: string;
+  http: string;
+  ca: string;
+}
+
+/** Starts `cftunnel edge` on random loopback ports (killed after the test) and waits for its `listening` event. */
+export async function startEdge(token: string, certsDir: string, t: { after(fn: () => unknown): void }, extra: string[] = []): Promise<{ child: CliChild; info: Listening }> {
+  const child = spawnCli(['edge', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--token', token, '--certs', certsDir, ...extra]);
+  t.after(() => child.kill());
+  const info = JSON.parse(await child.waitForLine(/"event":"listening"/)) as Listening;
+  return { child, info };
+}
+
+/** The JSON events named `name` that `cftunnel edge` printed so far. */
+export function eventsOf(child: CliChild, name: string): Array<Record<string, unknown>> {
+  return child.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === name);
+}
+
+/** Nothing may carry the token or the secret (hex, standard base64, URL-safe base64). */
+export function assertNoSecret(text: string, token: string, secret: Buffer): void {
+  for (const needle of [token, secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]) {
+    assert.equal(text.includes(needle), false, 'a secret appeared in the CLI output');
+  }
+}

@@ -11,6 +11,8 @@ import { edgeTrustAnchors } from '../tls/trust.js';
 export const HTTP2_EDGE_SERVER_NAME = 'h2.cftunnel.com';
 /** TCP connect + TLS handshake deadline (§4.3: one 15 s deadline). */
 export const HTTP2_DIAL_TIMEOUT_MS = 15_000;
+/** TCP keep-alive on the edge connection: Go's dialer default, which cloudflared relies on for liveness (§8.1). */
+export const HTTP2_TCP_KEEPALIVE_MS = 15_000;
 
 /** Options for {@link dialEdgeTls}. */
 export interface EdgeTlsDialOptions {
@@ -41,6 +43,8 @@ export function dialEdgeTls(options: EdgeTlsDialOptions): Promise<tls.TLSSocket>
     let settled = false;
     // TCP first, so a refused/unreachable address is told apart from a TLS failure.
     const tcp = net.connect({ host: options.host, port: options.port, localAddress: options.localAddress });
+    // HTTP/2 has no idle detection of its own here (no PINGs, §8.1): TCP keep-alive finds a dead peer.
+    tcp.setKeepAlive(true, HTTP2_TCP_KEEPALIVE_MS);
     const socket = tls.connect({
       socket: tcp,
       servername: net.isIP(serverName) ? undefined : serverName,

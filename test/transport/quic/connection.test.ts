@@ -131,3 +131,19 @@ test('open streams fail with the connection error when the peer closes', async (
   assert.ok(localErr instanceof QuicLocalCloseError, String(localErr));
   await pair.close();
 });
+
+test('localPort: a reconnect binds the previous port when free, a random one when taken', async () => {
+  const pair = await quicPair();
+  const options = { host: '127.0.0.1', port: pair.server.address().port, serverName: 'quic.cftunnel.com', ca: (await edgeCerts()).caPem };
+  const first = await connectQuic(options);
+  const port = first.localAddress.port;
+  await first.close();
+  const again = await connectQuic({ ...options, localPort: port });
+  assert.equal(again.localAddress.port, port);
+  const taken = await connectQuic({ ...options, localPort: port });
+  assert.notEqual(taken.localAddress.port, port);
+  assert.ok(taken.localAddress.port > 0);
+  await again.close();
+  await taken.close();
+  await pair.close();
+});
