@@ -147,6 +147,9 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       ...(testDnsServer ? { dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }), dnsOverTls: false } : {}),
       caCert,
       protocol: settings.protocol,
+      // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
+      // cloudflared consults the protocol-v2 TXT percentages instead.
+      protocolSelector: settings.tokenSource === 'file' ? 'remote' : 'default',
       postQuantum: settings.postQuantum,
       metrics: settings.metrics,
       haConnections: settings.haConnections,
