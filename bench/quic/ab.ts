@@ -82,6 +82,10 @@ for (let r = 0; r < rounds; r++) {
     for (const [k, v] of Object.entries(m)) (all[label]![k] ??= []).push(v);
   }
 }
-const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const med = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 console.log(`${'metric'.padEnd(28)} ${'A'.padStart(8)} ${'B'.padStart(8)}   (A=${dirA}, B=${dirB}, ${rounds} rounds, medians)`);
 for (const k of Object.keys(all.B!)) console.log(`${k.padEnd(28)} ${(all.A![k] ? med(all.A![k]!) : NaN).toFixed(2).padStart(8)} ${med(all.B![k]!).toFixed(2).padStart(8)}`);

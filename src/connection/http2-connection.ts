@@ -4,13 +4,13 @@
  */
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
-import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, type ControlSession } from './control.js';
 import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, observeRequest, requestBodyView } from './edge-request.js';
 import { InFlight } from './in-flight.js';
+import { pipeBody } from './pipe-body.js';
 import { ipTo16Bytes } from './net-ip.js';
 import { pipeBothWays } from './quic-connection.js';
 import {
@@ -190,7 +190,10 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       connectorId: this.ctx.identity.connectorId,
     };
     const abort = new AbortController();
-    const onClose = (): void => abort.abort();
+    // Abort only a request the edge gave up on: a normally finished stream also closes (and DOMException is costly).
+    const onClose = (): void => {
+      if (!stream.writableFinished) abort.abort();
+    };
     stream.once('close', onClose);
     const observed = observeRequest(this.ctx, 'http2', req);
     let res: OriginResponse;
@@ -226,11 +229,11 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
             stream.sendTrailers(block);
           });
         });
-        await pipeline(res.body!, stream);
+        await pipeBody(res.body!, stream);
       } else {
         stream.respond(headers, { endStream: false });
         if (res.socket !== undefined) await pipeBothWays(stream, res.socket);
-        else await pipeline(res.body!, stream);
+        else await pipeBody(res.body!, stream);
       }
     } catch (err) {
       failure = err as Error;

@@ -3,7 +3,6 @@
  * the edge opens one stream per request (data streams) or per RPC (config pushes).
  */
 import { EventEmitter } from 'node:events';
-import { pipeline } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
 import { decodeConnectRequest, encodeConnectResponse, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
@@ -18,6 +17,7 @@ import {
   responseMetadata,
 } from './edge-request.js';
 import { InFlight } from './in-flight.js';
+import { pipeBody } from './pipe-body.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
@@ -115,7 +115,10 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     }
 
     const abort = new AbortController();
-    const onClose = (): void => abort.abort();
+    // Abort only a request the edge gave up on: a normally finished stream also closes (and DOMException is costly).
+    const onClose = (): void => {
+      if (!stream.writableFinished) abort.abort();
+    };
     stream.once('close', onClose);
     const observed = observeRequest(this.ctx, 'quic', originRequest);
     let failure: Error | undefined;
@@ -128,7 +131,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       if (res.socket !== undefined) {
         await pipeBothWays(stream, res.socket);
       } else if (res.body !== null) {
-        await pipeline(res.body, stream);
+        await pipeBody(res.body, stream);
       } else {
         stream.end();
       }

@@ -1,0 +1,37 @@
+/**
+ * Copies a response body into an edge stream with backpressure. A lighter stand-in for `stream/promises`
+ * `pipeline`, which builds and aborts an AbortController on every call (measurable per request): errors on either
+ * side destroy the source and reject; the promise resolves when the edge stream finished.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+/** Pipes `source` into `dest` and ends `dest`; rejects on the first error or a premature close. */
+export function pipeBody(source: Readable, dest: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      source.off('error', onError);
+      dest.off('error', onError);
+      dest.off('finish', onFinish);
+      dest.off('close', onClose);
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      source.unpipe(dest);
+      source.destroy();
+      reject(err);
+    };
+    const onFinish = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onClose = (): void => {
+      if (dest.writableFinished) return onFinish();
+      onError(new Error('the edge stream closed before the response was complete'));
+    };
+    source.once('error', onError);
+    dest.once('error', onError);
+    dest.once('finish', onFinish);
+    dest.once('close', onClose);
+    source.pipe(dest);
+  });
+}
