@@ -67,3 +67,23 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
     },
   };
 }
+
+/**
+ * The common first half of a graceful shutdown (PROTOCOL.md §12.5): `unregisterConnection` bounded by the grace
+ * period (a failure is only logged — the connection is going away anyway), then wait for in-flight requests for
+ * at most the grace period, then end the RPC session.
+ */
+export async function unregisterAndDrain(
+  control: ControlSession | undefined,
+  inFlight: { idle(timeoutMs: number): Promise<boolean> },
+  graceMs: number,
+  ctx: Pick<ConnectionContext, 'logger' | 'connIndex'>,
+): Promise<void> {
+  try {
+    await control?.unregister(graceMs);
+  } catch (err) {
+    ctx.logger.debug({ err, connIndex: ctx.connIndex }, 'unregisterConnection failed');
+  }
+  await inFlight.idle(graceMs);
+  control?.close();
+}

@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
-import { openControlSession, type ControlSession } from './control.js';
+import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, observeRequest, requestBodyView } from './edge-request.js';
 import { InFlight } from './in-flight.js';
 import { pipeBody } from './pipe-body.js';
@@ -278,13 +278,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
   async shutdown(graceMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    try {
-      await this.control?.unregister(graceMs);
-    } catch (err) {
-      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'unregisterConnection failed');
-    }
-    await this.inFlight.idle(graceMs);
-    this.control?.close();
+    await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
     this.controlStream?.end();
     await this.closeSession();
   }

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { decodeConnectRequest, encodeConnectResponse, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
 import { dataStreamPreamble, readStreamPreamble } from './preamble.js';
-import { openControlSession, type ControlSession } from './control.js';
+import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { serveConfigRpcStream } from './config-rpc.js';
 import {
   WARP_ROUTING_DISABLED_MESSAGE,
@@ -158,13 +158,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   async shutdown(graceMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    try {
-      await this.control?.unregister(graceMs);
-    } catch (err) {
-      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'unregisterConnection failed');
-    }
-    await this.inFlight.idle(graceMs);
-    this.control?.close();
+    await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
     await this.quic.close(QUIC_APPLICATION_CODE, '');
   }
 

@@ -2,33 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { LocalEdge, generateEdgeCertificates } from '../../src/edge-local/index.js';
-import { createConnectorIdentity } from '../../src/connection/identity.js';
-import type { ConnectionContext } from '../../src/connection/types.js';
-import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
-import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
 import { InitialConnectionError } from '../../src/supervisor/supervisor.js';
-import { parseToken } from '../../src/token/index.js';
 import { EdgeTlsError } from '../../src/transport/errors.js';
 import { Tunnel } from '../../src/tunnel.js';
-import { makeToken, startTunnelEnv } from '../helpers/tunnel-env.js';
+import { connectionContext, makeToken, startTunnelEnv } from '../helpers/tunnel-env.js';
 
-function context(token: string): ConnectionContext {
-  return {
-    credentials: parseToken(token),
-    identity: createConnectorIdentity(),
-    connIndex: 0,
-    numPreviousAttempts: 0,
-    orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-    origins: new OriginServices(),
-    logger: pino({ level: 'silent' }),
-    rpcTimeoutMs: 5000,
-  };
-}
 
 for (const protocol of ['quic', 'http2'] as const) {
   test(`${protocol}: an edge signed by another CA is refused with CFT_ERR_EDGE_TLS unknown-authority`, async () => {
@@ -36,7 +17,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     const edge = await LocalEdge.start({ tunnels: [token] });
     const other = await generateEdgeCertificates({ caCommonName: 'some other CA' });
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, context(token), { caCert: other.caPem }), (err: unknown) => {
+      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: other.caPem }), (err: unknown) => {
         assert.ok(err instanceof EdgeTlsError, String(err));
         assert.equal(err.code, 'CFT_ERR_EDGE_TLS');
         assert.equal(err.reason, 'unknown-authority');
@@ -52,7 +33,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     const certs = await generateEdgeCertificates({ dnsNames: ['not-the-edge.example'], ipAddresses: [] });
     const edge = await LocalEdge.start({ tunnels: [token], certs });
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, context(token), { caCert: certs.caPem }), (err: unknown) => {
+      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: certs.caPem }), (err: unknown) => {
         assert.ok(err instanceof EdgeTlsError, String(err));
         assert.equal(err.reason, 'name-mismatch');
         return true;
@@ -69,7 +50,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       JSON.stringify({ a: real.accountTag, t: real.tunnelId, s: randomBytes(32).toString('base64') }),
     ).toString('base64');
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, context(forged), { caCert: edge.caPem }), (err: unknown) => {
+      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(forged), { caCert: edge.caPem }), (err: unknown) => {
         assert.ok(err instanceof RegistrationError, String(err));
         assert.equal(err.code, 'CFT_ERR_REGISTRATION_REFUSED');
         assert.equal(err.isUnauthorized, true);

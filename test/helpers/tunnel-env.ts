@@ -8,6 +8,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { LocalEdge, type LocalEdgeOptions } from '../../src/edge-local/index.js';
 import { Tunnel, type TunnelOptions } from '../../src/tunnel.js';
+import { pino } from 'pino';
+import { createConnectorIdentity } from '../../src/connection/identity.js';
+import type { ConnectionContext } from '../../src/connection/types.js';
+import { Orchestrator } from '../../src/orchestration/orchestrator.js';
+import { OriginServices } from '../../src/orchestration/origin-services.js';
+import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
+import { parseToken } from '../../src/token/index.js';
 
 /** A fresh random tunnel token (32-byte secret, like `cloudflared tunnel create`). */
 export function makeToken(): { token: string; accountTag: string; tunnelId: string; secret: Buffer } {
@@ -93,5 +100,20 @@ export async function startTunnelEnv(options: {
       await tunnel.close({ graceMs: 1000 });
       await edge.close();
     },
+  };
+}
+
+/** A ConnectionContext for dialling single connections directly (tests below the supervisor). */
+export function connectionContext(token: string, overrides: Partial<ConnectionContext> = {}): ConnectionContext {
+  return {
+    credentials: parseToken(token),
+    identity: createConnectorIdentity(),
+    connIndex: 0,
+    numPreviousAttempts: 0,
+    orchestrator: new Orchestrator(parseTunnelConfig('{}')),
+    origins: new OriginServices(),
+    logger: pino({ level: 'silent' }),
+    rpcTimeoutMs: 5000,
+    ...overrides,
   };
 }

@@ -4,16 +4,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
-import { createConnectorIdentity } from '../../src/connection/identity.js';
 import { generateEdgeCertificates } from '../../src/edge-local/index.js';
-import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
-import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
-import { parseToken } from '../../src/token/index.js';
 import { Tunnel } from '../../src/tunnel.js';
-import { makeToken, startOrigin, startTunnelEnv } from '../helpers/tunnel-env.js';
+import { connectionContext, makeToken, startOrigin, startTunnelEnv } from '../helpers/tunnel-env.js';
 
 const code = (expected: string) => (err: unknown) => (err as { code?: string }).code === expected;
 
@@ -38,16 +32,9 @@ test('CFT_ERR_CONTROL_STREAM_TIMEOUT: an HTTP/2 edge that never opens the contro
   const { token } = makeToken();
   try {
     await assert.rejects(
-      dialTunnelConnection('http2', { host: '127.0.0.1', port: (server.address() as AddressInfo).port }, {
-        credentials: parseToken(token),
-        identity: createConnectorIdentity(),
-        connIndex: 0,
-        numPreviousAttempts: 0,
-        orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-        origins: new OriginServices(),
-        logger: pino({ level: 'silent' }),
-        rpcTimeoutMs: 200,
-      }, { caCert: certs.caPem }),
+      dialTunnelConnection('http2', { host: '127.0.0.1', port: (server.address() as AddressInfo).port }, connectionContext(token, { rpcTimeoutMs: 200 }), {
+        caCert: certs.caPem,
+      }),
       code('CFT_ERR_CONTROL_STREAM_TIMEOUT'),
     );
   } finally {
