@@ -117,6 +117,8 @@ export interface TunnelOptions {
   haSpacingMs?: number;
   /** QUIC handshake timeout (default 5000 ms, §5.1). */
   quicHandshakeTimeoutMs?: number;
+  /** HTTP/2 liveness PING interval (default 10 s): an edge silent for two intervals is treated as gone. */
+  http2PingIntervalMs?: number;
 }
 
 /**
@@ -235,6 +237,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       caCert: o.caCert,
       bindAddress: o.edgeBindAddress,
       quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      http2PingIntervalMs: o.http2PingIntervalMs,
       metrics: this.metrics,
       localConfig: this.localConfigJson,
       http2Curves: curves,

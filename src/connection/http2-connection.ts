@@ -39,6 +39,13 @@ export const HTTP2_SERVER_SETTINGS: http2.Settings = {
   maxHeaderListSize: 1048896,
   headerTableSize: 4096,
 };
+/**
+ * Liveness probe interval. cloudflared sends no PINGs and relies on TCP keep-alive (§8.1), which does not notice a
+ * path that goes silent while the local kernel keeps acknowledging; a PING unanswered within the same interval ends
+ * the connection so the supervisor reconnects. (Edges answer PINGs; this adds ~40 bytes per interval.)
+ */
+export const HTTP2_PING_INTERVAL_MS = 10_000;
+
 /** Connection-level receive window cloudflared raises to (§8.1). */
 export const HTTP2_CONNECTION_WINDOW = 1 << 20;
 
@@ -99,6 +106,8 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
     session.once('close', () => this.markClosed());
+    this.pingTimer = setInterval(() => this.probe(), ctx.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS);
+    this.pingTimer.unref();
     // The edge going away (GOAWAY) or its socket closing ends this connection even when nghttp2 has not noticed.
     // A socket whose peer vanished may never report 'close' to the session (seen with an edge that dropped a
     // connection holding unread bytes), so the connection counts as ended as soon as either says so.
@@ -122,7 +131,27 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     return this.inFlight.size;
   }
 
+  private pingTimer: NodeJS.Timeout;
+  private pingOutstanding = false;
+
+  /** Sends a PING; when the previous one is still unanswered, the edge is gone: end the connection. */
+  private probe(): void {
+    if (this.session.destroyed || this.session.closed) return;
+    if (this.pingOutstanding) {
+      this.ctx.logger.warn({ connIndex: this.connIndex }, 'edge did not answer an HTTP/2 PING; closing the connection');
+      this.session.destroy();
+      this.socket.destroy();
+      this.markClosed();
+      return;
+    }
+    this.pingOutstanding = true;
+    this.session.ping((err) => {
+      if (!err) this.pingOutstanding = false;
+    });
+  }
+
   private markClosed(): void {
+    clearInterval(this.pingTimer);
     this.control?.close();
     this.resolveClosed(this.shuttingDown ? undefined : new Error('connection with edge closed'));
   }

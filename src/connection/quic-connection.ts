@@ -24,6 +24,23 @@ import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connecti
 
 /** Application error code of every close and stream abort cloudflared sends (§5.3). */
 export const QUIC_APPLICATION_CODE = 0;
+/** Longest wait, after the last request finished, for the edge to acknowledge response bytes before closing. */
+export const QUIC_SHUTDOWN_DRAIN_MS = 1_000;
+
+/** Resolves when `quic` closes or after `ms`, whichever comes first. */
+function lingerUntilClosed(quic: QuicConnection, ms: number): Promise<void> {
+  if (quic.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      quic.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    quic.once('close', done);
+  });
+}
 
 function responseFrame(res: ConnectResponse): Buffer {
   return Buffer.concat([dataStreamPreamble(), encodeConnectResponse(res)]);
@@ -38,6 +55,8 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   private readonly inFlight = new InFlight();
   private control!: ControlSession;
   private shuttingDown = false;
+  /** Whether any request stream was served: only then can response bytes be waiting for acknowledgement. */
+  private inFlightStreamsSeen = false;
   private resolveClosed!: (err: Error | undefined) => void;
 
   constructor(private readonly quic: QuicConnection, private readonly ctx: ConnectionContext) {
@@ -72,6 +91,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       return;
     }
     stream.on('error', () => undefined);
+    this.inFlightStreamsSeen = true;
     this.inFlight.run(() => this.serveStream(stream));
   }
 
@@ -158,7 +178,13 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   async shutdown(graceMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    const started = Date.now();
     await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
+    // A finished handler has only handed its last bytes and FIN to quiche; CONNECTION_CLOSE would discard what the
+    // edge has not acknowledged yet. HEAD keeps the connection open for the whole grace period after unregistering
+    // (§5.3); we keep it only until the edge closes it or a short drain window passes, within the grace period.
+    const linger = Math.min(QUIC_SHUTDOWN_DRAIN_MS, Math.max(0, graceMs - (Date.now() - started)));
+    if (linger > 0 && this.inFlightStreamsSeen) await lingerUntilClosed(this.quic, linger);
     await this.quic.close(QUIC_APPLICATION_CODE, '');
   }
 

@@ -63,6 +63,8 @@ export interface ConnectionContext {
   readonly localConfig?: Buffer;
   /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
   readonly observer?: RequestObserver;
+  /** HTTP/2 liveness PING interval (default `HTTP2_PING_INTERVAL_MS`). */
+  readonly http2PingIntervalMs?: number;
 }
 
 /** Default `--rpc-timeout` (§6.6). */

@@ -51,6 +51,8 @@ export interface SupervisorOptions {
   quicHandshakeTimeoutMs?: number;
   /** Per-request observer handed to every connection. */
   observer?: RequestObserver;
+  /** HTTP/2 liveness PING interval. */
+  http2PingIntervalMs?: number;
   /** Prometheus metrics of this tunnel (§13.2). */
   metrics?: TunnelMetrics;
   /** Key-exchange groups for HTTP/2 TLS (§4.4), e.g. `P-256`; logged per attempt like cloudflared. */
@@ -157,6 +159,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
       localConfig: o.localConfig,
       observer: o.observer,
+      http2PingIntervalMs: o.http2PingIntervalMs,
     };
   }
 
