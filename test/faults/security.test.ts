@@ -13,31 +13,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { LocalEdge, generateEdgeCertificates } from '../../src/edge-local/index.js';
-import { createConnectorIdentity } from '../../src/connection/identity.js';
-import type { ConnectionContext } from '../../src/connection/types.js';
-import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
-import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
-import { parseToken } from '../../src/token/index.js';
 import { EdgeTlsError } from '../../src/transport/errors.js';
 import { Tunnel } from '../../src/tunnel.js';
-import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
+import { connectionContext, makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 import { nextEvents } from './events.js';
 
-function context(token: string): ConnectionContext {
-  return {
-    credentials: parseToken(token),
-    identity: createConnectorIdentity(),
-    connIndex: 0,
-    numPreviousAttempts: 0,
-    orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-    origins: new OriginServices(),
-    logger: pino({ level: 'silent' }),
-    rpcTimeoutMs: 5000,
-  };
-}
 
 for (const protocol of ['quic', 'http2'] as const) {
   test(`${protocol}: an expired edge certificate is refused with CFT_ERR_EDGE_TLS expired`, async () => {
@@ -45,7 +27,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     const certs = await generateEdgeCertificates({ notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
     const edge = await LocalEdge.start({ tunnels: [token], certs });
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, context(token), { caCert: certs.caPem }), (err: unknown) => {
+      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: certs.caPem }), (err: unknown) => {
         assert.ok(err instanceof EdgeTlsError, String(err));
         assert.equal(err.reason, 'expired');
         return true;
@@ -70,7 +52,7 @@ test('http2: an edge offering only TLS 1.1 is refused (QUIC is TLS 1.3 by constr
   await once(server, 'listening');
   try {
     const { port } = server.address() as AddressInfo;
-    await assert.rejects(dialTunnelConnection('http2', { host: '127.0.0.1', port }, context(token), { caCert: certs.caPem }));
+    await assert.rejects(dialTunnelConnection('http2', { host: '127.0.0.1', port }, connectionContext(token), { caCert: certs.caPem }));
     assert.equal(handshakes, 0, 'no TLS session below 1.2 was established');
   } finally {
     server.close();
@@ -149,7 +131,7 @@ test('the token and tunnel secret never appear in trace logs, errors, /metrics o
     captured.push(metrics, ready);
     // A wrong-secret registration produces an error too; its text must not echo the secret either.
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(token, 'base64').toString()), s: Buffer.alloc(32, 7).toString('base64') })).toString('base64');
-    await dialTunnelConnection('quic', edge.address, context(forged), { caCert: edge.caPem }).catch((e: unknown) => errors.push(e));
+    await dialTunnelConnection('quic', edge.address, connectionContext(forged), { caCert: edge.caPem }).catch((e: unknown) => errors.push(e));
   } finally {
     await tunnel.close({ graceMs: 1000 });
     await edge.close();
