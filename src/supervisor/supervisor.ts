@@ -96,7 +96,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly loops: Promise<void>[] = [];
   private readonly connectedWith = new Set<TunnelProtocol>();
   private readonly clock: BackoffClock;
-  private firstRegistered = false;
   private indexZeroProtocol: TunnelProtocol;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -219,7 +218,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           });
         }
         if (startup) {
-          this.firstRegistered = true;
           this.indexZeroProtocol = protocol;
           startup.signal?.removeEventListener('abort', startup.onAbort);
           startup.resolve(conn);
