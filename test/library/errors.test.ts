@@ -68,3 +68,34 @@ test('CFT_ERR_EDGE_REQUEST: a malformed header key in a ConnectRequest is answer
     await origin.close();
   }
 });
+
+test('CFT_ERR_RE2_SYNTAX: a path regex RE2 cannot express is refused', async () => {
+  const { compileRe2 } = await import('../../src/ingress/regex.js');
+  assert.throws(() => compileRe2('^/(?=lookahead)'), code('CFT_ERR_RE2_SYNTAX'));
+});
+
+test('CFT_ERR_ORIGIN_SERVICE: an eyeball URL that is not absolute never reaches the origin', async () => {
+  let reached = 0;
+  const origin = await startOrigin((_req, res) => {
+    reached++;
+    res.end('ok');
+  });
+  const env = await startTunnelEnv({ protocol: 'quic', url: origin.url });
+  try {
+    const res = await env.edge.route('x')!.send({
+      type: 'http',
+      method: 'GET',
+      host: 'bad host',
+      path: '/',
+      headers: [],
+      body: null,
+      visitorAddress: '127.0.0.1:1',
+    });
+    assert.equal(res.ok, false);
+    assert.match(res.ok ? '' : res.error, /is not absolute/);
+    assert.equal(reached, 0);
+  } finally {
+    await env.close();
+    await origin.close();
+  }
+});
