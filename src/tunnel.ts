@@ -7,8 +7,10 @@ import { createConnectorIdentity, DEFAULT_FEATURES, type ConnectorIdentity } fro
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
 import {
+  DEFAULT_EDGE_IP_VERSION,
   discoverEdge,
   fetchProtocolPercentages,
+  ipVersionForBindAddress,
   selectByPercentage,
   staticEdgePool,
   systemEdgeResolver,
@@ -263,11 +265,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const o = this.options;
     const log = this.logger;
     if (o.edge !== undefined) return staticEdgePool(o.edge, { resolver: o.dnsResolver, log });
+    // §2.4: a bind address forces the edge IP version to its own family.
+    const { ipVersion, warning } = ipVersionForBindAddress(o.edgeIpVersion ?? DEFAULT_EDGE_IP_VERSION, o.edgeBindAddress);
+    if (warning !== undefined) log.warn(warning);
     return discoverEdge({
       region: o.region ?? this.credentials.endpoint,
       resolver: o.dnsResolver,
       dnsOverTls: o.dnsOverTls,
-      ipVersion: o.edgeIpVersion,
+      ipVersion,
       log,
     });
   }
