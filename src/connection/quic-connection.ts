@@ -75,6 +75,11 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     return this.inFlight.size;
   }
 
+  /** Local UDP port, for port reuse on reconnect (§5.2). */
+  get localPort(): number {
+    return this.quic.localAddress.port;
+  }
+
   /** Opens the control stream and registers (§6.5-§6.8). */
   async register(): Promise<ConnectionDetails> {
     const stream = await this.quic.openStream();

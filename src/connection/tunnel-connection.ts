@@ -15,6 +15,8 @@ export interface TunnelConnection extends EventEmitter<TunnelConnectionEvents> {
   readonly details: ConnectionDetails;
   /** Requests currently being served. */
   readonly activeRequests: number;
+  /** Local UDP port of a QUIC connection (reused by the next attempt of the same index, §5.2). */
+  readonly localPort?: number;
   /** Settles when the connection ends: `undefined` after our own close, else the cause. Never rejects. */
   readonly closed: Promise<Error | undefined>;
   /** Graceful shutdown: unregister, drain in-flight requests for up to `graceMs`, close. */

@@ -44,6 +44,8 @@ export interface DialOptions {
   quicHandshakeTimeoutMs?: number;
   /** Key-exchange groups offered on HTTP/2 (OpenSSL syntax, §4.4). */
   ecdhCurve?: string;
+  /** UDP port to try first for QUIC (the index's previous port, §5.2); a random one when taken. */
+  quicLocalPort?: number;
   signal?: AbortSignal;
 }
 
@@ -69,6 +71,7 @@ export async function dialTunnelConnection(
         ca: edgeTrustAnchors(options.caCert).join('\n'),
         bindAddress: options.bindAddress,
         handshakeTimeoutMs: options.quicHandshakeTimeoutMs,
+        localPort: options.quicLocalPort,
         signal: dialAbort.signal,
       });
     } catch (err) {

@@ -175,6 +175,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { logger } = o;
     const backoff = new Backoff(o.retries ?? DEFAULT_MAX_RETRIES, undefined, this.clock);
     const fallback = new ProtocolFallback(o.protocol, connIndex === 0 ? o.protocol.initial : this.indexZeroProtocol);
+    // §5.2: reconnects of one index try the UDP port its first QUIC connection got.
+    let quicLocalPort: number | undefined;
     while (!this.stopping) {
       const protocol = fallback.protocol;
       let address: EdgeAddress | undefined;
@@ -190,8 +192,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           bindAddress: o.bindAddress,
           quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
           ecdhCurve: o.http2Curves?.ecdhCurve,
+          quicLocalPort,
           signal: this.stop.signal,
         });
+        quicLocalPort ??= conn.localPort;
         if (this.stopping) {
           conn.close();
           return;
