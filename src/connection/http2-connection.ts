@@ -261,8 +261,12 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
         await pipeBody(res.body!, stream);
       } else {
         stream.respond(headers, { endStream: false });
-        if (res.socket !== undefined) await pipeBothWays(stream, res.socket);
-        else await pipeBody(res.body!, stream);
+        if (res.socket !== undefined) {
+          await pipeBothWays(stream, res.socket);
+          // Like Go's HTTP/2 server when a handler returns with the request body still open: END_STREAM, then
+          // RST_STREAM(NO_ERROR), so the edge tears the WebSocket down too (vectors http2/control show the same).
+          if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+        } else await pipeBody(res.body!, stream);
       }
     } catch (err) {
       failure = err as Error;
@@ -310,6 +314,8 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
     this.controlStream?.end();
     await this.closeSession();
+    // The session may never report 'close' when its socket is stuck on a stalled peer: we are done either way.
+    this.markClosed();
   }
 
   private closeSession(): Promise<void> {
@@ -335,6 +341,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     this.control?.close();
     this.session.destroy();
     this.socket.destroy();
+    this.markClosed();
   }
 }
 

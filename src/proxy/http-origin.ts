@@ -188,9 +188,14 @@ export class HttpOriginService implements OriginService {
     return handler.response;
   }
 
+  /**
+   * Closes the pools. Callers close a service only when nothing should be in flight any more (a retired rule after
+   * its last request, or the tunnel after its grace period, §12.5), so requests still open — an origin that never
+   * answered — are aborted instead of waited for.
+   */
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.allSettled(agents.map((a) => a.close()));
+    await Promise.allSettled(agents.map((a) => a.destroy()));
   }
 }
