@@ -24,7 +24,7 @@ import {
   serializeResponseHeaders,
 } from './serialized-headers.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
-import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
+import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
 
 /** Values of the upgrade header (§8.2). */
 export const UPGRADE_CONFIGURATION = 'update-configuration';
@@ -376,13 +376,6 @@ function respondError(stream: http2.ServerHttp2Stream): void {
  * Registers a tunnel connection on a verified TLS socket to the edge. On failure the socket is closed and the
  * registration error is thrown.
  */
-export async function startHttp2TunnelConnection(socket: TLSSocket, ctx: ConnectionContext): Promise<Http2TunnelConnection> {
-  const conn = new Http2TunnelConnection(socket, ctx);
-  try {
-    await conn.register();
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  return conn;
+export function startHttp2TunnelConnection(socket: TLSSocket, ctx: ConnectionContext): Promise<Http2TunnelConnection> {
+  return registerOrClose(new Http2TunnelConnection(socket, ctx));
 }

@@ -20,7 +20,7 @@ import { InFlight } from './in-flight.js';
 import { pipeBody } from './pipe-body.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
-import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
+import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
 
 /** Application error code of every close and stream abort cloudflared sends (§5.3). */
 export const QUIC_APPLICATION_CODE = 0;
@@ -229,13 +229,6 @@ export function pipeBothWays(a: Duplex, b: Duplex): Promise<void> {
  * Registers a tunnel connection on an established QUIC connection. On failure the QUIC connection is closed and the
  * registration error is thrown.
  */
-export async function startQuicTunnelConnection(quic: QuicConnection, ctx: ConnectionContext): Promise<QuicTunnelConnection> {
-  const conn = new QuicTunnelConnection(quic, ctx);
-  try {
-    await conn.register();
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  return conn;
+export function startQuicTunnelConnection(quic: QuicConnection, ctx: ConnectionContext): Promise<QuicTunnelConnection> {
+  return registerOrClose(new QuicTunnelConnection(quic, ctx));
 }
