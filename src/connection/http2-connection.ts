@@ -10,9 +10,8 @@ import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, observeRequest, requestBodyView } from './edge-request.js';
 import { InFlight } from './in-flight.js';
-import { pipeBody } from './pipe-body.js';
+import { pipeBody, pipeBothWays } from './pipe-body.js';
 import { ipTo16Bytes } from './net-ip.js';
-import { pipeBothWays } from './quic-connection.js';
 import {
   PROXY_CONNECTION_UPGRADE_HEADER as HEADER_CONNECTION_UPGRADE,
   PROXY_SRC_HEADER as HEADER_PROXY_SRC,

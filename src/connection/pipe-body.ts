@@ -3,7 +3,7 @@
  * `pipeline`, which builds and aborts an AbortController on every call (measurable per request): errors on either
  * side destroy the source and reject; the promise resolves when the edge stream finished.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 /** Pipes `source` into `dest` and ends `dest`; rejects on the first error or a premature close. */
 export function pipeBody(source: Readable, dest: Writable): Promise<void> {
@@ -33,5 +33,29 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
     dest.once('finish', onFinish);
     dest.once('close', onClose);
     source.pipe(dest);
+  });
+}
+
+/** Pipes a WebSocket/TCP stream both ways; the first side to end or fail tears both down (§7.4). */
+export function pipeBothWays(a: Duplex, b: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      a.unpipe(b);
+      b.unpipe(a);
+      b.destroy();
+      if (!a.writableEnded) a.end();
+      resolve();
+    };
+    a.pipe(b, { end: false });
+    b.pipe(a, { end: false });
+    a.once('end', finish);
+    b.once('end', finish);
+    a.once('error', finish);
+    b.once('error', finish);
+    a.once('close', finish);
+    b.once('close', finish);
   });
 }

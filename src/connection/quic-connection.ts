@@ -3,7 +3,6 @@
  * the edge opens one stream per request (data streams) or per RPC (config pushes).
  */
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import { decodeConnectRequest, encodeConnectResponse, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
 import { dataStreamPreamble, readStreamPreamble } from './preamble.js';
@@ -17,7 +16,7 @@ import {
   responseMetadata,
 } from './edge-request.js';
 import { InFlight } from './in-flight.js';
-import { pipeBody } from './pipe-body.js';
+import { pipeBody, pipeBothWays } from './pipe-body.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
@@ -199,30 +198,6 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     this.control?.close();
     void this.quic.close(QUIC_APPLICATION_CODE, '');
   }
-}
-
-/** Pipes a WebSocket/TCP stream both ways; the first side to end or fail tears both down (§7.4). */
-export function pipeBothWays(a: Duplex, b: Duplex): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      a.unpipe(b);
-      b.unpipe(a);
-      b.destroy();
-      if (!a.writableEnded) a.end();
-      resolve();
-    };
-    a.pipe(b, { end: false });
-    b.pipe(a, { end: false });
-    a.once('end', finish);
-    b.once('end', finish);
-    a.once('error', finish);
-    b.once('error', finish);
-    a.once('close', finish);
-    b.once('close', finish);
-  });
 }
 
 /**

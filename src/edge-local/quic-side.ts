@@ -6,6 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { decodeConnectResponse, encodeConnectRequest, type Metadata } from '../capnp/connect-codec.js';
 import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, RPC_STREAM_SIGNATURE, readStreamPreamble } from '../connection/preamble.js';
+import {
+  METADATA_HTTP_HEADER,
+  METADATA_HTTP_HOST,
+  METADATA_HTTP_METHOD,
+  METADATA_HTTP_STATUS,
+} from '../connection/edge-request.js';
 import { CloudflaredClient } from '../rpc/tunnel/cloudflared-client.js';
 import { serveRegistration } from '../rpc/tunnel/registration-server.js';
 import { listenQuic, type QuicConnection, type QuicServer, type QuicStream } from '../transport/quic/index.js';
@@ -30,13 +36,15 @@ export async function startQuicSide(
   return { port: server.address().port, close: () => server.close() };
 }
 
+const HEADER_PREFIX = `${METADATA_HTTP_HEADER}:`;
+
 /** ConnectRequest metadata for a visitor request, sorted by key like the reference edge (vectors MANIFEST). */
 function requestMetadata(req: TunnelRequest): Metadata[] {
   if (req.type === 'tcp') return [{ key: 'FlowID', val: randomUUID() }];
-  const meta: Metadata[] = req.headers.map(([name, val]) => ({ key: `HttpHeader:${name}`, val }));
-  if (req.type === 'websocket') meta.push({ key: 'HttpHeader:Cf-Cloudflared-Proxy-Connection-Upgrade', val: 'websocket' });
+  const meta: Metadata[] = req.headers.map(([name, val]) => ({ key: `${HEADER_PREFIX}${name}`, val }));
+  if (req.type === 'websocket') meta.push({ key: `${HEADER_PREFIX}Cf-Cloudflared-Proxy-Connection-Upgrade`, val: 'websocket' });
   meta.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  meta.push({ key: 'HttpMethod', val: req.method }, { key: 'HttpHost', val: req.host });
+  meta.push({ key: METADATA_HTTP_METHOD, val: req.method }, { key: METADATA_HTTP_HOST, val: req.host });
   return meta;
 }
 
@@ -89,8 +97,8 @@ class EdgeQuicConnection extends EdgeSideConnection {
     let status = req.type === 'tcp' ? 200 : 0;
     const headers: Array<[string, string]> = [];
     for (const { key, val } of res.metadata) {
-      if (key === 'HttpStatus') status = Number(val);
-      else if (key.startsWith('HttpHeader:')) headers.push([key.slice('HttpHeader:'.length), val]);
+      if (key === METADATA_HTTP_STATUS) status = Number(val);
+      else if (key.startsWith(HEADER_PREFIX)) headers.push([key.slice(HEADER_PREFIX.length), val]);
     }
     return { ok: true, status, headers, stream: stream as Duplex, wire };
   }

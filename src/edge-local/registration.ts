@@ -1,8 +1,7 @@
 /** Translation between the registration RPC's wire values and the local edge's decisions. */
-import { formatUuid } from '../token/uuid.js';
 import type { ConnectionDetails, ConnectionErrorInfo, RegisterConnectionParams } from '../rpc/tunnel/codec.js';
 import type { RegistrationHandlers } from '../rpc/tunnel/registration-server.js';
-import { parseUuid } from '../token/uuid.js';
+import { formatUuid, parseUuid } from '../token/uuid.js';
 import type { EdgeSideConnection } from './edge-connection.js';
 import type { LocalEdge } from './edge.js';
 import type { RegistrationRequest } from './types.js';
