@@ -137,5 +137,6 @@ class EdgeHttp2Connection extends EdgeSideConnection {
   drop(): void {
     this.session.destroy();
     this.socket.destroy();
+    this.markClosed();
   }
 }

@@ -124,5 +124,7 @@ class EdgeQuicConnection extends EdgeSideConnection {
 
   drop(): void {
     void this.quic.close(0, '');
+    // Unroutable at once: the QUIC 'close' event only follows the draining period.
+    this.markClosed();
   }
 }
