@@ -6,9 +6,11 @@
  * Wall-clock rates on a shared 2-core box swing with the load, so each phase also reports CPU time per unit of work
  * in both processes (`process.cpuUsage()` deltas; the peer reports its own over IPC): CPU s per GB for bulk, CPU µs
  * per request/response stream, and for QUIC CPU µs per UDP packet (sent + received by that side). These hardly move
- * with contention. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0]
+ * with contention. A raw node:dgram run (same packet size, windowed, no QUIC) gives the machine's UDP ceiling in the same
+ * run. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0]
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
@@ -16,7 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateEdgeCertificates } from '../src/edge-local/certs.js';
 import { connectQuic, type QuicConnection } from '../src/transport/quic/index.js';
-import { DOWNLOAD_PREFIX, countBytes, writeBulk, type PeerSample } from './quic/shared.js';
+import { MAX_SEND_UDP_PAYLOAD_V4 } from '../src/transport/quic/config.js';
+import { DOWNLOAD_PREFIX, UDP_ACK_EVERY, countBytes, writeBulk, type PeerSample } from './quic/shared.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const BULK_BYTES = Number(process.argv[3] ?? 128) * 1024 * 1024;
@@ -100,6 +103,67 @@ async function idleRtt(t: Transport): Promise<{ p50: number; p99: number }> {
   return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
 }
 
+/** Datagrams kept unacknowledged by the raw UDP baseline (about what quiche's congestion window holds on loopback). */
+const UDP_WINDOW = 256;
+
+/**
+ * The machine's UDP ceiling: raw node:dgram datagrams of the connector's QUIC packet size (PROTOCOL.md §5.1), sent
+ * with a window acknowledged by the peer, no QUIC work at all. QUIC's CPU per packet minus this is what quiche and the
+ * driver cost; the MB/s is the most any QUIC driver on node:dgram could reach here with this packet size.
+ */
+async function udpCeiling(peer: ChildProcess, port: number, bytes: number): Promise<{ mbps: number; clientUs: number; serverUs: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.connect(port, '127.0.0.1', resolve));
+  socket.setSendBufferSize(4 * 1024 * 1024);
+  socket.setRecvBufferSize(4 * 1024 * 1024);
+  const datagram = Buffer.alloc(MAX_SEND_UDP_PAYLOAD_V4, 0x61);
+  const total = Math.ceil(bytes / datagram.length);
+  const samplePeer = async (): Promise<PeerSample> => {
+    const reply = once(peer, 'message') as Promise<[PeerSample]>;
+    peer.send({ cmd: 'sample' });
+    return (await reply)[0];
+  };
+  const before = await samplePeer();
+  const cpuBefore = cpuMicros();
+  const start = performance.now();
+  let sent = 0;
+  let acked = 0;
+  await new Promise<void>((resolve) => {
+    let stuck: NodeJS.Timeout | undefined;
+    const pump = (): void => {
+      while (sent < total && sent - acked < UDP_WINDOW) {
+        socket.send(datagram);
+        sent++;
+      }
+      if (sent >= total && acked + UDP_ACK_EVERY > total) finish();
+      // A lost datagram would hold the window shut forever: after 20 ms of silence, count the window as delivered.
+      clearTimeout(stuck);
+      stuck = setTimeout(() => {
+        acked = sent;
+        pump();
+      }, 20);
+    };
+    const finish = (): void => {
+      clearTimeout(stuck);
+      socket.off('message', onAck);
+      resolve();
+    };
+    const onAck = (): void => {
+      acked += UDP_ACK_EVERY;
+      pump();
+    };
+    socket.on('message', onAck);
+    pump();
+  });
+  const clientUs = cpuMicros() - cpuBefore;
+  const seconds = (performance.now() - start) / 1000;
+  const after = await samplePeer();
+  socket.close();
+  const received = (after.datagrams ?? 0) - (before.datagrams ?? 0);
+  const serverUs = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+  return { mbps: (received * datagram.length) / 1e6 / seconds, clientUs: clientUs / total, serverUs: serverUs / Math.max(1, received) };
+}
+
 /** CPU µs of this process (user + system). */
 function cpuMicros(): number {
   const u = process.cpuUsage();
@@ -153,13 +217,17 @@ async function main(): Promise<void> {
   const peerArgs = process.env.QUIC_BENCH_PEER_ARGS?.split(' ').filter(Boolean) ?? [];
   const peer = fork(fileURLToPath(new URL('./quic/peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...peerArgs] });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, relayDropRate: 0.01 });
-  const [ports] = (await once(peer, 'message')) as [{ quicPort: number; h2Port: number; relayPort: number }];
+  const [ports] = (await once(peer, 'message')) as [{ quicPort: number; h2Port: number; relayPort: number; udpPort: number }];
   const dial = (port: number): Promise<QuicConnection> =>
     connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem });
 
   const results: Record<string, number[]> = {};
   const record = (key: string, value: number): void => void (results[key] ??= []).push(value);
   for (let run = 0; run < RUNS; run++) {
+    const udp = await udpCeiling(peer, ports.udpPort, BULK_BYTES);
+    record('raw node:dgram ceiling MB/s (no QUIC)', udp.mbps);
+    record('raw node:dgram CPU µs/datagram sender', udp.clientUs);
+    record('raw node:dgram CPU µs/datagram receiver', udp.serverUs);
     const quic = quicTransport(await dial(ports.quicPort), 'quic');
     const session = h2connect(`https://127.0.0.1:${ports.h2Port}`, { ca: certs.caPem, servername: 'h2.cftunnel.com' });
     await once(session, 'connect');

@@ -1,7 +1,8 @@
 /**
  * A/B CPU cost of two QUIC driver implementations (directories holding an `index.ts` like src/transport/quic, e.g. a
  * `git show`-extracted copy of an older version), measured interleaved so that both see the same machine load.
- * Usage: node --import tsx bench/quic/ab.ts dirA dirB [rounds]; env AB_MB (bulk size), AB_ONLY=down, AB_VERBOSE.
+ * Usage: node --import tsx bench/quic/ab.ts dirA dirB [rounds]; env AB_MB (bulk size), AB_ONLY=down, AB_VERBOSE,
+ * AB_PEER_ARGS (extra node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -23,7 +24,7 @@ const cpu = (): number => {
 async function measure(dir: string): Promise<Record<string, number>> {
   const impl = pathToFileURL(resolve(dir, 'index.ts')).href;
   const { connectQuic } = (await import(impl)) as { connectQuic: typeof ConnectQuic };
-  const peer = fork(fileURLToPath(new URL('./ab-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+  const peer = fork(fileURLToPath(new URL('./ab-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...(process.env.AB_PEER_ARGS?.split(' ').filter(Boolean) ?? [])] });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, impl });
   const [{ port }] = (await once(peer, 'message')) as [{ port: number }];
   const conn = await connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem });

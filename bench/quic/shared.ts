@@ -50,4 +50,9 @@ export function countBytes(input: NodeJS.ReadableStream | Duplex): Promise<numbe
 export interface PeerSample {
   cpu: NodeJS.CpuUsage;
   packets: number;
+  /** Datagrams received by the raw UDP sink (quic.bench's UDP ceiling baseline). */
+  datagrams?: number;
 }
+
+/** The raw UDP sink acknowledges every this many datagrams. */
+export const UDP_ACK_EVERY = 32;
