@@ -2,7 +2,7 @@
  * The library entry point: a tunnel connector you start from your own process.
  */
 import { EventEmitter } from 'node:events';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createConnectorIdentity, DEFAULT_FEATURES, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
@@ -21,6 +21,7 @@ import {
 import type { DnsOverTlsOptions } from './edge/index.js';
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
+import { silentLogger } from './observability/silent-logger.js';
 import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
@@ -190,7 +191,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       ...options.identity,
       features: options.identity?.features ?? (options.postQuantum ? [...DEFAULT_FEATURES, POST_QUANTUM_FEATURE] : DEFAULT_FEATURES),
     });
-    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.logger = options.logger ?? silentLogger;
     this.metrics = new TunnelMetrics({ buildInfo: { version: this.identity.version, type: 'cftunnel' } });
     const inProcess = new Map<string, () => OriginService>();
     const initial = localConfig(options, inProcess);

@@ -3,11 +3,13 @@
  * the flags of the same name. cloudflared applies a file value only when neither the flag nor its environment
  * variable is set (urfave/cli altsrc), so the order is flag > environment > file.
  */
-import { parse } from 'yaml';
 import { CftunnelError } from '../errors.js';
 import { loadConfigFile, type LocalConfigFile } from '../orchestration/local-config.js';
+import { lazyRequire } from '../util/lazy-require.js';
 import type { TunnelConfig } from '../orchestration/remote-config.js';
 import { dashed, unsupportedMessage, type FlagSource, type FlagSpec, type ParsedFlags, type UnsupportedFlagSpec } from './flags.js';
+
+const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * File keys that name a non-token run. With a token they are ignored (the token wins, §1.2); without one the run is
@@ -71,7 +73,7 @@ function flagValues(spec: FlagSpec, value: unknown, path: string): string[] {
 /** Sections that would be silently dropped: originRequest / warp-routing in a file without ingress rules. */
 function unusedSectionsOf(file: LocalConfigFile): string[] {
   if (file.hasIngress) return [];
-  const doc: unknown = parse(file.config.raw);
+  const doc: unknown = loadYaml().parse(file.config.raw);
   if (typeof doc !== 'object' || doc === null) return [];
   return INGRESS_ONLY_SECTIONS.filter((k) => (doc as Record<string, unknown>)[k] !== undefined && (doc as Record<string, unknown>)[k] !== null);
 }

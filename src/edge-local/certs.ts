@@ -6,11 +6,7 @@
 import { webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-// @peculiar/x509 resolves its ASN.1 codecs through tsyringe, which needs the Reflect metadata polyfill loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import { loadX509 } from '../util/x509.js';
 
 /** SNI names the real edge's certificates answer to (PROTOCOL.md §4.1). */
 export const EDGE_SERVER_NAMES = ['quic.cftunnel.com', 'h2.cftunnel.com'] as const;
@@ -54,6 +50,7 @@ function serial(): string {
 
 /** Creates a fresh CA and a leaf certificate signed by it (ECDSA P-256). */
 export async function generateEdgeCertificates(options: GenerateEdgeCertificatesOptions = {}): Promise<EdgeCertificates> {
+  const x509 = await loadX509();
   const now = Date.now();
   const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const caName = `CN=${options.caCommonName ?? 'cftunnel local edge CA'}, O=cftunnel`;

@@ -4,11 +4,15 @@
  */
 import { randomInt } from 'node:crypto';
 import tls from 'node:tls';
-import dnsPacket from 'dns-packet';
+import type dnsPacket from 'dns-packet';
+import { lazyRequire } from '../util/lazy-require.js';
 import { DnsStreamDecoder, frameDnsMessage } from './dns-stream.js';
 import { DnsOverTlsError } from './errors.js';
 import type { SrvRecord } from './resolver.js';
 import { orderSrvRecords } from './srv.js';
+
+/** DNS wire encoding is needed only when SRV discovery falls back to DNS over TLS (PROTOCOL.md §2). */
+const loadDnsPacket = lazyRequire<typeof dnsPacket>('dns-packet');
 
 /** DoT server cloudflared falls back to (§2.2). */
 export const DOT_DEFAULT_HOST = '1.1.1.1';
@@ -36,10 +40,11 @@ export interface DnsOverTlsOptions {
 
 /** Builds the wire query for `name`/SRV with recursion desired. */
 function encodeQuery(id: number, name: string): Buffer {
-  return dnsPacket.encode({
+  const wire = loadDnsPacket();
+  return wire.encode({
     type: 'query',
     id,
-    flags: dnsPacket.RECURSION_DESIRED,
+    flags: wire.RECURSION_DESIRED,
     questions: [{ type: 'SRV', class: 'IN', name }],
     additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD_SIZE, flags: 0, options: [] } as unknown as dnsPacket.Answer],
   });
@@ -92,7 +97,7 @@ export function lookupSrvOverTls(name: string, options: DnsOverTlsOptions = {}):
       for (const message of decoder.push(chunk)) {
         let packet: ReturnType<typeof dnsPacket.decode>;
         try {
-          packet = dnsPacket.decode(message);
+          packet = loadDnsPacket().decode(message);
         } catch (cause) {
           finish(new DnsOverTlsError(`DNS-over-TLS lookup of ${name}: malformed answer`, { cause }));
           return;

@@ -4,12 +4,15 @@
  * `updateLocalConfiguration` payload built from the result (§9.4).
  */
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { lazyRequire } from '../util/lazy-require.js';
 import { CftunnelError } from '../errors.js';
 import { IngressConfigError } from '../ingress/errors.js';
 import { nonDefaultOriginRequest, type OriginRequestOverrides } from '../ingress/origin-request.js';
 import { IngressRules } from '../ingress/rules.js';
 import { buildTunnelConfig, WARP_ROUTING_DEFAULTS, type TunnelConfig } from './remote-config.js';
+
+/** Only processes that read a config file load the YAML parser. */
+const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /** Top-level keys of the file that are configuration, not flags (cloudflared's `config.Configuration`). */
 const CONFIG_KEYS = new Set(['tunnel', 'ingress', 'warp-routing', 'originRequest']);
@@ -59,7 +62,7 @@ export interface LocalConfigFile {
  * @throws {ConfigFileError} for YAML syntax errors; {@link IngressConfigError} for invalid ingress.
  */
 export function parseConfigFile(text: string, source = ''): LocalConfigFile {
-  const doc = parseDocument(text);
+  const doc = loadYaml().parseDocument(text);
   if (doc.errors.length > 0) {
     throw new ConfigFileError(`error parsing YAML in config file at ${source}: ${doc.errors[0]!.message}`, doc.errors[0]);
   }

@@ -4,7 +4,7 @@
  * rule's audience tags. Missing token or wrong audience ⇒ 403 from the connector; a token that does not verify ⇒
  * proxy error (§11).
  */
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { createRemoteJWKSet } from 'jose';
 import { CftunnelError } from '../errors.js';
 import type { AccessConfig } from '../ingress/origin-request.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
@@ -36,7 +36,9 @@ export class AccessTokenError extends CftunnelError {
 /** Wraps an origin so that only requests with a valid Access token reach it. */
 export class AccessProtectedService implements OriginService {
   private readonly issuer: string;
-  private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+  private readonly certsUrl: URL;
+  /** jose is loaded with the first token to check: only Access-protected rules need it. */
+  private verifier: Promise<{ keys: ReturnType<typeof createRemoteJWKSet>; jwtVerify: typeof import('jose').jwtVerify }> | undefined;
 
   constructor(
     private readonly inner: OriginService,
@@ -44,7 +46,12 @@ export class AccessProtectedService implements OriginService {
     teamUrl: string,
   ) {
     this.issuer = teamUrl;
-    this.keys = createRemoteJWKSet(new URL(`${teamUrl}${ACCESS_CERTS_PATH}`));
+    this.certsUrl = new URL(`${teamUrl}${ACCESS_CERTS_PATH}`);
+  }
+
+  private loadVerifier(): NonNullable<AccessProtectedService['verifier']> {
+    this.verifier ??= import('jose').then((jose) => ({ keys: jose.createRemoteJWKSet(this.certsUrl), jwtVerify: jose.jwtVerify }));
+    return this.verifier;
   }
 
   async roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
@@ -52,7 +59,8 @@ export class AccessProtectedService implements OriginService {
     if (token === '') return { status: ACCESS_FORBIDDEN_STATUS, headers: [], body: null };
     let audience: string[];
     try {
-      const { payload } = await jwtVerify(token, this.keys, { issuer: this.issuer });
+      const { keys, jwtVerify } = await this.loadVerifier();
+      const { payload } = await jwtVerify(token, keys, { issuer: this.issuer });
       audience = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     } catch (err) {
       throw new AccessTokenError(err);

@@ -8,14 +8,10 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-// @peculiar/x509 resolves its ASN.1 codecs through tsyringe, which needs the Reflect metadata polyfill loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import { loadX509 } from '../util/x509.js';
 import type { OriginRequestConfig } from '../ingress/origin-request.js';
 import { HttpOriginService } from './http-origin.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 /** Listen address of the built-in server (cloudflared: `127.0.0.1:` with a random port, §10.2). */
 export const HELLO_WORLD_HOST = '127.0.0.1';
@@ -24,6 +20,7 @@ const ALGORITHM: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECD
 
 /** A fresh self-signed certificate for 127.0.0.1 / localhost. */
 export async function generateHelloWorldCertificate(): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { WebSocket, createWebSocketStream } from 'ws';
+import type { WebSocket } from 'ws';
+import { lazyRequire } from '../util/lazy-require.js';
 import { duplexPair } from './duplex-pair.js';
 
 /** RFC 6455 key-accept GUID (§10.8). */
@@ -41,8 +42,11 @@ export interface WebSocketSession {
   payload: Duplex;
 }
 
+const loadWs = lazyRequire<typeof import('ws')>('ws');
+
 /** Starts a server-side WebSocket over a fresh in-memory stream. */
 export function acceptWebSocket(): WebSocketSession {
+  const { WebSocket, createWebSocketStream } = loadWs();
   const [edge, local] = duplexPair();
   // The (null, undefined, options) form is how ws's own server builds its server-side sockets.
   const ServerSide = WebSocket as unknown as new (address: null, protocols: undefined, options: { autoPong: boolean }) => WebSocket;
