@@ -273,23 +273,22 @@ export class RpcConnection {
     else if (q.resolve && q.reject) {
       const { resolve, reject } = q;
       this.settle(q);
-      if (which === rpc.Return.RESULTS) {
-        let results: Struct;
-        try {
-          results = utils.getStruct(0, q.ref!.Results, ret.results);
-        } catch (err) {
-          // The caller is settled already, so reject it here; rethrowing then fails the whole connection.
-          const e = new RpcProtocolError(`malformed ${q.ref!.name} Return: ${(err as Error).message}`, { cause: err });
-          reject(e);
-          throw e;
+      try {
+        if (which === rpc.Return.RESULTS) {
+          resolve({ results: utils.getStruct(0, q.ref!.Results, ret.results), message: msg });
+        } else if (which === rpc.Return.EXCEPTION) {
+          reject(new RpcExceptionError(ret.exception.reason, exceptionTypeName(ret.exception.type)));
+        } else if (which === rpc.Return.CANCELED) {
+          reject(new RpcExceptionError(`${q.ref!.name} was canceled by the peer`, 'failed'));
+        } else {
+          reject(new RpcProtocolError(`unsupported Return kind ${which} for ${q.ref!.name}`));
         }
-        resolve({ results, message: msg });
-      } else if (which === rpc.Return.EXCEPTION) {
-        reject(new RpcExceptionError(ret.exception.reason, exceptionTypeName(ret.exception.type)));
-      } else if (which === rpc.Return.CANCELED) {
-        reject(new RpcExceptionError(`${q.ref!.name} was canceled by the peer`, 'failed'));
-      } else {
-        reject(new RpcProtocolError(`unsupported Return kind ${which} for ${q.ref!.name}`));
+      } catch (err) {
+        // Reading the results or the exception failed. The caller is settled already (so a teardown would not reach
+        // it): reject it here, then rethrow so that the whole connection fails.
+        const e = new RpcProtocolError(`malformed ${q.ref!.name} Return: ${(err as Error).message}`, { cause: err });
+        reject(e);
+        throw e;
       }
     }
     this.retireQuestion(q);
