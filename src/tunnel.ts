@@ -32,7 +32,7 @@ import type { OriginService } from './proxy/types.js';
 import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
 import { parseToken, type TunnelCredentials } from './token/index.js';
-import { quicAvailability } from './transport/quic/index.js';
+import { QuicUnavailableError, quicAvailability } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
 import { parseCaBundle } from './transport/tls/trust.js';
 
@@ -186,7 +186,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
     if (options.caCert !== undefined) parseCaBundle(options.caCert);
     const quic = quicAvailability();
-    if (options.protocol === 'quic' && !quic.available) throw new TunnelOptionsError(`QUIC is not available: ${quic.reason}`);
+    // Asking for QUIC where it cannot run is the caller's to fix (use http2 or auto); auto falls back below.
+    if (options.protocol === 'quic' && !quic.available) throw new QuicUnavailableError(quic.reason);
     this.identity = createConnectorIdentity({
       ...options.identity,
       features: options.identity?.features ?? (options.postQuantum ? [...DEFAULT_FEATURES, POST_QUANTUM_FEATURE] : DEFAULT_FEATURES),
@@ -202,13 +203,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
     });
-    this.readyPromise = this.start(quic.available).then((c) => c.details);
+    this.readyPromise = this.start(quic).then((c) => c.details);
     this.readyPromise.catch(() => undefined);
     options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
   }
 
-  private async start(quicAvailable: boolean): Promise<TunnelConnection> {
+  private async start(quic: ReturnType<typeof quicAvailability>): Promise<TunnelConnection> {
     const o = this.options;
+    const quicAvailable = quic.available;
+    // Say why a tunnel that could have used QUIC does not: otherwise HTTP/2 on macOS or musl looks like a choice.
+    if (!quic.available && (o.protocol ?? 'auto') === 'auto' && !o.postQuantum) this.logger.info(`${quic.reason}; using http2`);
     const pq = await detectPostQuantumSupport();
     const curves = curvePreferences(o.postQuantum ? 'strict' : 'prefer', pq);
     // Strict PQ cannot run on QUIC (no group choice in the binding): HTTP/2 only.

@@ -13,6 +13,7 @@ import { generateEdgeCertificates, loadOrCreateEdgeCertificates, type EdgeCertif
 import type { EdgeSideConnection } from './edge-connection.js';
 import { acceptHttp2Connection } from './http2-side.js';
 import { startQuicSide, type QuicSide } from './quic-side.js';
+import { quicAvailability } from '../transport/quic/index.js';
 import { startVisitorListener, type VisitorListener } from './visitor.js';
 import { startTcpListener, type TcpListener } from './tcp-listener.js';
 import type {
@@ -47,7 +48,10 @@ export interface LocalEdgeOptions {
   certsDir?: string;
   /** Remote configuration pushed to each connection after it registers. */
   config?: { version: number; config: unknown };
-  /** Which transports to serve. Both by default. */
+  /**
+   * Which transports to serve. HTTP/2 always and QUIC where the native binding loads, by default; an explicit
+   * `quic: true` where it cannot fails with `CFT_ERR_QUIC_UNAVAILABLE`.
+   */
   transports?: { quic?: boolean; http2?: boolean };
   /** What `ConnectionDetails.tunnelIsRemotelyManaged` says. Default true (token tunnels). */
   remotelyManaged?: boolean;
@@ -111,7 +115,7 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const transports = { quic: true, http2: true, ...this.options.transports };
+    const transports = { quic: quicAvailability().available, http2: true, ...this.options.transports };
     let port = this.options.port ?? 0;
     if (transports.http2) {
       this.tcpServer = tls.createServer({ cert: this.certs.certPem, key: this.certs.keyPem }, (socket) =>

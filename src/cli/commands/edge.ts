@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CftunnelError } from '../../errors.js';
 import { LocalEdge } from '../../edge-local/index.js';
+import { quicAvailability } from '../../transport/quic/index.js';
 import { UsageError } from '../errors.js';
 import { flagBool, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
@@ -31,7 +32,7 @@ export const EDGE_FLAGS: readonly FlagSpec[] = [
     description: 'Remote configuration pushed after each registration: JSON {"version":N,"config":{…}} or a bare config (version 1).',
   },
   { name: 'certs', type: 'string', placeholder: 'DIR', description: 'Directory for ca.pem/edge.pem/edge.key (created if missing). Default: a temporary directory.' },
-  { name: 'quic', type: 'boolean', defaultText: 'true', description: 'Serve QUIC (--quic=false to disable).' },
+  { name: 'quic', type: 'boolean', defaultText: 'true where QUIC is available', description: 'Serve QUIC (--quic=false to disable).' },
   { name: 'http2', type: 'boolean', defaultText: 'true', description: 'Serve HTTP/2 (--http2=false to disable).' },
   {
     name: 'remotely-managed',
@@ -120,7 +121,9 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const listen = parseHostPort(flagValue(parsed, 'listen') ?? '127.0.0.1:7844', '--listen');
   const http = parseHostPort(flagValue(parsed, 'http') ?? '127.0.0.1:0', '--http');
   const tcp = (parsed.values.get('tcp') ?? []).map(tcpListener);
-  const transports = { quic: flagBool(parsed, 'quic', true), http2: flagBool(parsed, 'http2', true) };
+  const quic = quicAvailability();
+  // Without --quic, serve QUIC where the binding loads (HTTP/2 alone elsewhere, e.g. macOS); --quic=true insists.
+  const transports = { quic: flagBool(parsed, 'quic', quic.available), http2: flagBool(parsed, 'http2', true) };
   if (!transports.quic && !transports.http2) throw new UsageError('--quic=false and --http2=false leave nothing to serve');
   const configPath = flagValue(parsed, 'config');
   const config = configPath === undefined ? undefined : await readEdgeConfig(configPath);
@@ -137,6 +140,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
     if (tempCerts !== undefined) await rm(tempCerts, { recursive: true, force: true });
     throw err;
   }
+  if (!quic.available && flagValue(parsed, 'quic') === undefined) print('quic_unavailable', { reason: quic.reason });
   edge.on('register', (info) => print('register', { ...info.registration, id: info.id, protocol: info.protocol, remoteAddress: info.remoteAddress }));
   edge.on('unregister', (info) => print('unregister', { id: info.id, connIndex: info.connIndex, protocol: info.protocol, tunnelId: info.tunnelId }));
   edge.on('config_pushed', (result) => print('config_pushed', result));

@@ -108,13 +108,37 @@ export class QuicPeerClosedError extends QuicConnectionError {
   }
 }
 
+/** Names of the QUIC transport error codes (RFC 9000 §20.1), for messages a user can search for. */
+const TRANSPORT_ERROR_NAMES: readonly string[] = [
+  'NO_ERROR',
+  'INTERNAL_ERROR',
+  'CONNECTION_REFUSED',
+  'FLOW_CONTROL_ERROR',
+  'STREAM_LIMIT_ERROR',
+  'STREAM_STATE_ERROR',
+  'FINAL_SIZE_ERROR',
+  'FRAME_ENCODING_ERROR',
+  'TRANSPORT_PARAMETER_ERROR',
+  'CONNECTION_ID_LIMIT_ERROR',
+  'PROTOCOL_VIOLATION',
+  'INVALID_TOKEN',
+  'APPLICATION_ERROR',
+  'CRYPTO_BUFFER_EXCEEDED',
+  'KEY_UPDATE_ERROR',
+  'AEAD_LIMIT_REACHED',
+  'NO_VIABLE_PATH',
+];
+
 /** A transport error detected locally (protocol violation, flow control, …) ended the connection. */
 export class QuicTransportError extends QuicConnectionError {
   /** The QUIC transport error code (RFC 9000 §20.1). */
   readonly errorCode: number;
 
   constructor(errorCode: number) {
-    super('CFT_ERR_QUIC_TRANSPORT', `QUIC transport error ${errorCode}`, { retryable: true });
+    const name = TRANSPORT_ERROR_NAMES[errorCode] ?? 'unknown';
+    super('CFT_ERR_QUIC_TRANSPORT', `QUIC transport error ${name} (0x${errorCode.toString(16)}) detected locally: the peer broke the QUIC protocol or this side failed`, {
+      retryable: true,
+    });
     this.errorCode = errorCode;
   }
 }

@@ -119,31 +119,71 @@ export interface NativeQuiche {
 
 /** Package holding the prebuilt module (optional dependency, linux-x64 glibc only). */
 const NATIVE_PACKAGE = '@matrixai/quic-linux-x64/node.napi.node';
+/** The only platform the binding is built for. */
+const SUPPORTED_PLATFORM = 'linux';
+const SUPPORTED_ARCH = 'x64';
+/** What a user can do about a missing binding; the message is shown as is by the CLI and the library. */
+const REMEDY = 'install the optional dependency @matrixai/quic-linux-x64 (needs glibc) or use the http2 protocol';
 
-let cached: { ok: true; quiche: NativeQuiche } | { ok: false; reason: string } | undefined;
+/** Where {@link loadQuicheFor} looks for the binding. @internal */
+export interface QuicheTarget {
+  /** `process.platform` of the machine to load for. */
+  platform: string;
+  /** `process.arch` of the machine to load for. */
+  arch: string;
+  /** Module to `require` (a package subpath or an absolute path); the installed binding by default. */
+  modulePath?: string;
+}
 
-function tryLoad(): { ok: true; quiche: NativeQuiche } | { ok: false; reason: string } {
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return { ok: false, reason: `QUIC unavailable on this platform (${process.platform}-${process.arch}; needs linux-x64)` };
+/**
+ * Loads the binding for `target`, uncached. Tests pass another platform or a module path that is not installed to
+ * see what a user without the binding sees; everything else goes through {@link loadQuiche}.
+ * @internal
+ * @throws {QuicUnavailableError} when the platform is not linux-x64 or the module cannot be loaded.
+ */
+export function loadQuicheFor(target: QuicheTarget): NativeQuiche {
+  const where = `${target.platform}-${target.arch}`;
+  if (target.platform !== SUPPORTED_PLATFORM || target.arch !== SUPPORTED_ARCH) {
+    throw new QuicUnavailableError(`QUIC unavailable on ${where}: the native binding is built for linux-x64 only; use the http2 protocol`);
   }
+  let quiche: NativeQuiche;
   try {
-    const quiche = createRequire(import.meta.url)(NATIVE_PACKAGE) as NativeQuiche;
-    if (typeof quiche.Connection?.connect !== 'function') return { ok: false, reason: 'QUIC unavailable on this platform (unexpected native module shape)' };
-    return { ok: true, quiche };
+    quiche = createRequire(import.meta.url)(target.modulePath ?? NATIVE_PACKAGE) as NativeQuiche;
   } catch (err) {
-    return { ok: false, reason: `QUIC unavailable on this platform (${(err as Error).message.split('\n')[0]})` };
+    // Node appends the require stack on later lines; the first one says what is missing or why dlopen failed.
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new QuicUnavailableError(`QUIC unavailable on ${where}: the native binding cannot be loaded (${why}); ${REMEDY}`);
   }
+  if (typeof quiche?.Connection?.connect !== 'function') {
+    throw new QuicUnavailableError(`QUIC unavailable on ${where}: the native binding has an unexpected shape; ${REMEDY}`);
+  }
+  return quiche;
+}
+
+let cached: { ok: true; quiche: NativeQuiche } | { ok: false; error: QuicUnavailableError } | undefined;
+
+function loadOnce(): { ok: true; quiche: NativeQuiche } | { ok: false; error: QuicUnavailableError } {
+  if (cached === undefined) {
+    try {
+      cached = { ok: true, quiche: loadQuicheFor({ platform: process.platform, arch: process.arch }) };
+    } catch (err) {
+      if (!(err instanceof QuicUnavailableError)) throw err;
+      cached = { ok: false, error: err };
+    }
+  }
+  return cached;
 }
 
 /** Whether the native QUIC binding can be used here, and if not, why. */
 export function quicAvailability(): { available: true } | { available: false; reason: string } {
-  cached ??= tryLoad();
-  return cached.ok ? { available: true } : { available: false, reason: cached.reason };
+  const loaded = loadOnce();
+  return loaded.ok ? { available: true } : { available: false, reason: loaded.error.message };
 }
 
 /** Returns the binding or throws {@link QuicUnavailableError}. */
 export function loadQuiche(): NativeQuiche {
-  cached ??= tryLoad();
-  if (!cached.ok) throw new QuicUnavailableError(cached.reason);
-  return cached.quiche;
+  const loaded = loadOnce();
+  // A fresh error per call, so each caller gets its own stack.
+  if (!loaded.ok) throw new QuicUnavailableError(loaded.error.message);
+  return loaded.quiche;
 }
