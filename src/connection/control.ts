@@ -3,6 +3,7 @@
  * locally managed, unregister on graceful shutdown.
  */
 import type { Duplex } from 'node:stream';
+import type { RpcError } from '../rpc/errors.js';
 import { RegistrationClient } from '../rpc/tunnel/registration-client.js';
 import { formatUuid } from '../token/uuid.js';
 import type { ConnectionContext, ConnectionDetails } from './types.js';
@@ -15,6 +16,11 @@ export interface ControlSession {
   unregister(timeoutMs: number): Promise<void>;
   /** Ends the RPC session (Release + Abort "rpc: shutdown", like cloudflared). */
   close(): void;
+  /**
+   * Settles when the RPC session is over: with the error that broke it (a malformed or oversized frame from the edge,
+   * an edge Abort, a failed stream), or `null` after a clean end (ours or the edge's FIN).
+   */
+  readonly ended: Promise<RpcError | null>;
 }
 
 /** Starts the RPC client on a control stream. */
@@ -22,6 +28,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
   const client = new RegistrationClient(stream);
   let closed = false;
   return {
+    ended: client.rpc.closed,
     async register(originLocalIp) {
       const { credentials, identity } = ctx;
       ctx.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');

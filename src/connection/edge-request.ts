@@ -22,6 +22,13 @@ export const METADATA_HTTP_HOST = 'HttpHost';
 export const METADATA_HTTP_HEADER = 'HttpHeader';
 export const METADATA_HTTP_STATUS = 'HttpStatus';
 
+/**
+ * Bytes Go's `url.Parse` refuses anywhere in a URL (ASCII controls and DEL: `net/url: invalid control character in
+ * URL`), which fails cloudflared's request before it reaches the origin (2023.7.3 `connection/quic.go`
+ * buildHTTPRequest → `http.NewRequestWithContext`).
+ */
+const URL_CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
 /** The edge sent a request cftunnel cannot turn into an origin request. */
 export class EdgeRequestError extends CftunnelError {
   constructor(message: string) {
@@ -34,6 +41,11 @@ export class EdgeRequestError extends CftunnelError {
  * only when the body rule says so (the caller then leaves the stream's read side unconsumed).
  */
 export function originRequestFromConnect(req: ConnectRequest, body: Readable, connectorId: string): OriginRequest {
+  // The WHATWG URL parser used further on silently drops CR, LF and TAB, so a destination carrying them would still
+  // reach the origin, with a path the edge never sent: refuse it like Go does.
+  if (URL_CONTROL_CHARACTER.test(req.dest)) {
+    throw new EdgeRequestError(`parse ${JSON.stringify(req.dest)}: net/url: invalid control character in URL`);
+  }
   let method = 'GET';
   let host = '';
   const headers: Array<[string, string]> = [];

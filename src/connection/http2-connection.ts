@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import { CONNECT_MAX_METADATA_ENTRIES } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
@@ -44,6 +45,14 @@ export const HTTP2_SERVER_SETTINGS: http2.Settings = {
  * the connection so the supervisor reconnects. (Edges answer PINGs; this adds ~40 bytes per interval.)
  */
 export const HTTP2_PING_INTERVAL_MS = 10_000;
+
+/**
+ * Most header fields (pseudo-headers included) one edge request may carry. node:http2 resets a request with more than
+ * its default of 128 (RST_STREAM ENHANCE_YOUR_CALM) where cloudflared's Go server counts none and only bounds the
+ * header list size (§8.1); the QUIC path's ConnectRequest metadata limit applies instead, so both transports take the
+ * same requests.
+ */
+export const HTTP2_MAX_HEADER_LIST_PAIRS = CONNECT_MAX_METADATA_ENTRIES;
 
 /** Connection-level receive window cloudflared raises to (§8.1). */
 export const HTTP2_CONNECTION_WINDOW = 1 << 20;
@@ -100,7 +109,11 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     // The edge negotiates no ALPN (§4.1), and Http2Server refuses such sockets as "unknown protocol"; build the
     // server session on the already-connected TLS socket directly instead: the edge is the HTTP/2 client (§8.1).
-    const session = http2.performServerHandshake(socket, { settings: HTTP2_SERVER_SETTINGS, maxSessionMemory: 64 });
+    const session = http2.performServerHandshake(socket, {
+      settings: HTTP2_SERVER_SETTINGS,
+      maxSessionMemory: 64,
+      maxHeaderListPairs: HTTP2_MAX_HEADER_LIST_PAIRS,
+    });
     this.session = session;
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
@@ -173,7 +186,22 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     this.control = openControlSession(stream, this.ctx);
     // §6.6: on HTTP/2, originLocalIp is the local address of the TCP socket.
     this.details = await this.control.register(ipTo16Bytes(this.socket.localAddress ?? '0.0.0.0'));
+    void this.control.ended.then((err) => {
+      if (err !== null) this.failControl(err);
+    });
     return this.details;
+  }
+
+  /**
+   * The edge broke the control stream after registration (oversized or malformed RPC frame, Abort, reset): the
+   * connection can no longer be unregistered, so it ends here with that error (GOAWAY, then close) and the supervisor
+   * reconnects. cloudflared 2023.7.3 keeps such a connection until the edge closes it (`connection/control.go`).
+   */
+  private failControl(err: Error): void {
+    if (this.shuttingDown || this.session.closed || this.session.destroyed) return;
+    this.shuttingDown = true;
+    this.resolveClosed(err);
+    void this.closeSession().then(() => this.markClosed());
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[]): void {
@@ -219,8 +247,11 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     };
     const abort = new AbortController();
     // Abort only a request the edge gave up on: a normally finished stream also closes (and DOMException is costly).
+    // `aborted` is the test that holds: node:http2 ends the writable side of a stream its session lost (the edge's
+    // socket closed without RST_STREAM), so such a stream reports writableFinished though nothing was sent, and
+    // the origin request (or the response body still being copied) would be left open.
     const onClose = (): void => {
-      if (!stream.writableFinished) abort.abort();
+      if (stream.aborted || !stream.writableFinished) abort.abort();
     };
     stream.once('close', onClose);
     const observed = observeRequest(this.ctx, 'http2', req);

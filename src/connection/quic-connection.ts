@@ -3,7 +3,7 @@
  * the edge opens one stream per request (data streams) or per RPC (config pushes).
  */
 import { EventEmitter } from 'node:events';
-import { decodeConnectRequest, encodeConnectResponse, type ConnectResponse } from '../capnp/connect-codec.js';
+import { decodeConnectRequest, encodeConnectResponse, type ConnectRequest, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
 import { dataStreamPreamble, readStreamPreamble } from './preamble.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
@@ -39,6 +39,12 @@ function lingerUntilClosed(quic: QuicConnection, ms: number): Promise<void> {
     timer.unref();
     quic.once('close', done);
   });
+}
+
+/** Aborts both directions of a stream the way cloudflared does (§5.3: RESET_STREAM 0 and STOP_SENDING 0). */
+function abortStream(stream: QuicStream): void {
+  stream.reset(QUIC_APPLICATION_CODE);
+  stream.stopSending(QUIC_APPLICATION_CODE);
 }
 
 function responseFrame(res: ConnectResponse): Buffer {
@@ -85,13 +91,28 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     this.control = openControlSession(stream, this.ctx);
     // §6.6: on QUIC, originLocalIp carries the *edge* address of this connection.
     this.details = await this.control.register(ipTo16Bytes(this.quic.remoteAddress.address));
+    void this.control.ended.then((err) => {
+      if (err !== null) this.failControl(err);
+    });
     return this.details;
+  }
+
+  /**
+   * The edge broke the control stream after registration (oversized or malformed RPC frame, Abort, reset): the
+   * connection can no longer be unregistered, so it ends here with that error and the supervisor reconnects.
+   * cloudflared 2023.7.3 keeps such a connection until the edge closes it (`connection/control.go` only waits for
+   * its context); ending it at once gives the typed cause and no half-dead connection.
+   */
+  private failControl(err: Error): void {
+    if (this.shuttingDown || this.quic.closed) return;
+    this.shuttingDown = true;
+    this.resolveClosed(err);
+    void this.quic.close(QUIC_APPLICATION_CODE, '');
   }
 
   private onStream(stream: QuicStream): void {
     if (this.shuttingDown) {
-      stream.reset(QUIC_APPLICATION_CODE);
-      stream.stopSending(QUIC_APPLICATION_CODE);
+      abortStream(stream);
       return;
     }
     stream.on('error', () => undefined);
@@ -106,8 +127,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     } catch (err) {
       // §7.1: unknown signature ⇒ reset the write side and close.
       this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'failed to read stream preamble');
-      stream.reset(QUIC_APPLICATION_CODE);
-      stream.stopSending(QUIC_APPLICATION_CODE);
+      abortStream(stream);
       return;
     }
     if (preamble.kind === 'rpc') {
@@ -119,11 +139,19 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
 
   private async serveDataStream(stream: QuicStream, frame: Buffer): Promise<void> {
     const { logger } = this.ctx;
-    let originRequest;
-    let type;
+    let req: ConnectRequest;
     try {
-      const req = decodeConnectRequest(frame);
-      type = req.type;
+      req = decodeConnectRequest(frame);
+    } catch (err) {
+      // cloudflared 2023.7.3 fails the stream when its ConnectRequest cannot be read, which resets it without a
+      // ConnectResponse (`connection/quic.go` runStream: CancelWrite(0)), as for an unknown signature (§7.1).
+      logger.debug({ err, connIndex: this.connIndex }, 'failed to read ConnectRequest');
+      abortStream(stream);
+      return;
+    }
+    const type = req.type;
+    let originRequest;
+    try {
       if (req.type === 'tcp') {
         logger.error({ connIndex: this.connIndex, dest: req.dest }, WARP_ROUTING_DISABLED_MESSAGE);
         stream.end(responseFrame({ error: WARP_ROUTING_DISABLED_MESSAGE, metadata: [] }));
@@ -169,8 +197,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
         stream.stopSending(QUIC_APPLICATION_CODE);
       } else {
         // §7.4: an error after the ConnectResponse resets the stream.
-        stream.reset(QUIC_APPLICATION_CODE);
-        stream.stopSending(QUIC_APPLICATION_CODE);
+        abortStream(stream);
       }
     } finally {
       stream.off('close', onClose);

@@ -36,6 +36,11 @@ class EdgeHttp2Connection extends EdgeSideConnection {
     super('http2', `${socket.remoteAddress}:${socket.remotePort}`);
     edge.track(this);
     socket.on('error', () => undefined);
+    // node:http2 ends the streams of a session whose socket closed (or that is destroyed without an error) as if
+    // the connector had sent END_STREAM: a visitor would get a cut-off body as a complete response, and with a
+    // Content-Length wait forever for the rest. Failing the session first makes every open stream error instead.
+    // Prepended so it runs before node:http2's own 'close' handler, which ends the streams.
+    socket.prependOnceListener('close', () => this.abort());
     this.session = http2.connect(`https://${EDGE_AUTHORITY}`, {
       createConnection: () => socket,
       settings: { initialWindowSize: 1 << 20, maxFrameSize: 1 << 20 },
@@ -135,8 +140,18 @@ class EdgeHttp2Connection extends EdgeSideConnection {
   }
 
   drop(): void {
-    this.session.destroy();
+    // Socket first: a session destroyed with an error while its socket is open sends RST_STREAM and GOAWAY, and a
+    // drop says no goodbye.
     this.socket.destroy();
+    this.abort();
     this.markClosed();
+  }
+
+  /**
+   * Destroys the session with an error, so that open streams fail rather than end (see the constructor). The error
+   * only reaches the visitor as the text of a 502, like the local edge's other stream failures.
+   */
+  private abort(): void {
+    if (!this.session.destroyed) this.session.destroy(new Error('the connection to the connector was lost'));
   }
 }
