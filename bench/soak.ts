@@ -28,7 +28,7 @@ const { values } = parseArgs({
     'drop-every': { type: 'string', default: '60' },
     'sample-every': { type: 'string', default: '10' },
     'max-rss-slope': { type: 'string', default: '20' },
-    /** `false` replaces WebSocket sessions with small requests (QUIC crashes on a drop under a WebSocket today). */
+    /** `false` replaces WebSocket sessions with small requests. */
     websocket: { type: 'string', default: 'true' },
   },
 });
@@ -97,7 +97,7 @@ async function one(kind: string, visitorUrl: string, downloadSha: string): Promi
         await once(ws, 'open');
         for (let i = 0; i < WS_MESSAGES; i++) {
           ws.send(`m${i}`);
-          const [data] = (await once(ws, 'message')) as [Buffer];
+          const data = await nextMessage(ws);
           if (data.toString() !== `echo:m${i}`) throw new Error(`ws: got ${data.toString()}`);
         }
       } finally {
@@ -105,6 +105,22 @@ async function one(kind: string, visitorUrl: string, downloadSha: string): Promi
       }
     }
   }
+}
+
+/** The next message, or a failure when the socket closes first (`once(ws, 'message')` would wait forever). */
+function nextMessage(ws: WebSocket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (data: Buffer): void => {
+      ws.off('close', onClose);
+      resolve(data);
+    };
+    const onClose = (code: number): void => {
+      ws.off('message', onMessage);
+      reject(new Error(`ws: closed with ${code} before the echo`));
+    };
+    ws.once('message', onMessage);
+    ws.once('close', onClose);
+  });
 }
 
 function pickKind(i: number): string {

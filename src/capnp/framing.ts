@@ -28,8 +28,9 @@ export function measureFrame(buf: Uint8Array, offset: number, maxBytes: number):
   if (available < 4) return -1;
   const view = new DataView(buf.buffer, buf.byteOffset + offset, available);
   const segmentCount = view.getUint32(0, true) + 1;
-  if (segmentCount > MAX_FRAME_SEGMENTS || segmentCount === 0) {
-    throw new CapnpFrameError(`capnp frame declares ${segmentCount >>> 0} segments (limit ${MAX_FRAME_SEGMENTS})`);
+  // A plain number: 0xffffffff + 1 is 2^32 segments, not 0.
+  if (segmentCount > MAX_FRAME_SEGMENTS) {
+    throw new CapnpFrameError(`capnp frame declares ${segmentCount} segments (limit ${MAX_FRAME_SEGMENTS})`);
   }
   const headerBytes = (4 + 4 * segmentCount + 7) & ~7;
   if (headerBytes > maxBytes) throw new CapnpFrameError(`capnp frame header exceeds the ${maxBytes}-byte limit`);
