@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Duplex } from 'node:stream';
 import { RegistrationClient } from '../../src/rpc/tunnel/registration-client.js';
+import { FUZZ_REGISTRATION } from './targets.js';
 
 /** An edge that answers with `bytes`, then ends the stream. */
 function hostileEdge(bytes: Buffer): Duplex {
@@ -29,20 +30,7 @@ const EXCEPTION_RETURN_WITH_BAD_REASON = Buffer.from([
 
 test('a malformed exception Return rejects the pending registerConnection and fails the RPC connection', async () => {
   const client = new RegistrationClient(hostileEdge(EXCEPTION_RETURN_WITH_BAD_REASON));
-  const call = client.registerConnection({
-    accountTag: 'a',
-    tunnelSecret: Buffer.alloc(32),
-    tunnelId: Buffer.alloc(16),
-    connIndex: 0,
-    clientId: Buffer.alloc(16),
-    features: [],
-    version: 'fuzz',
-    arch: 'fuzz',
-    originLocalIp: Buffer.alloc(16),
-    replaceExisting: false,
-    compressionQuality: 0,
-    numPreviousAttempts: 0,
-  });
+  const call = client.registerConnection(FUZZ_REGISTRATION);
   await assert.rejects(call, (err: Error & { code?: string }) => {
     assert.equal(err.code, 'CFT_ERR_RPC_PROTOCOL');
     assert.match(err.message, /malformed RegistrationServer\.registerConnection Return/);

@@ -130,23 +130,26 @@ export async function serveHostileRpc(bytes: Buffer): Promise<boolean> {
   return true;
 }
 
+/** What the fuzzed client registers with (the edge's answer is what is fuzzed). */
+export const FUZZ_REGISTRATION: Parameters<RegistrationClient['registerConnection']>[0] = {
+  accountTag: 'a',
+  tunnelSecret: Buffer.alloc(32),
+  tunnelId: Buffer.alloc(16),
+  connIndex: 0,
+  clientId: Buffer.alloc(16),
+  features: [],
+  version: 'fuzz',
+  arch: 'fuzz',
+  originLocalIp: Buffer.alloc(16),
+  replaceExisting: false,
+  compressionQuality: 0,
+  numPreviousAttempts: 0,
+};
+
 export async function registerAgainstHostileEdge(bytes: Buffer): Promise<boolean> {
   const mem = memoryStream();
   const client = new RegistrationClient(mem.stream);
-  const call = client.registerConnection({
-    accountTag: 'a',
-    tunnelSecret: Buffer.alloc(32),
-    tunnelId: Buffer.alloc(16),
-    connIndex: 0,
-    clientId: Buffer.alloc(16),
-    features: [],
-    version: 'fuzz',
-    arch: 'fuzz',
-    originLocalIp: Buffer.alloc(16),
-    replaceExisting: false,
-    compressionQuality: 0,
-    numPreviousAttempts: 0,
-  });
+  const call = client.registerConnection(FUZZ_REGISTRATION);
   mem.feed(bytes);
   try {
     await call;
