@@ -74,7 +74,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       relay = await startCountingRelay({ host: '127.0.0.1', port: edge.info.port });
       edgePort = relay.port;
     }
-    const execArgv: string[] = [];
+    // CFT_BENCH_CONNECTOR_FLAGS: extra node flags for the connector alone (e.g. "--max-semi-space-size=2" to see what
+    // V8's young-generation sizing costs in RSS and CPU).
+    const execArgv: string[] = process.env.CFT_BENCH_CONNECTOR_FLAGS?.split(' ').filter(Boolean) ?? [];
     if (options.profile) {
       mkdirSync(PROFILE_DIR, { recursive: true });
       execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR);
