@@ -13,6 +13,7 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
       dest.off('error', onError);
       dest.off('finish', onFinish);
       dest.off('close', onClose);
+      dest.off('aborted', onAborted);
     };
     const onError = (err: Error): void => {
       cleanup();
@@ -24,6 +25,8 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
       cleanup();
       resolve();
     };
+    // An HTTP/2 stream whose session lost its socket emits 'aborted' and then 'finish' as if the body had been sent.
+    const onAborted = (): void => onError(new Error('the edge stream was aborted before the response was complete'));
     const onClose = (): void => {
       if (dest.writableFinished) return onFinish();
       onError(new Error('the edge stream closed before the response was complete'));
@@ -32,6 +35,7 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
     dest.once('error', onError);
     dest.once('finish', onFinish);
     dest.once('close', onClose);
+    dest.once('aborted', onAborted);
     source.pipe(dest);
   });
 }

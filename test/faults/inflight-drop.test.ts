@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
 import { LocalEdge } from '../../src/edge-local/index.js';
 import { Tunnel } from '../../src/tunnel.js';
+import type { RequestSummary } from '../../src/observability/request-observer.js';
 import { makeToken, startOrigin, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startUdpRelay, type UdpRelay } from '../helpers/udp-relay.js';
@@ -272,6 +273,9 @@ for (const { protocol, name, start } of FAULTS) {
     const { env, kill, heal } = await start(origin.url);
     let inFlight: Awaited<ReturnType<typeof startInFlight>> | undefined;
     try {
+      // Responses cut off mid-body are reported as failed requests, not as successes (listening before they start:
+      // the tunnel builds request summaries only while someone listens).
+      const cutOff = nextEvents<[RequestSummary]>(env.tunnel, 'request', 2, (r) => /\/(sized|chunked)$/.test(r.url));
       inFlight = await startInFlight(env.edge.visitorUrl, origin);
       const reconnected = nextEvents(env.tunnel, 'connected', 1);
       const within = deadline();
@@ -280,6 +284,10 @@ for (const { protocol, name, start } of FAULTS) {
       assertFailed(await within(outcome.pending, 'request waiting for its response headers'), 'request waiting for its response headers');
       assert.deepEqual(await within(outcome.sized, 'response with Content-Length in progress'), { truncated: true });
       assert.deepEqual(await within(outcome.chunked, 'chunked response in progress'), { truncated: true });
+      for (const [summary] of await within(cutOff, 'request events of the cut-off responses')) {
+        assert.equal(summary.status, 200, summary.url);
+        assert.ok(summary.error instanceof Error, `${summary.url} reported without an error`);
+      }
       assertFailed(await within(outcome.uploading, 'request uploading its body'), 'request uploading its body');
       // Abnormal closure: no close frame, as the tunnel stream died.
       assert.deepEqual(await within(outcome.ws, 'WebSocket session'), { wsClose: 1006 });
