@@ -130,12 +130,13 @@ async function udpCeiling(peer: ChildProcess, port: number, bytes: number): Prom
   let acked = 0;
   await new Promise<void>((resolve) => {
     let stuck: NodeJS.Timeout | undefined;
+    let done = false;
     const pump = (): void => {
       while (sent < total && sent - acked < UDP_WINDOW) {
         socket.send(datagram);
         sent++;
       }
-      if (sent >= total && acked + UDP_ACK_EVERY > total) finish();
+      if (sent >= total && acked + UDP_ACK_EVERY > total) return finish();
       // A lost datagram would hold the window shut forever: after 20 ms of silence, count the window as delivered.
       clearTimeout(stuck);
       stuck = setTimeout(() => {
@@ -144,6 +145,8 @@ async function udpCeiling(peer: ChildProcess, port: number, bytes: number): Prom
       }, 20);
     };
     const finish = (): void => {
+      if (done) return;
+      done = true;
       clearTimeout(stuck);
       socket.off('message', onAck);
       resolve();
