@@ -4,12 +4,9 @@
  * variable is set (urfave/cli altsrc), so the order is flag > environment > file.
  */
 import { CftunnelError } from '../errors.js';
-import { loadConfigFile, type LocalConfigFile } from '../orchestration/local-config.js';
-import { lazyRequire } from '../util/lazy-require.js';
+import { loadConfigFile, loadYaml, type LocalConfigFile } from '../orchestration/local-config.js';
 import type { TunnelConfig } from '../orchestration/remote-config.js';
 import { dashed, unsupportedMessage, type FlagSource, type FlagSpec, type ParsedFlags, type UnsupportedFlagSpec } from './flags.js';
-
-const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * File keys that name a non-token run. With a token they are ignored (the token wins, §1.2); without one the run is

@@ -12,7 +12,7 @@ import { IngressRules } from '../ingress/rules.js';
 import { buildTunnelConfig, WARP_ROUTING_DEFAULTS, type TunnelConfig } from './remote-config.js';
 
 /** Only processes that read a config file load the YAML parser. */
-const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
+export const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /** Top-level keys of the file that are configuration, not flags (cloudflared's `config.Configuration`). */
 const CONFIG_KEYS = new Set(['tunnel', 'ingress', 'warp-routing', 'originRequest']);
