@@ -9,7 +9,7 @@
  * with contention. A raw node:dgram run (same packet size, windowed, no QUIC) gives the machine's UDP ceiling in the same
  * run. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -19,13 +19,33 @@ import { fileURLToPath } from 'node:url';
 import { generateEdgeCertificates } from '../src/edge-local/certs.js';
 import { connectQuic, type QuicConnection } from '../src/transport/quic/index.js';
 import { MAX_SEND_UDP_PAYLOAD_V4 } from '../src/transport/quic/config.js';
+import { measureQuicheWork } from './quic/quiche-work.js';
 import { DOWNLOAD_PREFIX, UDP_ACK_EVERY, countBytes, writeBulk, type PeerSample } from './quic/shared.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const BULK_BYTES = Number(process.argv[3] ?? 128) * 1024 * 1024;
-const WITH_LOSSY = (process.argv[4] ?? '1') !== '0';
+const LOSSY_ARG = process.argv[4] ?? '1';
+const WITH_LOSSY = LOSSY_ARG !== '0';
+/** `only`: just the 1 %-loss bulk runs. */
+const ONLY_LOSSY = LOSSY_ARG === 'only';
+/**
+ * Pin this process (all its threads) to CPU 0 and the peer to CPU 1 (`taskset`): on a 2-core box two busy processes
+ * otherwise share cores with each other's GC helper threads and the scheduler moves them, which made clean bulk runs
+ * bimodal (~52 or ~80 MB/s, same code). Each side owning a core is also closer to production, where the edge is
+ * another machine. QUIC_BENCH_PIN=0 turns it off (both placements were measured and are in RESULTS.md).
+ */
+const PIN = process.env.QUIC_BENCH_PIN !== '0';
+/**
+ * Where the lossy relay runs: inside the `peer` (server) process (default) or its `own` process. The lossy rate is
+ * bound by the congestion window and so by the round trip, and a third busy process on two cores adds scheduling delay
+ * to every round trip: measured slower than the relay sharing the server's event loop.
+ */
+const RELAY_PLACE = process.env.QUIC_BENCH_RELAY === 'own' ? 'own' : 'peer';
 const LOSSY_BULK_BYTES = 64 * 1024 * 1024;
 const STREAMS = 10_000;
+/** Bytes moved by the in-memory quiche pair of the floor model. */
+const QUICHE_WORK_BYTES = 64 * 1024 * 1024;
+
 const IN_FLIGHT = 50;
 const RTT_SAMPLES = 2_000;
 const SMALL = Buffer.from('GET /hello HTTP/1.1 small request');
@@ -213,6 +233,17 @@ function loadAverage(): string {
   }
 }
 
+/** Pins this process to CPU 0 and `peer` to CPU 1; describes what it did. */
+function pinProcesses(peer: ChildProcess): string {
+  try {
+    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-pc', '1', String(peer.pid)], { stdio: 'ignore' });
+    return 'client on CPU 0, server on CPU 1';
+  } catch {
+    return 'unpinned (taskset unavailable or fewer than 2 CPUs)';
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`load at start: ${loadAverage()}`);
   const certs = await generateEdgeCertificates();
@@ -221,16 +252,42 @@ async function main(): Promise<void> {
   const peer = fork(fileURLToPath(new URL('./quic/peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...peerArgs] });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, relayDropRate: 0.01 });
   const [ports] = (await once(peer, 'message')) as [{ quicPort: number; h2Port: number; relayPort: number; udpPort: number }];
+  console.log(`placement: ${PIN ? pinProcesses(peer) : 'unpinned (QUIC_BENCH_PIN=0)'}, lossy relay in ${RELAY_PLACE === 'own' ? 'its own process' : 'the server process'}`);
   const dial = (port: number): Promise<QuicConnection> =>
     connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem });
 
   const results: Record<string, number[]> = {};
   const record = (key: string, value: number): void => void (results[key] ??= []).push(value);
+  let relayPort = ports.relayPort;
+  let relayProcess: ChildProcess | undefined;
+  if (WITH_LOSSY && RELAY_PLACE === 'own') {
+    relayProcess = fork(fileURLToPath(new URL('./quic/relay-process.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+    relayProcess.send({ targetPort: ports.quicPort, dropRate: 0.01, seed: 7 });
+    relayPort = ((await once(relayProcess, 'message')) as [{ port: number }])[0].port;
+  }
   for (let run = 0; run < RUNS; run++) {
+    if (!ONLY_LOSSY) await transportRuns();
+    if (WITH_LOSSY) {
+      const lossy = quicTransport(await dial(relayPort), 'quic');
+      record('quic bulk down MB/s, 1 % loss', await bulkDown(lossy, LOSSY_BULK_BYTES));
+      record('quic bulk up MB/s, 1 % loss', await bulkUp(lossy, LOSSY_BULK_BYTES));
+      await lossy.close();
+    }
+    console.log(`run ${run + 1}: ${Object.entries(results).map(([k, v]) => `${k}=${fmt(v[v.length - 1]!, 2)}`).join(', ')}`);
+  }
+  relayProcess?.disconnect();
+  async function transportRuns(): Promise<void> {
     const udp = await udpCeiling(peer, ports.udpPort, BULK_BYTES);
     record('raw node:dgram ceiling MB/s (no QUIC)', udp.mbps);
     record('raw node:dgram CPU µs/datagram sender', udp.clientUs);
     record('raw node:dgram CPU µs/datagram receiver', udp.serverUs);
+    // The floor model: the fastest a driver on this binding and node:dgram could go here is one packet per
+    // (dgram cost + quiche/binding cost) on the busier side, each measured in this run.
+    const work = measureQuicheWork(certs, QUICHE_WORK_BYTES);
+    record('quiche+binding µs/packet sender (no sockets)', work.senderUsPerPacket);
+    record('quiche+binding µs/packet receiver (no sockets)', work.receiverUsPerPacket);
+    const floorUs = Math.max(udp.clientUs + work.senderUsPerPacket, udp.serverUs + work.receiverUsPerPacket);
+    record('model ceiling MB/s (dgram + quiche per packet)', work.streamBytesPerPacket / floorUs);
     const quic = quicTransport(await dial(ports.quicPort), 'quic');
     const session = h2connect(`https://127.0.0.1:${ports.h2Port}`, { ca: certs.caPem, servername: 'h2.cftunnel.com' });
     await once(session, 'connect');
@@ -264,17 +321,10 @@ async function main(): Promise<void> {
     }
     await quic.close();
     await h2.close();
-    if (WITH_LOSSY) {
-      const lossy = quicTransport(await dial(ports.relayPort), 'quic');
-      record('quic bulk down MB/s, 1 % loss', await bulkDown(lossy, LOSSY_BULK_BYTES));
-      record('quic bulk up MB/s, 1 % loss', await bulkUp(lossy, LOSSY_BULK_BYTES));
-      await lossy.close();
-    }
-    console.log(`run ${run + 1}: ${Object.entries(results).map(([k, v]) => `${k}=${fmt(v[v.length - 1]!, 2)}`).join(', ')}`);
   }
   console.log(`\nmedians of ${RUNS} runs (client and server in separate processes, loopback; load ${loadAverage()}):`);
   for (const [key, values] of Object.entries(results)) {
-    const digits = key.includes('CPU') || key.includes(' ms') ? 2 : 0;
+    const digits = key.includes('CPU') || key.includes('µs') || key.includes(' ms') ? 2 : 0;
     console.log(`  ${key.padEnd(44)} ${fmt(median(values), digits).padStart(10)}`);
   }
   // The peer exits on disconnect (so that a --cpu-prof profile gets written).

@@ -2,9 +2,9 @@
  * A/B CPU cost of two QUIC driver implementations (directories holding an `index.ts` like src/transport/quic, e.g. a
  * `git show`-extracted copy of an older version), measured interleaved so that both see the same machine load.
  * Usage: node --import tsx bench/quic/ab.ts dirA dirB [rounds]; env AB_MB (bulk size), AB_ONLY=down, AB_VERBOSE,
- * AB_PEER_ARGS (extra node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * AB_PIN=0 (leave both processes unpinned), AB_PEER_ARGS (extra node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -26,6 +26,11 @@ async function measure(dir: string): Promise<Record<string, number>> {
   const { connectQuic } = (await import(impl)) as { connectQuic: typeof ConnectQuic };
   const peer = fork(fileURLToPath(new URL('./ab-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...(process.env.AB_PEER_ARGS?.split(' ').filter(Boolean) ?? [])] });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, impl });
+  if (process.env.AB_PIN !== '0') {
+    // Each side on its own core, as in bench/quic.bench.ts (unpinned runs on 2 cores are bimodal).
+    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-pc', '1', String(peer.pid)], { stdio: 'ignore' });
+  }
   const [{ port }] = (await once(peer, 'message')) as [{ port: number }];
   const conn = await connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem });
   const sample = async (): Promise<PeerSample> => {

@@ -5,6 +5,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { literalLookup } from '../../src/transport/quic/socket.js';
 
 /** Impairment applied to every datagram, both directions. Rates are probabilities in [0, 1]. */
 export interface UdpRelayOptions {
@@ -81,7 +82,10 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
   let reorderRate = options.reorderRate ?? 0;
   let duplicateRate = options.duplicateRate ?? 0;
   const stats: UdpRelayStats = { received: 0, forwarded: 0, dropped: 0, duplicated: 0, reordered: 0 };
-  const front = createSocket(type);
+  // dgram's default lookup defers every send to the next tick, even to an IP literal: a per-datagram cost that made
+  // the relay, not the QUIC peers, the bottleneck of lossy benchmarks.
+  const socketOptions = { type, lookup: literalLookup as never } as const;
+  const front = createSocket(socketOptions);
   const upstreams = new Map<string, Socket>();
   const pendingLanes = new Set<Lane>();
   let releaseScheduled = false;
@@ -135,7 +139,7 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
     const key = `${rinfo.address}|${rinfo.port}`;
     let lanes = clientLanes.get(key);
     if (lanes === undefined) {
-      const upstream = createSocket(type);
+      const upstream = createSocket(socketOptions);
       upstream.bind(0, loopback, () => enlargeBuffers(upstream));
       upstream.on('error', () => undefined);
       upstreams.set(key, upstream);
@@ -147,8 +151,10 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
     relay(lanes.toServer, packet);
   });
   front.on('error', () => undefined);
+  // With a synchronous lookup, 'listening' can be emitted inside bind(): listen first.
+  const listening = once(front, 'listening');
   front.bind(0, loopback);
-  await once(front, 'listening');
+  await listening;
   enlargeBuffers(front);
 
   return {

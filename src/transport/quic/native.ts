@@ -65,6 +65,10 @@ export interface NativeConnection {
   streamFinished(streamId: number): boolean;
   peerStreamsLeftBidi(): number;
   readable(): NativeStreamIter;
+  /** Any stream readable or datagram queued (quiche `is_readable`). */
+  isReadable(): boolean;
+  /** False for streams quiche does not know. */
+  streamReadable(streamId: number): boolean;
   writable(): NativeStreamIter;
   dgramRecvVec(): Uint8Array | null;
   dgramSend(data: Uint8Array): void | null;

@@ -10,8 +10,9 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  * dgram resolves the destination of every unconnected `send()` through `lookup`, and `dns.lookup` answers even an IP
  * literal on the next tick: a per-packet deferral, and one that keeps the packet buffer busy past `send()`. The
  * server only ever sends to IP literals (the peer's source address), so those are answered synchronously.
+ * Pass it as `createSocket({ lookup })`. @internal
  */
-function literalLookup(hostname: string, family: number, callback: LookupCallback): void {
+export function literalLookup(hostname: string, family: number, callback: LookupCallback): void {
   const literal = isIP(hostname);
   if (literal !== 0) callback(null, hostname, literal);
   else dnsLookup(hostname, family, callback);

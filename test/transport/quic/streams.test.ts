@@ -51,6 +51,44 @@ test('1000 concurrent server-opened streams all complete', async () => {
   await pair.close();
 });
 
+test('peer streams whose data arrives out of id order are all surfaced, also beside a paused stream', async () => {
+  // With few streams the driver asks quiche stream by stream and walks new peer ids in order; a stream that arrives
+  // ahead of a lower id, or while another stream sits unread, must still surface (through quiche's iterator).
+  const pair = await quicPair();
+  const surfaced: QuicStream[] = [];
+  pair.client.on('stream', (s: QuicStream) => surfaced.push(s));
+  const next = (): Promise<QuicStream> => once(pair.client, 'stream').then(([s]) => s as QuicStream);
+  const [a, b, c, d, e] = await Promise.all(Array.from({ length: 5 }, () => pair.serverConn.openStream()));
+  assert.deepEqual([a, b, c, d, e].map((s) => s!.id), [1, 5, 9, 13, 17]);
+  // Stream 1 first, left unread with more data arriving: quiche keeps reporting it readable.
+  let seen = next();
+  a!.write('first');
+  const first = await seen;
+  first.pause();
+  a!.write(' and more');
+  // 13 ahead of 5 and 9, then 9, then 5.
+  for (const s of [d!, c!, b!]) {
+    seen = next();
+    s.write(`stream ${s.id}`);
+    assert.equal((await seen).id, s.id);
+  }
+  assert.deepEqual(surfaced.map((s) => s.id), [1, 13, 9, 5]);
+  for (const s of surfaced) s.on('data', (chunk: Buffer) => s.write(chunk)).on('end', () => s.end());
+  first.resume();
+  for (const s of [a!, b!, c!, d!]) s.end();
+  const replies = await Promise.all([a!, b!, c!, d!].map((s) => readAll(s)));
+  assert.deepEqual(replies.map(String), ['first and more', 'stream 5', 'stream 9', 'stream 13']);
+  // And the one left behind still surfaces after all of them.
+  seen = next();
+  e!.end('last');
+  const last = await seen;
+  assert.equal(last.id, 17);
+  assert.equal((await readAll(last)).toString(), 'last');
+  last.end();
+  await readAll(e!);
+  await pair.close();
+});
+
 test('half-close both ways: each side keeps sending after the other ended', async () => {
   const pair = await quicPair();
   const serverSide = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
