@@ -1,13 +1,13 @@
 /**
- * QUIC transport benchmark: client here, server in a forked process (a second process for the lossy relay would
- * steal a core on a 2-core box; the relay lives in the peer process). Every QUIC figure is printed beside
- * node:http2 over TLS doing the same work in the same run.
+ * QUIC transport benchmark: client here, server in a forked process, each pinned to a core of its own (see PIN); the
+ * lossy relay lives in the server process (see RELAY_PLACE). Every QUIC figure is printed beside node:http2 over TLS
+ * doing the same work in the same run, and beside the floor model (raw node:dgram + quiche's own per-packet cost).
  *
  * Wall-clock rates on a shared 2-core box swing with the load, so each phase also reports CPU time per unit of work
  * in both processes (`process.cpuUsage()` deltas; the peer reports its own over IPC): CPU s per GB for bulk, CPU µs
  * per request/response stream, and for QUIC CPU µs per UDP packet (sent + received by that side). These hardly move
  * with contention. A raw node:dgram run (same packet size, windowed, no QUIC) gives the machine's UDP ceiling in the same
- * run. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0]
+ * run. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0|only]
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
