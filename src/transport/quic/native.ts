@@ -69,7 +69,6 @@ export interface NativeConnection {
   isReadable(): boolean;
   /** False for streams quiche does not know. */
   streamReadable(streamId: number): boolean;
-  writable(): NativeStreamIter;
   dgramRecvVec(): Uint8Array | null;
   dgramSend(data: Uint8Array): void | null;
   dgramMaxWritableLen(): number | null;

@@ -52,7 +52,7 @@ test('1000 concurrent server-opened streams all complete', async () => {
 });
 
 test('peer streams whose data arrives out of id order are all surfaced, also beside a paused stream', async () => {
-  // With few streams the driver asks quiche stream by stream and walks new peer ids in order; a stream that arrives
+  // The driver asks quiche stream by stream and walks new peer ids in order; a stream that arrives
   // ahead of a lower id, or while another stream sits unread, must still surface (through quiche's iterator).
   const pair = await quicPair();
   const surfaced: QuicStream[] = [];
