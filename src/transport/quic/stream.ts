@@ -125,8 +125,8 @@ export class QuicStream extends Duplex {
   }
 
   /**
-   * @internal quiche listed the stream as writable (capacity available, or the peer stopped it), or the connection
-   * asks every stream after packets arrived.
+   * @internal Packets arrived or a quiche timer fired: resume a writer waiting for capacity, or notice that the peer
+   * stopped the stream (STOP_SENDING) while nothing was being written.
    */
   _onWritable(): void {
     if (this.pendingChunk !== null || this.pendingFinal !== null) {
@@ -136,7 +136,7 @@ export class QuicStream extends Duplex {
         this.driver.native.streamCapacity(this.id);
       } catch (err) {
         // A stream quiche already collected (its send side reset in answer to STOP_SENDING and acknowledged, the
-        // peer's data all read) is one quiche's writable() would no longer list: not a failure of the stream. A
+        // peer's data all read) is not a failure of the stream: quiche's own writable() would no longer list it. A
         // later write still reports it.
         if (err instanceof Error && err.message.startsWith('InvalidStreamState')) this.collected = true;
         else this.failFromNative(err);
