@@ -334,11 +334,10 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
     // quiche's readable()/writable() iterators cost ~21 µs a call plus ~1 µs a stream through the binding (it builds a
     // JS iterator each time); asking a stream costs ~0.1-0.2 µs. Asking each stream is cheaper at any count (measured
     // 1 to 1,024 open streams, bench/RESULTS.md) and just as exact.
-    if (this.acceptingPeer && dirty) {
-      if (native.isReadable()) {
-        for (const stream of this.streams.values()) if (stream._wantsData && native.streamReadable(stream.id)) stream._onReadable();
-        this.acceptSequentialPeerStreams();
-      }
+    // isReadable() also covers queued DATAGRAMs: when false (a sender's ACK-only batches), there is nothing to read.
+    if (this.acceptingPeer && dirty && native.isReadable()) {
+      for (const stream of this.streams.values()) if (stream._wantsData && native.streamReadable(stream.id)) stream._onReadable();
+      this.acceptSequentialPeerStreams();
       if (this.init.datagrams) {
         let datagram: Uint8Array | null;
         while ((datagram = native.dgramRecvVec()) !== null) {

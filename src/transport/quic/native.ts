@@ -163,15 +163,15 @@ export function loadQuicheFor(target: QuicheTarget): NativeQuiche {
   return quiche;
 }
 
-let cached: { ok: true; quiche: NativeQuiche } | { ok: false; error: QuicUnavailableError } | undefined;
+let cached: { ok: true; quiche: NativeQuiche } | { ok: false; reason: string } | undefined;
 
-function loadOnce(): { ok: true; quiche: NativeQuiche } | { ok: false; error: QuicUnavailableError } {
+function loadOnce(): { ok: true; quiche: NativeQuiche } | { ok: false; reason: string } {
   if (cached === undefined) {
     try {
       cached = { ok: true, quiche: loadQuicheFor({ platform: process.platform, arch: process.arch }) };
     } catch (err) {
       if (!(err instanceof QuicUnavailableError)) throw err;
-      cached = { ok: false, error: err };
+      cached = { ok: false, reason: err.message };
     }
   }
   return cached;
@@ -180,13 +180,13 @@ function loadOnce(): { ok: true; quiche: NativeQuiche } | { ok: false; error: Qu
 /** Whether the native QUIC binding can be used here, and if not, why. */
 export function quicAvailability(): { available: true } | { available: false; reason: string } {
   const loaded = loadOnce();
-  return loaded.ok ? { available: true } : { available: false, reason: loaded.error.message };
+  return loaded.ok ? { available: true } : { available: false, reason: loaded.reason };
 }
 
 /** Returns the binding or throws {@link QuicUnavailableError}. */
 export function loadQuiche(): NativeQuiche {
   const loaded = loadOnce();
   // A fresh error per call, so each caller gets its own stack.
-  if (!loaded.ok) throw new QuicUnavailableError(loaded.error.message);
+  if (!loaded.ok) throw new QuicUnavailableError(loaded.reason);
   return loaded.quiche;
 }
