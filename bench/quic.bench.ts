@@ -9,7 +9,7 @@
  * with contention. A raw node:dgram run (same packet size, windowed, no QUIC) gives the machine's UDP ceiling in the same
  * run. Usage: node --import tsx bench/quic.bench.ts [runs] [bulk MB] [lossy: 1|0|only]
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { generateEdgeCertificates } from '../src/edge-local/certs.js';
 import { connectQuic, type QuicConnection } from '../src/transport/quic/index.js';
 import { MAX_SEND_UDP_PAYLOAD_V4 } from '../src/transport/quic/config.js';
 import { measureQuicheWork } from './quic/quiche-work.js';
-import { DOWNLOAD_PREFIX, UDP_ACK_EVERY, countBytes, writeBulk, type PeerSample } from './quic/shared.js';
+import { DOWNLOAD_PREFIX, UDP_ACK_EVERY, countBytes, pinProcesses, writeBulk, type PeerSample } from './quic/shared.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const BULK_BYTES = Number(process.argv[3] ?? 128) * 1024 * 1024;
@@ -29,10 +29,9 @@ const WITH_LOSSY = LOSSY_ARG !== '0';
 /** `only`: just the 1 %-loss bulk runs. */
 const ONLY_LOSSY = LOSSY_ARG === 'only';
 /**
- * Pin this process (all its threads) to CPU 0 and the peer to CPU 1 (`taskset`): on a 2-core box two busy processes
- * otherwise share cores with each other's GC helper threads and the scheduler moves them, which made clean bulk runs
- * bimodal (~52 or ~80 MB/s, same code). Each side owning a core is also closer to production, where the edge is
- * another machine. QUIC_BENCH_PIN=0 turns it off (both placements were measured and are in RESULTS.md).
+ * Pin client and server to a core each (see `pinProcesses`; unpinned clean bulk runs were ~52 or ~80 MB/s, same code).
+ * Each side owning a core is also closer to production, where the edge is another machine. QUIC_BENCH_PIN=0 turns it
+ * off (both placements were measured and are in RESULTS.md).
  */
 const PIN = process.env.QUIC_BENCH_PIN !== '0';
 /**
@@ -230,17 +229,6 @@ function loadAverage(): string {
     return readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   } catch {
     return 'n/a';
-  }
-}
-
-/** Pins this process to CPU 0 and `peer` to CPU 1; describes what it did. */
-function pinProcesses(peer: ChildProcess): string {
-  try {
-    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-pc', '1', String(peer.pid)], { stdio: 'ignore' });
-    return 'client on CPU 0, server on CPU 1';
-  } catch {
-    return 'unpinned (taskset unavailable or fewer than 2 CPUs)';
   }
 }
 

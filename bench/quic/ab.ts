@@ -4,13 +4,13 @@
  * Usage: node --import tsx bench/quic/ab.ts dirA dirB [rounds]; env AB_MB (bulk size), AB_ONLY=down, AB_VERBOSE,
  * AB_PIN=0 (leave both processes unpinned), AB_PEER_ARGS (extra node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
 import type { connectQuic as ConnectQuic } from '../../src/transport/quic/index.js';
-import { DOWNLOAD_PREFIX, countBytes, writeBulk, type PeerSample } from './shared.js';
+import { DOWNLOAD_PREFIX, countBytes, pinProcesses, writeBulk, type PeerSample } from './shared.js';
 
 const [dirA, dirB, roundsArg] = process.argv.slice(2);
 const BYTES = Number(process.env.AB_MB ?? 32) * 1024 * 1024;
@@ -26,11 +26,8 @@ async function measure(dir: string): Promise<Record<string, number>> {
   const { connectQuic } = (await import(impl)) as { connectQuic: typeof ConnectQuic };
   const peer = fork(fileURLToPath(new URL('./ab-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...(process.env.AB_PEER_ARGS?.split(' ').filter(Boolean) ?? [])] });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, impl });
-  if (process.env.AB_PIN !== '0') {
-    // Each side on its own core, as in bench/quic.bench.ts (unpinned runs on 2 cores are bimodal).
-    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-pc', '1', String(peer.pid)], { stdio: 'ignore' });
-  }
+  // Each side on its own core, as in bench/quic.bench.ts.
+  if (process.env.AB_PIN !== '0') pinProcesses(peer);
   const [{ port }] = (await once(peer, 'message')) as [{ port: number }];
   const conn = await connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem });
   const sample = async (): Promise<PeerSample> => {

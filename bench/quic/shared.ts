@@ -1,4 +1,5 @@
 /** Protocol between the bench client and its peer process, shared by QUIC and node:http2. */
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Duplex, Writable } from 'node:stream';
 
@@ -56,3 +57,18 @@ export interface PeerSample {
 
 /** The raw UDP sink acknowledges every this many datagrams. */
 export const UDP_ACK_EVERY = 32;
+
+/**
+ * Pins this process (all its threads) to CPU 0 and `peer` to CPU 1 with `taskset`: on a 2-core box two busy processes
+ * otherwise share cores with each other's GC helper threads and the scheduler moves them, which made clean bulk runs
+ * bimodal. Describes what it did.
+ */
+export function pinProcesses(peer: ChildProcess): string {
+  try {
+    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-pc', '1', String(peer.pid)], { stdio: 'ignore' });
+    return 'client on CPU 0, server on CPU 1';
+  } catch {
+    return 'unpinned (taskset unavailable or fewer than 2 CPUs)';
+  }
+}

@@ -11,7 +11,6 @@ import { connectionContext, makeToken, startOrigin, startTunnelEnv } from '../he
 
 const code = (expected: string) => (err: unknown) => (err as { code?: string }).code === expected;
 
-
 /** An origin that only counts the requests reaching it (the tests below assert none does). */
 async function startCountingOrigin(): Promise<{ origin: Awaited<ReturnType<typeof startOrigin>>; reached(): number }> {
   let reached = 0;
@@ -21,6 +20,7 @@ async function startCountingOrigin(): Promise<{ origin: Awaited<ReturnType<typeo
   });
   return { origin, reached: () => reached };
 }
+
 test('CFT_ERR_OPTIONS: an empty edge list is refused at construction', () => {
   assert.throws(() => new Tunnel({ token: makeToken().token, edge: [] }), code('CFT_ERR_OPTIONS'));
 });
