@@ -126,7 +126,7 @@ async function idleRtt(t: Transport): Promise<{ p50: number; p99: number }> {
 const UDP_WINDOW = 256;
 
 /**
- * The machine's UDP ceiling: raw node:dgram datagrams of the connector's QUIC packet size (PROTOCOL.md §5.1), sent
+ * The machine's UDP ceiling: raw node:dgram datagrams of the connector's QUIC packet size (docs/protocol.md §5.1), sent
  * with a window acknowledged by the peer, no QUIC work at all. QUIC's CPU per packet minus this is what quiche and the
  * driver cost; the MB/s is the most any QUIC driver on node:dgram could reach here with this packet size.
  */

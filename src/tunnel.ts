@@ -36,7 +36,7 @@ import { QuicUnavailableError, quicAvailability } from './transport/quic/index.j
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
 import { parseCaBundle } from './transport/tls/trust.js';
 
-/** Feature string sent when strict post-quantum mode is requested (PROTOCOL.md §14.4). */
+/** Feature string sent when strict post-quantum mode is requested (docs/protocol.md §14.4). */
 export const POST_QUANTUM_FEATURE = 'postquantum';
 
 /** Options of {@link Tunnel}. */
@@ -87,7 +87,7 @@ export interface TunnelOptions {
   /** `auto` (QUIC, falling back to HTTP/2), `quic` or `http2`. */
   protocol?: ProtocolOption;
   /**
-   * How `auto` picks the first protocol (PROTOCOL.md §3.3): `default` (QUIC first — cloudflared's choice when a
+   * How `auto` picks the first protocol (docs/protocol.md §3.3): `default` (QUIC first — cloudflared's choice when a
    * token was given with `--token`/`TUNNEL_TOKEN`) or `remote` (the `protocol-v2.argotunnel.com` TXT percentages
    * and the account's FNV-1a bucket — cloudflared's choice otherwise, e.g. with `--token-file`).
    */
@@ -116,7 +116,7 @@ export interface TunnelOptions {
   signal?: AbortSignal;
   /** Overrides of the connector identity (tests pin the connector id). */
   identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
-  /** Milliseconds between starting HA connections (default 1000, PROTOCOL.md §12.1). */
+  /** Milliseconds between starting HA connections (default 1000, docs/protocol.md §12.1). */
   haSpacingMs?: number;
   /** QUIC handshake timeout (default 5000 ms, §5.1). */
   quicHandshakeTimeoutMs?: number;
@@ -156,7 +156,7 @@ function localConfig(options: TunnelOptions, inProcess: Map<string, () => Origin
     const ingress = options.ingress.map((r) => ({ ...r, service: serviceString(r.service) }));
     return parseTunnelConfig(JSON.stringify({ ingress, originRequest: options.originRequest }));
   }
-  // No ingress at all ⇒ the single catch-all `http_status:503` (PROTOCOL.md §10.3).
+  // No ingress at all ⇒ the single catch-all `http_status:503` (docs/protocol.md §10.3).
   const origin = options.origin ?? options.url;
   return configFromUrl(origin === undefined ? undefined : serviceString(origin));
 }
@@ -166,7 +166,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly credentials: TunnelCredentials;
   readonly identity: ConnectorIdentity;
   readonly orchestrator: Orchestrator;
-  /** Prometheus metrics of this tunnel (cloudflared's names, PROTOCOL.md §13.2). */
+  /** Prometheus metrics of this tunnel (cloudflared's names, docs/protocol.md §13.2). */
   readonly metrics: TunnelMetrics;
   private readonly origins: OriginServices;
   private readonly logger: Logger;

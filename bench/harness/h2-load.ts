@@ -6,7 +6,7 @@ import http2 from 'node:http2';
 import { once } from 'node:events';
 import { LatencyRecorder, type RateFigures } from './latency.js';
 
-/** SNI the local edge's test certificate carries for HTTP/2 (PROTOCOL.md §8.1). */
+/** SNI the local edge's test certificate carries for HTTP/2 (docs/protocol.md §8.1). */
 export const H2_SERVER_NAME = 'h2.cftunnel.com';
 
 /** Connects `count` HTTP/2 sessions to 127.0.0.1:`port` trusting `caPem`. */

@@ -17,7 +17,7 @@ export type Protocol = 'quic' | 'http2';
 /** Where `--profile` puts the connector's CPU profiles. */
 export const PROFILE_DIR = fileURLToPath(new URL('../profiles/', import.meta.url));
 
-/** HA connections, as `cloudflared tunnel run` opens by default (PROTOCOL.md §12.1). */
+/** HA connections, as `cloudflared tunnel run` opens by default (docs/protocol.md §12.1). */
 export const DEFAULT_HA_CONNECTIONS = 4;
 
 /** Options of {@link startStack}. */

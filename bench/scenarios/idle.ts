@@ -15,7 +15,7 @@ const SETTLE_MS = 3000;
 const TARGET_IDLE_RSS_MB = 45;
 /**
  * cloudflared issue #1415: an idle 4-connection tunnel moves ~20 MB/day, almost all of it the 1 s QUIC keep-alive
- * (PROTOCOL.md §5.1: keep-alive period 1 s) — PING frames and their ACKs.
+ * (docs/protocol.md §5.1: keep-alive period 1 s) — PING frames and their ACKs.
  */
 const CLOUDFLARED_IDLE_BYTES_PER_DAY = 20e6;
 const CLOUDFLARED_IDLE_BYTES_PER_MINUTE = CLOUDFLARED_IDLE_BYTES_PER_DAY / (24 * 60);

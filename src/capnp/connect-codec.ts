@@ -1,6 +1,6 @@
 /**
  * Hand-written codec for the per-request `ConnectRequest` / `ConnectResponse` messages of QUIC data streams
- * (PROTOCOL.md §6.3, §6.4, §7.2, §7.3). These are encoded and decoded once per proxied request, where capnp-es's
+ * (docs/protocol.md §6.3, §6.4, §7.2, §7.3). These are encoded and decoded once per proxied request, where capnp-es's
  * Proxy-based accessors cost tens of microseconds; this codec writes and reads the wire layout directly.
  *
  * Encoding is canonical and deterministic: one segment, objects laid out in field order right after the root struct,
@@ -15,7 +15,7 @@ import { CapnpDecodeError, MessageReader, type ReaderLimits, type StructRef } fr
 
 export { CapnpDecodeError } from './reader.js';
 
-/** Kind of proxied stream a ConnectRequest asks for (PROTOCOL.md §7.2). */
+/** Kind of proxied stream a ConnectRequest asks for (docs/protocol.md §7.2). */
 export type ConnectionType = 'http' | 'websocket' | 'tcp';
 
 /** One metadata pair; keys may repeat (one `HttpHeader:<Name>` entry per header value). */
@@ -24,7 +24,7 @@ export interface Metadata {
   val: string;
 }
 
-/** The message the edge sends at the start of a data stream (PROTOCOL.md §7.2). */
+/** The message the edge sends at the start of a data stream (docs/protocol.md §7.2). */
 export interface ConnectRequest {
   /** Absolute URL for http/websocket, `host:port` for tcp. */
   dest: string;
@@ -32,7 +32,7 @@ export interface ConnectRequest {
   metadata: Metadata[];
 }
 
-/** The connector's answer at the start of a data stream (PROTOCOL.md §7.3). */
+/** The connector's answer at the start of a data stream (docs/protocol.md §7.3). */
 export interface ConnectResponse {
   /** Empty on success; the failure text otherwise. */
   error: string;
@@ -55,11 +55,11 @@ const LIMITS: ReaderLimits = {
   maxListElements: CONNECT_MAX_METADATA_ENTRIES,
 };
 
-/** Wire values of the `ConnectionType` enum (PROTOCOL.md §6.3). */
+/** Wire values of the `ConnectionType` enum (docs/protocol.md §6.3). */
 const CONNECTION_TYPES: readonly ConnectionType[] = ['http', 'websocket', 'tcp'];
 const CONNECTION_TYPE_VALUE: Readonly<Record<ConnectionType, number>> = { http: 0, websocket: 1, tcp: 2 };
 
-// Struct layouts, PROTOCOL.md §6.4: ConnectRequest 1 data word / 2 pointers (p0 dest, p1 metadata, u16 type at
+// Struct layouts, docs/protocol.md §6.4: ConnectRequest 1 data word / 2 pointers (p0 dest, p1 metadata, u16 type at
 // byte 0); ConnectResponse 0 / 2 (p0 error, p1 metadata); Metadata 0 / 2 (p0 key, p1 val).
 const REQUEST_DATA_WORDS = 1;
 const RESPONSE_DATA_WORDS = 0;

@@ -1,5 +1,5 @@
 /**
- * Cap'n Proto standard stream framing (PROTOCOL.md §6.1): u32 LE (segment count - 1), one u32 LE size in words per
+ * Cap'n Proto standard stream framing (docs/protocol.md §6.1): u32 LE (segment count - 1), one u32 LE size in words per
  * segment, zero padding to 8 bytes, then the segments. Unpacked only.
  *
  * Shared by the RPC layer (messages back to back on a stream) and the data-stream preamble parser (one

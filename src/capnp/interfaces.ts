@@ -1,8 +1,8 @@
 /**
- * Cap'n Proto interface IDs, method ordinals and the `extends` graph of the tunnel schemas (PROTOCOL.md §6.2).
+ * Cap'n Proto interface IDs, method ordinals and the `extends` graph of the tunnel schemas (docs/protocol.md §6.2).
  *
  * An RPC Call names the interface that *declares* the method, not the one the target object was exported as
- * (PROTOCOL.md §6.2 "Call addressing"). capnp-es generates no inherited methods, so the RPC layer dispatches through
+ * (docs/protocol.md §6.2 "Call addressing"). capnp-es generates no inherited methods, so the RPC layer dispatches through
  * this table: an object exported as CloudflaredServer must answer `(SessionManager, 0)` and
  * `(ConfigurationManager, 0)`, and the edge's bootstrap capability (typed TunnelServer) is called with
  * RegistrationServer's ID.
@@ -11,25 +11,25 @@
  * against `src/capnp/gen/`.
  */
 
-/** Interface ID of `RegistrationServer` (PROTOCOL.md §6.2): the edge's registration API, called by the connector. */
+/** Interface ID of `RegistrationServer` (docs/protocol.md §6.2): the edge's registration API, called by the connector. */
 export const REGISTRATION_SERVER_ID = 0xf71695ec7fe85497n;
-/** Interface ID of the legacy `TunnelServer` (PROTOCOL.md §6.2), which extends RegistrationServer. */
+/** Interface ID of the legacy `TunnelServer` (docs/protocol.md §6.2), which extends RegistrationServer. */
 export const TUNNEL_SERVER_ID = 0xea58385c65416035n;
-/** Interface ID of `SessionManager` (PROTOCOL.md §6.2): UDP sessions, served by the connector. */
+/** Interface ID of `SessionManager` (docs/protocol.md §6.2): UDP sessions, served by the connector. */
 export const SESSION_MANAGER_ID = 0x839445a59fb01686n;
-/** Interface ID of `ConfigurationManager` (PROTOCOL.md §6.2): remote config push, served by the connector. */
+/** Interface ID of `ConfigurationManager` (docs/protocol.md §6.2): remote config push, served by the connector. */
 export const CONFIGURATION_MANAGER_ID = 0xb48edfbdaa25db04n;
-/** Interface ID of `CloudflaredServer` (PROTOCOL.md §6.2): the connector's bootstrap capability on RPC streams. */
+/** Interface ID of `CloudflaredServer` (docs/protocol.md §6.2): the connector's bootstrap capability on RPC streams. */
 export const CLOUDFLARED_SERVER_ID = 0xf548cef9dea2a4a1n;
 
-/** Method ordinals of RegistrationServer (PROTOCOL.md §6.2). */
+/** Method ordinals of RegistrationServer (docs/protocol.md §6.2). */
 export const RegistrationServerMethod = {
   registerConnection: 0,
   unregisterConnection: 1,
   updateLocalConfiguration: 2,
 } as const;
 
-/** Method ordinals of the legacy TunnelServer's own methods (PROTOCOL.md §6.2); named tunnels never call them. */
+/** Method ordinals of the legacy TunnelServer's own methods (docs/protocol.md §6.2); named tunnels never call them. */
 export const TunnelServerMethod = {
   registerTunnel: 0,
   getServerInfo: 1,
@@ -39,18 +39,18 @@ export const TunnelServerMethod = {
   reconnectTunnel: 5,
 } as const;
 
-/** Method ordinals of SessionManager (PROTOCOL.md §6.2). */
+/** Method ordinals of SessionManager (docs/protocol.md §6.2). */
 export const SessionManagerMethod = {
   registerUdpSession: 0,
   unregisterUdpSession: 1,
 } as const;
 
-/** Method ordinals of ConfigurationManager (PROTOCOL.md §6.2). */
+/** Method ordinals of ConfigurationManager (docs/protocol.md §6.2). */
 export const ConfigurationManagerMethod = {
   updateConfiguration: 0,
 } as const;
 
-/** One method of an interface, with the IDs of its implicit parameter and result structs (PROTOCOL.md §6.2). */
+/** One method of an interface, with the IDs of its implicit parameter and result structs (docs/protocol.md §6.2). */
 export interface MethodInfo {
   /** ID of the interface that declares the method — the `interfaceId` of a Call to it. */
   readonly interfaceId: bigint;
@@ -85,7 +85,7 @@ function iface(id: bigint, name: string, supers: bigint[], list: ReadonlyArray<r
 }
 
 /**
- * Every interface of `tunnelrpc.capnp`, keyed by ID. Params/Results struct IDs are the table of PROTOCOL.md §6.2,
+ * Every interface of `tunnelrpc.capnp`, keyed by ID. Params/Results struct IDs are the table of docs/protocol.md §6.2,
  * listed in method-ordinal order.
  */
 export const INTERFACES: ReadonlyMap<bigint, InterfaceInfo> = new Map<bigint, InterfaceInfo>(

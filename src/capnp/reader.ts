@@ -1,5 +1,5 @@
 /**
- * A bounded, allocation-light reader for one stream-framed Cap'n Proto message (PROTOCOL.md §6.1).
+ * A bounded, allocation-light reader for one stream-framed Cap'n Proto message (docs/protocol.md §6.1).
  *
  * It exists for hot paths where capnp-es's Proxy-based accessors are too slow, and for hostile input: every pointer
  * is bounds-checked against its segment, every object dereferenced is charged to a traversal budget (so a message
@@ -58,7 +58,7 @@ export interface StructListRef {
   readonly depth: number;
 }
 
-// Pointer kinds and list element sizes: Cap'n Proto encoding spec (PROTOCOL.md §6.1 says standard encoding).
+// Pointer kinds and list element sizes: Cap'n Proto encoding spec (docs/protocol.md §6.1 says standard encoding).
 const KIND_STRUCT = 0;
 const KIND_LIST = 1;
 const KIND_FAR = 2;

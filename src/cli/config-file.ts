@@ -1,5 +1,5 @@
 /**
- * `--config FILE` for `tunnel run` (PROTOCOL.md §16): cloudflared's YAML file, whose top-level keys are defaults for
+ * `--config FILE` for `tunnel run` (docs/protocol.md §16): cloudflared's YAML file, whose top-level keys are defaults for
  * the flags of the same name. cloudflared applies a file value only when neither the flag nor its environment
  * variable is set (urfave/cli altsrc), so the order is flag > environment > file.
  */

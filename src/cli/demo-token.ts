@@ -1,7 +1,7 @@
 /** A throwaway tunnel identity for `cftunnel demo`: random like `cloudflared tunnel create` makes them (§1.1). */
 import { randomBytes, randomUUID } from 'node:crypto';
 
-/** Secret length `cloudflared tunnel create` generates (PROTOCOL.md §1.1). */
+/** Secret length `cloudflared tunnel create` generates (docs/protocol.md §1.1). */
 export const DEMO_SECRET_BYTES = 32;
 
 /** A fresh random token: 32-byte secret, random tunnel UUID, random 32-hex-digit account tag. */

@@ -1,6 +1,6 @@
 /**
  * Go `time.ParseDuration` syntax (`30s`, `1m30s`, `1.5h`, `300ms`, `0`), which cloudflared's duration flags accept
- * (PROTOCOL.md §12.1 `--grace-period`, §16).
+ * (docs/protocol.md §12.1 `--grace-period`, §16).
  */
 import { CftunnelError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * CLI logging (PROTOCOL.md §13.3): pino writing cloudflared-shaped JSON (`level` name, RFC 3339 `time`, `message`),
+ * CLI logging (docs/protocol.md §13.3): pino writing cloudflared-shaped JSON (`level` name, RFC 3339 `time`, `message`),
  * rendered on stderr either as that JSON or as zerolog-style console lines
  * `2026-11-25T16:00:00Z INF Registered tunnel connection connIndex=0 … protocol=quic`.
  */

@@ -1,5 +1,5 @@
 /**
- * Flags of `cftunnel tunnel run` (PROTOCOL.md §16): the ones cftunnel implements, the ones it accepts because they
+ * Flags of `cftunnel tunnel run` (docs/protocol.md §16): the ones cftunnel implements, the ones it accepts because they
  * have no effect on a token-run connector, and the rest, which it refuses with a reason.
  */
 import type { FlagSpec, UnsupportedFlagSpec } from './flags.js';

@@ -1,5 +1,5 @@
 /**
- * Turns the parsed `tunnel run` flags into validated settings: token precedence (PROTOCOL.md §1.2), edge discovery
+ * Turns the parsed `tunnel run` flags into validated settings: token precedence (docs/protocol.md §1.2), edge discovery
  * (§2), protocol (§3.3), durations and limits (§12.1), metrics (§13.1), logging (§13.3).
  */
 import net from 'node:net';

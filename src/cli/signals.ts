@@ -1,5 +1,5 @@
 /**
- * Shutdown signals (PROTOCOL.md §12.5): the first SIGINT/SIGTERM starts a graceful shutdown; a second one ends the
+ * Shutdown signals (docs/protocol.md §12.5): the first SIGINT/SIGTERM starts a graceful shutdown; a second one ends the
  * process at once, like cloudflared whose handler is removed after the first signal.
  */
 import { constants } from 'node:os';

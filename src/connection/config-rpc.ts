@@ -1,5 +1,5 @@
 /**
- * Edge-opened RPC streams on QUIC (PROTOCOL.md §7.5): `updateConfiguration` goes to the orchestrator; UDP session
+ * Edge-opened RPC streams on QUIC (docs/protocol.md §7.5): `updateConfiguration` goes to the orchestrator; UDP session
  * RPCs are refused because private-network routing is out of scope.
  */
 import type { Duplex } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * The connector's control stream (PROTOCOL.md §6.5-§6.8): register, push the local configuration when the tunnel is
+ * The connector's control stream (docs/protocol.md §6.5-§6.8): register, push the local configuration when the tunnel is
  * locally managed, unregister on graceful shutdown.
  */
 import type { Duplex } from 'node:stream';
@@ -76,7 +76,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
 }
 
 /**
- * The common first half of a graceful shutdown (PROTOCOL.md §12.5): `unregisterConnection` bounded by the grace
+ * The common first half of a graceful shutdown (docs/protocol.md §12.5): `unregisterConnection` bounded by the grace
  * period (a failure is only logged — the connection is going away anyway), then wait for in-flight requests for
  * at most the grace period, then end the RPC session.
  */

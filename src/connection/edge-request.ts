@@ -1,6 +1,6 @@
 /**
  * Turning what the edge sent into a transport-neutral origin request, and routing it through ingress
- * (PROTOCOL.md §7.2, §8.2, §10.1).
+ * (docs/protocol.md §7.2, §8.2, §10.1).
  */
 import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * A tunnel connection over HTTP/2 (PROTOCOL.md §8): the connector dials TLS and runs an HTTP/2 *server* on that
+ * A tunnel connection over HTTP/2 (docs/protocol.md §8): the connector dials TLS and runs an HTTP/2 *server* on that
  * socket; the edge, as HTTP/2 client, opens the control stream and one stream per request.
  */
 import { EventEmitter } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * Per-process connector identity (PROTOCOL.md §1.4) and the registration feature list (§14.4).
+ * Per-process connector identity (docs/protocol.md §1.4) and the registration feature list (§14.4).
  */
 import { randomUUID } from 'node:crypto';
 import { parseUuid } from '../token/uuid.js';

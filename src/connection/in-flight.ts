@@ -1,4 +1,4 @@
-/** Counts requests being served on a connection so graceful shutdown can wait for them (PROTOCOL.md §12.5). */
+/** Counts requests being served on a connection so graceful shutdown can wait for them (docs/protocol.md §12.5). */
 
 /** Tracks in-flight work; {@link InFlight.idle} resolves when none is left. */
 export class InFlight {

@@ -1,4 +1,4 @@
-/** Go `net.IP` byte forms used on the wire (PROTOCOL.md §6.6 `originLocalIp`). */
+/** Go `net.IP` byte forms used on the wire (docs/protocol.md §6.6 `originLocalIp`). */
 import net from 'node:net';
 
 /** 16-byte form of an IP address: IPv4 as IPv4-mapped IPv6 (`::ffff:a.b.c.d`), as Go's `net.IP` stores it. */

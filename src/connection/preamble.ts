@@ -1,5 +1,5 @@
 /**
- * Stream preambles of edge-initiated QUIC streams (PROTOCOL.md §7.1, §17): a 6-byte signature telling data streams
+ * Stream preambles of edge-initiated QUIC streams (docs/protocol.md §7.1, §17): a 6-byte signature telling data streams
  * from RPC streams; data streams then carry 2 version bytes and exactly one Cap'n Proto ConnectRequest frame, and
  * everything after that frame is the request body.
  */
@@ -7,11 +7,11 @@ import type { Readable } from 'node:stream';
 import { CftunnelError } from '../errors.js';
 import { measureFrame } from '../capnp/framing.js';
 
-/** Data-stream signature (PROTOCOL.md §7.1). */
+/** Data-stream signature (docs/protocol.md §7.1). */
 export const DATA_STREAM_SIGNATURE: Readonly<Buffer> = Buffer.from([0x0a, 0x36, 0xcd, 0x12, 0xa1, 0x3e]);
-/** RPC-stream signature, not followed by version bytes (PROTOCOL.md §7.1). */
+/** RPC-stream signature, not followed by version bytes (docs/protocol.md §7.1). */
 export const RPC_STREAM_SIGNATURE: Readonly<Buffer> = Buffer.from([0x52, 0xbb, 0x82, 0x5c, 0xdb, 0x65]);
-/** Data-stream protocol version `"01"`; read but not checked by cloudflared (PROTOCOL.md §7.1). */
+/** Data-stream protocol version `"01"`; read but not checked by cloudflared (docs/protocol.md §7.1). */
 export const DATA_STREAM_VERSION: Readonly<Buffer> = Buffer.from('01', 'latin1');
 /** Largest ConnectRequest frame accepted; real ones are well under 4 KiB but carry every request header. */
 export const MAX_CONNECT_REQUEST_BYTES = 256 * 1024;

@@ -1,5 +1,5 @@
 /**
- * A tunnel connection over QUIC (PROTOCOL.md §5.3, §6.5-§7): the connector opens the control stream and registers;
+ * A tunnel connection over QUIC (docs/protocol.md §5.3, §6.5-§7): the connector opens the control stream and registers;
  * the edge opens one stream per request (data streams) or per RPC (config pushes).
  */
 import { EventEmitter } from 'node:events';

@@ -1,34 +1,34 @@
 /**
- * HTTP/2-mode header conventions (PROTOCOL.md §8.2, §8.5): the serialized `Cf-Cloudflared-Response-Headers`
+ * HTTP/2-mode header conventions (docs/protocol.md §8.2, §8.5): the serialized `Cf-Cloudflared-Response-Headers`
  * value, which response headers go into it, the `Cf-Cloudflared-Response-Meta` values, and the internal request
  * headers that must not reach the origin.
  */
 import { CftunnelError } from '../errors.js';
 
-/** Response header carrying every origin header, serialized (PROTOCOL.md §8.5). */
+/** Response header carrying every origin header, serialized (docs/protocol.md §8.5). */
 export const RESPONSE_HEADERS_HEADER = 'cf-cloudflared-response-headers';
-/** Response header saying who produced the response (PROTOCOL.md §8.5, §8.7). */
+/** Response header saying who produced the response (docs/protocol.md §8.5, §8.7). */
 export const RESPONSE_META_HEADER = 'cf-cloudflared-response-meta';
-/** Request header classifying HTTP/2 requests; removed before proxying (PROTOCOL.md §8.2, §10.6). */
+/** Request header classifying HTTP/2 requests; removed before proxying (docs/protocol.md §8.2, §10.6). */
 export const PROXY_CONNECTION_UPGRADE_HEADER = 'cf-cloudflared-proxy-connection-upgrade';
-/** Request header marking a private-network TCP request over HTTP/2 (PROTOCOL.md §8.2). */
+/** Request header marking a private-network TCP request over HTTP/2 (docs/protocol.md §8.2). */
 export const PROXY_SRC_HEADER = 'cf-cloudflared-proxy-src';
-/** Request tracing header, consumed by the connector (PROTOCOL.md §10.6, §10.7). */
+/** Request tracing header, consumed by the connector (docs/protocol.md §10.6, §10.7). */
 export const TRACE_ID_HEADER = 'cf-trace-id';
-/** Tracing response header sent as a real HTTP/2 header rather than serialized (PROTOCOL.md §8.5). */
+/** Tracing response header sent as a real HTTP/2 header rather than serialized (docs/protocol.md §8.5). */
 export const TRACING_RESPONSE_HEADER = 'cf-int-cloudflared-tracing';
 
-/** Meta value for responses from the origin or an `http_status:` rule (PROTOCOL.md §8.5, §11). */
+/** Meta value for responses from the origin or an `http_status:` rule (docs/protocol.md §8.5, §11). */
 export const RESPONSE_META_ORIGIN = '{"src":"origin"}';
-/** Meta value for the connector's own 502 (PROTOCOL.md §8.7, §11). */
+/** Meta value for the connector's own 502 (docs/protocol.md §8.7, §11). */
 export const RESPONSE_META_CLOUDFLARED = '{"src":"cloudflared"}';
 
 /**
- * Lower-case name prefixes never serialized. HEAD's list (PROTOCOL.md §8.5), which adds `cf-proxy-` to the three
+ * Lower-case name prefixes never serialized. HEAD's list (docs/protocol.md §8.5), which adds `cf-proxy-` to the three
  * prefixes of 2023.7.3: such headers are edge-internal either way.
  */
 export const UNSERIALIZED_RESPONSE_PREFIXES: readonly string[] = [':', 'cf-int-', 'cf-cloudflared-', 'cf-proxy-'];
-/** Serialized whatever the prefix rules say (PROTOCOL.md §8.5). */
+/** Serialized whatever the prefix rules say (docs/protocol.md §8.5). */
 const ALWAYS_SERIALIZED = new Set(['sec-websocket-accept', 'connection', 'upgrade']);
 
 /** A header pair in order; repeated names allowed. */
@@ -55,7 +55,7 @@ function decodeRaw(text: string, what: string, index: number): string {
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
-/** True when an origin response header goes into `Cf-Cloudflared-Response-Headers` (PROTOCOL.md §8.5). */
+/** True when an origin response header goes into `Cf-Cloudflared-Response-Headers` (docs/protocol.md §8.5). */
 export function isSerializedResponseHeader(name: string): boolean {
   const lower = name.toLowerCase();
   if (ALWAYS_SERIALIZED.has(lower)) return true;
@@ -71,7 +71,7 @@ export function encodeSerializedHeaders(headers: Iterable<readonly [string, stri
 
 /**
  * Decodes a `Cf-Cloudflared-Response-Headers` value: split on `;`, skip empty parts, split each on `:` into
- * exactly two parts, raw-base64-decode both (PROTOCOL.md §8.5).
+ * exactly two parts, raw-base64-decode both (docs/protocol.md §8.5).
  * @throws {SerializedHeadersError}
  */
 export function decodeSerializedHeaders(value: string): HeaderPair[] {
@@ -96,7 +96,7 @@ export function serializeResponseHeaders(headers: Iterable<readonly [string, str
 
 /**
  * Request headers from the edge with the connector-internal ones removed before proxying: the upgrade
- * classifier, the private-network source marker and the trace id (PROTOCOL.md §8.2, §10.6).
+ * classifier, the private-network source marker and the trace id (docs/protocol.md §8.2, §10.6).
  */
 export function stripInternalRequestHeaders(headers: Iterable<readonly [string, string]>): HeaderPair[] {
   const out: HeaderPair[] = [];

@@ -8,7 +8,7 @@ import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { OriginServices } from '../orchestration/origin-services.js';
 import type { ConnectorIdentity } from './identity.js';
 
-/** Transport of a tunnel connection (PROTOCOL.md §3.1). */
+/** Transport of a tunnel connection (docs/protocol.md §3.1). */
 export type TunnelProtocol = 'quic' | 'http2';
 
 /** The edge's answer to a successful `registerConnection` (§6.7). */

@@ -1,6 +1,6 @@
 /**
  * Test PKI for the local edge: a throwaway CA and a leaf certificate for the names the connector verifies
- * (PROTOCOL.md §4.1: `quic.cftunnel.com` for QUIC, `h2.cftunnel.com` for HTTP/2), generated at start so that
+ * (docs/protocol.md §4.1: `quic.cftunnel.com` for QUIC, `h2.cftunnel.com` for HTTP/2), generated at start so that
  * nothing secret is ever committed. The connector trusts the CA through `--cacert` / the `caCert` option.
  */
 import { webcrypto } from 'node:crypto';
@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadX509 } from '../util/x509.js';
 
-/** SNI names the real edge's certificates answer to (PROTOCOL.md §4.1). */
+/** SNI names the real edge's certificates answer to (docs/protocol.md §4.1). */
 export const EDGE_SERVER_NAMES = ['quic.cftunnel.com', 'h2.cftunnel.com'] as const;
 /** Loopback addresses added as IP SANs so that tools that skip SNI still verify. */
 export const EDGE_SERVER_IPS = ['127.0.0.1', '::1'] as const;

@@ -24,7 +24,7 @@ export abstract class EdgeSideConnection extends EventEmitter<EdgeSideConnection
 
   /** Sends a visitor request to the connector. */
   abstract send(req: TunnelRequest): Promise<TunnelResponse>;
-  /** Pushes a configuration (`config` is the JSON document of PROTOCOL.md §9.2). */
+  /** Pushes a configuration (`config` is the JSON document of docs/protocol.md §9.2). */
   abstract pushConfig(version: number, config: string): Promise<ConfigPushResult>;
   /** Drops the connection without any goodbye (a test fault). */
   abstract drop(): void;

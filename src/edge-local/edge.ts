@@ -1,6 +1,6 @@
 /**
  * The local edge: the edge side of the tunnel protocol on loopback, for tests, benchmarks and offline use.
- * One port serves both transports (QUIC on UDP, TLS+HTTP/2 on TCP, PROTOCOL.md §5, §8); visitors reach tunnels
+ * One port serves both transports (QUIC on UDP, TLS+HTTP/2 on TCP, docs/protocol.md §5, §8); visitors reach tunnels
  * through an HTTP/1.1 listener and raw TCP listeners.
  */
 import { EventEmitter } from 'node:events';

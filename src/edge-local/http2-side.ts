@@ -1,5 +1,5 @@
 /**
- * The local edge's HTTP/2 side (PROTOCOL.md §8): on each TLS connection from a connector the edge is the HTTP/2
+ * The local edge's HTTP/2 side (docs/protocol.md §8): on each TLS connection from a connector the edge is the HTTP/2
  * *client*; it opens the control stream, then one request per visitor request or configuration push.
  */
 import http2 from 'node:http2';

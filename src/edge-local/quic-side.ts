@@ -1,5 +1,5 @@
 /**
- * The local edge's QUIC side (PROTOCOL.md §5-§7): accepts connector connections, serves registration on the first
+ * The local edge's QUIC side (docs/protocol.md §5-§7): accepts connector connections, serves registration on the first
  * client-opened stream, and opens a data stream per visitor request and an RPC stream per configuration push.
  */
 import { randomUUID } from 'node:crypto';

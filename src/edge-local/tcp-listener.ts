@@ -1,6 +1,6 @@
 /**
  * Raw TCP visitor listeners of the local edge: each accepted socket becomes a private-network `tcp` request to a
- * fixed destination (PROTOCOL.md §7.2 type tcp, §8.6), so tests can check that connectors refuse such flows.
+ * fixed destination (docs/protocol.md §7.2 type tcp, §8.6), so tests can check that connectors refuse such flows.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';

@@ -4,7 +4,7 @@ import type { Duplex, Readable } from 'node:stream';
 /** Transport of a connector's connection to the local edge. */
 export type EdgeProtocol = 'quic' | 'http2';
 
-/** What a connector sent in `registerConnection` (PROTOCOL.md §6.6), as the edge decoded it. */
+/** What a connector sent in `registerConnection` (docs/protocol.md §6.6), as the edge decoded it. */
 export interface RegistrationRequest {
   accountTag: string;
   /** Canonical UUID of the tunnel. */

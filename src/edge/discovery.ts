@@ -1,5 +1,5 @@
 /**
- * Start-up edge discovery (PROTOCOL.md §2.1–§2.3, §2.5 `--edge`): SRV lookup with a DNS-over-TLS fallback, then every
+ * Start-up edge discovery (docs/protocol.md §2.1–§2.3, §2.5 `--edge`): SRV lookup with a DNS-over-TLS fallback, then every
  * SRV target resolved to IPs; the first two targets become the two regions of an {@link EdgeAddressPool}.
  */
 import { isIP } from 'node:net';

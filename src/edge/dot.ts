@@ -1,5 +1,5 @@
 /**
- * DNS-over-TLS SRV lookup, the fallback when the system resolver cannot answer the edge SRV query (PROTOCOL.md §2.2).
+ * DNS-over-TLS SRV lookup, the fallback when the system resolver cannot answer the edge SRV query (docs/protocol.md §2.2).
  * One query on one TLS connection, length-prefixed like DNS over TCP, under one overall deadline.
  */
 import { randomInt } from 'node:crypto';
@@ -11,7 +11,7 @@ import { DnsOverTlsError } from './errors.js';
 import type { SrvRecord } from './resolver.js';
 import { orderSrvRecords } from './srv.js';
 
-/** DNS wire encoding is needed only when SRV discovery falls back to DNS over TLS (PROTOCOL.md §2). */
+/** DNS wire encoding is needed only when SRV discovery falls back to DNS over TLS (docs/protocol.md §2). */
 const loadDnsPacket = lazyRequire<typeof dnsPacket>('dns-packet');
 
 /** DoT server cloudflared falls back to (§2.2). */

@@ -1,4 +1,4 @@
-/** Errors of edge discovery and protocol-percentage lookup (PROTOCOL.md §2, §3.2). */
+/** Errors of edge discovery and protocol-percentage lookup (docs/protocol.md §2, §3.2). */
 import { CftunnelError } from '../errors.js';
 
 /**

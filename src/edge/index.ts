@@ -1,4 +1,4 @@
-/** Edge discovery, address pool and protocol-percentage lookup (PROTOCOL.md §2, §3.2). */
+/** Edge discovery, address pool and protocol-percentage lookup (docs/protocol.md §2, §3.2). */
 export { discoverEdge, staticEdgePool, SRV_FAILURE_HINTS } from './discovery.js';
 export type { DiscoverEdgeOptions, StaticEdgeOptions, EdgeDiscoveryLog } from './discovery.js';
 export { EdgeAddressPool, DEFAULT_MAX_EDGE_ADDR_RETRIES } from './pool.js';

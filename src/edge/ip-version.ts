@@ -1,4 +1,4 @@
-/** `--edge-ip-version` (PROTOCOL.md §2.4). */
+/** `--edge-ip-version` (docs/protocol.md §2.4). */
 import { isIPv4, isIPv6 } from 'node:net';
 import { EdgeDiscoveryOptionError } from './errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * Edge addresses handed out to HA connections across two regions, with rotation after failures (PROTOCOL.md §2.5,
+ * Edge addresses handed out to HA connections across two regions, with rotation after failures (docs/protocol.md §2.5,
  * §2.6). Single-threaded JavaScript needs no lock; every method is synchronous.
  */
 import { NoFreeEdgeAddressError } from './errors.js';

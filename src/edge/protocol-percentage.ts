@@ -1,5 +1,5 @@
 /**
- * The protocol-percentage TXT record and the per-account bucket that picks QUIC or HTTP/2 from it (PROTOCOL.md §3.2).
+ * The protocol-percentage TXT record and the per-account bucket that picks QUIC or HTTP/2 from it (docs/protocol.md §3.2).
  */
 import type { TunnelProtocol } from '../connection/types.js';
 import { ProtocolPercentageError } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * One edge region: its addresses split by family into a primary and a secondary set, which one is active, and which
- * connection uses which address (PROTOCOL.md §2.4, §2.5).
+ * connection uses which address (docs/protocol.md §2.4, §2.5).
  */
 import type { EdgeIpVersion } from './ip-version.js';
 

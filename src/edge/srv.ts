@@ -1,4 +1,4 @@
-/** SRV names and record order for edge discovery (PROTOCOL.md §2.1). */
+/** SRV names and record order for edge discovery (docs/protocol.md §2.1). */
 import { EdgeDiscoveryOptionError } from './errors.js';
 import type { SrvRecord } from './resolver.js';
 

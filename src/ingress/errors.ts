@@ -1,4 +1,4 @@
-/** Errors raised while validating ingress rules (PROTOCOL.md §10.3). */
+/** Errors raised while validating ingress rules (docs/protocol.md §10.3). */
 import { CftunnelError } from '../errors.js';
 
 /** The ingress configuration is invalid; `message` is cloudflared's wording for the first problem found. */

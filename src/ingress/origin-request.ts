@@ -1,5 +1,5 @@
 /**
- * `originRequest` settings (PROTOCOL.md §10.4, §10.5): type-checked parsing of the JSON (remote) and YAML (local)
+ * `originRequest` settings (docs/protocol.md §10.4, §10.5): type-checked parsing of the JSON (remote) and YAML (local)
  * forms, per-field inheritance, and the "only non-default values" view used by `updateLocalConfiguration` (§9.4).
  */
 import { isIP } from 'node:net';

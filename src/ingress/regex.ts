@@ -1,5 +1,5 @@
 /**
- * Rule `path` patterns are Go RE2 syntax (PROTOCOL.md §10.1, §10.3); cftunnel evaluates them with JS RegExp.
+ * Rule `path` patterns are Go RE2 syntax (docs/protocol.md §10.1, §10.3); cftunnel evaluates them with JS RegExp.
  * The syntax both accept means the same for paths, so only the differences are handled here:
  *  - rejected like RE2 would: backreferences (`\1`, `\k<n>`) and lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`);
  *  - translated: a leading flag group `(?i)`/`(?s)`/`(?m)` → JS flags, `(?P<name>` → `(?<name>`, `\A` → `^`,

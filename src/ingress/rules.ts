@@ -1,5 +1,5 @@
 /**
- * Ingress rules: validation (PROTOCOL.md §10.3) and first-match routing (§10.1) of requests to services.
+ * Ingress rules: validation (docs/protocol.md §10.3) and first-match routing (§10.1) of requests to services.
  * Immutable once built, so a configuration swap is a pointer swap and in-flight requests keep their rules.
  */
 import { readFileSync } from 'node:fs';

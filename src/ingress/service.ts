@@ -1,5 +1,5 @@
 /**
- * Parsing of ingress `service` strings (PROTOCOL.md §10.2) into a typed description, in cloudflared's order of
+ * Parsing of ingress `service` strings (docs/protocol.md §10.2) into a typed description, in cloudflared's order of
  * checks (`ingress/ingress.go` validateIngress). This is the only service-string parser: the proxy builds live origins
  * from the {@link IngressService} it returns.
  */

@@ -1,4 +1,4 @@
-/** Errors of the metrics server (PROTOCOL.md §13.1). */
+/** Errors of the metrics server (docs/protocol.md §13.1). */
 import { CftunnelError } from '../errors.js';
 
 /** The `--metrics` value is not a `host:port` address. */

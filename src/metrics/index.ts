@@ -1,4 +1,4 @@
-/** Metrics registry and metrics/readiness HTTP server (PROTOCOL.md §13). */
+/** Metrics registry and metrics/readiness HTTP server (docs/protocol.md §13). */
 export { TunnelMetrics } from './tunnel-metrics.js';
 export type { BuildInfo, TunnelMetricsOptions, RegistrationFailureKind, RpcHandler, RpcMethod } from './tunnel-metrics.js';
 export { startMetricsServer, METRICS_SERVER_TIMEOUT_MS } from './server.js';

@@ -1,5 +1,5 @@
 /**
- * Where the metrics server listens (PROTOCOL.md §13.1): the default `localhost:0` tries the known ports 20241–20245 on
+ * Where the metrics server listens (docs/protocol.md §13.1): the default `localhost:0` tries the known ports 20241–20245 on
  * 127.0.0.1, then a random port; an explicit address is bound as given.
  */
 import type { Server } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * The metrics and readiness HTTP server (PROTOCOL.md §13.1): `/metrics`, `/ready`, `/healthcheck`, `/config`, 404 for
+ * The metrics and readiness HTTP server (docs/protocol.md §13.1): `/metrics`, `/ready`, `/healthcheck`, `/config`, 404 for
  * anything else. It only reads what its callbacks return; the token and tunnel secret are never given to it.
  */
 import http from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * The Prometheus metrics of one tunnel, with cloudflared's names, types and labels (PROTOCOL.md §13.2) so existing
+ * The Prometheus metrics of one tunnel, with cloudflared's names, types and labels (docs/protocol.md §13.2) so existing
  * dashboards keep working. Each tunnel gets its own registry: a library may run several tunnels in one process.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';

@@ -16,7 +16,7 @@ export interface RequestSummary extends RequestInfo {
 
 const NOOP_HANDLE: RequestHandle = { response() {}, end() {} };
 
-/** The metric hooks a request feeds (cloudflared's request metrics, PROTOCOL.md §13.2). */
+/** The metric hooks a request feeds (cloudflared's request metrics, docs/protocol.md §13.2). */
 export interface RequestMetrics {
   requestStarted(): void;
   originResponse(status: number): void;

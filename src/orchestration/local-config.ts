@@ -1,5 +1,5 @@
 /**
- * Local configuration: cloudflared's YAML config file (PROTOCOL.md §16: `tunnel`, `credentials-file`, `ingress`,
+ * Local configuration: cloudflared's YAML config file (docs/protocol.md §16: `tunnel`, `credentials-file`, `ingress`,
  * `originRequest`, `warp-routing`, plus any top-level flag), `--url` as a single catch-all rule, and the
  * `updateLocalConfiguration` payload built from the result (§9.4).
  */

@@ -1,5 +1,5 @@
 /**
- * Holds the tunnel's current configuration and applies pushed versions (PROTOCOL.md §9.3): a version at or below
+ * Holds the tunnel's current configuration and applies pushed versions (docs/protocol.md §9.3): a version at or below
  * the current one is ignored, an invalid one keeps the last good configuration, a valid one is swapped in
  * atomically (requests already routed keep the rules object they were given).
  */

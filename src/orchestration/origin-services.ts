@@ -1,7 +1,7 @@
 /**
  * Live origin services for the rules of the current configuration. One service (and so one connection pool) per
  * rule, created on first use. When a configuration is replaced, the previous rules' services are closed once the
- * requests still using them have finished — response bodies and upgraded streams included (PROTOCOL.md §9.3).
+ * requests still using them have finished — response bodies and upgraded streams included (docs/protocol.md §9.3).
  */
 import { finished } from 'node:stream';
 import { createOriginService, type OriginService, type OriginServiceContext } from '../proxy/index.js';

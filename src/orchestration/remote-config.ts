@@ -1,5 +1,5 @@
 /**
- * The configuration document (PROTOCOL.md §9.2), validated in full before anything is applied: every rule, every
+ * The configuration document (docs/protocol.md §9.2), validated in full before anything is applied: every rule, every
  * service and every `originRequest` value type. The same builder serves the remote JSON form and the local YAML file.
  */
 import { IngressConfigError } from '../ingress/errors.js';

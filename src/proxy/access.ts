@@ -1,5 +1,5 @@
 /**
- * Cloudflare Access enforcement for rules with `originRequest.access.required` (PROTOCOL.md §10.6): the
+ * Cloudflare Access enforcement for rules with `originRequest.access.required` (docs/protocol.md §10.6): the
  * `Cf-Access-Jwt-Assertion` token must verify against the team's JWKS, with issuer = team URL, and carry one of the
  * rule's audience tags. Missing token or wrong audience ⇒ 403 from the connector; a token that does not verify ⇒
  * proxy error (§11).

@@ -1,5 +1,5 @@
 /**
- * Socket options for dialling an origin (PROTOCOL.md §10.5): connect timeout, TCP keep-alive period and the
+ * Socket options for dialling an origin (docs/protocol.md §10.5): connect timeout, TCP keep-alive period and the
  * dual-stack policy. HTTP and TCP-over-WebSocket origins dial with the same settings, as cloudflared's one
  * `net.Dialer` per rule does.
  */

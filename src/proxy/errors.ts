@@ -1,10 +1,10 @@
-/** Typed errors of the origin proxy (PROTOCOL.md §11). */
+/** Typed errors of the origin proxy (docs/protocol.md §11). */
 import { CftunnelError } from '../errors.js';
 
-/** cloudflared's prefix for every round-trip failure (PROTOCOL.md §7.3, §11). */
+/** cloudflared's prefix for every round-trip failure (docs/protocol.md §7.3, §11). */
 export const ORIGIN_UNREACHABLE_PREFIX =
   'Unable to reach the origin service. The service may be down or it may not be responding to traffic from cloudflared';
-/** cloudflared's prefix when the eyeball request is cancelled while waiting (PROTOCOL.md §11). */
+/** cloudflared's prefix when the eyeball request is cancelled while waiting (docs/protocol.md §11). */
 export const REQUEST_ENDED_PREFIX = 'Incoming request ended abruptly';
 
 /**
@@ -24,7 +24,7 @@ export class OriginRequestCancelledError extends CftunnelError {
   }
 }
 
-/** A service string that is not one of the supported forms (PROTOCOL.md §10.2). */
+/** A service string that is not one of the supported forms (docs/protocol.md §10.2). */
 export class InvalidOriginServiceError extends CftunnelError {
   constructor(message: string) {
     super('CFT_ERR_ORIGIN_SERVICE', message);

@@ -1,6 +1,6 @@
 /**
  * Renders Node socket errors the way Go's net package prints them, so `OriginError` messages read like
- * cloudflared's (`dial tcp 127.0.0.1:9: connect: connection refused`, PROTOCOL.md §7.3).
+ * cloudflared's (`dial tcp 127.0.0.1:9: connect: connection refused`, docs/protocol.md §7.3).
  */
 import { isIP } from 'node:net';
 

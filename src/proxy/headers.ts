@@ -1,9 +1,9 @@
-/** Header rules for requests to and responses from HTTP origins (PROTOCOL.md §7.2, §10.6). */
+/** Header rules for requests to and responses from HTTP origins (docs/protocol.md §7.2, §10.6). */
 import { stripInternalRequestHeaders } from '../connection/serialized-headers.js';
 
-/** Header the connector ID is sent in: Go-canonical `Cf-Warp-Tag-` + `ID` (PROTOCOL.md §1.4, §10.6). */
+/** Header the connector ID is sent in: Go-canonical `Cf-Warp-Tag-` + `ID` (docs/protocol.md §1.4, §10.6). */
 export const WARP_TAG_PREFIX = 'Cf-Warp-Tag-';
-/** WebSocket version cloudflared sets on upgrade requests (PROTOCOL.md §10.6). */
+/** WebSocket version cloudflared sets on upgrade requests (docs/protocol.md §10.6). */
 export const WEBSOCKET_VERSION = '13';
 
 const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -25,7 +25,7 @@ function findHeader(headers: ReadonlyArray<readonly [string, string]>, lower: st
 }
 
 /**
- * cloudflared's body rule (PROTOCOL.md §7.2): a body is attached only when `Content-Length` > 0, when
+ * cloudflared's body rule (docs/protocol.md §7.2): a body is attached only when `Content-Length` > 0, when
  * `Transfer-Encoding` contains `chunked`, or for WebSocket requests.
  */
 export function requestHasBody(headers: ReadonlyArray<readonly [string, string]>, isWebsocket: boolean): boolean {
@@ -59,7 +59,7 @@ export interface OriginHeaders {
 }
 
 /**
- * Headers for the origin request (PROTOCOL.md §10.6): edge headers minus internal and client-managed ones, names
+ * Headers for the origin request (docs/protocol.md §10.6): edge headers minus internal and client-managed ones, names
  * Go-canonical, `Cf-Warp-Tag-Id` and tags appended, `X-Forwarded-Host` when `httpHostHeader` is set, and
  * `Sec-Websocket-Version: 13` for WebSocket. `Connection`/`Upgrade` are written by the HTTP client.
  */

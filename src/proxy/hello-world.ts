@@ -1,5 +1,5 @@
 /**
- * The built-in `hello_world` service (PROTOCOL.md §10.2): like cloudflared, a small HTTPS server on
+ * The built-in `hello_world` service (docs/protocol.md §10.2): like cloudflared, a small HTTPS server on
  * `127.0.0.1:<random>` with a self-signed certificate, started on first use and proxied to as an ordinary HTTPS
  * origin that trusts exactly that certificate (`originServerName` is ignored for it).
  */

@@ -1,5 +1,5 @@
 /**
- * HTTP(S) origins over TCP or a Unix socket (PROTOCOL.md §10.2, §10.5, §10.6), one keep-alive undici Agent per
+ * HTTP(S) origins over TCP or a Unix socket (docs/protocol.md §10.2, §10.5, §10.6), one keep-alive undici Agent per
  * origin (per TLS server name with `matchSNItoHost`).
  */
 import { readFileSync } from 'node:fs';
@@ -17,11 +17,11 @@ import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 
-/** `connectTimeout` default (PROTOCOL.md §10.5). */
+/** `connectTimeout` default (docs/protocol.md §10.5). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.connectTimeout * 1000;
-/** `tcpKeepAlive` default (PROTOCOL.md §10.5). */
+/** `tcpKeepAlive` default (docs/protocol.md §10.5). */
 export const DEFAULT_TCP_KEEPALIVE_MS = ORIGIN_REQUEST_DEFAULTS.tcpKeepAlive * 1000;
-/** `keepAliveTimeout` default (PROTOCOL.md §10.5). */
+/** `keepAliveTimeout` default (docs/protocol.md §10.5). */
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.keepAliveTimeout * 1000;
 
 /** Where an HTTP origin lives. */
@@ -128,7 +128,7 @@ export class HttpOriginService implements OriginService {
       factory: this.idleCap.poolFactory,
       keepAliveTimeout: o.keepAliveTimeout * 1000,
       keepAliveMaxTimeout: o.keepAliveTimeout * 1000,
-      // cloudflared sets no response-header or body timeout; the edge's own timeout applies (PROTOCOL.md §10.5, §11).
+      // cloudflared sets no response-header or body timeout; the edge's own timeout applies (docs/protocol.md §10.5, §11).
       headersTimeout: 0,
       bodyTimeout: 0,
     });

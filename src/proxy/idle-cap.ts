@@ -1,5 +1,5 @@
 /**
- * `keepAliveConnections` (PROTOCOL.md §10.5): Go's `MaxIdleConns` / `MaxIdleConnsPerHost`. Any number of
+ * `keepAliveConnections` (docs/protocol.md §10.5): Go's `MaxIdleConns` / `MaxIdleConnsPerHost`. Any number of
  * connections may be busy at once; when one becomes idle while the cap is already reached, it is closed instead of
  * being pooled. undici has no such cap, so each pooled undici Client is watched: `drain` = it became idle, a
  * dispatch = it is busy again, `disconnect` = its socket is gone.

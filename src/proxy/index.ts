@@ -1,4 +1,4 @@
-/** Origin proxy: turns transport-neutral edge requests into requests to the configured origin (PROTOCOL.md §10-§11). */
+/** Origin proxy: turns transport-neutral edge requests into requests to the configured origin (docs/protocol.md §10-§11). */
 export type { OriginRequest, OriginResponse, OriginService, OriginServiceContext } from './types.js';
 export { createOriginService } from './service.js';
 export { HttpOriginService, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS, DEFAULT_TCP_KEEPALIVE_MS } from './http-origin.js';

@@ -1,4 +1,4 @@
-/** Builds the live {@link OriginService} for a validated ingress service (PROTOCOL.md §10.2). */
+/** Builds the live {@link OriginService} for a validated ingress service (docs/protocol.md §10.2). */
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import type { IngressService } from '../ingress/service.js';
 import { AccessProtectedService, defaultAccessTeamUrl } from './access.js';

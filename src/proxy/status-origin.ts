@@ -1,4 +1,4 @@
-/** `http_status:NNN` services: a fixed status, no headers, no body (PROTOCOL.md §10.2, §11). */
+/** `http_status:NNN` services: a fixed status, no headers, no body (docs/protocol.md §10.2, §11). */
 import type { OriginResponse, OriginService } from './types.js';
 
 /** Answers every request with one status code. */

@@ -1,5 +1,5 @@
 /**
- * TCP-over-WebSocket services (PROTOCOL.md §10.2, §10.8): `ssh://`, `rdp://`, `smb://`, `tcp://` and any other
+ * TCP-over-WebSocket services (docs/protocol.md §10.2, §10.8): `ssh://`, `rdp://`, `smb://`, `tcp://` and any other
  * non-HTTP scheme dial a fixed destination; `bastion` takes it per request from `Cf-Access-Jump-Destination`.
  */
 import net from 'node:net';

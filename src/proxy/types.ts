@@ -1,7 +1,7 @@
 /** Transport-neutral request/response shapes exchanged between the connection layers and the origin proxy. */
 import type { Duplex, Readable } from 'node:stream';
 
-/** One edge request, as the QUIC or HTTP/2 layer hands it over (PROTOCOL.md §7.2, §8.5). */
+/** One edge request, as the QUIC or HTTP/2 layer hands it over (docs/protocol.md §7.2, §8.5). */
 export interface OriginRequest {
   /** Request method, e.g. `GET`. */
   method: string;
@@ -11,11 +11,11 @@ export interface OriginRequest {
   host: string;
   /** Edge request headers in order; repeated names allowed. */
   headers: Array<[string, string]>;
-  /** Request body, or `null` when {@link requestHasBody} says there is none (PROTOCOL.md §7.2). */
+  /** Request body, or `null` when {@link requestHasBody} says there is none (docs/protocol.md §7.2). */
   body: Readable | null;
   /** True for `type=websocket` (QUIC) or the `websocket` upgrade header (HTTP/2). */
   isWebsocket: boolean;
-  /** Connector UUID, sent as `Cf-Warp-Tag-Id` (PROTOCOL.md §1.4, §10.6). */
+  /** Connector UUID, sent as `Cf-Warp-Tag-Id` (docs/protocol.md §1.4, §10.6). */
   connectorId: string;
 }
 
@@ -23,7 +23,7 @@ export interface OriginRequest {
 export interface OriginResponse {
   /** HTTP status; 101 for an accepted WebSocket upgrade. */
   status: number;
-  /** Response headers in order, Go-canonical names, `Transfer-Encoding` removed (PROTOCOL.md §10.6). */
+  /** Response headers in order, Go-canonical names, `Transfer-Encoding` removed (docs/protocol.md §10.6). */
   headers: Array<[string, string]>;
   /** De-chunked body, streaming with backpressure; `null` for `http_status:` services and upgrades. */
   body: Readable | null;
@@ -49,7 +49,7 @@ export interface OriginService {
 
 /** Per-tunnel inputs of origin services that do not come from the rule itself. */
 export interface OriginServiceContext {
-  /** `--tag Name=Value` pairs, sent as `Cf-Warp-Tag-<Name>` after `Cf-Warp-Tag-Id` (PROTOCOL.md §10.6). */
+  /** `--tag Name=Value` pairs, sent as `Cf-Warp-Tag-<Name>` after `Cf-Warp-Tag-Id` (docs/protocol.md §10.6). */
   tags?: ReadonlyArray<readonly [string, string]>;
   /**
    * Base URL of the Access team domain (issuer; keys at `<base>/cdn-cgi/access/certs`). Default

@@ -1,5 +1,5 @@
 /**
- * The connector side of TCP-over-WebSocket (PROTOCOL.md §10.8): cftunnel is the WebSocket *server* on the edge
+ * The connector side of TCP-over-WebSocket (docs/protocol.md §10.8): cftunnel is the WebSocket *server* on the edge
  * stream — it reads masked client frames, writes unmasked binary frames, answers pings and pings every 54 s.
  * The `ws` package does the framing over an in-memory Duplex (its `setSocket` accepts any Duplex).
  */

@@ -1,6 +1,6 @@
 /**
  * Method descriptors and the locally served capability: a table from (interface ID, method ordinal) to handler.
- * A Call names the interface that *declares* the method (PROTOCOL.md §6.2 "Call addressing"), so a capability that
+ * A Call names the interface that *declares* the method (docs/protocol.md §6.2 "Call addressing"), so a capability that
  * implements an interface with `extends` simply registers handlers under each ancestor's ID.
  */
 import type { Struct, StructCtor } from 'capnp-es';

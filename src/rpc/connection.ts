@@ -1,7 +1,7 @@
 /**
  * A two-party Cap'n Proto RPC connection over any Node Duplex (QUIC stream, HTTP/2 stream, TCP socket).
  *
- * Implements the subset of rpc.capnp that cloudflared and its edge use (PROTOCOL.md §6.1, §17): Bootstrap, Call
+ * Implements the subset of rpc.capnp that cloudflared and its edge use (docs/protocol.md §6.1, §17): Bootstrap, Call
  * (including calls pipelined on an unanswered bootstrap question), Return, Finish, Release, Abort, and Unimplemented
  * for anything else. The only capability ever exchanged is each side's bootstrap capability; no promises are
  * exported and no results carry capabilities, so there is no embargo or resolve machinery.

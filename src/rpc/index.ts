@@ -1,4 +1,4 @@
-/** Two-party Cap'n Proto RPC and the typed tunnel RPC clients/servers (PROTOCOL.md §6, §7.5, §9). */
+/** Two-party Cap'n Proto RPC and the typed tunnel RPC clients/servers (docs/protocol.md §6, §7.5, §9). */
 export { LocalCapability, type MethodRef, type ServerCallContext, type ServerMethod } from './capability.js';
 export {
   DEFAULT_MAX_RPC_FRAME_BYTES,

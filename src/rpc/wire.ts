@@ -6,7 +6,7 @@ import { Message, utils, type Struct, type StructCtor } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
 import type { RpcExceptionType } from './errors.js';
 
-/** `Abort.reason` cloudflared's Go RPC library sends when it closes a connection (PROTOCOL.md §6, vectors MANIFEST). */
+/** `Abort.reason` cloudflared's Go RPC library sends when it closes a connection (docs/protocol.md §6, vectors MANIFEST). */
 export const SHUTDOWN_ABORT_REASON = 'rpc: shutdown';
 
 const EXCEPTION_TYPE_CODES: Record<RpcExceptionType, rpc.Exception_Type> = {

@@ -1,5 +1,5 @@
 /**
- * cloudflared's per-connection backoff (PROTOCOL.md §12.3): exponential with full jitter, capped exponent,
+ * cloudflared's per-connection backoff (docs/protocol.md §12.3): exponential with full jitter, capped exponent,
  * lazy or immediate reset. Clock, randomness and sleeping are injectable so tests drive it with a fake clock.
  */
 

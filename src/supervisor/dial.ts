@@ -1,5 +1,5 @@
 /**
- * One connection attempt: dial the edge with a transport, then register (PROTOCOL.md §12.4 step 2).
+ * One connection attempt: dial the edge with a transport, then register (docs/protocol.md §12.4 step 2).
  */
 import { startHttp2TunnelConnection } from '../connection/http2-connection.js';
 import { startQuicTunnelConnection } from '../connection/quic-connection.js';
@@ -20,7 +20,7 @@ const TLS_REASON: Readonly<Record<QuicTlsFailure, EdgeTlsReason>> = {
 };
 
 /**
- * Wraps a QUIC dial failure like cloudflared (`failed to dial to edge with quic: …`, PROTOCOL.md §5.3), as the
+ * Wraps a QUIC dial failure like cloudflared (`failed to dial to edge with quic: …`, docs/protocol.md §5.3), as the
  * transport-neutral error classes the supervisor classifies (§2.6: a dial error rotates the address).
  */
 function quicDialError(err: unknown): Error {
@@ -40,7 +40,7 @@ export interface DialOptions {
   caCert?: string | Buffer;
   /** `--edge-bind-address`. */
   bindAddress?: string;
-  /** QUIC handshake timeout (default 5 s, PROTOCOL.md §5.1); tests shorten it. */
+  /** QUIC handshake timeout (default 5 s, docs/protocol.md §5.1); tests shorten it. */
   quicHandshakeTimeoutMs?: number;
   /** Key-exchange groups offered on HTTP/2 (OpenSSL syntax, §4.4). */
   ecdhCurve?: string;

@@ -1,5 +1,5 @@
 /**
- * Transport protocol selection and per-index fallback (PROTOCOL.md §3.3, §3.4, §2.6). Pure decisions, no I/O.
+ * Transport protocol selection and per-index fallback (docs/protocol.md §3.3, §3.4, §2.6). Pure decisions, no I/O.
  */
 import type { TunnelProtocol } from '../connection/types.js';
 import { RegistrationError } from '../rpc/tunnel/registration-client.js';

@@ -1,5 +1,5 @@
 /**
- * The run loop (PROTOCOL.md §12): connection 0 first, the other HA connections one second apart once it registered,
+ * The run loop (docs/protocol.md §12): connection 0 first, the other HA connections one second apart once it registered,
  * each index reconnecting forever with its own backoff and protocol fallback; graceful shutdown unregisters and
  * drains every connection.
  */

@@ -1,5 +1,5 @@
 /**
- * Strict standard base64 as Go's `base64.StdEncoding` decodes it (PROTOCOL.md §1.1): `+/` alphabet, `=` padding
+ * Strict standard base64 as Go's `base64.StdEncoding` decodes it (docs/protocol.md §1.1): `+/` alphabet, `=` padding
  * required, CR and LF ignored. Node's own decoder silently accepts URL-safe and unpadded input, so validate first.
  */
 

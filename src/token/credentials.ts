@@ -1,5 +1,5 @@
 /**
- * Tunnel credentials from a token (PROTOCOL.md §1.1, §1.2) or a credentials file (§1.3).
+ * Tunnel credentials from a token (docs/protocol.md §1.1, §1.2) or a credentials file (§1.3).
  */
 import { readFile } from 'node:fs/promises';
 import { decodeStdBase64 } from './base64.js';
@@ -55,7 +55,7 @@ function buildCredentials(raw: RawCredentials, prefix: string | undefined): Tunn
 }
 
 /**
- * Decodes a tunnel token: padded standard base64 of JSON `{"a","t","s","e"?}` (PROTOCOL.md §1.1).
+ * Decodes a tunnel token: padded standard base64 of JSON `{"a","t","s","e"?}` (docs/protocol.md §1.1).
  *
  * @throws {TokenError} `CFT_ERR_TOKEN_INVALID`; the message starts with `Provided Tunnel token is not valid.`
  */
@@ -66,7 +66,7 @@ export function parseToken(token: string): TunnelCredentials {
   return buildCredentials({ account: f.a, tunnel: f.t, secret: f.s, endpoint: f.e }, undefined);
 }
 
-/** Reads a token file; surrounding whitespace is trimmed (PROTOCOL.md §1.2). */
+/** Reads a token file; surrounding whitespace is trimmed (docs/protocol.md §1.2). */
 export async function readTokenFile(path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
@@ -77,13 +77,13 @@ export async function readTokenFile(path: string): Promise<string> {
 
 /** Options for {@link parseCredentialsFile}. */
 export interface CredentialsFileOptions {
-  /** Tunnel UUID given on the command line; replaces the file's `TunnelID` (PROTOCOL.md §1.3). */
+  /** Tunnel UUID given on the command line; replaces the file's `TunnelID` (docs/protocol.md §1.3). */
   tunnelId?: string;
 }
 
 /**
  * Parses credentials-file JSON `{"AccountTag","TunnelSecret","TunnelID","Endpoint"}` (Go field names, matched
- * case-insensitively; PROTOCOL.md §1.3).
+ * case-insensitively; docs/protocol.md §1.3).
  *
  * @throws {TokenError} `CFT_ERR_TOKEN_INVALID` with the prefix `Tunnel credentials file is not valid.`
  */

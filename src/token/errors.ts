@@ -11,7 +11,7 @@ export type TokenErrorReason =
   | 'bad-secret'
   | 'missing-field';
 
-/** cloudflared's usage error for any token decode failure (PROTOCOL.md §1.1). */
+/** cloudflared's usage error for any token decode failure (docs/protocol.md §1.1). */
 export const INVALID_TOKEN_MESSAGE = 'Provided Tunnel token is not valid.';
 
 /** A tunnel token (or credentials JSON) could not be decoded. Never carries a `cause`: causes may quote input. */

@@ -1,4 +1,4 @@
-/** Tunnel token and credentials parsing (PROTOCOL.md §1). */
+/** Tunnel token and credentials parsing (docs/protocol.md §1). */
 export { parseToken, readTokenFile, parseCredentialsFile, readCredentialsFile } from './credentials.js';
 export type { TunnelCredentials, CredentialsFileOptions } from './credentials.js';
 export { TokenError, TokenFileError, INVALID_TOKEN_MESSAGE } from './errors.js';

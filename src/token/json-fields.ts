@@ -1,5 +1,5 @@
 /**
- * Reads string members of a JSON object the way Go's `encoding/json` fills a struct (PROTOCOL.md §1.1, §1.3):
+ * Reads string members of a JSON object the way Go's `encoding/json` fills a struct (docs/protocol.md §1.1, §1.3):
  * member names match case-insensitively, unknown members are ignored, `null` leaves the field unset, a later
  * duplicate wins, and a non-string value for a known field is an error.
  */

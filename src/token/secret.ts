@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 const REDACTED = '[redacted]';
 
 /**
- * The tunnel secret (PROTOCOL.md §1.1 `s`). The bytes live in a private field; `String()`, `JSON.stringify` and
+ * The tunnel secret (docs/protocol.md §1.1 `s`). The bytes live in a private field; `String()`, `JSON.stringify` and
  * `util.inspect` all show `[redacted]`. Use {@link TunnelSecret.bytes} to get them for `TunnelAuth.tunnelSecret`.
  */
 export class TunnelSecret {

@@ -1,6 +1,6 @@
 /**
  * UUID text forms accepted by Go's `github.com/google/uuid.Parse`, which cloudflared uses for the token's `t`
- * (PROTOCOL.md §1.1): canonical 36 chars, `urn:uuid:` + canonical, `{` canonical `}`, and 32 bare hex digits.
+ * (docs/protocol.md §1.1): canonical 36 chars, `urn:uuid:` + canonical, `{` canonical `}`, and 32 bare hex digits.
  */
 
 const HEX = /^[0-9a-fA-F]+$/;

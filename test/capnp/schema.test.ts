@@ -25,7 +25,7 @@ function idOf(node: CapnpNode): bigint {
   return BigInt('0x' + node._capnp.id);
 }
 
-// Every explicit ID of PROTOCOL.md §6.2/§6.3, with the struct layout of §6.4 as [data bytes, pointers] where listed.
+// Every explicit ID of docs/protocol.md §6.2/§6.3, with the struct layout of §6.4 as [data bytes, pointers] where listed.
 const STRUCTS: Array<[CapnpNode, bigint, [number, number]?]> = [
   [rpc.Authentication, 0xc082ef6e0d42ed1dn, [0, 3]],
   [rpc.TunnelRegistration, 0xf41a0f001ad49e46n, [8, 6]],

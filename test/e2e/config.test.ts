@@ -1,4 +1,4 @@
-/** Remote configuration pushes through the local edge (PROTOCOL.md §9), both transports. */
+/** Remote configuration pushes through the local edge (docs/protocol.md §9), both transports. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

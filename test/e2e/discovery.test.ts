@@ -1,5 +1,5 @@
 /**
- * A Tunnel with no static edge discovers it through DNS (PROTOCOL.md §2): SRV → two region targets → A records,
+ * A Tunnel with no static edge discovers it through DNS (docs/protocol.md §2): SRV → two region targets → A records,
  * served by a loopback DNS server and pointing at two local edges (127.0.0.1 and 127.0.0.2, same port), so the HA
  * connections spread across both "regions" (§2.5).
  */

@@ -1,5 +1,5 @@
 /**
- * Configuration hot swap under load (PROTOCOL.md §9.3): 200 requests in flight on v1's origin while v2 is pushed;
+ * Configuration hot swap under load (docs/protocol.md §9.3): 200 requests in flight on v1's origin while v2 is pushed;
  * none fails, each completes on the origin it was routed to, new requests use v2, and v1's origin pool is closed once
  * its requests finished. Also: a YAML config file routes exactly like the equivalent remote configuration.
  */

@@ -1,5 +1,5 @@
 /**
- * The originRequest options of PROTOCOL.md §10.5 that ingress-services.test.ts does not cover, each end to end
+ * The originRequest options of docs/protocol.md §10.5 that ingress-services.test.ts does not cover, each end to end
  * through the local edge with a real origin on loopback, over QUIC and HTTP/2: keepAliveConnections,
  * connectTimeout (HTTP and TCP-over-WebSocket), tcpKeepAlive, noHappyEyeballs, matchSNItoHost, the legacy proxy*
  * fields, ipRules validation, and top-level option inheritance (§10.4).

@@ -36,7 +36,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       await origin.close();
     });
 
-    test('4 connections registered with the registerConnection fields of PROTOCOL.md §6.6', () => {
+    test('4 connections registered with the registerConnection fields of docs/protocol.md §6.6', () => {
       const conns = env.edge.connections();
       assert.deepEqual(conns.map((c) => c.connIndex), [0, 1, 2, 3]);
       const clientIds = new Set(conns.map((c) => c.registration.clientId));

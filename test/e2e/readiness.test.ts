@@ -1,4 +1,4 @@
-/** /ready follows connection state; /metrics exposes cloudflared's series (PROTOCOL.md §13). */
+/** /ready follows connection state; /metrics exposes cloudflared's series (docs/protocol.md §13). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

@@ -1,4 +1,4 @@
-/** A QUIC connection dropped by the edge reconnects from the same local UDP port (PROTOCOL.md §5.2). */
+/** A QUIC connection dropped by the edge reconnects from the same local UDP port (docs/protocol.md §5.2). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

@@ -1,4 +1,4 @@
-/** Graceful shutdown (PROTOCOL.md §12.5): unregister, let in-flight requests finish, then close. */
+/** Graceful shutdown (docs/protocol.md §12.5): unregister, let in-flight requests finish, then close. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-/** Origin trailers reach the edge on HTTP/2 (PROTOCOL.md §8.5) and are dropped on QUIC (§7.4). */
+/** Origin trailers reach the edge on HTTP/2 (docs/protocol.md §8.5) and are dropped on QUIC (§7.4). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

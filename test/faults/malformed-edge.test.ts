@@ -2,7 +2,7 @@
  * Malformed peers (issue 9): a hostile edge, speaking the edge side over real QUIC and real TLS + HTTP/2 on loopback,
  * sends the real connector what a real edge never would — Cap'n Proto frames claiming gigabytes, RPC messages and
  * calls it does not serve, ConnectRequests with thousands of headers, CR/LF in every request field, broken preambles.
- * Each must be a clear error that ends only what PROTOCOL.md says; nothing of it may reach the origin (checked on the
+ * Each must be a clear error that ends only what docs/protocol.md says; nothing of it may reach the origin (checked on the
  * origin's wire bytes, so no client-side normalisation can hide an injected header), the process must raise no
  * uncaught exception or unhandled rejection, and a well-formed request afterwards must still be served whenever the
  * connection is meant to survive.

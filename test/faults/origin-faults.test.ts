@@ -1,5 +1,5 @@
 /**
- * Origin faults (PROTOCOL.md §11): refused, reset, stalled headers, stalled body, invalid response, WebSocket cut.
+ * Origin faults (docs/protocol.md §11): refused, reset, stalled headers, stalled body, invalid response, WebSocket cut.
  * Each gives the §11 outcome at the visitor on both transports, and the tunnel connection keeps serving (no
  * `disconnected` event, and a normal request right after succeeds).
  */

@@ -1,5 +1,5 @@
 /**
- * Registration failures (PROTOCOL.md §6.7, §12.2): at startup only EDUPCONN and `Unauthorized` are retried on
+ * Registration failures (docs/protocol.md §6.7, §12.2): at startup only EDUPCONN and `Unauthorized` are retried on
  * connection 0; after the first registration every error retries forever. A registration answered later than the
  * RPC timeout fails with the typed timeout error and is retried.
  */

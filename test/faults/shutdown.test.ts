@@ -1,5 +1,5 @@
 /**
- * Shutdown under load (PROTOCOL.md §12.5): `tunnel.close({ graceMs })` lets in-flight requests finish; closing while
+ * Shutdown under load (docs/protocol.md §12.5): `tunnel.close({ graceMs })` lets in-flight requests finish; closing while
  * a connection waits in reconnect backoff returns without waiting for the backoff.
  */
 import { test } from 'node:test';

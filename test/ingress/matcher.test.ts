@@ -1,5 +1,5 @@
 /**
- * Ingress matching (PROTOCOL.md §10.1) and validation (§10.3), table-driven: every example of the spec and every
+ * Ingress matching (docs/protocol.md §10.1) and validation (§10.3), table-driven: every example of the spec and every
  * validation error with cloudflared's wording.
  */
 import { test } from 'node:test';

@@ -55,7 +55,7 @@ for (const protocol of ['quic', 'http2'] as const) {
 test('an AbortSignal aborts a startup that is still retrying, cleanly', async () => {
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
-  // "Unauthorized" is retried forever at startup (PROTOCOL.md §6.7): only the signal can end it.
+  // "Unauthorized" is retried forever at startup (docs/protocol.md §6.7): only the signal can end it.
   edge.registrationDecider = () => ({ accept: false, cause: 'Unauthorized: not yet', shouldRetry: false });
   await settle();
   const before = handleCounts();

@@ -1,5 +1,5 @@
 /**
- * Remote configuration (PROTOCOL.md §9): full validation before apply, version semantics, the vectors' configs,
+ * Remote configuration (docs/protocol.md §9): full validation before apply, version semantics, the vectors' configs,
  * the YAML config file and the `updateLocalConfiguration` payload (§9.4).
  */
 import { test } from 'node:test';

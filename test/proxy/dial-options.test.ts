@@ -1,5 +1,5 @@
 /**
- * The connector options built from `originRequest` (PROTOCOL.md §10.5), for what an end-to-end test cannot show
+ * The connector options built from `originRequest` (docs/protocol.md §10.5), for what an end-to-end test cannot show
  * on a single-stack loopback: the dual-stack racing policy and Go's special values.
  */
 import { test } from 'node:test';

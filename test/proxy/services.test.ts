@@ -1,5 +1,5 @@
 /**
- * Origin services at the proxy level (PROTOCOL.md §10.2, §10.5, §10.8): trailers from HTTP/2 (gRPC-style) and
+ * Origin services at the proxy level (docs/protocol.md §10.2, §10.5, §10.8): trailers from HTTP/2 (gRPC-style) and
  * HTTP/1.1 origins on `OriginResponse.trailers`, the WebSocket accept key, and bastion destinations.
  */
 import { after, before, test } from 'node:test';

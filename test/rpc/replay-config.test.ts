@@ -1,5 +1,5 @@
 /**
- * Replays the recorded QUIC config-push RPC streams (PROTOCOL.md §7.5, §9): the reference edge's e2c bytes into our
+ * Replays the recorded QUIC config-push RPC streams (docs/protocol.md §7.5, §9): the reference edge's e2c bytes into our
  * CloudflaredServer, and real cloudflared's c2e answers into our edge-side CloudflaredClient.
  */
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { serveCloudflared } from '../../src/rpc/tunnel/cloudflared-server.js';
 import { describe, parse, splitFrames, vector } from './describe.js';
 import { frameQueue, socketPair } from './net-helper.js';
 
-/** Prefix the edge writes on RPC streams (PROTOCOL.md §7.5). */
+/** Prefix the edge writes on RPC streams (docs/protocol.md §7.5). */
 const RPC_SIGNATURE = Buffer.from([0x52, 0xbb, 0x82, 0x5c, 0xdb, 0x65]);
 const inputs = JSON.parse(vector('inputs.json').toString('utf8')) as { configs: Record<string, unknown> };
 

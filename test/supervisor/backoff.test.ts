@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Backoff } from '../../src/supervisor/backoff.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
-test('waits are uniform in [0, base·2^retries) and the exponent caps at --retries (PROTOCOL.md §12.3)', () => {
+test('waits are uniform in [0, base·2^retries) and the exponent caps at --retries (docs/protocol.md §12.3)', () => {
   const clock = new FakeClock();
   clock.randoms = [0.999999];
   const backoff = new Backoff(5, 1000, clock);

@@ -1,4 +1,4 @@
-/** The run loop against real local edges, with a fake clock for every wait (PROTOCOL.md §12). */
+/** The run loop against real local edges, with a fake clock for every wait (docs/protocol.md §12). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

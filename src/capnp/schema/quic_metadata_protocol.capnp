@@ -1,4 +1,4 @@
-# cftunnel: the per-request stream metadata schema of PROTOCOL.md §6.3 (data streams, §7.2/§7.3), IDs explicit.
+# cftunnel: the per-request stream metadata schema of docs/protocol.md §6.3 (data streams, §7.2/§7.3), IDs explicit.
 @0xb29021ef7421cc32;
 
 struct ConnectRequest @0xc47116a1045e4061 {

@@ -1,4 +1,4 @@
-# cftunnel: the tunnel RPC schema of PROTOCOL.md §6.2, with every type ID and ordinal explicit so that IDs never depend
+# cftunnel: the tunnel RPC schema of docs/protocol.md §6.2, with every type ID and ordinal explicit so that IDs never depend
 # on the file's text. Legacy (classic tunnel) items are kept because they pin IDs that the edge still knows.
 @0xdb8274f9144abc7e;
 

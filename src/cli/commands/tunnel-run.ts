@@ -1,5 +1,5 @@
 /**
- * `cftunnel tunnel run` / `cftunnel run`: what `cloudflared tunnel run --token T` does (PROTOCOL.md §0), with
+ * `cftunnel tunnel run` / `cftunnel run`: what `cloudflared tunnel run --token T` does (docs/protocol.md §0), with
  * cloudflared's flags (§16), its startup and shutdown log lines (§13.3, §12.5) and exit codes.
  */
 import { readFile, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * Edge side of an RPC stream (for the local test edge, PROTOCOL.md §7.5): calls the connector's CloudflaredServer.
+ * Edge side of an RPC stream (for the local test edge, docs/protocol.md §7.5): calls the connector's CloudflaredServer.
  * The caller writes the 6-byte RPC signature before handing the stream over. Like the Go edge, each call is
  * pipelined on the bootstrap promise.
  */
@@ -20,12 +20,12 @@ import { REGISTER_UDP_SESSION, UNREGISTER_UDP_SESSION, UPDATE_CONFIGURATION } fr
 
 /** RPC client of the connector's CloudflaredServer over one edge-opened stream. */
 export class CloudflaredClient extends BootstrapClient {
-  /** Pushes a remote configuration (PROTOCOL.md §9.3). */
+  /** Pushes a remote configuration (docs/protocol.md §9.3). */
   async updateConfiguration(version: number, config: Buffer, options: CallOptions = {}): Promise<UpdateConfigurationResult> {
     return this.callAndRead(UPDATE_CONFIGURATION, (p) => writeUpdateConfigurationParams(p, version, config), (results) => readUpdateConfigurationResult(results.result), options);
   }
 
-  /** Registers a datagram v2 UDP session (PROTOCOL.md §14.1). */
+  /** Registers a datagram v2 UDP session (docs/protocol.md §14.1). */
   async registerUdpSession(params: RegisterUdpSessionParams, options: CallOptions = {}): Promise<RegisterUdpSessionResult> {
     return this.callAndRead(REGISTER_UDP_SESSION, (p) => writeRegisterUdpSessionParams(p, params), (results) => readRegisterUdpSessionResult(results.result), options);
   }

@@ -1,5 +1,5 @@
 /**
- * Connector side of an edge-opened RPC stream (PROTOCOL.md §7.5): serves CloudflaredServer (SessionManager +
+ * Connector side of an edge-opened RPC stream (docs/protocol.md §7.5): serves CloudflaredServer (SessionManager +
  * ConfigurationManager) as the bootstrap capability. The caller has already consumed the 6-byte RPC signature.
  */
 import type { Duplex } from 'node:stream';
@@ -22,9 +22,9 @@ import { REGISTER_UDP_SESSION, UNREGISTER_UDP_SESSION, UPDATE_CONFIGURATION } fr
 
 /** The connector's implementations of the methods the edge may call on an RPC stream. */
 export interface CloudflaredHandlers {
-  /** Apply a remote configuration (PROTOCOL.md §9.3). `err` null ⇒ the pointer is omitted, as cloudflared does. */
+  /** Apply a remote configuration (docs/protocol.md §9.3). `err` null ⇒ the pointer is omitted, as cloudflared does. */
   updateConfiguration(version: number, config: Buffer): Promise<UpdateConfigurationResult>;
-  /** Datagram v2 session registration (PROTOCOL.md §14.1); absent ⇒ the call gets an `unimplemented` exception. */
+  /** Datagram v2 session registration (docs/protocol.md §14.1); absent ⇒ the call gets an `unimplemented` exception. */
   registerUdpSession?(params: RegisterUdpSessionParams): Promise<RegisterUdpSessionResult>;
   /** Datagram v2 session teardown; absent ⇒ `unimplemented`. */
   unregisterUdpSession?(params: UnregisterUdpSessionParams): Promise<void>;

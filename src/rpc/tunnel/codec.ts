@@ -1,6 +1,6 @@
 /**
  * Plain TypeScript shapes of the tunnel RPC arguments and results, and their conversion to and from the generated
- * capnp-es structs (PROTOCOL.md §6.2, §6.6, §9.3, §14.1). Shared by the connector-side and edge-side wrappers so both
+ * capnp-es structs (docs/protocol.md §6.2, §6.6, §9.3, §14.1). Shared by the connector-side and edge-side wrappers so both
  * directions use one encoding.
  */
 import { utils, type Data, type Struct } from 'capnp-es';
@@ -15,7 +15,7 @@ import type {
   UpdateConfigurationResponse,
 } from '../../capnp/gen/tunnelrpc.js';
 
-/** Arguments of `registerConnection` (PROTOCOL.md §6.6). */
+/** Arguments of `registerConnection` (docs/protocol.md §6.6). */
 export interface RegisterConnectionParams {
   accountTag: string;
   /** Tunnel secret (token `s`, base64-decoded). Never logged. */
@@ -35,7 +35,7 @@ export interface RegisterConnectionParams {
   numPreviousAttempts: number;
 }
 
-/** A successful registration (PROTOCOL.md §6.2 `ConnectionDetails`). */
+/** A successful registration (docs/protocol.md §6.2 `ConnectionDetails`). */
 export interface ConnectionDetails {
   /** 16-byte connection UUID chosen by the edge. */
   uuid: Buffer;
@@ -44,21 +44,21 @@ export interface ConnectionDetails {
   tunnelIsRemotelyManaged: boolean;
 }
 
-/** A registration refused by the edge (PROTOCOL.md §6.2 `ConnectionError`). */
+/** A registration refused by the edge (docs/protocol.md §6.2 `ConnectionError`). */
 export interface ConnectionErrorInfo {
   cause: string;
-  /** Nanoseconds; parsed but not used for scheduling by cloudflared (PROTOCOL.md §6.7). */
+  /** Nanoseconds; parsed but not used for scheduling by cloudflared (docs/protocol.md §6.7). */
   retryAfterNs: bigint;
   shouldRetry: boolean;
 }
 
-/** Result of `updateConfiguration` (PROTOCOL.md §9.3). `err` null ⇔ the pointer is omitted on the wire. */
+/** Result of `updateConfiguration` (docs/protocol.md §9.3). `err` null ⇔ the pointer is omitted on the wire. */
 export interface UpdateConfigurationResult {
   latestAppliedVersion: number;
   err: string | null;
 }
 
-/** Arguments of `registerUdpSession` (PROTOCOL.md §6.2, §14.1). */
+/** Arguments of `registerUdpSession` (docs/protocol.md §6.2, §14.1). */
 export interface RegisterUdpSessionParams {
   /** 16-byte session UUID. */
   sessionId: Buffer;

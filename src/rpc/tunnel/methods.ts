@@ -1,5 +1,5 @@
 /**
- * Method descriptors of the tunnel RPC interfaces (PROTOCOL.md §6.2 "Call addressing"): the declaring interface's
+ * Method descriptors of the tunnel RPC interfaces (docs/protocol.md §6.2 "Call addressing"): the declaring interface's
  * ID, the ordinal, and the generated params/results classes.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * Connector side of the control stream (PROTOCOL.md §6.5-§6.8): the RPC client of the edge's RegistrationServer.
+ * Connector side of the control stream (docs/protocol.md §6.5-§6.8): the RPC client of the edge's RegistrationServer.
  *
  * Message sequence matches cloudflared's Go client (vectors MANIFEST): Bootstrap(0), registerConnection Call(1)
  * pipelined on promisedAnswer(0), Finish(0) after the bootstrap Return, Finish(1) after the call's Return;
@@ -19,12 +19,12 @@ import {
 } from './codec.js';
 import { REGISTER_CONNECTION, UNREGISTER_CONNECTION, UPDATE_LOCAL_CONFIGURATION } from './methods.js';
 
-/** `ConnectionError.cause` meaning "already connected to this edge server" (PROTOCOL.md §6.7). */
+/** `ConnectionError.cause` meaning "already connected to this edge server" (docs/protocol.md §6.7). */
 export const DUPLICATE_CONNECTION_CAUSE = 'EDUPCONN';
-/** Substring of a cause cloudflared retries indefinitely on connection 0 at startup (PROTOCOL.md §6.7). */
+/** Substring of a cause cloudflared retries indefinitely on connection 0 at startup (docs/protocol.md §6.7). */
 const UNAUTHORIZED_MARKER = 'Unauthorized';
 
-/** The edge refused registerConnection with a `ConnectionError` (PROTOCOL.md §6.7). */
+/** The edge refused registerConnection with a `ConnectionError` (docs/protocol.md §6.7). */
 export class RegistrationError extends CftunnelError {
   /** The edge's `cause` text. */
   readonly serverCause: string;
@@ -57,7 +57,7 @@ export class RegistrationError extends CftunnelError {
   }
 }
 
-/** RPC client of the edge's registration API over one control stream (no signature on it, PROTOCOL.md §6.5). */
+/** RPC client of the edge's registration API over one control stream (no signature on it, docs/protocol.md §6.5). */
 export class RegistrationClient extends BootstrapClient {
   /**
    * Registers this connection. Resolves with the edge's ConnectionDetails; rejects with {@link RegistrationError}
@@ -77,12 +77,12 @@ export class RegistrationClient extends BootstrapClient {
     throw new RegistrationError(outcome);
   }
 
-  /** Tells the edge this connection is going away (graceful shutdown, PROTOCOL.md §6.8). */
+  /** Tells the edge this connection is going away (graceful shutdown, docs/protocol.md §6.8). */
   async unregisterConnection(options: CallOptions = {}): Promise<void> {
     await this.rpc.call(this.cap, UNREGISTER_CONNECTION, () => {}, options);
   }
 
-  /** Pushes the local configuration JSON (PROTOCOL.md §9.4). */
+  /** Pushes the local configuration JSON (docs/protocol.md §9.4). */
   async updateLocalConfiguration(config: Buffer, options: CallOptions = {}): Promise<void> {
     await this.rpc.call(
       this.cap,

@@ -1,6 +1,6 @@
 /**
  * Edge side of the control stream (for the local test edge): serves RegistrationServer as the bootstrap capability
- * (PROTOCOL.md §6.5). Exported as TunnelServer like the real edge, so Calls addressed to RegistrationServer's ID are
+ * (docs/protocol.md §6.5). Exported as TunnelServer like the real edge, so Calls addressed to RegistrationServer's ID are
  * accepted through `extends`.
  */
 import type { Duplex } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * Dials the edge for the HTTP/2 transport (PROTOCOL.md §8.1, §4.1): TCP, then TLS with SNI `h2.cftunnel.com` and
+ * Dials the edge for the HTTP/2 transport (docs/protocol.md §8.1, §4.1): TCP, then TLS with SNI `h2.cftunnel.com` and
  * no ALPN, verified against the edge trust anchors. The caller runs an HTTP/2 *server* on the returned socket.
  */
 import net from 'node:net';

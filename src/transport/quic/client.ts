@@ -18,7 +18,7 @@ import { QuicHandshakeTimeoutError, type QuicConnectionError } from './errors.js
 import { loadQuiche } from './native.js';
 import { bindUdpPreferring } from './socket.js';
 
-/** Length of the connection ids we choose (any length works, PROTOCOL.md §17). */
+/** Length of the connection ids we choose (any length works, docs/protocol.md §17). */
 export const CONNECTION_ID_LENGTH = 16;
 
 /** Options of {@link connectQuic}. */
@@ -26,20 +26,20 @@ export interface QuicClientOptions extends QuicTransportTuning {
   /** Edge IP address (or a name, resolved once). */
   host: string;
   port: number;
-  /** SNI and the name the certificate must carry; `quic.cftunnel.com` for the edge (PROTOCOL.md §4.1). */
+  /** SNI and the name the certificate must carry; `quic.cftunnel.com` for the edge (docs/protocol.md §4.1). */
   serverName: string;
   /** PEM bundle of the CAs trusted for the peer's certificate. */
   ca: string | Buffer;
   /** Local address to bind (`--edge-bind-address`). */
   bindAddress?: string;
-  /** Default 5000 ms (PROTOCOL.md §5.1). */
+  /** Default 5000 ms (docs/protocol.md §5.1). */
   handshakeTimeoutMs?: number;
   /** Aborts the dial; after connect, closes the connection. */
   signal?: AbortSignal;
   /** Largest UDP payload sent; default 1252 (IPv4) / 1232 (IPv6) as 2023.7.3. */
   maxUdpPayload?: number;
   /**
-   * Local UDP port to try first; a random one when it is taken (PROTOCOL.md §5.2: a reconnect reuses the port of
+   * Local UDP port to try first; a random one when it is taken (docs/protocol.md §5.2: a reconnect reuses the port of
    * the previous connection of the same index, read from its `localAddress.port`).
    */
   localPort?: number;

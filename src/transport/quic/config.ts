@@ -5,44 +5,44 @@ import { X509Certificate } from 'node:crypto';
 import { QuicConfigError } from './errors.js';
 import type { NativeConfig, NativeQuiche } from './native.js';
 
-/** ALPN offered to the edge (PROTOCOL.md §4.1). */
+/** ALPN offered to the edge (docs/protocol.md §4.1). */
 export const QUIC_ALPN = 'argotunnel';
-/** SNI and verified name of the edge's QUIC certificate (PROTOCOL.md §4.1). */
+/** SNI and verified name of the edge's QUIC certificate (docs/protocol.md §4.1). */
 export const QUIC_SERVER_NAME = 'quic.cftunnel.com';
-/** Handshake timeout (PROTOCOL.md §5.1, same in 2023.7.3). */
+/** Handshake timeout (docs/protocol.md §5.1, same in 2023.7.3). */
 export const HANDSHAKE_TIMEOUT_MS = 5_000;
-/** `max_idle_timeout` transport parameter (PROTOCOL.md §5.1). */
+/** `max_idle_timeout` transport parameter (docs/protocol.md §5.1). */
 export const MAX_IDLE_TIMEOUT_MS = 5_000;
-/** PING when idle this long (PROTOCOL.md §5.1). */
+/** PING when idle this long (docs/protocol.md §5.1). */
 export const KEEP_ALIVE_MS = 1_000;
-/** `initial_max_streams_bidi`/`_uni` = 2^60, the QUIC maximum (PROTOCOL.md §5.1; vectors: 1152921504606846976). */
+/** `initial_max_streams_bidi`/`_uni` = 2^60, the QUIC maximum (docs/protocol.md §5.1; vectors: 1152921504606846976). */
 export const MAX_STREAMS = 2 ** 60;
-/** Initial stream receive window, quic-go default 512 KiB (PROTOCOL.md §5.1; vectors: initial_max_stream_data_* 524288). */
+/** Initial stream receive window, quic-go default 512 KiB (docs/protocol.md §5.1; vectors: initial_max_stream_data_* 524288). */
 export const INITIAL_STREAM_WINDOW = 512 * 1024;
-/** Initial connection window, 1.5 × stream (PROTOCOL.md §5.1; vectors: initial_max_data 786432). */
+/** Initial connection window, 1.5 × stream (docs/protocol.md §5.1; vectors: initial_max_data 786432). */
 export const INITIAL_CONNECTION_WINDOW = 768 * 1024;
-/** Auto-tuning cap of a stream window (PROTOCOL.md §5.1: 6 MiB, also in 2023.7.3). */
+/** Auto-tuning cap of a stream window (docs/protocol.md §5.1: 6 MiB, also in 2023.7.3). */
 export const MAX_STREAM_WINDOW = 6 * 1024 * 1024;
 /**
- * Auto-tuning cap of the connection window (PROTOCOL.md §5.1: 30 MiB at HEAD; 2023.7.3 used quic-go's 15 MiB).
+ * Auto-tuning cap of the connection window (docs/protocol.md §5.1: 30 MiB at HEAD; 2023.7.3 used quic-go's 15 MiB).
  * quiche additionally caps it at its own 24 MiB maximum.
  */
 export const MAX_CONNECTION_WINDOW = 30 * 1024 * 1024;
-/** Largest DATAGRAM frame payload we send (PROTOCOL.md §5.1, 2023.7.3 non-Windows value). */
+/** Largest DATAGRAM frame payload we send (docs/protocol.md §5.1, 2023.7.3 non-Windows value). */
 export const MAX_DATAGRAM_FRAME_SIZE = 1350;
 /**
  * Largest UDP payload we send, by edge family: 2023.7.3's quic-go initial packet sizes, 1252 for IPv4 and 1232 for
- * IPv6 (PROTOCOL.md §5.1 / §18). quiche has no path-MTU discovery in this binding, so it is also the steady size.
+ * IPv6 (docs/protocol.md §5.1 / §18). quiche has no path-MTU discovery in this binding, so it is also the steady size.
  */
 export const MAX_SEND_UDP_PAYLOAD_V4 = 1252;
 export const MAX_SEND_UDP_PAYLOAD_V6 = 1232;
 /** `max_udp_payload_size` advertised by cloudflared 2023.7.3 (vectors: 1452); also the receive buffer floor. */
 export const MAX_RECV_UDP_PAYLOAD = 1452;
-/** quic-go default `ack_delay_exponent` (PROTOCOL.md §5.1). */
+/** quic-go default `ack_delay_exponent` (docs/protocol.md §5.1). */
 export const ACK_DELAY_EXPONENT = 3;
-/** quic-go default `max_ack_delay` 25 ms (PROTOCOL.md §5.1). */
+/** quic-go default `max_ack_delay` 25 ms (docs/protocol.md §5.1). */
 export const MAX_ACK_DELAY_MS = 25;
-/** quic-go default `active_connection_id_limit` (PROTOCOL.md §5.1). */
+/** quic-go default `active_connection_id_limit` (docs/protocol.md §5.1). */
 export const ACTIVE_CONNECTION_ID_LIMIT = 4;
 /** Datagram queue lengths inside quiche, per direction. */
 export const DATAGRAM_QUEUE_LEN = 1024;

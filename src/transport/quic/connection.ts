@@ -207,7 +207,7 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
     return true;
   }
 
-  /** Closes with an application CONNECTION_CLOSE (PROTOCOL.md §5.3: code 0, empty reason); resolves once closed. */
+  /** Closes with an application CONNECTION_CLOSE (docs/protocol.md §5.3: code 0, empty reason); resolves once closed. */
   close(code = 0, reason = ''): Promise<void> {
     if (!this.isClosed && !this.closingLocally) {
       this.closingLocally = true;

@@ -50,7 +50,7 @@ export async function bindUdp(family: 4 | 6, port: number, address: string | und
 }
 
 /**
- * Binds `preferredPort` if given and free, else a random port (PROTOCOL.md §5.2: reconnects of a connection index
+ * Binds `preferredPort` if given and free, else a random port (docs/protocol.md §5.2: reconnects of a connection index
  * try the port of its previous socket first).
  */
 export async function bindUdpPreferring(family: 4 | 6, preferredPort: number | undefined, address: string | undefined): Promise<Socket> {

@@ -29,7 +29,7 @@ const EMPTY = Buffer.alloc(0);
 const RESET_RE = /StreamReset\((\d+)\)/;
 const STOPPED_RE = /StreamStopped\((\d+)\)/;
 
-/** Application error code used when a stream is torn down without an explicit code (PROTOCOL.md §5.3: code 0). */
+/** Application error code used when a stream is torn down without an explicit code (docs/protocol.md §5.3: code 0). */
 export const DEFAULT_STREAM_ERROR_CODE = 0;
 
 type WriteCallback = (error?: Error | null) => void;

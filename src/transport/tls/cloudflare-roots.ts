@@ -1,5 +1,5 @@
 /**
- * The three certificates cloudflared adds to the system root pool when verifying the edge (PROTOCOL.md §4.2).
+ * The three certificates cloudflared adds to the system root pool when verifying the edge (docs/protocol.md §4.2).
  * They are public CA certificates (data, not secrets); `--cacert` replaces the whole set.
  */
 

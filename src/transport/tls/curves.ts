@@ -1,5 +1,5 @@
 /**
- * Key-exchange groups offered to the edge over TLS (PROTOCOL.md §4.4), for the HTTP/2 transport: our QUIC binding
+ * Key-exchange groups offered to the edge over TLS (docs/protocol.md §4.4), for the HTTP/2 transport: our QUIC binding
  * cannot choose groups. Post-quantum support is detected on the running Node/OpenSSL by a real loopback handshake.
  *
  * Decision: no X25519. cloudflared HEAD offers exactly {X25519MLKEM768, P-256} (its P256Kyber768Draft00 is unknown to

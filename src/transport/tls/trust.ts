@@ -1,5 +1,5 @@
 /**
- * Which certificates verify the edge (PROTOCOL.md §4.2): a `--cacert` bundle replaces everything; otherwise
+ * Which certificates verify the edge (docs/protocol.md §4.2): a `--cacert` bundle replaces everything; otherwise
  * Node's root store plus cloudflared's three embedded Cloudflare certificates. Verification is never turned off.
  */
 import { X509Certificate } from 'node:crypto';
