@@ -12,10 +12,12 @@ import type { Scenario, ScenarioContext } from './harness/scenario.js';
 import { bodies } from './scenarios/bodies.js';
 import { bulk } from './scenarios/bulk.js';
 import { idle } from './scenarios/idle.js';
+import { inprocess } from './scenarios/inprocess.js';
 import { small } from './scenarios/small.js';
+import { versus } from './scenarios/versus.js';
 import { websocket } from './scenarios/websocket.js';
 
-const SCENARIOS: Scenario[] = [small, bulk, websocket, idle, bodies];
+const SCENARIOS: Scenario[] = [small, bulk, websocket, idle, bodies, versus, inprocess];
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';

@@ -90,10 +90,11 @@ export class ProcSampler {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly pids: Record<string, number>,
+    private readonly pids: Record<string, number | undefined>,
     intervalMs = SAMPLE_INTERVAL_MS,
   ) {
     for (const pid of Object.values(pids)) {
+      if (pid === undefined) continue;
       const r = readProc(pid);
       if (r === undefined) continue;
       this.start.set(pid, r);
@@ -122,6 +123,7 @@ export class ProcSampler {
     this.sample();
     const out: Record<string, ProcWindow> = {};
     for (const [name, pid] of Object.entries(this.pids)) {
+      if (pid === undefined) continue;
       const begin = this.start.get(pid);
       const end = readProc(pid);
       const series = this.series.get(pid);

@@ -117,11 +117,19 @@ export function processFigures(
 /** Bytes in a megabyte, as every figure here counts them. */
 export const MB = 1e6;
 
-/** The connector's V8 view of its memory at the end of a window: what of its RSS is JS heap and buffers. */
-export function memoryFigures(base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>, mem: NodeJS.MemoryUsage): Figure[] {
+/**
+ * The connector's V8 view of its memory at the end of a window: where its RSS goes. `native and code` is what is
+ * left of the RSS beside the V8 heap and external memory (the binary's code, thread stacks, malloc arenas, quiche).
+ * Nothing for a connector that is not a Node process (cloudflared).
+ */
+export function memoryFigures(base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>, mem: NodeJS.MemoryUsage | undefined): Figure[] {
+  if (mem === undefined) return [];
   return [
+    { ...base, metric: 'connector RSS at the end', unit: 'MB', value: mem.rss / MB, baselines: {} },
     { ...base, metric: 'connector V8 heap used', unit: 'MB', value: mem.heapUsed / MB, baselines: {} },
     { ...base, metric: 'connector V8 heap total', unit: 'MB', value: mem.heapTotal / MB, baselines: {} },
     { ...base, metric: 'connector external (incl. buffers)', unit: 'MB', value: mem.external / MB, baselines: {} },
+    { ...base, metric: 'connector array buffers', unit: 'MB', value: mem.arrayBuffers / MB, baselines: {} },
+    { ...base, metric: 'connector native and code', unit: 'MB', value: Math.max(0, mem.rss - mem.heapTotal - mem.external) / MB, baselines: {} },
   ];
 }

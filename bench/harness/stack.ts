@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startChild, type BenchChild, type ChildMode } from './children.js';
+import { startCloudflaredConnector } from './cloudflared.js';
 import { startCountingRelay, type CountingRelay } from './relay.js';
 import type { ConnectorChildConfig } from '../procs/connector.js';
 import type { EdgeChildConfig, EdgeChildInfo } from '../procs/edge.js';
@@ -31,6 +32,11 @@ export interface StackOptions {
   relay?: boolean;
   /** How the child processes run (default compiled). */
   mode?: ChildMode;
+  /**
+   * Which connector: cftunnel (default) or a real cloudflared binary (the same-run baseline). With `inProcess`,
+   * cftunnel serves the origin's app inside its own process (no origin process, no origin port).
+   */
+  connector?: { kind: 'cftunnel'; inProcess?: boolean } | { kind: 'cloudflared'; binary: string };
 }
 
 /** A running stack. */
@@ -40,11 +46,11 @@ export interface Stack {
   visitorUrl: string;
   /** The origin itself, for the direct baseline. */
   originUrl: string;
-  /** Process ids by role, for {@link ProcSampler}. */
-  pids: { edge: number; connector: number; origin: number };
+  /** Process ids by role, for {@link ProcSampler} (no origin process when the app runs in the connector). */
+  pids: { edge: number; connector: number; origin?: number };
   relay: CountingRelay | undefined;
-  /** The connector's `process.memoryUsage()`. */
-  connectorMemory(): Promise<NodeJS.MemoryUsage>;
+  /** The connector's `process.memoryUsage()`; undefined for cloudflared (not a Node process). */
+  connectorMemory(): Promise<NodeJS.MemoryUsage | undefined>;
   stop(): Promise<void>;
 }
 
@@ -57,22 +63,41 @@ function benchToken(): string {
 /** Starts origin, edge and connector processes and waits until every HA connection is registered. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const token = benchToken();
-  const started: Array<BenchChild<unknown>> = [];
+  const started: Array<Pick<BenchChild<unknown>, 'stop'>> = [];
   let relay: CountingRelay | undefined;
   const stopAll = async (): Promise<void> => {
     // Connector first so that it unregisters while the edge still listens.
     for (const c of started.reverse()) await c.stop();
     await relay?.close();
   };
+  const connectorKind = options.connector ?? { kind: 'cftunnel' };
+  const inProcess = connectorKind.kind === 'cftunnel' && connectorKind.inProcess === true;
   try {
-    const origin = await startChild<OriginChildConfig, { url: string }>('origin', { kind: options.origin }, { name: `origin(${options.origin})`, mode: options.mode });
-    started.push(origin);
+    const origin = inProcess
+      ? undefined
+      : await startChild<OriginChildConfig, { url: string }>('origin', { kind: options.origin }, { name: `origin(${options.origin})`, mode: options.mode });
+    if (origin !== undefined) started.push(origin);
     const edge = await startChild<EdgeChildConfig, EdgeChildInfo>('edge', { token }, { mode: options.mode });
     started.push(edge);
     let edgePort = edge.info.port;
     if (options.relay) {
       relay = await startCountingRelay({ host: '127.0.0.1', port: edge.info.port });
       edgePort = relay.port;
+    }
+    const haConnections = options.haConnections ?? DEFAULT_HA_CONNECTIONS;
+    const common = { pids: { edge: edge.pid, ...(origin === undefined ? {} : { origin: origin.pid }) }, protocol: options.protocol, visitorUrl: edge.info.visitorUrl, relay, stop: stopAll };
+    if (connectorKind.kind === 'cloudflared') {
+      const cloudflared = await startCloudflaredConnector({
+        binary: connectorKind.binary,
+        token,
+        edge: `127.0.0.1:${edgePort}`,
+        caPem: edge.info.caPem,
+        url: origin!.info.url,
+        protocol: options.protocol,
+        haConnections,
+      });
+      started.push(cloudflared);
+      return { ...common, originUrl: origin!.info.url, pids: { ...common.pids, connector: cloudflared.pid }, connectorMemory: () => Promise.resolve(undefined) };
     }
     // CFT_BENCH_CONNECTOR_FLAGS: extra node flags for the connector alone (e.g. "--max-semi-space-size=2" to see what
     // V8's young-generation sizing costs in RSS and CPU).
@@ -85,24 +110,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       'connector',
       {
         token,
-        url: origin.info.url,
+        origin: origin === undefined ? { inProcess: options.origin } : { url: origin.info.url },
         edge: `127.0.0.1:${edgePort}`,
         caPem: edge.info.caPem,
         protocol: options.protocol,
-        haConnections: options.haConnections ?? DEFAULT_HA_CONNECTIONS,
+        haConnections,
       },
-      { name: `connector(${options.protocol})`, execArgv, mode: options.mode },
+      { name: `connector(${options.protocol}${inProcess ? ', in-process app' : ''})`, execArgv, mode: options.mode },
     );
     started.push(connector);
-    return {
-      protocol: options.protocol,
-      visitorUrl: edge.info.visitorUrl,
-      originUrl: origin.info.url,
-      pids: { edge: edge.pid, connector: connector.pid, origin: origin.pid },
-      relay,
-      connectorMemory: connector.memory,
-      stop: stopAll,
-    };
+    return { ...common, originUrl: origin?.info.url ?? '', pids: { ...common.pids, connector: connector.pid }, connectorMemory: connector.memory };
   } catch (err) {
     await stopAll();
     throw err;

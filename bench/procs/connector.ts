@@ -4,13 +4,14 @@
  */
 import { pino } from 'pino';
 import { Tunnel } from '../../src/tunnel.js';
+import { createOriginApp, type OriginAppKind } from '../harness/origin-app.js';
 import { serveChild } from './child.js';
 
 /** Config the driver sends. */
 export interface ConnectorChildConfig {
   token: string;
-  /** Origin URL (`--url`). */
-  url: string;
+  /** The origin: a URL (`--url`), or the bench app served in this process (no port). */
+  origin: { url: string } | { inProcess: OriginAppKind };
   /** `host:port` the connector dials (the edge, or a counting relay in front of it). */
   edge: string;
   caPem: string;
@@ -25,9 +26,10 @@ const LOG_LEVEL = process.env.CFT_BENCH_LOG_LEVEL ?? 'warn';
 const STOP_GRACE_MS = 1000;
 
 serveChild<ConnectorChildConfig, { connections: number }>(async (config) => {
+  const app = 'inProcess' in config.origin ? createOriginApp(config.origin.inProcess) : undefined;
   const tunnel = new Tunnel({
     token: config.token,
-    url: config.url,
+    ...(app === undefined ? { url: (config.origin as { url: string }).url } : { origin: app.server }),
     // Like cloudflared, one HA connection per static edge address: list the edge once per connection.
     edge: Array.from({ length: config.haConnections }, () => config.edge),
     caCert: config.caPem,

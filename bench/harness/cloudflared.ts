@@ -1,0 +1,98 @@
+/**
+ * A real cloudflared as the connector of a bench stack: the same-run baseline of issue #19. The binary is the one the
+ * opt-in interop suite uses (`CFTUNNEL_CLOUDFLARED`, built by the user from Cloudflare's source; docs/interop.md);
+ * without it the legs that need it are skipped with a message.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BenchError } from './errors.js';
+
+/** How long cloudflared may take to register every HA connection. */
+const REGISTER_TIMEOUT_MS = 60_000;
+/** How long it may take to unregister and exit on SIGTERM (its grace period is set to 1 s below). */
+const STOP_TIMEOUT_MS = 15_000;
+
+/** The binary named by `CFTUNNEL_CLOUDFLARED`, or why there is none. */
+export function cloudflaredBinary(): { path: string } | { skipped: string } {
+  const path = process.env.CFTUNNEL_CLOUDFLARED;
+  if (path === undefined || path === '') return { skipped: 'set CFTUNNEL_CLOUDFLARED=/path/to/cloudflared for the cloudflared baseline' };
+  if (!existsSync(path)) return { skipped: `CFTUNNEL_CLOUDFLARED=${path} does not exist` };
+  return { path };
+}
+
+/** Options of {@link startCloudflaredConnector}. */
+export interface CloudflaredConnectorOptions {
+  binary: string;
+  token: string;
+  /** `host:port` of the local edge. */
+  edge: string;
+  caPem: string;
+  url: string;
+  protocol: 'quic' | 'http2';
+  haConnections: number;
+}
+
+/** A registered cloudflared connector process. */
+export interface CloudflaredConnector {
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `cloudflared tunnel … run --token` against the local edge, serving `url`, and resolves once it logged
+ * `Registered tunnel connection` for every HA connection. Its flags are those of the interop suite, with
+ * `--loglevel info` (the registration lines are info; per-request lines are debug, so none are written under load).
+ */
+export async function startCloudflaredConnector(o: CloudflaredConnectorOptions): Promise<CloudflaredConnector> {
+  const home = mkdtempSync(join(tmpdir(), 'cft-bench-cloudflared-'));
+  const caFile = join(home, 'edge-ca.pem');
+  writeFileSync(caFile, o.caPem);
+  const edges = Array.from({ length: o.haConnections }, () => ['--edge', o.edge]).flat();
+  const args = [
+    '--no-autoupdate', 'tunnel', ...edges, '--cacert', caFile, '--ha-connections', String(o.haConnections),
+    '--edge-ip-version', '4', '--metrics', '127.0.0.1:0', '--loglevel', 'info',
+    '--grace-period', '1s', '--url', o.url, 'run', '--protocol', o.protocol, '--token', o.token,
+  ];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TUNNEL_')) env[k] = v;
+  const child: ChildProcess = spawn(o.binary, args, { env: { ...env, HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = once(child, 'exit');
+  const cleanup = (): void => rmSync(home, { recursive: true, force: true });
+  let registered = 0;
+  const tail: string[] = [];
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BenchError(`cloudflared registered ${registered} of ${o.haConnections} connections in ${REGISTER_TIMEOUT_MS} ms:\n${tail.join('\n')}`)), REGISTER_TIMEOUT_MS);
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      if (line.includes('Registered tunnel connection') && ++registered === o.haConnections) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(([code]) => {
+      clearTimeout(timer);
+      reject(new BenchError(`cloudflared exited with code ${String(code)} before it registered:\n${tail.join('\n')}`));
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    cleanup();
+  };
+  try {
+    await ready;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid: child.pid!, stop };
+}
