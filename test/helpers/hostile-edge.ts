@@ -171,15 +171,20 @@ const TAP_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export class ControlTap {
   /** Number of `unregisterConnection` calls answered. */
   unregisterCalls = 0;
+  /** Settles when the first `unregisterConnection` call has been answered. */
+  readonly unregistered: Promise<void>;
+  private resolveUnregistered!: () => void;
   private readonly replies: RpcFrameSeen[] = [];
   private readonly replyWaiters: Array<(f: RpcFrameSeen) => void> = [];
 
   constructor(private readonly stream: Duplex) {
+    this.unregistered = new Promise((resolve) => (this.resolveUnregistered = resolve));
     const [edgeEnd, tapEnd] = duplexPair();
     serveRegistration(edgeEnd, {
       registerConnection: async () => ({ uuid: randomBytes(16), locationName: HOSTILE_LOCATION, tunnelIsRemotelyManaged: true }),
       unregisterConnection: async () => {
         this.unregisterCalls++;
+        this.resolveUnregistered();
       },
       updateLocalConfiguration: async () => undefined,
     });
