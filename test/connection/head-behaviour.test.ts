@@ -17,6 +17,8 @@ import {
   selectFeatures,
 } from '../../src/connection/identity.js';
 import { RPC_STREAM_SIGNATURE } from '../../src/connection/preamble.js';
+import { parseOriginRequest } from '../../src/ingress/origin-request.js';
+import { defaultAccessTeamUrl } from '../../src/proxy/access.js';
 import { openHostileQuicSession, originBody, settledYet, type HostileQuicSession } from '../helpers/hostile-edge.js';
 
 const T = { timeout: 30_000 };
@@ -58,6 +60,13 @@ test('feature list as HEAD builds it (§14.3/§14.4): defaults without managemen
   // management_logs is never advertised (the management service is not served); unknown strings pass through.
   assert.deepEqual(sorted(selectFeatures(['management_logs', 'future_thing', 'serialized_headers'])), sorted([...defaults, 'future_thing']));
   assert.deepEqual(sorted(selectFeatures([], true)), sorted([...defaults, 'postquantum']));
+});
+
+test('originRequest.access.environment `fed` selects the FedRAMP Access domain (§10.5, HEAD `ingress/middleware/jwtvalidator.go`)', () => {
+  const parsed = parseOriginRequest({ access: { required: true, teamName: 'team', audTag: ['aud'], environment: 'fed' } }, 'originRequest', 'json');
+  assert.equal(parsed.access?.environment, 'fed');
+  assert.equal(defaultAccessTeamUrl('team', 'fed'), 'https://team.fed.cloudflareaccess.com');
+  assert.equal(defaultAccessTeamUrl('team', ''), 'https://team.cloudflareaccess.com');
 });
 
 test('quic: after unregisterConnection the connection keeps serving new streams until the edge closes it (HEAD grace period, §5.3)', T, async () => {
