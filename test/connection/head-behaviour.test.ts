@@ -19,6 +19,7 @@ import {
 import { RPC_STREAM_SIGNATURE } from '../../src/connection/preamble.js';
 import { parseOriginRequest } from '../../src/ingress/origin-request.js';
 import { defaultAccessTeamUrl } from '../../src/proxy/access.js';
+import { within as withinMs } from '../interop/event-log.js';
 import { openHostileQuicSession, originBody, settledYet, type HostileQuicSession } from '../helpers/hostile-edge.js';
 
 const T = { timeout: 30_000 };
@@ -26,11 +27,7 @@ const T = { timeout: 30_000 };
 const HANG_GUARD_MS = 15_000;
 
 function within<V>(promise: Promise<V>, what: string): Promise<V> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${HANG_GUARD_MS} ms`)), HANG_GUARD_MS);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+  return withinMs(promise, HANG_GUARD_MS, `no ${what} within ${HANG_GUARD_MS} ms`);
 }
 
 async function withQuicSession(overrides: Parameters<typeof openHostileQuicSession>[0], body: (s: HostileQuicSession) => Promise<void>): Promise<void> {
