@@ -17,7 +17,9 @@ import {
   selectFeatures,
 } from '../../src/connection/identity.js';
 import { RPC_STREAM_SIGNATURE } from '../../src/connection/preamble.js';
+import { DEFAULT_EDGE_IP_VERSION } from '../../src/edge/index.js';
 import { parseOriginRequest } from '../../src/ingress/origin-request.js';
+import { DEFAULT_METRICS_ADDRESS } from '../../src/metrics/listen.js';
 import { defaultAccessTeamUrl } from '../../src/proxy/access.js';
 import { within as withinMs } from '../interop/event-log.js';
 import { openHostileQuicSession, originBody, settledYet, type HostileQuicSession } from '../helpers/hostile-edge.js';
@@ -39,7 +41,9 @@ async function withQuicSession(overrides: Parameters<typeof openHostileQuicSessi
   }
 }
 
-test('the reported version is HEAD’s release (one constant)', () => {
+test('HEAD defaults: reported version (one constant), --edge-ip-version auto, metrics localhost:0', () => {
+  assert.equal(DEFAULT_EDGE_IP_VERSION, 'auto');
+  assert.equal(DEFAULT_METRICS_ADDRESS, 'localhost:0');
   assert.equal(DEFAULT_CLIENT_VERSION, '2026.8.2');
   assert.equal(createConnectorIdentity().version, '2026.8.2');
   assert.equal(createConnectorIdentity({ version: '2099.1.0' }).version, '2099.1.0');
