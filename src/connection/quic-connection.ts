@@ -25,6 +25,7 @@ import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } f
 
 /** Application error code of every close and stream abort cloudflared sends (§5.3). */
 export const QUIC_APPLICATION_CODE = 0;
+
 /** Resolves when `quic` closes or after `ms`, whichever comes first. */
 function lingerUntilClosed(quic: QuicConnection, ms: number): Promise<void> {
   if (quic.closed) return Promise.resolve();
