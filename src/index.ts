@@ -13,6 +13,8 @@ export type { CftunnelErrorOptions } from './errors.js';
 export { parseToken, readTokenFile, TokenError, TokenFileError } from './token/index.js';
 export type { TunnelCredentials } from './token/index.js';
 export type { ConnectionDetails, TunnelProtocol, RequestInfo } from './connection/types.js';
+export { DEFAULT_CLIENT_VERSION, DEFAULT_FEATURES } from './connection/identity.js';
+export type { QuicFlowControl } from './transport/quic/index.js';
 export type { RequestSummary } from './observability/request-observer.js';
 export { DIAGNOSTICS_CHANNELS } from './observability/diagnostics.js';
 export { loadConfigFile, parseConfigFile, configFromUrl, ConfigFileError } from './orchestration/local-config.js';

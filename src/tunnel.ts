@@ -3,7 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { createConnectorIdentity, DEFAULT_FEATURES, type ConnectorIdentity } from './connection/identity.js';
+import { createConnectorIdentity, FEATURE_POST_QUANTUM, selectFeatures, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
 import {
@@ -32,12 +32,12 @@ import type { OriginService } from './proxy/types.js';
 import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
 import { parseToken, type TunnelCredentials } from './token/index.js';
-import { QuicUnavailableError, quicAvailability } from './transport/quic/index.js';
+import { QuicUnavailableError, quicAvailability, type QuicFlowControl } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
 import { parseCaBundle } from './transport/tls/trust.js';
 
 /** Feature string sent when strict post-quantum mode is requested (docs/protocol.md §14.4). */
-export const POST_QUANTUM_FEATURE = 'postquantum';
+export const POST_QUANTUM_FEATURE = FEATURE_POST_QUANTUM;
 
 /** Options of {@link Tunnel}. */
 export interface TunnelOptions {
@@ -114,12 +114,27 @@ export interface TunnelOptions {
   logger?: Logger;
   /** Aborts startup / closes the tunnel. */
   signal?: AbortSignal;
-  /** Overrides of the connector identity (tests pin the connector id). */
+  /**
+   * Extra feature strings for `ClientInfo.features` (`--features`, docs/protocol.md §14.3): merged with the defaults
+   * as cloudflared does; `support_datagram_v3_2` selects datagram v3.
+   */
+  features?: readonly string[];
+  /**
+   * Overrides of the connector identity: `version` replaces the reported cloudflared version (default
+   * `DEFAULT_CLIENT_VERSION`), `features` the whole feature list; tests pin the connector id.
+   */
   identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
   /** Milliseconds between starting HA connections (default 1000, docs/protocol.md §12.1). */
   haSpacingMs?: number;
   /** QUIC handshake timeout (default 5000 ms, §5.1). */
   quicHandshakeTimeoutMs?: number;
+  /**
+   * QUIC receive-window caps in bytes (`--quic-connection-level-flow-control-limit` / `--quic-stream-level-…`,
+   * docs/protocol.md §5.1): defaults 30 MiB per connection (the QUIC library caps it at 24 MiB) and 6 MiB per stream.
+   */
+  quicFlowControl?: QuicFlowControl;
+  /** Bound on each RPC with the edge and on serving an edge-opened RPC stream (`--rpc-timeout`, default 5000 ms). */
+  rpcTimeoutMs?: number;
   /** HTTP/2 liveness PING interval (default 10 s): an edge silent for two intervals is treated as gone. */
   http2PingIntervalMs?: number;
 }
@@ -190,7 +205,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (options.protocol === 'quic' && !quic.available) throw new QuicUnavailableError(quic.reason);
     this.identity = createConnectorIdentity({
       ...options.identity,
-      features: options.identity?.features ?? (options.postQuantum ? [...DEFAULT_FEATURES, POST_QUANTUM_FEATURE] : DEFAULT_FEATURES),
+      features: options.identity?.features ?? selectFeatures(options.features, options.postQuantum === true),
     });
     this.logger = options.logger ?? silentLogger;
     this.metrics = new TunnelMetrics({ buildInfo: { version: this.identity.version, type: 'cftunnel' } });
@@ -244,6 +259,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       caCert: o.caCert,
       bindAddress: o.edgeBindAddress,
       quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      quicFlowControl: o.quicFlowControl,
+      rpcTimeoutMs: o.rpcTimeoutMs,
       http2PingIntervalMs: o.http2PingIntervalMs,
       metrics: this.metrics,
       localConfig: this.localConfigJson,

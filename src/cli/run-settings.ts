@@ -71,6 +71,16 @@ export interface RunSettings {
   noEffectFlags: string[];
   /** A positional tunnel name/UUID; ignored when a token is present (§1.2). */
   tunnelArgument: string | undefined;
+  /** `--features` (§14.3): extra feature strings, in the order given. */
+  features: string[] | undefined;
+  /** `--rpc-timeout` (§6.6, §7.5); undefined keeps the 5 s default. */
+  rpcTimeoutMs: number | undefined;
+  /** `--quic-connection-level-flow-control-limit` in bytes (§5.1); undefined keeps 30 MiB. */
+  quicConnectionWindow: number | undefined;
+  /** `--quic-stream-level-flow-control-limit` in bytes (§5.1); undefined keeps 6 MiB. */
+  quicStreamWindow: number | undefined;
+  /** `--client-version` / `CFTUNNEL_CLIENT_VERSION`: the version reported at registration (§6.6). */
+  clientVersion: string | undefined;
 }
 
 /** A usage error for a missing token. */
@@ -166,6 +176,25 @@ function goDurationOrRaw(text: string): string {
   }
 }
 
+function parseFeatures(list: readonly string[] | undefined): string[] | undefined {
+  const features = (list ?? []).map((f) => f.trim()).filter((f) => f !== '');
+  return features.length === 0 ? undefined : features;
+}
+
+/** `--rpc-timeout` (§6.6): a positive Go duration. */
+function parseRpcTimeout(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  let ms: number;
+  try {
+    ms = parseGoDuration(text);
+  } catch (err) {
+    if (err instanceof DurationSyntaxError) throw new UsageError(`invalid value ${JSON.stringify(text)} for flag --rpc-timeout: ${err.message}`);
+    throw err;
+  }
+  if (ms <= 0) throw new UsageError(`invalid value ${JSON.stringify(text)} for flag --rpc-timeout: must be positive`);
+  return ms;
+}
+
 function parseEdge(list: readonly string[] | undefined): string[] | undefined {
   if (list === undefined || list.length === 0) return undefined;
   const edge = [...list];
@@ -208,6 +237,11 @@ export async function resolveRunSettings(parsed: ParsedFlags, missingToken?: str
     pidFile: flagValue(parsed, 'pidfile'),
     noEffectFlags: [...parsed.values.keys()].filter((k) => NO_EFFECT_FLAGS.has(k)),
     tunnelArgument: parsed.positionals[0],
+    features: parseFeatures(parsed.values.get('features')),
+    rpcTimeoutMs: parseRpcTimeout(flagValue(parsed, 'rpc-timeout')),
+    quicConnectionWindow: flagInt(parsed, 'quic-connection-level-flow-control-limit', 1),
+    quicStreamWindow: flagInt(parsed, 'quic-stream-level-flow-control-limit', 1),
+    clientVersion: flagValue(parsed, 'client-version') || undefined,
   };
   // The token last: flag errors are reported before the token file is touched.
   const { token, source } = await resolveToken(parsed, missingToken);

@@ -8,7 +8,11 @@ import { serveCloudflared } from '../rpc/tunnel/cloudflared-server.js';
 import { WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
 import type { ConnectionContext } from './types.js';
 
-/** Serves one RPC stream until the edge ends it (2023.7.3 behaviour: no timeout of our own). */
+/**
+ * Serves one RPC stream until the edge ends it, for at most `ctx.rpcTimeoutMs` (docs/protocol.md §7.5: HEAD bounds
+ * the serving of an RPC stream by `--rpc-timeout`, then closes its side; 2023.7.3 waited for the edge). An edge that
+ * opens a stream and never finishes it cannot keep the stream, its handler and its buffers alive for ever.
+ */
 export async function serveConfigRpcStream(
   stream: Duplex,
   ctx: ConnectionContext,
@@ -30,6 +34,14 @@ export async function serveConfigRpcStream(
       throw new RpcServerException('failed', WARP_ROUTING_DISABLED_MESSAGE);
     },
   });
-  await rpc.closed;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ctx.rpcTimeoutMs);
+    timer.unref();
+  });
+  await Promise.race([rpc.closed, bound]);
+  clearTimeout(timer);
+  // After the bound: Abort "rpc: shutdown" and end our side, as HEAD's deferred close of the RPC connection does.
+  if (!rpc.isClosed) await rpc.close();
   if (!stream.destroyed) stream.end();
 }

@@ -16,6 +16,8 @@ import {
   responseMetadata,
 } from './edge-request.js';
 import { InFlight } from './in-flight.js';
+import { encodeV3RegistrationResponse, V3_RESPONSE, v3RegistrationRequestId } from './datagram-v3.js';
+import { datagramVersionOf } from './identity.js';
 import { pipeBody, pipeBothWays } from './pipe-body.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
@@ -23,8 +25,6 @@ import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } f
 
 /** Application error code of every close and stream abort cloudflared sends (§5.3). */
 export const QUIC_APPLICATION_CODE = 0;
-/** Longest wait, after the last request finished, for the edge to acknowledge response bytes before closing. */
-export const QUIC_SHUTDOWN_DRAIN_MS = 1_000;
 
 /** Resolves when `quic` closes or after `ms`, whichever comes first. */
 function lingerUntilClosed(quic: QuicConnection, ms: number): Promise<void> {
@@ -60,8 +60,8 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   private readonly inFlight = new InFlight();
   private control!: ControlSession;
   private shuttingDown = false;
-  /** Whether any request stream was served: only then can response bytes be waiting for acknowledgement. */
-  private inFlightStreamsSeen = false;
+  /** Set when the connection is being closed at once: streams the edge opens from then on are refused. */
+  private closing = false;
   private resolveClosed!: (err: Error | undefined) => void;
 
   constructor(private readonly quic: QuicConnection, private readonly ctx: ConnectionContext) {
@@ -69,6 +69,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     this.connIndex = ctx.connIndex;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     quic.on('stream', (stream: QuicStream) => this.onStream(stream));
+    if (datagramVersionOf(ctx.identity.features) === 'v3') quic.on('datagram', (d: Buffer) => this.onDatagramV3(d));
     quic.once('close', (err?: Error) => {
       this.control?.close();
       this.resolveClosed(this.shuttingDown ? undefined : err ?? new Error('connection with edge closed'));
@@ -106,18 +107,32 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   private failControl(err: Error): void {
     if (this.shuttingDown || this.quic.closed) return;
     this.shuttingDown = true;
+    this.closing = true;
     this.resolveClosed(err);
     void this.quic.close(QUIC_APPLICATION_CODE, '');
   }
 
   private onStream(stream: QuicStream): void {
-    if (this.shuttingDown) {
+    // During a graceful shutdown streams are still served until the connection closes (§5.3, HEAD): a request the
+    // edge routed before it processed our unregistration must not fail.
+    if (this.closing) {
       abortStream(stream);
       return;
     }
     stream.on('error', () => undefined);
-    this.inFlightStreamsSeen = true;
     this.inFlight.run(() => this.serveStream(stream));
+  }
+
+  /**
+   * Datagram v3 (§14.2), when the registration selected it: private-network flows are not served, so a UDP session
+   * registration gets HEAD's answer for a flow it cannot open (`unableToBindSocket`, `quic/v3/muxer.go`) at once.
+   * Every other datagram (payloads of unknown sessions, ICMP) is dropped, as HEAD drops them.
+   */
+  private onDatagramV3(datagram: Buffer): void {
+    const requestId = v3RegistrationRequestId(datagram);
+    if (requestId === undefined || this.closing) return;
+    this.ctx.logger.debug({ connIndex: this.connIndex, requestId: requestId.toString('hex') }, WARP_ROUTING_DISABLED_MESSAGE);
+    this.quic.sendDatagram(encodeV3RegistrationResponse(requestId, V3_RESPONSE.unableToBindSocket));
   }
 
   private async serveStream(stream: QuicStream): Promise<void> {
@@ -205,23 +220,27 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     }
   }
 
-  /** Graceful shutdown (§12.5): unregister, stop taking streams, wait for in-flight requests, close. */
+  /**
+   * Graceful shutdown (§12.5, §5.3 as HEAD): unregister, wait for in-flight requests, end the control session, then
+   * keep the connection, still serving streams, for the rest of the grace period or until the edge closes it. HEAD
+   * (`connection/quic_connection.go`) holds the connection for the grace period after unregistering; 2023.7.3 closed
+   * it at once, which also discarded response bytes the edge had not acknowledged yet.
+   */
   async shutdown(graceMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const started = Date.now();
     await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
-    // A finished handler has only handed its last bytes and FIN to quiche; CONNECTION_CLOSE would discard what the
-    // edge has not acknowledged yet. HEAD keeps the connection open for the whole grace period after unregistering
-    // (§5.3); we keep it only until the edge closes it or a short drain window passes, within the grace period.
-    const linger = Math.min(QUIC_SHUTDOWN_DRAIN_MS, Math.max(0, graceMs - (Date.now() - started)));
-    if (linger > 0 && this.inFlightStreamsSeen) await lingerUntilClosed(this.quic, linger);
+    const remaining = graceMs - (Date.now() - started);
+    if (remaining > 0) await lingerUntilClosed(this.quic, remaining);
+    this.closing = true;
     await this.quic.close(QUIC_APPLICATION_CODE, '');
   }
 
   /** Closes at once (in-flight requests are cut). */
   close(): void {
     this.shuttingDown = true;
+    this.closing = true;
     this.control?.close();
     void this.quic.close(QUIC_APPLICATION_CODE, '');
   }

@@ -70,6 +70,9 @@ class EdgeQuicConnection extends EdgeSideConnection {
     const rpc = serveRegistration(stream, registrationHandlers(this.edge, this));
     void rpc.closed.then(() => {
       if (!stream.destroyed) stream.end();
+      // A connector following HEAD keeps an unregistered connection open for its whole grace period (§5.3). Once it
+      // has also ended its control session there is nothing left to route to it, so the edge closes the connection.
+      if (this.unregistered && !this.quic.closed) void this.quic.close(0, '');
     });
   }
 

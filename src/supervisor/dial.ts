@@ -8,7 +8,7 @@ import type { ConnectionContext, TunnelProtocol } from '../connection/types.js';
 import type { EdgeAddress as PoolEdgeAddress } from '../edge/index.js';
 import { dialEdgeTls } from '../transport/http2/dial.js';
 import { EdgeDialError, EdgeTlsError, type EdgeTlsReason } from '../transport/errors.js';
-import { connectQuic, QUIC_SERVER_NAME, QuicTlsError, QuicUnavailableError, type QuicTlsFailure } from '../transport/quic/index.js';
+import { connectQuic, QUIC_SERVER_NAME, QuicTlsError, QuicUnavailableError, type QuicFlowControl, type QuicTlsFailure } from '../transport/quic/index.js';
 import { edgeTrustAnchors } from '../transport/tls/trust.js';
 
 const TLS_REASON: Readonly<Record<QuicTlsFailure, EdgeTlsReason>> = {
@@ -42,6 +42,8 @@ export interface DialOptions {
   bindAddress?: string;
   /** QUIC handshake timeout (default 5 s, docs/protocol.md §5.1); tests shorten it. */
   quicHandshakeTimeoutMs?: number;
+  /** QUIC receive-window caps (§5.1). */
+  quicFlowControl?: QuicFlowControl;
   /** Key-exchange groups offered on HTTP/2 (OpenSSL syntax, §4.4). */
   ecdhCurve?: string;
   /** UDP port to try first for QUIC (the index's previous port, §5.2); a random one when taken. */
@@ -71,6 +73,8 @@ export async function dialTunnelConnection(
         ca: edgeTrustAnchors(options.caCert).join('\n'),
         bindAddress: options.bindAddress,
         handshakeTimeoutMs: options.quicHandshakeTimeoutMs,
+        maxConnectionWindow: options.quicFlowControl?.maxConnectionWindow,
+        maxStreamWindow: options.quicFlowControl?.maxStreamWindow,
         localPort: options.quicLocalPort,
         signal: dialAbort.signal,
       });

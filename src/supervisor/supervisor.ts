@@ -15,7 +15,7 @@ import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { OriginServices } from '../orchestration/origin-services.js';
 import { RegistrationError } from '../rpc/tunnel/registration-client.js';
 import type { TunnelCredentials } from '../token/index.js';
-import { QuicUnavailableError } from '../transport/quic/index.js';
+import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
 import { dialTunnelConnection } from './dial.js';
 import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
@@ -49,6 +49,8 @@ export interface SupervisorOptions {
   clock?: BackoffClock;
   /** QUIC handshake timeout (default 5 s). */
   quicHandshakeTimeoutMs?: number;
+  /** QUIC receive-window caps (§5.1). */
+  quicFlowControl?: QuicFlowControl;
   /** Per-request observer handed to every connection. */
   observer?: RequestObserver;
   /** HTTP/2 liveness PING interval. */
@@ -191,6 +193,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           caCert: o.caCert,
           bindAddress: o.bindAddress,
           quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+          quicFlowControl: o.quicFlowControl,
           ecdhCurve: o.http2Curves?.ecdhCurve,
           quicLocalPort,
           signal: this.stop.signal,

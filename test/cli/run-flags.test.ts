@@ -59,6 +59,9 @@ test('every supported environment variable is read', async () => {
     TUNNEL_LOG_OUTPUT: 'JSON',
     TUNNEL_METRICS: '127.0.0.1:0',
     TUNNEL_PIDFILE: '/tmp/x.pid',
+    TUNNEL_QUIC_CONN_LEVEL_FLOW_CONTROL_LIMIT: '1048576',
+    TUNNEL_QUIC_STREAM_LEVEL_FLOW_CONTROL_LIMIT: '65536',
+    CFTUNNEL_CLIENT_VERSION: '2099.1.0',
   };
   const s = await resolveRunSettings(parseRunFlags([], env));
   assert.deepEqual(
@@ -87,8 +90,33 @@ test('every supported environment variable is read', async () => {
       pidFile: '/tmp/x.pid',
       noEffectFlags: undefined,
       tunnelArgument: undefined,
+      features: undefined,
+      rpcTimeoutMs: undefined,
+      quicConnectionWindow: 1_048_576,
+      quicStreamWindow: 65_536,
+      clientVersion: '2099.1.0',
     },
   );
+});
+
+test('HEAD flags (docs/protocol.md §18): --features/-F, --rpc-timeout, QUIC flow-control limits, --client-version', async () => {
+  const s = await resolveRunSettings(
+    parseRunFlags(
+      ['--token', 't', '-F', 'support_datagram_v3_2,future', '--features', 'other', '--rpc-timeout', '1.5s',
+        '--quic-connection-level-flow-control-limit', '20971520', '--quic-stream-level-flow-control-limit', '4194304', '--client-version', '2026.1.0'],
+      {},
+    ),
+  );
+  assert.deepEqual(s.features, ['support_datagram_v3_2', 'future', 'other']);
+  assert.equal(s.rpcTimeoutMs, 1500);
+  assert.equal(s.quicConnectionWindow, 20_971_520);
+  assert.equal(s.quicStreamWindow, 4_194_304);
+  assert.equal(s.clientVersion, '2026.1.0');
+  const defaults = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
+  assert.deepEqual([defaults.features, defaults.rpcTimeoutMs, defaults.quicConnectionWindow, defaults.quicStreamWindow, defaults.clientVersion], [undefined, undefined, undefined, undefined, undefined]);
+  for (const bad of [['--rpc-timeout', '5'], ['--rpc-timeout', '0s'], ['--quic-stream-level-flow-control-limit', '-1']]) {
+    await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', ...bad], {})), (err: unknown) => err instanceof UsageError, bad.join(' '));
+  }
 });
 
 test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output chosen by TTY', async () => {

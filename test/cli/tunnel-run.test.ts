@@ -33,10 +33,12 @@ for (const protocol of ['quic', 'http2'] as const) {
     const tokenFile = join(dir, 'token.txt');
     await writeFile(tokenFile, `\n  ${token}  \n`);
     const tokenArgs = protocol === 'http2' ? ['--token-file', tokenFile] : [];
-    const env: Record<string, string> = protocol === 'quic' ? { TUNNEL_TOKEN: token } : {};
+    const env: Record<string, string> = protocol === 'quic' ? { TUNNEL_TOKEN: token, CFTUNNEL_CLIENT_VERSION: '2099.1.0' } : {};
+    // QUIC run: datagram v3 asked for with -F and the reported version overridden from the environment (§14.3, §6.6).
+    const featureArgs = protocol === 'quic' ? ['-F', 'support_datagram_v3_2'] : [];
     const logFile = join(dir, 'connector.log');
     const connector = spawnCli(
-      ['tunnel', 'run', ...tokenArgs, '--edge', info.edge, '--edge', info.edge, '--cacert', info.ca, '--url', origin.url, '--protocol', protocol, '--ha-connections', '2', '--loglevel', 'debug', '--logfile', logFile, '--output', 'default'],
+      ['tunnel', 'run', ...tokenArgs, '--edge', info.edge, '--edge', info.edge, '--cacert', info.ca, '--url', origin.url, '--protocol', protocol, '--ha-connections', '2', '--loglevel', 'debug', '--logfile', logFile, '--output', 'default', ...featureArgs],
       env,
     );
     t.after(() => connector.kill());
@@ -47,8 +49,12 @@ for (const protocol of ['quic', 'http2'] as const) {
     for (const r of registers) {
       assert.equal(r.protocol, protocol);
       assert.equal(r.clientId, registers[0]!.clientId);
-      assert.equal(r.version, '2023.7.3');
-      assert.ok(Array.isArray(r.features));
+      // The release whose wire behaviour cftunnel follows (docs/protocol.md §18), unless overridden.
+      assert.equal(r.version, protocol === 'quic' ? '2099.1.0' : '2026.8.2');
+      // HEAD's default feature set without management_logs (§14.4); -F support_datagram_v3_2 adds v3, v2 stays.
+      const expected = ['allow_remote_config', 'serialized_headers', 'support_datagram_v2', 'support_quic_eof'];
+      if (protocol === 'quic') expected.push('support_datagram_v3_2');
+      assert.deepEqual([...(r.features as string[])].sort(), expected.sort());
     }
     await connector.waitForLine(/ INF Registered tunnel connection connIndex=1 connection=\S+ event=0 ip=127\.0\.0\.1 location=TST protocol=/, 'stderr');
 

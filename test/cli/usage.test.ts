@@ -70,7 +70,7 @@ test('exit codes and messages of main()', async () => {
   assert.match(missingCa.stderr, /^cftunnel: error: Failed to read --cacert file \/nonexistent\/cftunnel-ca\.pem: ENOENT/);
   assert.equal(missingCa.stderr.split('\n').length, 1);
   assert.equal(version.code, 0);
-  assert.match(version.stdout, /^cftunnel version \d+\.\d+\.\d+ \(wire-compatible with cloudflared 2023\.7\.3; node v\d+/);
+  assert.match(version.stdout, /^cftunnel version \d+\.\d+\.\d+ \(wire-compatible with cloudflared 2026\.8\.2; node v\d+/);
   assert.equal(help.code, 0);
   for (const cmd of ['tunnel [flags] run', 'cftunnel run', 'cftunnel edge', 'cftunnel demo', '--version']) assert.ok(help.stdout.includes(cmd), cmd);
   assert.equal(tunnelHelp.code, 0);

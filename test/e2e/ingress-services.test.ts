@@ -137,8 +137,10 @@ for (const protocol of ['quic', 'http2'] as const) {
       closers.push(closer(unixOrigin));
 
       // SSE origin: the next event is written only when the test says so.
+      // The path picks the content type: HEAD flushes each write for SSE, NDJSON and any chunked response (§8.5).
+      const streamingTypes: Record<string, string> = { '/events': 'text/event-stream', '/ndjson': 'application/x-ndjson', '/chunked': 'text/plain' };
       const sse = http.createServer((req, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.writeHead(200, { 'content-type': streamingTypes[req.url ?? ''] ?? 'text/event-stream', 'cache-control': 'no-cache' });
         let n = 0;
         const send = (): void => {
           n++;
@@ -319,25 +321,27 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal(keepAliveSockets, 1);
     });
 
-    test('SSE: each event reaches the visitor before the origin writes the next (no buffering)', { timeout: 15_000 }, async () => {
-      const url = new URL(env.edge.visitorUrl);
-      const req = http.request({ host: url.hostname, port: url.port, path: '/events', headers: { host: 'sse.test' }, agent: false });
-      req.end();
-      const [res] = (await once(req, 'response')) as [http.IncomingMessage];
-      assert.equal(res.statusCode, 200);
-      const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      let text = '';
-      for (let n = 1; n <= 3; n++) {
-        while (!text.includes(`data: event ${n}\n\n`)) {
-          const next = await chunks.next();
-          assert.ok(next.done !== true, `stream ended before event ${n}`);
-          text += next.value.toString();
+    for (const [label, path] of [['SSE', '/events'], ['NDJSON', '/ndjson'], ['chunked text/plain', '/chunked']] as const) {
+      test(`${label}: each write reaches the visitor before the origin writes the next (no buffering, HEAD flush rules)`, { timeout: 15_000 }, async () => {
+        const url = new URL(env.edge.visitorUrl);
+        const req = http.request({ host: url.hostname, port: url.port, path, headers: { host: 'sse.test' }, agent: false });
+        req.end();
+        const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+        assert.equal(res.statusCode, 200);
+        const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+        let text = '';
+        for (let n = 1; n <= 3; n++) {
+          while (!text.includes(`data: event ${n}\n\n`)) {
+            const next = await chunks.next();
+            assert.ok(next.done !== true, `stream ended before event ${n}`);
+            text += next.value.toString();
+          }
+          assert.ok(!text.includes(`event ${n + 1}`), 'the origin has not sent the next event yet');
+          if (n < 3) sseNext!();
         }
-        assert.ok(!text.includes(`event ${n + 1}`), 'the origin has not sent the next event yet');
-        if (n < 3) sseNext!();
-      }
-      assert.equal((await chunks.next()).done, true);
-    });
+        assert.equal((await chunks.next()).done, true);
+      });
+    }
 
     test('ssh:// (TCP over WebSocket): banner and echo through a ws client', async () => {
       const { ws, first } = await openWs(env.edge.visitorUrl, 'ssh.test');

@@ -171,15 +171,20 @@ const TAP_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export class ControlTap {
   /** Number of `unregisterConnection` calls answered. */
   unregisterCalls = 0;
+  /** Settles when the first `unregisterConnection` call has been answered. */
+  readonly unregistered: Promise<void>;
+  private resolveUnregistered!: () => void;
   private readonly replies: RpcFrameSeen[] = [];
   private readonly replyWaiters: Array<(f: RpcFrameSeen) => void> = [];
 
   constructor(private readonly stream: Duplex) {
+    this.unregistered = new Promise((resolve) => (this.resolveUnregistered = resolve));
     const [edgeEnd, tapEnd] = duplexPair();
     serveRegistration(edgeEnd, {
       registerConnection: async () => ({ uuid: randomBytes(16), locationName: HOSTILE_LOCATION, tunnelIsRemotelyManaged: true }),
       unregisterConnection: async () => {
         this.unregisterCalls++;
+        this.resolveUnregistered();
       },
       updateLocalConfiguration: async () => undefined,
     });
@@ -547,10 +552,10 @@ interface SessionParts<P> {
   get(peer: P, path: string): Promise<GoodAnswer>;
 }
 
-async function openSession<P>(parts: SessionParts<P>): Promise<HostileSession & { peer: P }> {
+async function openSession<P>(parts: SessionParts<P>, overrides: Partial<ConnectionContext> = {}): Promise<HostileSession & { peer: P }> {
   const origin = await startRecordingOrigin();
   const edge = await parts.startEdge();
-  const ctx = hostileContext(origin.url);
+  const ctx = hostileContext(origin.url, overrides);
   const { conn, peer, control } = await parts.connect(edge, ctx);
   return {
     protocol: parts.protocol,
@@ -571,7 +576,7 @@ async function openSession<P>(parts: SessionParts<P>): Promise<HostileSession & 
 }
 
 /** Origin, hostile QUIC edge and the real connector registered to it. */
-export function openHostileQuicSession(): Promise<HostileQuicSession> {
+export function openHostileQuicSession(overrides: Partial<ConnectionContext> = {}): Promise<HostileQuicSession> {
   return openSession<HostileQuicPeer>({
     protocol: 'quic',
     startEdge: startHostileQuicEdge,
@@ -581,7 +586,7 @@ export function openHostileQuicSession(): Promise<HostileQuicSession> {
       const answer = await peer.request(getRequest(path));
       return { status: quicStatus(answer), body: answer.body.toString('utf8') };
     },
-  });
+  }, overrides);
 }
 
 /** Origin, hostile HTTP/2 edge and the real connector registered to it. */

@@ -20,6 +20,16 @@ export const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json')
 /** Features cloudflared 2023.7.3 sent in registerConnection (MANIFEST.md "Fixed inputs"; order varies). */
 export const RECORDED_FEATURES = ['allow_remote_config', 'management_logs', 'serialized_headers', 'support_datagram_v2', 'support_quic_eof'];
 
+/**
+ * The exact feature list (sorted) each release checked by the interop suite sends with no `--features` and the
+ * remote feature record unreachable (docs/protocol.md §14.3). 2025.5.0 sends the same five strings as 2023.7.3
+ * (its `features/features.go` default set; datagram v3 only when selected, which nothing selects here).
+ */
+export const FEATURES_BY_VERSION: Readonly<Record<string, readonly string[]>> = {
+  '2023.7.3': RECORDED_FEATURES,
+  '2025.5.0': RECORDED_FEATURES,
+};
+
 /** Config 1 (hello_world + 404), 2 (origins, warp-routing on) and 3 (invalid: no catch-all), as recorded. */
 export const vectorConfigs = {
   1: inputs.configs['1']!,

@@ -86,6 +86,11 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
         'grace-period': formatGoDuration(settings.gracePeriodMs),
         'edge-bind-address': settings.edgeBindAddress,
         loglevel: settings.logLevel,
+        features: settings.features,
+        'rpc-timeout': settings.rpcTimeoutMs === undefined ? undefined : formatGoDuration(settings.rpcTimeoutMs),
+        'quic-connection-level-flow-control-limit': settings.quicConnectionWindow,
+        'quic-stream-level-flow-control-limit': settings.quicStreamWindow,
+        'client-version': settings.clientVersion,
       },
     },
     'Settings',
@@ -156,6 +161,10 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       edgeBindAddress: settings.edgeBindAddress,
       retries: settings.retries,
       gracePeriodMs: settings.gracePeriodMs,
+      features: settings.features,
+      rpcTimeoutMs: settings.rpcTimeoutMs,
+      quicFlowControl: { maxConnectionWindow: settings.quicConnectionWindow, maxStreamWindow: settings.quicStreamWindow },
+      ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
       logger,
     });
   } catch (err) {

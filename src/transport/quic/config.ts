@@ -28,14 +28,21 @@ export const MAX_STREAM_WINDOW = 6 * 1024 * 1024;
  * quiche additionally caps it at its own 24 MiB maximum.
  */
 export const MAX_CONNECTION_WINDOW = 30 * 1024 * 1024;
-/** Largest DATAGRAM frame payload we send (docs/protocol.md §5.1, 2023.7.3 non-Windows value). */
+/**
+ * Largest DATAGRAM frame payload we send: cloudflared's own send check (`quic/param_unix.go`, 1350 at HEAD and in
+ * 2023.7.3). The `max_datagram_frame_size` transport parameter we advertise is not ours to choose: quiche fixes it
+ * at 65536 (HEAD advertises quic-go's 16383, 2023.7.3 1350; docs/protocol.md §5.1). Either way the edge's datagrams
+ * are bounded by the packet size.
+ */
 export const MAX_DATAGRAM_FRAME_SIZE = 1350;
 /**
- * Largest UDP payload we send, by edge family: 2023.7.3's quic-go initial packet sizes, 1252 for IPv4 and 1232 for
- * IPv6 (docs/protocol.md §5.1 / §18). quiche has no path-MTU discovery in this binding, so it is also the steady size.
+ * Largest UDP payload we send, by edge family: HEAD's initial packet sizes (`supervisor/tunnel.go`), 1232 for IPv4
+ * edges and 1252 for IPv6 edges, so that a tunnel still fits through WARP's 1280-byte MTU (docs/protocol.md §5.1,
+ * §18; 2023.7.3 had them the other way round). quiche has no path-MTU discovery in this binding, so it is also the
+ * steady size.
  */
-export const MAX_SEND_UDP_PAYLOAD_V4 = 1252;
-export const MAX_SEND_UDP_PAYLOAD_V6 = 1232;
+export const MAX_SEND_UDP_PAYLOAD_V4 = 1232;
+export const MAX_SEND_UDP_PAYLOAD_V6 = 1252;
 /** `max_udp_payload_size` advertised by cloudflared 2023.7.3 (vectors: 1452); also the receive buffer floor. */
 export const MAX_RECV_UDP_PAYLOAD = 1452;
 /** quic-go default `ack_delay_exponent` (docs/protocol.md §5.1). */
@@ -48,6 +55,14 @@ export const ACTIVE_CONNECTION_ID_LIMIT = 4;
 export const DATAGRAM_QUEUE_LEN = 1024;
 /** UDP socket buffers; smaller buffers drop packets on loopback bursts (QUIC-NOTES). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Receive-window caps a user may set (docs/protocol.md §5.1: `--quic-*-flow-control-limit`, HEAD). */
+export interface QuicFlowControl {
+  /** Connection window auto-tuning cap, default {@link MAX_CONNECTION_WINDOW}. */
+  maxConnectionWindow?: number;
+  /** Stream window auto-tuning cap, default {@link MAX_STREAM_WINDOW}. */
+  maxStreamWindow?: number;
+}
 
 /** Tunables shared by client and server. */
 export interface QuicTransportTuning {

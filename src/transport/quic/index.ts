@@ -13,4 +13,5 @@ export {
   KEEP_ALIVE_MS,
   MAX_DATAGRAM_FRAME_SIZE,
   type QuicTransportTuning,
+  type QuicFlowControl,
 } from './config.js';
