@@ -3,12 +3,10 @@
  * opt-in interop suite uses (`CFTUNNEL_CLOUDFLARED`, built by the user from Cloudflare's source; docs/interop.md);
  * without it the legs that need it are skipped with a message.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnCloudflared } from '../../test/interop/cloudflared-child.js';
 import { BenchError } from './errors.js';
 
 /** How long cloudflared may take to register every HA connection. */
@@ -57,42 +55,27 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
     '--edge-ip-version', '4', '--metrics', '127.0.0.1:0', '--loglevel', 'info',
     '--grace-period', '1s', '--url', o.url, 'run', '--protocol', o.protocol, '--token', o.token,
   ];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TUNNEL_')) env[k] = v;
-  const child: ChildProcess = spawn(o.binary, args, { env: { ...env, HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = once(child, 'exit');
-  const cleanup = (): void => rmSync(home, { recursive: true, force: true });
-  let registered = 0;
-  const tail: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BenchError(`cloudflared registered ${registered} of ${o.haConnections} connections in ${REGISTER_TIMEOUT_MS} ms:\n${tail.join('\n')}`)), REGISTER_TIMEOUT_MS);
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      if (line.includes('Registered tunnel connection') && ++registered === o.haConnections) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(([code]) => {
-      clearTimeout(timer);
-      reject(new BenchError(`cloudflared exited with code ${String(code)} before it registered:\n${tail.join('\n')}`));
-    });
-  });
+  // The interop suite's spawner: TUNNEL_* variables hidden, HOME scratch, DNS kept on loopback where possible.
+  const child = spawnCloudflared(o.binary, args, home);
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill(), STOP_TIMEOUT_MS);
+      await child.exited;
       clearTimeout(timer);
     }
-    cleanup();
+    rmSync(home, { recursive: true, force: true });
   };
+  const registered = child.lines.waitFor({ match: (l) => l.includes('Registered tunnel connection'), count: o.haConnections, label: 'Registered tunnel connection', timeoutMs: REGISTER_TIMEOUT_MS });
+  // Whichever of the two loses the race settles later with nobody listening.
+  registered.catch(() => undefined);
+  const exitedEarly = child.exited.then(({ code }) => new BenchError(`cloudflared exited with code ${String(code)} before it registered:\n${child.lines.all.slice(-20).join('\n')}`));
   try {
-    await ready;
+    const outcome = await Promise.race([registered, exitedEarly]);
+    if (outcome instanceof BenchError) throw outcome;
   } catch (err) {
     await stop();
     throw err;
   }
-  return { pid: child.pid!, stop };
+  return { pid: child.process.pid!, stop };
 }

@@ -2,7 +2,9 @@
  * A real cloudflared binary as a child process: its output is recorded line by line (both streams) so the test
  * waits on what it logs, and it is killed if the test process exits first.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -35,9 +37,35 @@ function childEnv(home: string): Record<string, string> {
   return { ...env, HOME: home };
 }
 
-/** Spawns `binary args…`. */
+/** Whether this process may give a child its own mount namespace (Linux, root, util-linux `unshare`). */
+function canUnshareMounts(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('unshare', ['-m', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * cloudflared looks up `_v2-origintunneld._tcp.argotunnel.com` and `cfd-features.argotunnel.com` through the system
+ * resolver even with `--edge` (docs/interop.md). Where it can, the child runs in a private mount namespace whose
+ * `/etc/resolv.conf` names 127.0.0.1, so that no packet of the run leaves loopback; the lookups then fail, as they
+ * do on any machine without DNS, and cloudflared goes on with `--edge`.
+ */
+function loopbackDnsCommand(binary: string, args: string[], home: string): [string, string[]] {
+  if (!canUnshareMounts()) return [binary, args];
+  const resolvConf = join(home, 'resolv-loopback.conf');
+  writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  // sh execs cloudflared, so the child's pid is cloudflared's own.
+  return ['unshare', ['-m', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, binary, ...args]];
+}
+
+/** Spawns `binary args…` (with its DNS kept on loopback where the machine allows). */
 export function spawnCloudflared(binary: string, args: string[], home: string): CloudflaredChild {
-  const child = spawn(binary, args, { env: childEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = loopbackDnsCommand(binary, args, home);
+  const child = spawn(command, argv, { env: childEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const lines = new EventLog<string>();
