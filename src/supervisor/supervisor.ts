@@ -124,10 +124,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private indexZeroProtocol: TunnelProtocol;
   /** UDP to the edge looks blocked: QUIC attempts are left to the recovery task (docs/protocol.md §3.4). */
   private udpBlocked = false;
-  private udpWarningLogged = false;
+  /** UDP looked blocked at some point: from then on `auto` indexes not serving return to QUIC once it works. */
+  private udpWasBlocked = false;
   private recovery: Promise<void> | undefined;
+  /** Consecutive failed recovery attempts; the next wait grows with it (reset once a QUIC connection registered). */
+  private recoveryFailures = 0;
   /** Per index serving HTTP/2: hands it a registered QUIC connection that replaces the HTTP/2 one. */
-  private readonly handovers = new Map<number, (conn: TunnelConnection) => boolean>();
+  private readonly handovers = new Map<number, (conn: TunnelConnection, address: EdgeAddress) => boolean>();
   /** HTTP/2 connections replaced by QUIC ones, still draining. */
   private readonly draining = new Set<TunnelConnection>();
 
@@ -237,8 +240,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   private onUdpBlocked(connIndex: number): void {
     this.udpBlocked = true;
-    if (!this.udpWarningLogged) {
-      this.udpWarningLogged = true;
+    if (!this.udpWasBlocked) {
+      this.udpWasBlocked = true;
       this.options.logger.warn({ connIndex }, UDP_BLOCKED_WARNING);
     }
     this.recovery ??= this.recoverQuic().finally(() => (this.recovery = undefined));
@@ -258,33 +261,37 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   private async recoverQuic(): Promise<void> {
     const o = this.options;
-    let failures = 0;
     while (!this.stopping) {
-      await this.clock.sleep(this.udpBlocked ? quicRecoveryDelayMs(failures) : (o.haSpacingMs ?? HA_CONNECTION_SPACING_MS), this.stop.signal);
+      await this.clock.sleep(this.udpBlocked ? quicRecoveryDelayMs(this.recoveryFailures) : (o.haSpacingMs ?? HA_CONNECTION_SPACING_MS), this.stop.signal);
       if (this.stopping) return;
       const target = [...this.handovers.keys()].sort((a, b) => a - b)[0];
       if (target === undefined) {
-        if (this.udpBlocked) continue;
-        return;
+        if (!this.udpBlocked) return;
+        // No index serves HTTP/2 to try QUIC beside (TCP is failing too): let the reconnecting indexes try QUIC once
+        // more themselves; the first that finds UDP still blocked sets the flag again.
+        this.udpBlocked = false;
+        this.recoveryFailures++;
+        continue;
       }
-      const address = o.edgePool.getAddr(target);
-      this.emit('dialing', { connIndex: target, protocol: 'quic', address, recovery: true });
-      o.metrics?.haConnectionStarted();
+      let address: EdgeAddress;
       let conn: TunnelConnection;
+      o.metrics?.haConnectionStarted();
       try {
+        address = o.edgePool.getAddr(target);
+        this.emit('dialing', { connIndex: target, protocol: 'quic', address, recovery: true });
         conn = await dialTunnelConnection('quic', address, this.context(target, new Backoff(undefined, undefined, this.clock)), this.dialOptions(undefined));
       } catch (err) {
         o.metrics?.haConnectionEnded();
         if (this.stopping) return;
         o.logger.debug({ connIndex: target, err }, 'QUIC still unavailable, staying on HTTP/2');
         if (quicPathBlocked(err)) this.udpBlocked = true;
-        failures++;
+        this.recoveryFailures++;
         continue;
       }
       this.udpBlocked = false;
-      failures = 0;
+      this.recoveryFailures = 0;
       const handover = this.handovers.get(target);
-      if (this.stopping || handover === undefined || !handover(conn)) {
+      if (this.stopping || handover === undefined || !handover(conn, address)) {
         // The HTTP/2 connection ended meanwhile (its index reconnects by itself) or shutdown began.
         o.metrics?.haConnectionEnded();
         conn.close();
@@ -299,11 +306,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (;;) {
       if (protocol !== 'http2' || !fallsBackAtOnce(o.protocol)) return conn.closed;
       let handed: TunnelConnection | undefined;
+      let handedAddress: EdgeAddress | undefined;
       let wake: () => void = () => undefined;
       const handedOver = new Promise<void>((resolve) => (wake = resolve));
-      this.handovers.set(connIndex, (next) => {
+      this.handovers.set(connIndex, (next, address) => {
         if (handed !== undefined) return false;
         handed = next;
+        handedAddress = address;
         wake();
         return true;
       });
@@ -316,7 +325,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       protocol = 'quic';
       fallback.switchTo('quic');
       fallback.onConnected();
-      this.adopt(connIndex, 'quic', o.edgePool.getAddr(connIndex), conn);
+      this.adopt(connIndex, 'quic', handedAddress!, conn);
       o.logger.info({ connIndex }, 'QUIC works again: replacing the HTTP/2 connection');
       this.emit('protocol_restored', { connIndex, from: 'http2', to: 'quic' });
       this.draining.add(old);
@@ -351,8 +360,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // cftunnel's rule (§3.4): while UDP looks blocked only the recovery task dials QUIC; once it registered a
       // QUIC connection, indexes that are not serving come back to QUIC on their next attempt.
       if (atOnce && this.udpBlocked && fallback.protocol === 'quic') this.switchProtocol(connIndex, fallback, 'http2');
-      else if (atOnce && !this.udpBlocked && this.udpWarningLogged && fallback.protocol === 'http2') fallback.switchTo('quic');
-      const protocol = fallback.protocol;
+      else if (atOnce && !this.udpBlocked && this.udpWasBlocked && fallback.protocol === 'http2') fallback.switchTo('quic');
+      let protocol = fallback.protocol;
       let address: EdgeAddress | undefined;
       let error: Error;
       let serving = false;
@@ -379,13 +388,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.startOthers();
         }
         const closedWith = await this.serve(connIndex, fallback, protocol, conn);
-        const lastProtocol = fallback.protocol;
+        // A handover to QUIC may have replaced the connection this index started with.
+        protocol = fallback.protocol;
         this.live.delete(connIndex);
         o.metrics?.haConnectionEnded();
         serving = false;
-        this.emit('disconnected', { connIndex, protocol: lastProtocol, address, error: closedWith });
+        this.emit('disconnected', { connIndex, protocol, address, error: closedWith });
         if (connectionDisconnectedChannel.hasSubscribers) {
-          connectionDisconnectedChannel.publish({ tunnelId: o.credentials.tunnelId, connIndex, protocol: lastProtocol, error: closedWith });
+          connectionDisconnectedChannel.publish({ tunnelId: o.credentials.tunnelId, connIndex, protocol, error: closedWith });
         }
         if (this.stopping) return;
         error = closedWith ?? new Error('connection with edge closed');
