@@ -183,3 +183,30 @@ test('auto, UDP refused: an HTTP/2 connection that drops before QUIC recovered r
     await s.close();
   }
 });
+
+test('auto, UDP still refused at recovery time: the QUIC attempt fails beside the HTTP/2 connections, which stay; the next attempt waits longer', { skip }, async () => {
+  const s = await setup('auto', 'refused');
+  try {
+    await startAll(s);
+    const unregistered: number[] = [];
+    s.edge.on('unregister', (info) => unregistered.push(info.connIndex));
+    const closed: string[] = [];
+    s.edge.on('transport_closed', (info) => closed.push(`${info.connIndex}`));
+    const recoveryDials = (): number => s.dials.filter((d) => d.recovery).length;
+    s.clock.advanceToNext();
+    // The recovery dials QUIC for index 0, is refused, and sleeps again: twice as long.
+    await s.clock.waitForSleeper(1);
+    assert.equal(recoveryDials(), 1);
+    assert.deepEqual(s.dials.filter((d) => d.recovery).map((d) => [d.connIndex, d.protocol]), [[0, 'quic']]);
+    assert.equal(s.clock.sleeps.at(-1), quicRecoveryDelayMs(1));
+    assert.equal(quicRecoveryDelayMs(1), 2 * quicRecoveryDelayMs(0));
+    assert.deepEqual(unregistered, []);
+    assert.deepEqual(closed, []);
+    assert.deepEqual(
+      s.edge.connections().map((c) => `${c.connIndex}:${c.protocol}`),
+      ['0:http2', '1:http2', '2:http2', '3:http2'],
+    );
+  } finally {
+    await s.close();
+  }
+});
