@@ -1,7 +1,8 @@
 /**
  * Replicas: two `cftunnel run` processes with the same token are two connectors of one tunnel; the edge spreads
  * visitors over every registered connection of both. Killing one (SIGKILL) fails only the requests it had in flight;
- * once the edge saw its connections go, every visitor reaches the other; a restarted replica gets traffic again.
+ * once the edge saw its connections go, every visitor reaches the other; a restarted replica gets traffic again, and
+ * one that leaves gracefully (SIGTERM) gets no new visitors.
  * Each replica tags its requests (`--tag replica=…` → `Cf-Warp-Tag-Replica`, docs/protocol.md §10.6), so the origin
  * sees which replica brought each request.
  */
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalEdge, type EdgeConnectionInfo } from '../../src/edge-local/index.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
-import { spawnCli, type CliChild } from '../cli/child.js';
+import { spawnCli, stopGracefully, type CliChild } from '../cli/child.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 
@@ -139,7 +140,12 @@ for (const protocol of ['http2', 'quic'] as const) {
     assert.deepEqual(Object.fromEntries(await visitMany(6)), { b: 6 });
 
     // It rejoins (a new process, a new connector id): traffic reaches both again.
-    await startReplica('a');
+    const again = await startReplica('a');
     assert.deepEqual(Object.fromEntries(await visitMany(8)), { a: 4, b: 4 });
+
+    // A replica that leaves gracefully (SIGTERM: unregister, drain, exit) gets no new visitors either.
+    await stopGracefully(again.child);
+    assert.deepEqual(edge.connections().map((c) => c.registration.clientId), Array(HA).fill(b.conns[0]!.registration.clientId));
+    assert.deepEqual(Object.fromEntries(await visitMany(4)), { b: 4 });
   });
 }
