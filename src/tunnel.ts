@@ -267,7 +267,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       http2Curves: curves,
       observer: this.requestObserver(),
     });
-    for (const name of ['connected', 'disconnected', 'reconnecting', 'protocol_fallback', 'config'] as const) {
+    for (const name of ['connected', 'disconnected', 'reconnecting', 'dialing', 'protocol_fallback', 'protocol_restored', 'config'] as const) {
       this.supervisor.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
     }
     if (o.metrics !== undefined) {

@@ -57,7 +57,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     type: 'string',
     placeholder: 'PROTO',
     defaultText: 'auto',
-    description: 'auto (QUIC, falling back to HTTP/2), quic, http2 (h2mux is mapped to http2).',
+    description: 'auto (QUIC; HTTP/2 at once when UDP to the edge looks blocked, back to QUIC once it works), quic (QUIC only, retried), http2 (h2mux is mapped to http2).',
   },
   {
     name: 'post-quantum',

@@ -139,6 +139,15 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
 
   private boundPort = 0;
 
+  /**
+   * Starts serving QUIC on the connector-facing UDP port of an edge started without it (`transports.quic: false`):
+   * what a connector sees when UDP to the edge opens again.
+   */
+  async enableQuic(): Promise<void> {
+    if (this.quicSide !== undefined) return;
+    this.quicSide = await startQuicSide(this, { host: this.address.host, port: this.boundPort, cert: this.certs.certPem, key: this.certs.keyPem });
+  }
+
   /** Connector-facing address (`--edge host:port`). */
   get address(): { host: string; port: number } {
     return { host: this.options.host ?? '127.0.0.1', port: this.boundPort };

@@ -4,7 +4,7 @@
 import type { TunnelProtocol } from '../connection/types.js';
 import { RegistrationError } from '../rpc/tunnel/registration-client.js';
 import { EdgeDialError, EdgeTlsError } from '../transport/errors.js';
-import { QuicIdleTimeoutError } from '../transport/quic/index.js';
+import { QuicHandshakeTimeoutError, QuicIdleTimeoutError, QuicUdpUnreachableError } from '../transport/quic/index.js';
 
 /** `--protocol` values (§3.3). `h2mux` is accepted and mapped to `http2`. */
 export type ProtocolOption = 'auto' | 'quic' | 'http2' | 'h2mux';
@@ -51,6 +51,24 @@ export function classifyError(err: unknown): ErrorClass {
   return { rotateAddress: false, connectivity: false, recoverable: true, quicIdleTimeout: false };
 }
 
+/**
+ * True when a QUIC dial failed in a way that says UDP to the edge is blocked: no answer within the handshake timeout,
+ * or the socket reported the path unreachable (ICMP unreachable, a local firewall's EPERM). cftunnel then falls back
+ * to HTTP/2 at once instead of after cloudflared's retry counts (docs/protocol.md §3.4, cftunnel's rule).
+ */
+export function quicPathBlocked(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause) {
+    if (e instanceof QuicHandshakeTimeoutError || e instanceof QuicUdpUnreachableError) return true;
+  }
+  return false;
+}
+
+/** True when the selection allows cftunnel's immediate QUIC → HTTP/2 fallback (`auto`; never an explicit `quic`). */
+export function fallsBackAtOnce(selection: ProtocolSelection): boolean {
+  return selection.initial === 'quic' && selection.fallback === 'http2';
+}
+
 /** Per-index protocol state (§3.4). */
 export class ProtocolFallback {
   protocol: TunnelProtocol;
@@ -61,6 +79,12 @@ export class ProtocolFallback {
     start: TunnelProtocol = selection.initial,
   ) {
     this.protocol = start;
+  }
+
+  /** Moves this index to `protocol` outside the §3.4 rules (cftunnel's UDP-blocked fallback); it stays there. */
+  switchTo(protocol: TunnelProtocol): void {
+    this.protocol = protocol;
+    this.inFallback = protocol !== this.selection.initial;
   }
 
   /** Registration succeeded: leave fallback mode, keep the protocol (§3.4 last paragraph). */

@@ -20,7 +20,7 @@ import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './
 import { dialTunnelConnection } from './dial.js';
 import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
-import { ProtocolFallback, classifyError, type ProtocolSelection } from './protocol.js';
+import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, type ProtocolSelection } from './protocol.js';
 
 /** Default number of HA connections (§12.1). */
 export const DEFAULT_HA_CONNECTIONS = 4;
@@ -28,6 +28,27 @@ export const DEFAULT_HA_CONNECTIONS = 4;
 export const HA_CONNECTION_SPACING_MS = 1_000;
 /** Default `--grace-period` (§12.1). */
 export const DEFAULT_GRACE_PERIOD_MS = 30_000;
+/** First wait before trying QUIC again after the UDP-blocked fallback (docs/protocol.md §3.4, cftunnel's rule). */
+export const QUIC_RECOVERY_BASE_MS = 30_000;
+/** Longest wait between two QUIC recovery attempts. */
+export const QUIC_RECOVERY_MAX_MS = 8 * 60_000;
+
+/**
+ * cloudflared's warning when QUIC looks broken (supervisor/tunnel.go, `selectNextProtocol`), logged once per process
+ * when cftunnel falls back because UDP to the edge is blocked.
+ */
+export const UDP_BLOCKED_WARNING =
+  'If this log occurs persistently, and cloudflared is unable to connect to Cloudflare Network with `quic` protocol, ' +
+  'then most likely your machine/network is getting its egress UDP to port 7844 (or others) blocked or dropped. ' +
+  'Make sure to allow egress connectivity as per ' +
+  'https://developers.cloudflare.com/cloudflare-one/connections/connect-apps/configuration/ports-and-ips/\n' +
+  'If you are using private routing to this Tunnel, then ICMP, UDP (and Private DNS Resolution) will not work ' +
+  'unless your cloudflared can connect with Cloudflare Network with `quic`.';
+
+/** Wait before the `failures`-th consecutive failed QUIC recovery attempt's successor. */
+export function quicRecoveryDelayMs(failures: number): number {
+  return Math.min(QUIC_RECOVERY_BASE_MS * 2 ** failures, QUIC_RECOVERY_MAX_MS);
+}
 
 /** Options of {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -73,7 +94,11 @@ export interface SupervisorEvents {
   connected: [event: ConnectionEvent & { details: ConnectionDetails }];
   disconnected: [event: ConnectionEvent & { error: Error | undefined }];
   reconnecting: [event: ConnectionEvent & { error: Error; delayMaxMs: number; attempt: number }];
+  /** A dial starts; `recovery` marks a background QUIC attempt beside a serving HTTP/2 connection. */
+  dialing: [event: ConnectionEvent & { recovery: boolean }];
   protocol_fallback: [event: { connIndex: number; from: TunnelProtocol; to: TunnelProtocol }];
+  /** A QUIC connection registered for an index served over HTTP/2 and replaced it (docs/protocol.md §3.4). */
+  protocol_restored: [event: { connIndex: number; from: TunnelProtocol; to: TunnelProtocol }];
   config: [event: { connIndex: number; version: number; err: string | null }];
 }
 
@@ -99,6 +124,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly connectedWith = new Set<TunnelProtocol>();
   private readonly clock: BackoffClock;
   private indexZeroProtocol: TunnelProtocol;
+  /** UDP to the edge looks blocked: QUIC attempts are left to the recovery task (docs/protocol.md §3.4). */
+  private udpBlocked = false;
+  /** UDP looked blocked at some point: from then on `auto` indexes not serving return to QUIC once it works. */
+  private udpWasBlocked = false;
+  private recovery: Promise<void> | undefined;
+  /** Consecutive failed recovery attempts; the next wait grows with it (reset once a QUIC connection registered). */
+  private recoveryFailures = 0;
+  /** Per index serving HTTP/2: hands it a registered QUIC connection that replaces the HTTP/2 one. */
+  private readonly handovers = new Map<number, (conn: TunnelConnection, address: EdgeAddress) => boolean>();
+  /** HTTP/2 connections replaced by QUIC ones, still draining. */
+  private readonly draining = new Set<TunnelConnection>();
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -164,6 +200,149 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
   }
 
+  private dialOptions(quicLocalPort: number | undefined): Parameters<typeof dialTunnelConnection>[3] {
+    const o = this.options;
+    return {
+      caCert: o.caCert,
+      bindAddress: o.bindAddress,
+      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      quicFlowControl: o.quicFlowControl,
+      ecdhCurve: o.http2Curves?.ecdhCurve,
+      quicLocalPort,
+      signal: this.stop.signal,
+    };
+  }
+
+  /** Bookkeeping of a registered connection: live set, metrics, log, events. */
+  private adopt(connIndex: number, protocol: TunnelProtocol, address: EdgeAddress, conn: TunnelConnection): void {
+    const o = this.options;
+    this.connectedWith.add(protocol);
+    this.live.set(connIndex, conn);
+    o.metrics?.registered(connIndex, conn.details.locationName);
+    conn.on('config', (version, err) => this.emit('config', { connIndex, version, err }));
+    o.logger.info(
+      { connIndex, connection: conn.details.uuid, event: 0, ip: address.host, location: conn.details.locationName, protocol },
+      'Registered tunnel connection',
+    );
+    this.emit('connected', { connIndex, protocol, address, details: conn.details });
+    if (connectionConnectedChannel.hasSubscribers) {
+      connectionConnectedChannel.publish({
+        tunnelId: o.credentials.tunnelId,
+        connIndex,
+        protocol,
+        location: conn.details.locationName,
+        connectionId: conn.details.uuid,
+        edge: `${address.host}:${address.port}`,
+      });
+    }
+  }
+
+  /**
+   * cftunnel's rule (docs/protocol.md §3.4): a QUIC dial that says UDP is blocked moves this index, and every index
+   * that has not connected yet, to HTTP/2 at once; QUIC is retried in the background.
+   */
+  private onUdpBlocked(connIndex: number): void {
+    this.udpBlocked = true;
+    if (!this.udpWasBlocked) {
+      this.udpWasBlocked = true;
+      this.options.logger.warn({ connIndex }, UDP_BLOCKED_WARNING);
+    }
+    this.recovery ??= this.recoverQuic().finally(() => (this.recovery = undefined));
+  }
+
+  private switchProtocol(connIndex: number, fallback: ProtocolFallback, to: TunnelProtocol): void {
+    const from = fallback.protocol;
+    fallback.switchTo(to);
+    this.options.logger.info({ connIndex }, `Switching to fallback protocol ${to}`);
+    this.emit('protocol_fallback', { connIndex, from, to });
+  }
+
+  /**
+   * While UDP looks blocked: every so often (30 s doubling to 8 min) dial QUIC and register it for the lowest index
+   * served over HTTP/2, beside that connection; only once it registered does it replace the HTTP/2 one. Once QUIC
+   * works, the other HTTP/2 indexes follow one HA spacing apart (docs/protocol.md §3.4, cftunnel's rule).
+   */
+  private async recoverQuic(): Promise<void> {
+    const o = this.options;
+    while (!this.stopping) {
+      await this.clock.sleep(this.udpBlocked ? quicRecoveryDelayMs(this.recoveryFailures) : (o.haSpacingMs ?? HA_CONNECTION_SPACING_MS), this.stop.signal);
+      if (this.stopping) return;
+      const target = [...this.handovers.keys()].sort((a, b) => a - b)[0];
+      if (target === undefined) {
+        if (!this.udpBlocked) return;
+        // No index serves HTTP/2 to try QUIC beside (TCP is failing too): let the reconnecting indexes try QUIC once
+        // more themselves; the first that finds UDP still blocked sets the flag again.
+        this.udpBlocked = false;
+        this.recoveryFailures++;
+        continue;
+      }
+      let address: EdgeAddress;
+      let conn: TunnelConnection;
+      o.metrics?.haConnectionStarted();
+      try {
+        address = o.edgePool.getAddr(target);
+        this.emit('dialing', { connIndex: target, protocol: 'quic', address, recovery: true });
+        conn = await dialTunnelConnection('quic', address, this.context(target, new Backoff(undefined, undefined, this.clock)), this.dialOptions(undefined));
+      } catch (err) {
+        o.metrics?.haConnectionEnded();
+        if (this.stopping) return;
+        o.logger.debug({ connIndex: target, err }, 'QUIC still unavailable, staying on HTTP/2');
+        if (quicPathBlocked(err)) this.udpBlocked = true;
+        this.recoveryFailures++;
+        continue;
+      }
+      this.udpBlocked = false;
+      this.recoveryFailures = 0;
+      const handover = this.handovers.get(target);
+      if (this.stopping || handover === undefined || !handover(conn, address)) {
+        // The HTTP/2 connection ended meanwhile (its index reconnects by itself) or shutdown began.
+        o.metrics?.haConnectionEnded();
+        conn.close();
+      }
+    }
+  }
+
+  /** Serves `conn` until it closes, following handovers to QUIC; resolves with the error the last one closed with. */
+  private async serve(connIndex: number, fallback: ProtocolFallback, protocol: TunnelProtocol, first: TunnelConnection): Promise<Error | undefined> {
+    const o = this.options;
+    let conn = first;
+    for (;;) {
+      if (protocol !== 'http2' || !fallsBackAtOnce(o.protocol)) return conn.closed;
+      let handed: TunnelConnection | undefined;
+      let handedAddress: EdgeAddress | undefined;
+      let wake: () => void = () => undefined;
+      const handedOver = new Promise<void>((resolve) => (wake = resolve));
+      this.handovers.set(connIndex, (next, address) => {
+        if (handed !== undefined) return false;
+        handed = next;
+        handedAddress = address;
+        wake();
+        return true;
+      });
+      const closedWith = await Promise.race([conn.closed, handedOver.then(() => undefined)]);
+      this.handovers.delete(connIndex);
+      if (handed === undefined) return closedWith;
+      // The QUIC connection registered: it takes the index, then the HTTP/2 one unregisters and drains (§12.5).
+      const old = conn;
+      conn = handed;
+      protocol = 'quic';
+      fallback.switchTo('quic');
+      fallback.onConnected();
+      this.adopt(connIndex, 'quic', handedAddress!, conn);
+      o.logger.info({ connIndex }, 'QUIC works again: replacing the HTTP/2 connection');
+      this.emit('protocol_restored', { connIndex, from: 'http2', to: 'quic' });
+      this.draining.add(old);
+      void old
+        .shutdown(DEFAULT_GRACE_PERIOD_MS)
+        .catch(() => undefined)
+        .finally(() => {
+          old.close();
+          this.draining.delete(old);
+          o.metrics?.haConnectionEnded();
+        });
+    }
+  }
+
   private async runIndex(
     connIndex: number,
     startup?: {
@@ -177,27 +356,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { logger } = o;
     const backoff = new Backoff(o.retries ?? DEFAULT_MAX_RETRIES, undefined, this.clock);
     const fallback = new ProtocolFallback(o.protocol, connIndex === 0 ? o.protocol.initial : this.indexZeroProtocol);
+    const atOnce = fallsBackAtOnce(o.protocol);
     // §5.2: reconnects of one index try the UDP port its first QUIC connection got.
     let quicLocalPort: number | undefined;
     while (!this.stopping) {
-      const protocol = fallback.protocol;
+      // cftunnel's rule (§3.4): while UDP looks blocked only the recovery task dials QUIC; once it registered a
+      // QUIC connection, indexes that are not serving come back to QUIC on their next attempt.
+      if (atOnce && this.udpBlocked && fallback.protocol === 'quic') this.switchProtocol(connIndex, fallback, 'http2');
+      else if (atOnce && !this.udpBlocked && this.udpWasBlocked && fallback.protocol === 'http2') fallback.switchTo('quic');
+      let protocol = fallback.protocol;
       let address: EdgeAddress | undefined;
       let error: Error;
       let serving = false;
       try {
         address = o.edgePool.getAddr(connIndex);
         if (protocol === 'http2' && o.http2Curves !== undefined) logger.info({ connIndex }, o.http2Curves.logMessage);
+        this.emit('dialing', { connIndex, protocol, address, recovery: false });
         o.metrics?.haConnectionStarted();
         serving = true;
-        const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), {
-          caCert: o.caCert,
-          bindAddress: o.bindAddress,
-          quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
-          quicFlowControl: o.quicFlowControl,
-          ecdhCurve: o.http2Curves?.ecdhCurve,
-          quicLocalPort,
-          signal: this.stop.signal,
-        });
+        const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), this.dialOptions(quicLocalPort));
         quicLocalPort ??= conn.localPort;
         if (this.stopping) {
           conn.close();
@@ -205,25 +382,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         }
         backoff.reset();
         fallback.onConnected();
-        this.connectedWith.add(protocol);
-        this.live.set(connIndex, conn);
-        o.metrics?.registered(connIndex, conn.details.locationName);
-        conn.on('config', (version, err) => this.emit('config', { connIndex, version, err }));
-        logger.info(
-          { connIndex, connection: conn.details.uuid, event: 0, ip: address.host, location: conn.details.locationName, protocol },
-          'Registered tunnel connection',
-        );
-        this.emit('connected', { connIndex, protocol, address, details: conn.details });
-        if (connectionConnectedChannel.hasSubscribers) {
-          connectionConnectedChannel.publish({
-            tunnelId: o.credentials.tunnelId,
-            connIndex,
-            protocol,
-            location: conn.details.locationName,
-            connectionId: conn.details.uuid,
-            edge: `${address.host}:${address.port}`,
-          });
-        }
+        this.adopt(connIndex, protocol, address, conn);
         if (startup) {
           this.indexZeroProtocol = protocol;
           startup.signal?.removeEventListener('abort', startup.onAbort);
@@ -231,7 +390,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           startup = undefined;
           this.startOthers();
         }
-        const closedWith = await conn.closed;
+        const closedWith = await this.serve(connIndex, fallback, protocol, conn);
+        // A handover to QUIC may have replaced the connection this index started with.
+        protocol = fallback.protocol;
         this.live.delete(connIndex);
         o.metrics?.haConnectionEnded();
         serving = false;
@@ -246,6 +407,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (serving) o.metrics?.haConnectionEnded();
         if (err instanceof RegistrationError) o.metrics?.registrationFailed(err.isDuplicateConnection ? 'dup_edge_conn' : 'server_error');
         if (this.stopping) return;
+        if (atOnce && protocol === 'quic' && quicPathBlocked(err)) {
+          // cftunnel's rule (§3.4): no backoff, no retry count; HTTP/2 now, QUIC again in the background.
+          logger.warn({ connIndex, err, ip: address?.host }, 'Connection terminated');
+          this.onUdpBlocked(connIndex);
+          this.switchProtocol(connIndex, fallback, 'http2');
+          backoff.reset();
+          continue;
+        }
         if (startup && !retriedAtStartup(err)) {
           startup.signal?.removeEventListener('abort', startup.onAbort);
           startup.reject(new InitialConnectionError(err));
@@ -266,6 +435,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger.info({ connIndex }, `Retrying connection in up to ${backoff.announcedMaxMs / 1000}s`);
       await backoff.wait(this.stop.signal);
       if (this.stopping) return;
+      if (atOnce && this.udpBlocked && fallback.protocol === 'http2') continue;
       const next = fallback.next(error, this.connectedWith.has(o.protocol.initial), backoff.reachedMaxRetries, maxEdgeAddrRetriesReached);
       if (next.switched) {
         logger.info({ connIndex }, `Switching to fallback protocol ${next.protocol}`);
@@ -281,9 +451,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async shutdown(graceMs = DEFAULT_GRACE_PERIOD_MS): Promise<void> {
     if (!this.stop.signal.aborted) this.stop.abort();
-    const conns = [...this.live.values()];
+    const conns = [...this.live.values(), ...this.draining];
     await Promise.allSettled(conns.map((c) => c.shutdown(graceMs)));
     for (const c of conns) c.close();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, this.recovery]);
   }
 }

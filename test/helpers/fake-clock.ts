@@ -58,6 +58,12 @@ export class FakeClock implements BackoffClock {
     for (const s of due) s.resolve();
   }
 
+  /** Moves time to the earliest pending sleeper's deadline (nothing when none is pending). */
+  advanceToNext(): void {
+    if (this.sleepers.length === 0) return;
+    this.advance(Math.max(0, Math.min(...this.sleepers.map((s) => s.until)) - this.t));
+  }
+
   /**
    * Resolves once `count` sleeps are pending (so the test knows the scheduler reached its wait), or as soon as
    * `stop()` returns true.

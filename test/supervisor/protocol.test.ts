@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtocolFallback, classifyError, selectProtocol } from '../../src/supervisor/protocol.js';
+import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, selectProtocol } from '../../src/supervisor/protocol.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { EdgeDialError } from '../../src/transport/errors.js';
-import { QuicIdleTimeoutError } from '../../src/transport/quic/index.js';
+import { QuicHandshakeTimeoutError, QuicIdleTimeoutError, QuicTlsError, QuicUdpUnreachableError } from '../../src/transport/quic/index.js';
 
 const dup = new RegistrationError({ cause: 'EDUPCONN', shouldRetry: true, retryAfterNs: 0n });
 const permanent = new RegistrationError({ cause: 'tunnel deleted', shouldRetry: false, retryAfterNs: 0n });
@@ -62,4 +62,23 @@ test('after a fallback connection succeeds and later fails recoverably, the inde
   assert.equal(fb.protocol, 'http2');
   fb.onConnected();
   assert.deepEqual(fb.next(new Error('connection with edge closed'), false, false), { protocol: 'quic', switched: true });
+});
+
+test('a QUIC dial says UDP is blocked on a handshake timeout or a socket unreachable error, wrapped or not (§3.4, cftunnel)', () => {
+  const refused = new QuicUdpUnreachableError(Object.assign(new Error('recvmsg ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  assert.equal(refused.errno, 'ECONNREFUSED');
+  for (const err of [new QuicHandshakeTimeoutError(5000), refused]) {
+    assert.equal(quicPathBlocked(err), true);
+    assert.equal(quicPathBlocked(new EdgeDialError(`failed to dial to edge with quic: ${err.message}`, { cause: err })), true);
+  }
+  // An answer that refuses us, an established connection going idle, a TCP error: UDP is not the problem.
+  assert.equal(quicPathBlocked(new QuicTlsError(0x100 + 48, false)), false);
+  assert.equal(quicPathBlocked(new QuicIdleTimeoutError()), false);
+  assert.equal(quicPathBlocked(new EdgeDialError('connect ECONNREFUSED 127.0.0.1:7844')), false);
+  assert.equal(quicPathBlocked(recoverable), false);
+  // Only `auto` falls back at once; an explicit protocol never does.
+  assert.equal(fallsBackAtOnce(selectProtocol('auto', true)), true);
+  assert.equal(fallsBackAtOnce(selectProtocol('quic', true)), false);
+  assert.equal(fallsBackAtOnce(selectProtocol('http2', true)), false);
+  assert.equal(fallsBackAtOnce(selectProtocol('auto', false)), false);
 });

@@ -14,7 +14,7 @@ import {
   type QuicTransportTuning,
 } from './config.js';
 import { QuicConnection } from './connection.js';
-import { QuicHandshakeTimeoutError, type QuicConnectionError } from './errors.js';
+import { QuicHandshakeTimeoutError, QuicUdpUnreachableError, UDP_UNREACHABLE_ERRNOS, type QuicConnectionError } from './errors.js';
 import { loadQuiche } from './native.js';
 import { bindUdpPreferring } from './socket.js';
 
@@ -123,8 +123,12 @@ export async function connectQuic(options: QuicClientOptions): Promise<QuicConne
       settled = true;
       reject(err ?? new QuicHandshakeTimeoutError(handshakeTimeoutMs));
     });
-    // ICMP errors (peer port closed) surface as socket errors; QUIC's own timers decide when the peer is gone.
-    socket.on('error', () => undefined);
+    // ICMP errors (peer port closed) surface as socket errors. Before the handshake completed one says the UDP path
+    // is blocked and ends the dial at once (the supervisor falls back to HTTP/2 on it, docs/protocol.md §3.4);
+    // afterwards QUIC's own timers decide when the peer is gone.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!settled && err.code !== undefined && UDP_UNREACHABLE_ERRNOS.has(err.code)) conn._fail(new QuicUdpUnreachableError(err));
+    });
     socket.on('message', (packet) => conn._onPacket(packet));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     conn.schedule();

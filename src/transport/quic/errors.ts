@@ -80,6 +80,23 @@ export class QuicHandshakeTimeoutError extends QuicConnectionError {
   }
 }
 
+/** `errno` codes a UDP socket reports when the path to the peer refuses or forbids datagrams. */
+export const UDP_UNREACHABLE_ERRNOS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EPERM', 'EACCES', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * The handshake's UDP socket reported the peer unreachable: an ICMP port/host/network unreachable (`ECONNREFUSED`,
+ * `EHOSTUNREACH`, `ENETUNREACH`) or a local firewall refusing the datagram (`EPERM`, `EACCES`).
+ */
+export class QuicUdpUnreachableError extends QuicConnectionError {
+  /** The socket's `errno` code, e.g. `ECONNREFUSED`. */
+  readonly errno: string;
+  constructor(cause: NodeJS.ErrnoException) {
+    const errno = cause.code ?? 'EUNKNOWN';
+    super('CFT_ERR_QUIC_UDP_UNREACHABLE', `UDP path to the QUIC peer is blocked (${errno})`, { retryable: true, cause });
+    this.errno = errno;
+  }
+}
+
 /** Nothing was heard from the peer for the idle timeout. */
 export class QuicIdleTimeoutError extends QuicConnectionError {
   constructor() {

@@ -7,6 +7,7 @@ import {
   QuicConfigError,
   QuicHandshakeTimeoutError,
   QuicTlsError,
+  QuicUdpUnreachableError,
   connectQuic,
   listenQuic,
   quicAvailability,
@@ -100,4 +101,22 @@ test('a silent server fails with a handshake timeout', async () => {
   await heard;
   await assert.rejects(dial, (err: unknown) => err instanceof QuicHandshakeTimeoutError && err.code === 'CFT_ERR_QUIC_HANDSHAKE_TIMEOUT');
   silent.close();
+});
+
+test('a closed UDP port (ICMP port unreachable) fails the dial with the socket error, not a handshake timeout', async () => {
+  const trusted = await edgeCerts();
+  const probe = createSocket('udp4');
+  probe.bind(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = probe.address().port;
+  probe.close();
+  // The timeout is long enough that only the ICMP error can end the dial before it.
+  const dial = connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: trusted.caPem, handshakeTimeoutMs: 3000 });
+  await assert.rejects(dial, (err: unknown) => {
+    assert.ok(err instanceof QuicUdpUnreachableError, String(err));
+    assert.equal(err.code, 'CFT_ERR_QUIC_UDP_UNREACHABLE');
+    assert.equal(err.errno, 'ECONNREFUSED');
+    assert.equal(err.retryable, true);
+    return true;
+  });
 });
