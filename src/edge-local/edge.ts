@@ -57,7 +57,7 @@ export interface LocalEdgeOptions {
   /** What `ConnectionDetails.tunnelIsRemotelyManaged` says. Default true (token tunnels). */
   remotelyManaged?: boolean;
   /**
-   * Also serve a quick-tunnel service (docs/protocol.md §20.2) on its own loopback port ({@link LocalEdge.quickServiceUrl}):
+   * Also serve a quick-tunnel service (docs/protocol.md §20.5) on its own loopback port ({@link LocalEdge.quickServiceUrl}):
    * `POST /tunnel` creates a tunnel this edge accepts, routed by its generated hostname.
    */
   quickTunnels?: boolean | QuickTunnelServiceOptions;

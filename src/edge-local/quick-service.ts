@@ -1,5 +1,5 @@
 /**
- * The local edge's quick-tunnel service (docs/protocol.md §20.2): `POST /tunnel` creates an account-less tunnel with
+ * The local edge's quick-tunnel service (docs/protocol.md §20.5): `POST /tunnel` creates an account-less tunnel with
  * fresh credentials and a generated hostname, and tells the edge to accept it and route that hostname to it.
  */
 import http from 'node:http';

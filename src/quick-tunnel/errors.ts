@@ -1,4 +1,4 @@
-/** Errors of the quick-tunnel service request (docs/protocol.md §20). */
+/** Errors of the quick-tunnel service request (docs/protocol.md §20.2, §20.3). */
 import { CftunnelError } from '../errors.js';
 
 /** One entry of the service's `errors` list. */

@@ -8,7 +8,7 @@ import { quicAvailability } from '../transport/quic/index.js';
 import { startTunnel, TunnelOptionsError, type Tunnel, type TunnelOptions } from '../tunnel.js';
 import { requestQuickTunnel, type QuickTunnelGrant } from './service-client.js';
 
-/** Quick tunnels run one connection (cloudflared overrides `--ha-connections` to 1, §20.3). */
+/** Quick tunnels run one connection (cloudflared overrides `--ha-connections` to 1, §20.1). */
 export const QUICK_TUNNEL_HA_CONNECTIONS = 1;
 
 /** Options of the connector that a quick tunnel fixes itself (credentials, origin, one connection). */
@@ -43,7 +43,7 @@ export interface QuickTunnel {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** `quic` unless set, like cloudflared (§20.3); `auto` where the QUIC binding cannot load, which runs HTTP/2. */
+/** `quic` unless set, like cloudflared (§20.1, §20.3); `auto` where the QUIC binding cannot load, which runs HTTP/2. */
 function quickTunnelProtocol(protocol: TunnelOptions['protocol']): NonNullable<TunnelOptions['protocol']> {
   if (protocol !== undefined) return protocol;
   return quicAvailability().available ? 'quic' : 'auto';
