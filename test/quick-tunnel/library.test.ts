@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import { inspect } from 'node:util';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -35,7 +38,9 @@ for (const protocol of ['quic', 'http2'] as const) {
     const origin = await startOrigin((req, res) => res.end(`origin got ${req.method} ${req.url}`));
     t.after(() => origin.close());
     const { edge, created, connector } = await quickEdge(t);
-    const quick = await startQuickTunnel({ origin: origin.url, ...connector, protocol, metrics: '127.0.0.1:0', userAgent: 'cftunnel-test/1' });
+    const logs: string[] = [];
+    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _enc, done) => void (logs.push(chunk.toString()), done()) }));
+    const quick = await startQuickTunnel({ origin: origin.url, ...connector, protocol, metrics: '127.0.0.1:0', userAgent: 'cftunnel-test/1', logger });
     t.after(() => quick.close({ graceMs: 0 }));
 
     assert.equal(created.length, 1);
@@ -61,6 +66,12 @@ for (const protocol of ['quic', 'http2'] as const) {
     await quick.close({ graceMs: 0 });
     await unregistered;
     assert.equal(edge.connections(created[0]!.tunnelId).length, 0);
+
+    // The secret the service handed out shows nowhere: logs, inspection, JSON.
+    assert.ok(logs.some((l) => l.includes('Quick tunnel created')));
+    const secret = quick.tunnel.credentials.tunnelSecret.bytes();
+    const visible = [logs.join(''), inspect(quick, { depth: 4 }), JSON.stringify(quick.tunnel.credentials)].join('\n');
+    for (const needle of [secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]) assert.equal(visible.includes(needle), false);
   });
 
   test(`${protocol}: startQuickTunnel with in-process apps (Express, Hono): no port, one connection each`, { skip, timeout: 60_000 }, async (t) => {
