@@ -1,5 +1,5 @@
 /**
- * The part of a CLI run after the connector is built (docs/protocol.md §12.5): wait for the first connection or a
+ * The part of a CLI run from building the connector on (docs/protocol.md §12.5): wait for the first connection or a
  * shutdown signal, write the pidfile, then serve until SIGINT/SIGTERM and close gracefully.
  */
 import { writeFile } from 'node:fs/promises';
@@ -9,7 +9,8 @@ import type { ShutdownWaiter } from './signals.js';
 
 /** What {@link serveUntilShutdown} needs. */
 export interface ServeUntilShutdownOptions {
-  tunnel: Tunnel;
+  /** Builds the connector (its constructor may throw on bad options). */
+  createTunnel: () => Tunnel;
   logger: Logger;
   shutdown: ShutdownWaiter;
   /** Releases the keep-alive handle once everything is closed. */
@@ -23,7 +24,16 @@ export interface ServeUntilShutdownOptions {
  * signal during startup is not a failure.
  */
 export async function serveUntilShutdown(o: ServeUntilShutdownOptions): Promise<void> {
-  const { tunnel, logger } = o;
+  const { logger } = o;
+  let tunnel: Tunnel;
+  try {
+    tunnel = o.createTunnel();
+  } catch (err) {
+    o.shutdown.dispose();
+    o.release();
+    throw err;
+  }
+  logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
   const startupAbort = new AbortController();
   const stopped = o.shutdown.signal.then(async (signal) => {
     logger.info(`Initiating graceful shutdown due to signal ${signal} ...`);

@@ -5,18 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net, { type AddressInfo } from 'node:net';
-import { main } from '../../src/cli/main.js';
 import { asciiBox, QUICK_TUNNEL_CREATED_LINE } from '../../src/cli/commands/quick-tunnel.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 import { eventsOf, spawnCli, stopGracefully } from '../cli/child.js';
+import { runMain } from '../helpers/run-main.js';
+import { closedPort, stubService } from './service-stub.js';
 
 const quic = quicAvailability();
 
@@ -84,45 +82,6 @@ for (const protocol of ['quic', 'http2'] as const) {
   });
 }
 
-type Result = { code: number; stdout: string; stderr: string };
-
-/** Runs `main` in this process with captured streams; returns the exit code it set (restoring ours). */
-async function runMain(argv: string[], env: Record<string, string> = {}): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env });
-    return { code: Number(process.exitCode ?? 0), stdout: out.join('').trimEnd(), stderr: err.join('').trimEnd() };
-  } finally {
-    process.exitCode = saved;
-  }
-}
-
-async function answering(t: { after(fn: () => unknown): void }, answer: (res: http.ServerResponse) => void): Promise<string> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    answer(res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function quickArgs(service: string): string[] {
   return ['tunnel', '--url', 'http://127.0.0.1:1', '--quick-service', service, '--edge', '127.0.0.1:1', '--output', 'default'];
 }
@@ -137,17 +96,17 @@ test('each service failure ends the run with exit code 1 and one error line nami
   assert.match(lastLine(unreachable.stderr), /^cftunnel: error: failed to request quick Tunnel from http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   assert.match(unreachable.stderr, / INF Quick tunnels need no Cloudflare account/);
 
-  const nonJson = await runMain(quickArgs(await answering(t, (res) => res.writeHead(503).end('upstream unavailable'))));
+  const nonJson = await runMain(quickArgs((await stubService(t, (res) => res.writeHead(503).end('upstream unavailable'))).url));
   assert.equal(nonJson.code, 1);
   assert.equal(lastLine(nonJson.stderr), 'cftunnel: error: failed to unmarshal quick Tunnel (HTTP 503): the answer is not JSON: "upstream unavailable"');
 
   const refused = await runMain(
-    quickArgs(await answering(t, (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, errors: [{ code: 1001, message: 'quick tunnels are paused' }] })))),
+    quickArgs((await stubService(t, (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, errors: [{ code: 1001, message: 'quick tunnels are paused' }] })))).url),
   );
   assert.equal(refused.code, 1);
   assert.equal(lastLine(refused.stderr), 'cftunnel: error: the quick Tunnel service refused to create a tunnel (HTTP 200): 1001: quick tunnels are paused');
 
-  const limited = await runMain(quickArgs(await answering(t, (res) => res.writeHead(429, { 'content-type': 'text/plain' }).end('error code: 1015'))));
+  const limited = await runMain(quickArgs((await stubService(t, (res) => res.writeHead(429, { 'content-type': 'text/plain' }).end('error code: 1015'))).url));
   assert.equal(limited.code, 1);
   assert.match(lastLine(limited.stderr), /^cftunnel: error: the quick Tunnel service http:\/\/127\.0\.0\.1:\d+ answered 429 Too Many Requests \(try again later\): error code: 1015$/);
 

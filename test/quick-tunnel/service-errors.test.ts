@@ -5,9 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   requestQuickTunnel,
@@ -17,41 +14,7 @@ import {
   QuickTunnelResponseError,
   QuickTunnelUnreachableError,
 } from '../../src/quick-tunnel/index.js';
-
-interface Seen {
-  method: string | undefined;
-  url: string | undefined;
-  headers: http.IncomingHttpHeaders;
-  bodyBytes: number;
-}
-
-async function service(t: { after(fn: () => unknown): void }, answer: (res: http.ServerResponse) => void): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let bodyBytes = 0;
-    req.on('data', (c: Buffer) => (bodyBytes += c.length));
-    req.once('end', () => {
-      seen.push({ method: req.method, url: req.url, headers: req.headers, bodyBytes });
-      answer(res);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { closedPort, stubService as service } from './service-stub.js';
 
 const UA = 'cftunnel-test/1';
 

@@ -143,10 +143,9 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
   for (const line of asciiBox([QUICK_TUNNEL_CREATED_LINE, grant.url])) logger.info(line);
   logQuickStartup(logger, settings, grant, protocolSet);
 
-  let tunnel: Tunnel;
-  try {
-    tunnel = new Tunnel({
-      ...quickTunnelOptions(
+  const createTunnel = (): Tunnel =>
+    new Tunnel(
+      quickTunnelOptions(
         {
           origin: settings.url!,
           tags: settings.tags,
@@ -165,12 +164,6 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
         },
         grant,
       ),
-    });
-  } catch (err) {
-    shutdown.dispose();
-    release();
-    throw err;
-  }
-  logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
-  await serveUntilShutdown({ tunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
+    );
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
 }

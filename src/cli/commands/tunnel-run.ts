@@ -133,9 +133,8 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
 
   const shutdown = waitForShutdownSignal();
   const release = keepProcessAlive();
-  let tunnel: Tunnel;
-  try {
-    tunnel = new Tunnel({
+  const createTunnel = (): Tunnel =>
+    new Tunnel({
       token: credentials,
       url: settings.url,
       config: config?.localConfig,
@@ -158,12 +157,5 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       gracePeriodMs: settings.gracePeriodMs,
       logger,
     });
-  } catch (err) {
-    shutdown.dispose();
-    release();
-    throw err;
-  }
-  logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
-
-  await serveUntilShutdown({ tunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
 }
