@@ -2,6 +2,7 @@
  * The quick-tunnel service call (docs/protocol.md §20.2): `POST <service>/tunnel` with no body answers credentials
  * for a fresh account-less tunnel and the hostname it is published on.
  */
+import { CftunnelError } from '../errors.js';
 import { decodeStdBase64, formatUuid, parseUuid, TunnelSecret, type TunnelCredentials } from '../token/index.js';
 import { QuickTunnelRateLimitedError, QuickTunnelRefusedError, QuickTunnelResponseError, QuickTunnelUnreachableError, type QuickTunnelServiceMessage } from './errors.js';
 
@@ -132,6 +133,7 @@ export function parseQuickTunnelAnswer(status: number, body: string): QuickTunne
  * @throws {QuickTunnelRateLimitedError} HTTP 429.
  * @throws {QuickTunnelResponseError} not JSON, or JSON without usable credentials.
  * @throws {QuickTunnelRefusedError} `"success": false` (the service's `errors` are in the message).
+ * @throws {CftunnelError} `CFT_ERR_ABORTED` when `signal` aborted the request.
  */
 export async function requestQuickTunnel(options: RequestQuickTunnelOptions): Promise<QuickTunnelGrant> {
   const base = (options.serviceUrl ?? DEFAULT_QUICK_SERVICE_URL).replace(/\/+$/, '');
@@ -148,7 +150,7 @@ export async function requestQuickTunnel(options: RequestQuickTunnelOptions): Pr
     });
     body = await readCapped(res);
   } catch (err) {
-    if (options.signal?.aborted) throw options.signal.reason;
+    if (options.signal?.aborted) throw new CftunnelError('CFT_ERR_ABORTED', 'the quick Tunnel request was aborted', { cause: options.signal.reason });
     throw new QuickTunnelUnreachableError(base, err);
   }
   if (res.status === 429) {

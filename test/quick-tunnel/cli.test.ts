@@ -5,11 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asciiBox, QUICK_TUNNEL_CREATED_LINE } from '../../src/cli/commands/quick-tunnel.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
+import { LocalEdge, type EdgeConnectionInfo } from '../../src/edge-local/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 import { eventsOf, spawnCli, stopGracefully } from '../cli/child.js';
@@ -132,4 +135,28 @@ test('quick-tunnel usage: a token, a --config or an empty --quick-service is a u
   // `tunnel run` keeps its own command name in messages, and accepts --quick-service (no effect), like cloudflared.
   const unknown = await runMain(['tunnel', 'run', '--frobnicate']);
   assert.equal(unknown.stderr, 'cftunnel: error: unknown flag --frobnicate for "cftunnel tunnel run" (see cftunnel tunnel run --help)');
+});
+
+test('without the QUIC binding, a quick tunnel with no --protocol runs over HTTP/2 instead of failing', { skip: process.platform === 'linux' && process.arch === 'x64' ? false : 'the preload fakes a missing linux-x64 binding', timeout: 150_000 }, async (t) => {
+  const noBinding = fileURLToPath(new URL('../transport/fixtures/no-quic-binding.cjs', import.meta.url));
+  const dir = await mkdtemp(join(tmpdir(), 'cftunnel-quick-noquic-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const edge = await LocalEdge.start({ tunnels: [], quickTunnels: true });
+  t.after(() => edge.close());
+  await writeFile(join(dir, 'ca.pem'), edge.caPem);
+  const origin = await startOrigin((_req, res) => res.end('served over http2'));
+  t.after(() => origin.close());
+  const registered = once(edge, 'register') as Promise<[EdgeConnectionInfo]>;
+  const connector = spawnCli(
+    ['tunnel', '--url', origin.url, '--quick-service', edge.quickServiceUrl!, '--edge', `${edge.address.host}:${edge.address.port}`, '--cacert', join(dir, 'ca.pem'), '--output', 'default'],
+    { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(noBinding)}`.trim() },
+  );
+  t.after(() => connector.kill());
+  const [info] = await registered;
+  assert.equal(info.protocol, 'http2');
+  await connector.waitForLine(/; using http2$/, 'stderr');
+  const hostname = /https:\/\/(\S+)/.exec(await connector.waitForLine(/ INF \|  https:\/\//, 'stderr'))![1]!;
+  const res = await visit(edge.visitorUrl, { host: hostname });
+  assert.equal(res.body.toString(), 'served over http2');
+  await stopGracefully(connector);
 });

@@ -124,3 +124,12 @@ test('startQuickTunnel rejects with the service error and starts no connector', 
   await assert.rejects(startQuickTunnel({ origin: 'http://127.0.0.1:1', serviceUrl: `http://127.0.0.1:${port}`, edge: ['127.0.0.1:1'] }), { code: 'CFT_ERR_QUICK_SERVICE_UNREACHABLE' });
   await assert.rejects(startQuickTunnel({ origin: '' }), { code: 'CFT_ERR_OPTIONS' });
 });
+
+test('an aborted request rejects with CFT_ERR_ABORTED, not a service error', async (t) => {
+  const svc = await service(t, () => undefined);
+  const abort = new AbortController();
+  const pending = requestQuickTunnel({ serviceUrl: svc.url, userAgent: UA, signal: abort.signal });
+  await svc.firstRequest;
+  abort.abort();
+  await assert.rejects(pending, { code: 'CFT_ERR_ABORTED' });
+});

@@ -12,13 +12,20 @@ export interface StubRequest {
 }
 
 /** Starts an HTTP server on 127.0.0.1 answering every request with `answer` (closed after the test). */
-export async function stubService(t: { after(fn: () => unknown): void }, answer: (res: http.ServerResponse) => void): Promise<{ url: string; seen: StubRequest[] }> {
+export async function stubService(
+  t: { after(fn: () => unknown): void },
+  answer: (res: http.ServerResponse) => void,
+): Promise<{ url: string; seen: StubRequest[]; firstRequest: Promise<StubRequest> }> {
   const seen: StubRequest[] = [];
+  let first!: (r: StubRequest) => void;
+  const firstRequest = new Promise<StubRequest>((resolve) => (first = resolve));
   const server = http.createServer((req, res) => {
     let bodyBytes = 0;
     req.on('data', (c: Buffer) => (bodyBytes += c.length));
     req.once('end', () => {
-      seen.push({ method: req.method, url: req.url, headers: req.headers, bodyBytes });
+      const request = { method: req.method, url: req.url, headers: req.headers, bodyBytes };
+      seen.push(request);
+      first(request);
       answer(res);
     });
   });
@@ -28,7 +35,7 @@ export async function stubService(t: { after(fn: () => unknown): void }, answer:
     server.closeAllConnections();
     server.close();
   });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, firstRequest };
 }
 
 /** A loopback port that was free a moment ago: connections to it are refused. */
