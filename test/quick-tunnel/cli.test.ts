@@ -160,3 +160,12 @@ test('without the QUIC binding, a quick tunnel with no --protocol runs over HTTP
   assert.equal(res.body.toString(), 'served over http2');
   await stopGracefully(connector);
 });
+
+test('SIGTERM while the service has not answered ends the run with exit code 0 and no error', { timeout: 150_000 }, async (t) => {
+  const silent = await stubService(t, () => undefined);
+  const connector = spawnCli(['tunnel', '--url', 'http://127.0.0.1:1', '--quick-service', silent.url, '--edge', '127.0.0.1:1', '--output', 'default']);
+  t.after(() => connector.kill());
+  await silent.firstRequest;
+  await stopGracefully(connector);
+  assert.equal(connector.allOutput().includes('cftunnel: error'), false, connector.allOutput());
+});
