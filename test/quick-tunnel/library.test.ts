@@ -12,6 +12,8 @@ import { pino } from 'pino';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import Fastify from 'fastify';
+import http from 'node:http';
 import { Hono } from 'hono';
 import { LocalEdge, DEFAULT_QUICK_TUNNEL_DOMAIN, type QuickTunnelCreated } from '../../src/edge-local/index.js';
 import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
@@ -74,7 +76,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     for (const needle of [secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]) assert.equal(visible.includes(needle), false);
   });
 
-  test(`${protocol}: startQuickTunnel with in-process apps (Express, Hono): no port, one connection each`, { skip, timeout: 60_000 }, async (t) => {
+  test(`${protocol}: startQuickTunnel with in-process apps (Express, Hono, Fastify, http.Server): no port, one connection each`, { skip, timeout: 60_000 }, async (t) => {
     const { edge, connector } = await quickEdge(t);
     const app = express();
     app.get('/who', (req, res) => res.json({ app: 'express', host: req.headers.host }));
@@ -96,6 +98,24 @@ for (const protocol of ['quic', 'http2'] as const) {
     const b = await visit(edge.visitorUrl, { host: viaHono.hostname, path: '/who' });
     assert.equal(b.status, 200);
     assert.deepEqual(JSON.parse(b.body.toString()), { app: 'hono' });
+
+    const fastify = Fastify();
+    fastify.get('/who', async () => ({ app: 'fastify' }));
+    await fastify.ready();
+    t.after(() => fastify.close());
+    const server = http.createServer((_req, res) => res.end('plain http.Server'));
+    for (const [origin, expected] of [
+      [fastify.server, '{"app":"fastify"}'],
+      [server, 'plain http.Server'],
+    ] as const) {
+      const quick = await startQuickTunnel({ origin, ...connector, protocol });
+      t.after(() => quick.close({ graceMs: 0 }));
+      assert.equal(edge.connections(quick.tunnel.credentials.tunnelId).length, 1);
+      const res = await visit(edge.visitorUrl, { host: quick.hostname, path: '/who' });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), expected);
+    }
+    assert.equal(server.listening, false);
   });
 
   test(`${protocol}: cftunnel/untun startTunnel({ port, hostname }) → getURL() serves the local server; close() unregisters`, { skip, timeout: 60_000 }, async (t) => {
