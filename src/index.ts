@@ -1,7 +1,8 @@
 /**
  * cftunnel: a Cloudflare Tunnel connector for Node.js — `cloudflared tunnel run --token` as a library.
  *
- * Start with {@link startTunnel} (or `new Tunnel(options)` and `await tunnel.ready()`).
+ * Start with {@link startTunnel} (or `new Tunnel(options)` and `await tunnel.ready()`), or publish a local origin or
+ * in-process app on an account-less URL with `startQuickTunnel({ origin })`.
  */
 export { Tunnel, startTunnel, TunnelOptionsError, POST_QUANTUM_FEATURE } from './tunnel.js';
 export type { TunnelOptions, TunnelEvents } from './tunnel.js';
@@ -24,3 +25,6 @@ export { InitialConnectionError } from './supervisor/supervisor.js';
 export { RegistrationError } from './rpc/tunnel/registration-client.js';
 export { EdgeTlsError, EdgeDialError } from './transport/errors.js';
 export { TunnelMetrics } from './metrics/index.js';
+export { startQuickTunnel, requestQuickTunnel, DEFAULT_QUICK_SERVICE_URL } from './quick-tunnel/index.js';
+export { QuickTunnelUnreachableError, QuickTunnelRateLimitedError, QuickTunnelResponseError, QuickTunnelRefusedError } from './quick-tunnel/index.js';
+export type { QuickTunnel, QuickTunnelOptions, QuickTunnelGrant, QuickTunnelServiceMessage } from './quick-tunnel/index.js';

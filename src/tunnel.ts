@@ -110,6 +110,11 @@ export interface TunnelOptions {
    * No server when absent; the metrics themselves are always kept (`tunnel.metrics`).
    */
   metrics?: string;
+  /**
+   * Hostname of a quick tunnel, reported by the metrics server at `/quicktunnel` (docs/protocol.md §20.4). Set by
+   * `startQuickTunnel`; leave unset for other tunnels.
+   */
+  quickTunnelHostname?: string;
   /** Any pino logger; default silent. */
   logger?: Logger;
   /** Aborts startup / closes the tunnel. */
@@ -276,6 +281,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         metrics: this.metrics,
         connectorId: this.identity.connectorId,
         readyConnections: () => this.supervisor?.connections.length ?? 0,
+        quickTunnelHostname: o.quickTunnelHostname,
         config: () => JSON.stringify({ version: this.orchestrator.currentVersion, config: JSON.parse(this.orchestrator.config.raw) }),
       });
       this.logger.info(this.metricsServer.logMessage);

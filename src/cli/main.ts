@@ -5,6 +5,7 @@
 import { runDemo, parseDemoFlags, demoHelp } from './commands/demo.js';
 import { runEdge, parseEdgeFlags, edgeHelp } from './commands/edge.js';
 import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
+import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './commands/quick-tunnel.js';
 import { exitCodeFor, UsageError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
@@ -18,6 +19,7 @@ export function mainHelp(): string {
    cftunnel - Cloudflare Tunnel connector for Node.js (does on the wire what \`cloudflared tunnel run --token\` does)
 
 USAGE:
+   cftunnel tunnel --url URL             a quick tunnel: a public trycloudflare.com URL for URL, no account
    cftunnel tunnel [flags] run [flags]   connect a tunnel (cloudflared's flags and environment variables)
    cftunnel run [flags]                  same as \`tunnel run\`
    cftunnel edge [flags]                 run a local edge stand-in on loopback (JSON events on stdout)
@@ -43,14 +45,16 @@ const HELP_BY_COMMAND: Readonly<Record<string, () => string>> = {
 };
 
 async function runTunnelCommand(args: readonly string[], io: CliIo): Promise<void> {
-  const parsed = parseRunFlags(args, io.env);
+  const parsed = parseTunnelCommandFlags(args, io.env);
   const [sub, ...rest] = parsed.positionals;
   if (sub === undefined) {
+    // §20.1: `tunnel --url URL` with no subcommand is a quick tunnel.
+    if (isQuickTunnelRequest(parsed)) return runQuickTunnel(parsed, io);
     if (parsed.help) {
       io.stdout.write(tunnelRunHelp());
       return;
     }
-    throw new UsageError('cftunnel tunnel needs a subcommand: run (see cftunnel tunnel run --help)');
+    throw new UsageError('cftunnel tunnel needs a subcommand: run (see cftunnel tunnel run --help), or --url URL for a quick tunnel');
   }
   if (sub !== 'run') {
     const why = CLOUDFLARED_TUNNEL_SUBCOMMANDS.has(sub) ? 'cftunnel only runs tunnels; use cloudflared to manage them' : 'unknown subcommand';

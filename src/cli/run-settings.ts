@@ -204,12 +204,11 @@ function parseEdge(list: readonly string[] | undefined): string[] | undefined {
   return edge;
 }
 
-/**
- * Validates every `tunnel run` flag and reads the token.
- *
- * @param missingToken - message when no token is set (the `--config` file may explain why).
- */
-export async function resolveRunSettings(parsed: ParsedFlags, missingToken?: string): Promise<RunSettings> {
+/** {@link RunSettings} without the token: what a quick tunnel (docs/protocol.md §20), which has none, runs with. */
+export type ConnectorSettings = Omit<RunSettings, 'token' | 'tokenSource'>;
+
+/** Validates every `tunnel run` flag except the token. */
+export function resolveConnectorSettings(parsed: ParsedFlags): ConnectorSettings {
   if (parsed.positionals.length > 1) throw new UsageError(`too many arguments: ${parsed.positionals.join(' ')}`);
   const edgeBindAddress = flagValue(parsed, 'edge-bind-address');
   if (edgeBindAddress !== undefined && net.isIP(edgeBindAddress) === 0) {
@@ -243,6 +242,16 @@ export async function resolveRunSettings(parsed: ParsedFlags, missingToken?: str
     quicStreamWindow: flagInt(parsed, 'quic-stream-level-flow-control-limit', 1),
     clientVersion: flagValue(parsed, 'client-version') || undefined,
   };
+  return settings;
+}
+
+/**
+ * Validates every `tunnel run` flag and reads the token.
+ *
+ * @param missingToken - message when no token is set (the `--config` file may explain why).
+ */
+export async function resolveRunSettings(parsed: ParsedFlags, missingToken?: string): Promise<RunSettings> {
+  const settings = resolveConnectorSettings(parsed);
   // The token last: flag errors are reported before the token file is touched.
   const { token, source } = await resolveToken(parsed, missingToken);
   return { ...settings, token, tokenSource: source };

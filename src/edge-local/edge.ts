@@ -16,6 +16,7 @@ import { startQuicSide, type QuicSide } from './quic-side.js';
 import { quicAvailability } from '../transport/quic/index.js';
 import { startVisitorListener, type VisitorListener } from './visitor.js';
 import { startTcpListener, type TcpListener } from './tcp-listener.js';
+import { startQuickTunnelService, type QuickTunnelCreated, type QuickTunnelService, type QuickTunnelServiceOptions } from './quick-service.js';
 import type {
   ConfigPushResult,
   EdgeConnectionInfo,
@@ -55,6 +56,11 @@ export interface LocalEdgeOptions {
   transports?: { quic?: boolean; http2?: boolean };
   /** What `ConnectionDetails.tunnelIsRemotelyManaged` says. Default true (token tunnels). */
   remotelyManaged?: boolean;
+  /**
+   * Also serve a quick-tunnel service (docs/protocol.md §20.5) on its own loopback port ({@link LocalEdge.quickServiceUrl}):
+   * `POST /tunnel` creates a tunnel this edge accepts, routed by its generated hostname.
+   */
+  quickTunnels?: boolean | QuickTunnelServiceOptions;
 }
 
 /** Events of {@link LocalEdge}. */
@@ -67,6 +73,8 @@ export interface LocalEdgeEvents {
   transport_closed: [info: { id?: string; protocol: EdgeProtocol; connIndex?: number; remoteAddress: string }];
   /** What the connector answered to a private-network TCP flow from a raw TCP listener. */
   tcp_result: [result: { destination: string; ok: boolean; error: string | undefined }];
+  /** The quick-tunnel service created a tunnel. */
+  quick_tunnel: [created: QuickTunnelCreated];
 }
 
 /** The local edge. */
@@ -74,6 +82,9 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
   /** Decides each registration; replace it in tests to refuse or delay. Default: accept known tunnels. */
   registrationDecider: (req: RegistrationRequest) => RegistrationDecision | Promise<RegistrationDecision>;
   private readonly tunnels = new Map<string, TunnelCredentials>();
+  /** Hostnames routed to one tunnel (quick tunnels), by lower-case hostname. */
+  private readonly hostnames = new Map<string, string>();
+  private quickService: QuickTunnelService | undefined;
   private readonly live = new Set<EdgeSideConnection>();
   private readonly all = new Set<EdgeSideConnection>();
   private readonly roundRobin = new Map<string, number>();
@@ -132,6 +143,13 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
     if (port === 0 && this.quicSide) port = this.quicSide.port;
     this.boundPort = port;
     this.visitor = await startVisitorListener(this, { host: this.options.httpHost ?? '127.0.0.1', port: this.options.httpPort ?? 0 });
+    if (this.options.quickTunnels) {
+      const options = this.options.quickTunnels === true ? {} : this.options.quickTunnels;
+      this.quickService = await startQuickTunnelService((creds, created) => {
+        this.addTunnel(creds, created.hostname);
+        this.emit('quick_tunnel', created);
+      }, options);
+    }
     for (const l of this.options.tcp ?? []) {
       this.tcpListeners.push(await startTcpListener(this, { host: l.host ?? '127.0.0.1', port: l.port ?? 0, destination: l.destination }));
     }
@@ -157,6 +175,18 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
   get visitorUrl(): string {
     const a = this.visitor!.address;
     return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+  }
+
+  /** Base URL of the quick-tunnel service (`--quick-service`), when `quickTunnels` is on. */
+  get quickServiceUrl(): string | undefined {
+    return this.quickService?.url;
+  }
+
+  /** Accepts one more tunnel; visitors asking for `hostname` reach it. */
+  addTunnel(tunnel: LocalEdgeTunnel, hostname?: string): void {
+    const creds = typeof tunnel === 'string' ? parseToken(tunnel) : tunnel;
+    this.tunnels.set(creds.tunnelId, creds);
+    if (hostname !== undefined) this.hostnames.set(hostname.toLowerCase(), creds.tunnelId);
   }
 
   /** Ports of the raw TCP listeners, in option order. */
@@ -265,6 +295,8 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
   }
 
   private tunnelForHost(host: string): string {
+    const named = this.hostnames.get(host.replace(/:\d+$/, '').toLowerCase());
+    if (named !== undefined) return named;
     // With several tunnels, a hostname belongs to the tunnel whose name prefix it carries (`<tunnel-id>.…`);
     // otherwise to the first tunnel.
     for (const id of this.tunnels.keys()) if (host.startsWith(`${id}.`)) return id;
@@ -307,6 +339,7 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
     this.dropAll();
     await Promise.allSettled([
       this.visitor?.close(),
+      this.quickService?.close(),
       this.quicSide?.close(),
       ...this.tcpListeners.map((l) => l.close()),
       new Promise<void>((resolve) => (this.tcpServer ? this.tcpServer.close(() => resolve()) : resolve())),

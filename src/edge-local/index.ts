@@ -2,6 +2,8 @@
 export { LocalEdge, LOCAL_EDGE_LOCATION } from './edge.js';
 export type { LocalEdgeOptions, LocalEdgeEvents, LocalEdgeTunnel } from './edge.js';
 export { generateEdgeCertificates, loadOrCreateEdgeCertificates, EDGE_SERVER_NAMES } from './certs.js';
+export { DEFAULT_QUICK_TUNNEL_DOMAIN } from './quick-service.js';
+export type { QuickTunnelCreated, QuickTunnelServiceOptions } from './quick-service.js';
 export type { EdgeCertificates, GenerateEdgeCertificatesOptions } from './certs.js';
 export type {
   ConfigPushResult,

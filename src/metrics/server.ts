@@ -1,5 +1,5 @@
 /**
- * The metrics and readiness HTTP server (docs/protocol.md §13.1): `/metrics`, `/ready`, `/healthcheck`, `/config`, 404 for
+ * The metrics and readiness HTTP server (docs/protocol.md §13.1): `/metrics`, `/ready`, `/healthcheck`, `/quicktunnel`, `/config`, 404 for
  * anything else. It only reads what its callbacks return; the token and tunnel secret are never given to it.
  */
 import http from 'node:http';
@@ -26,6 +26,8 @@ export interface MetricsServerOptions {
    * A rejection becomes a 500 `ERR: <message>`.
    */
   config?: () => string | Promise<string>;
+  /** Hostname `/quicktunnel` reports (`{"hostname":"…"}`, §20.4); empty for a tunnel that is not a quick tunnel. */
+  quickTunnelHostname?: string;
   /** Read/write/idle timeout. Default {@link METRICS_SERVER_TIMEOUT_MS}. */
   timeoutMs?: number;
   /** Ports tried for the default address. Default {@link KNOWN_METRICS_PORTS}. */
@@ -70,6 +72,9 @@ async function route(options: MetricsServerOptions, req: http.IncomingMessage, r
       send(res, status, TEXT, body);
       return;
     }
+    case '/quicktunnel':
+      send(res, 200, TEXT, JSON.stringify({ hostname: options.quickTunnelHostname ?? '' }));
+      return;
     case '/config':
       if (options.config) {
         let json: string;

@@ -4,28 +4,12 @@ import assert from 'node:assert/strict';
 import { demoHelp, DEMO_FLAGS } from '../../src/cli/commands/demo.js';
 import { edgeHelp, EDGE_FLAGS } from '../../src/cli/commands/edge.js';
 import { tunnelRunHelp } from '../../src/cli/commands/tunnel-run.js';
-import { main } from '../../src/cli/main.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { runCli } from './child.js';
+import { runMain, type MainResult as Result } from '../helpers/run-main.js';
 
 const EDGE = ['--edge', '127.0.0.1:7844'];
-
-type Result = { code: number; stdout: string; stderr: string };
-
-/** Runs `main` in this process with captured streams; returns the exit code it set (restoring ours). */
-async function runMain(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env });
-    return { code: Number(process.exitCode ?? 0), stdout: out.join('').trimEnd(), stderr: err.join('').trimEnd() };
-  } finally {
-    process.exitCode = saved;
-  }
-}
 
 const LABEL_REFUSED = 'flag --label is not supported by cftunnel (the management service is not implemented)';
 

@@ -85,12 +85,23 @@ describe('metrics server endpoints (§13.1)', () => {
       };
       assert.deepEqual(await request(server.port, '/config'), { status: 500, type: 'text/plain; charset=utf-8', body: 'ERR: no config yet' });
 
-      for (const path of ['/', '/metrics/', '/debug/pprof/cmdline', '/quicktunnel']) {
+      // cloudflared serves /quicktunnel whether or not the tunnel is a quick tunnel (§20.4): an empty hostname here.
+      assert.deepEqual(await request(server.port, '/quicktunnel'), { status: 200, type: 'text/plain; charset=utf-8', body: '{"hostname":""}' });
+      for (const path of ['/', '/metrics/', '/debug/pprof/cmdline', '/quicktunnel/']) {
         assert.deepEqual(await request(server.port, path), { status: 404, type: 'text/plain; charset=utf-8', body: '404 page not found\n' }, path);
       }
       const head = await request(server.port, '/healthcheck', 'HEAD');
       assert.equal(head.status, 200);
       assert.equal(head.body, '');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers /quicktunnel with the quick tunnel\'s hostname (§20.4)', async () => {
+    const server = await startMetricsServer(baseOptions({ quickTunnelHostname: 'a-b-c-d.trycloudflare.com' }));
+    try {
+      assert.deepEqual(await request(server.port, '/quicktunnel'), { status: 200, type: 'text/plain; charset=utf-8', body: '{"hostname":"a-b-c-d.trycloudflare.com"}' });
     } finally {
       await server.close();
     }

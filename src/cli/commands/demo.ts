@@ -7,8 +7,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { LocalEdge } from '../../edge-local/index.js';
 import { Tunnel } from '../../tunnel.js';
+import { startQuickTunnel } from '../../quick-tunnel/index.js';
 import { generateDemoToken } from '../demo-token.js';
-import { flagInt, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
+import { flagBool, flagInt, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { createCliLogger } from '../logger.js';
 import { parseProtocol } from '../run-settings.js';
@@ -23,6 +24,7 @@ export const DEMO_FLAGS: readonly FlagSpec[] = [
   { name: 'protocol', aliases: ['p'], type: 'string', placeholder: 'PROTO', defaultText: 'auto', description: 'auto, quic or http2.' },
   { name: 'ha-connections', type: 'string', placeholder: 'N', defaultText: String(DEMO_HA_CONNECTIONS), description: 'Connections to the local edge.' },
   { name: 'loglevel', type: 'string', placeholder: 'LEVEL', defaultText: 'warn', description: 'Connector log level on stderr (debug, info, warn, error).' },
+  { name: 'quick', type: 'boolean', description: 'Run a quick tunnel: the local edge\'s quick-tunnel service creates it (one connection, a generated hostname).' },
 ];
 
 /** Help text of `cftunnel demo`. */
@@ -31,7 +33,7 @@ export function demoHelp(): string {
    cftunnel demo - Origin + local edge + connector in one process; prints a URL to curl
 
 USAGE:
-   cftunnel demo [--protocol auto|quic|http2] [--ha-connections N]
+   cftunnel demo [--protocol auto|quic|http2] [--ha-connections N] [--quick]
 
 OPTIONS:
 ${formatFlagHelp(DEMO_FLAGS)}
@@ -72,6 +74,7 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`invalid --loglevel ${level}`);
   const logger = createCliLogger({ level: level as 'warn', output: 'default', stderr: io.stderr });
 
+  const quick = flagBool(parsed, 'quick', false);
   const shutdown = waitForShutdownSignal();
   const token = generateDemoToken();
   const origin = await startDemoOrigin();
@@ -85,10 +88,21 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
     origin.closeAllConnections();
     await new Promise<void>((resolve) => origin.close(() => resolve()));
   };
+  let visit = '';
   try {
-    edge = await LocalEdge.start({ tunnels: [token] });
+    edge = await LocalEdge.start({ tunnels: quick ? [] : [token], quickTunnels: quick });
     const edgeAddress = `${edge.address.host}:${edge.address.port}`;
-    tunnel = new Tunnel({
+    visit = `curl ${edge.visitorUrl}/`;
+    if (quick) {
+      const interrupted = new AbortController();
+      void shutdown.signal.then(() => interrupted.abort());
+      const protocolOption = protocol === 'auto' ? undefined : protocol;
+      const started = await startQuickTunnel({ origin: originUrl, serviceUrl: edge.quickServiceUrl, edge: [edgeAddress], caCert: edge.caPem, protocol: protocolOption, logger, signal: interrupted.signal });
+      tunnel = started.tunnel;
+      visit = `curl -H 'Host: ${started.hostname}' ${edge.visitorUrl}/   (quick tunnel ${started.url})`;
+      io.stdout.write(`  connection 0: protocol=${tunnel.connections[0]?.protocol} (a quick tunnel runs one connection)\n`);
+    }
+    tunnel ??= new Tunnel({
       token,
       url: originUrl,
       // One HA connection per static edge address (§2.5, like cloudflared): the local edge once per connection.
@@ -107,7 +121,7 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
     await closeAll();
     throw err;
   }
-  io.stdout.write(`cftunnel demo is up: curl ${edge.visitorUrl}/\n  origin: ${originUrl}\n  edge: ${edge.address.host}:${edge.address.port}\n  press Ctrl-C to stop\n`);
+  io.stdout.write(`cftunnel demo is up: ${visit}\n  origin: ${originUrl}\n  edge: ${edge.address.host}:${edge.address.port}\n  press Ctrl-C to stop\n`);
   const signal = await shutdown.signal;
   io.stdout.write(`Initiating graceful shutdown due to signal ${signal} ...\n`);
   await tunnel.close({ graceMs: 0 });

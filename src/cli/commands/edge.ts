@@ -24,7 +24,13 @@ export const EDGE_FLAGS: readonly FlagSpec[] = [
     placeholder: 'HOST:PORT=DEST',
     description: 'Raw TCP visitor listener whose connections become tcp requests to DEST (HOST:PORT).',
   },
-  { name: 'token', type: 'string', repeatable: true, placeholder: 'TOKEN', description: 'Tunnel allowed to register (at least one).' },
+  { name: 'token', type: 'string', repeatable: true, placeholder: 'TOKEN', description: 'Tunnel allowed to register (at least one, unless --quick-tunnels).' },
+  {
+    name: 'quick-tunnels',
+    type: 'string',
+    placeholder: 'HOST:PORT',
+    description: 'Also serve a quick-tunnel service here (POST /tunnel creates a tunnel routed by its generated hostname); give its URL as --quick-service.',
+  },
   {
     name: 'config',
     type: 'string',
@@ -55,11 +61,13 @@ export function edgeHelp(): string {
    cftunnel edge - Run a local Cloudflare-edge stand-in on loopback (for tests and offline demos)
 
 USAGE:
-   cftunnel edge --token TOKEN [--listen 127.0.0.1:7844] [--http 127.0.0.1:8080] [--tcp 127.0.0.1:8081=HOST:PORT] [--config FILE] [--certs DIR]
+   cftunnel edge (--token TOKEN | --quick-tunnels 127.0.0.1:0) [--listen 127.0.0.1:7844] [--http 127.0.0.1:8080] [--tcp 127.0.0.1:8081=HOST:PORT] [--config FILE] [--certs DIR]
 
 Prints one JSON object per line on stdout: listening, register, unregister, config_pushed, local_config,
-registration_refused, transport_closed. Connect a connector with:
+registration_refused, transport_closed, quick_tunnel. Connect a connector with:
    cftunnel tunnel run --token TOKEN --edge <edge> --cacert <ca>
+or, with --quick-tunnels, a quick tunnel with:
+   cftunnel tunnel --url URL --quick-service <quickService> --edge <edge> --cacert <ca>
 
 OPTIONS:
 ${formatFlagHelp(EDGE_FLAGS)}
@@ -117,7 +125,9 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   }
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${parsed.positionals[0]}`);
   const tokens = [...(parsed.values.get('token') ?? [])];
-  if (tokens.length === 0) throw new UsageError('cftunnel edge needs at least one --token');
+  const quickListen = flagValue(parsed, 'quick-tunnels');
+  const quickTunnels = quickListen === undefined ? undefined : parseHostPort(quickListen, '--quick-tunnels');
+  if (tokens.length === 0 && quickTunnels === undefined) throw new UsageError('cftunnel edge needs at least one --token (or --quick-tunnels)');
   const listen = parseHostPort(flagValue(parsed, 'listen') ?? '127.0.0.1:7844', '--listen');
   const http = parseHostPort(flagValue(parsed, 'http') ?? '127.0.0.1:0', '--http');
   const tcp = (parsed.values.get('tcp') ?? []).map(tcpListener);
@@ -134,7 +144,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const shutdown = waitForShutdownSignal();
   let edge: LocalEdge;
   try {
-    edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports, remotelyManaged: flagBool(parsed, 'remotely-managed', true) });
+    edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports, remotelyManaged: flagBool(parsed, 'remotely-managed', true), quickTunnels });
   } catch (err) {
     shutdown.dispose();
     if (tempCerts !== undefined) await rm(tempCerts, { recursive: true, force: true });
@@ -147,6 +157,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   edge.on('local_config', (info, text) => print('local_config', { id: info.id, connIndex: info.connIndex, config: text }));
   edge.on('registration_refused', (req, decision) => print('registration_refused', { tunnelId: req.tunnelId, connIndex: req.connIndex, decision }));
   edge.on('transport_closed', (info) => print('transport_closed', info));
+  edge.on('quick_tunnel', (created) => print('quick_tunnel', created));
   const host = edge.address.host.includes(':') ? `[${edge.address.host}]` : edge.address.host;
   print('listening', {
     edge: `${host}:${edge.address.port}`,
@@ -154,6 +165,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
     ca: edge.caPath ?? join(certsDir, 'ca.pem'),
     tcp: edge.tcpPorts.map((port, i) => ({ port, destination: tcp[i]!.destination })),
     transports,
+    ...(edge.quickServiceUrl === undefined ? {} : { quickService: edge.quickServiceUrl }),
   });
   const signal = await shutdown.signal;
   print('shutdown', { signal });

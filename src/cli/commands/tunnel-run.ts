@@ -2,7 +2,7 @@
  * `cftunnel tunnel run` / `cftunnel run`: what `cloudflared tunnel run --token T` does (docs/protocol.md §0), with
  * cloudflared's flags (§16), its startup and shutdown log lines (§13.3, §12.5) and exit codes.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { edgeResolverForServers } from '../../edge/index.js';
 import { CftunnelError } from '../../errors.js';
@@ -16,6 +16,7 @@ import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
 import { resolveRunSettings, type RunSettings } from '../run-settings.js';
 import { waitForShutdownSignal } from '../signals.js';
 import { keepProcessAlive } from '../keep-alive.js';
+import { serveUntilShutdown } from '../serve-until-shutdown.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
 import { formatGoDuration } from '../go-duration.js';
 
@@ -137,10 +138,8 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
 
   const shutdown = waitForShutdownSignal();
   const release = keepProcessAlive();
-  const startupAbort = new AbortController();
-  let tunnel: Tunnel;
-  try {
-    tunnel = new Tunnel({
+  const createTunnel = (): Tunnel =>
+    new Tunnel({
       token: credentials,
       url: settings.url,
       config: config?.localConfig,
@@ -167,36 +166,5 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
       logger,
     });
-  } catch (err) {
-    shutdown.dispose();
-    release();
-    throw err;
-  }
-  logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
-
-  const stopped = shutdown.signal.then(async (signal) => {
-    logger.info(`Initiating graceful shutdown due to signal ${signal} ...`);
-    startupAbort.abort();
-    await tunnel.close({ graceMs: settings.gracePeriodMs });
-    logger.info('Tunnel server stopped');
-  });
-  try {
-    await Promise.race([tunnel.ready(), stopped]);
-  } catch (err) {
-    // A failure caused by a shutdown during startup is not a startup failure: finish the shutdown, exit 0.
-    if (!startupAbort.signal.aborted) {
-      shutdown.dispose();
-      await tunnel.close({ graceMs: 0 });
-      release();
-      throw err;
-    }
-  }
-  if (settings.pidFile !== undefined && !startupAbort.signal.aborted) {
-    await writeFile(settings.pidFile, `${process.pid}`).catch((err: unknown) =>
-      logger.error({ err, pidfile: settings.pidFile }, 'Failed to write pidfile'),
-    );
-  }
-  await stopped;
-  release();
-  process.exitCode = 0;
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
 }
