@@ -176,7 +176,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     let failure: Error | undefined;
     let headersSent = false;
     try {
-      const res = await forwardToOrigin(this.ctx, originRequest, abort.signal);
+      const res = await forwardToOrigin(this.ctx, originRequest, abort.signal, 'quic');
       observed?.response(res.status);
       stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
       headersSent = true;

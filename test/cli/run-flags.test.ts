@@ -91,7 +91,7 @@ test('every supported environment variable is read', async () => {
   );
 });
 
-test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output chosen by TTY', async () => {
+test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output unset (console lines)', async () => {
   const s = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
   assert.equal(s.edge, undefined);
   assert.equal(s.region, undefined);

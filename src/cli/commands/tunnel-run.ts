@@ -8,6 +8,7 @@ import { edgeResolverForServers } from '../../edge/index.js';
 import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';
 import { Tunnel } from '../../tunnel.js';
+import { configFromUrl } from '../../orchestration/local-config.js';
 import { applyConfigFile, type AppliedConfigFile } from '../config-file.js';
 import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
@@ -73,6 +74,8 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
         tokenSource: settings.tokenSource,
         config: settings.configFile,
         url: settings.url,
+        service: settings.singleOrigin.service,
+        originRequest: Object.keys(settings.singleOrigin.originRequest).length > 0 ? settings.singleOrigin.originRequest : undefined,
         edge: settings.edge,
         tag: settings.tags,
         region: settings.region,
@@ -100,7 +103,9 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
     if (config.nonTokenRun !== undefined) logger.info('A token is set: the tunnel and credentials-file of the configuration file are ignored');
     if (config.localConfig !== undefined) {
       logger.info({ rules: config.localConfig.ingress.rules.length }, 'Using the ingress rules of the configuration file');
-      if (settings.url !== undefined) logger.warn('--url is ignored: the configuration file has ingress rules, which take precedence');
+      if (settings.singleOrigin.service !== undefined || Object.keys(settings.singleOrigin.originRequest).length > 0) {
+        logger.warn('--url and the origin flags are ignored: the configuration file has ingress rules, which take precedence');
+      }
     }
     for (const section of config.unusedSections) logger.warn({ section }, 'Configuration file section is only used together with ingress rules; ignored');
   }
@@ -137,8 +142,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
   try {
     tunnel = new Tunnel({
       token: credentials,
-      url: settings.url,
-      config: config?.localConfig,
+      config: config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
       tags: settings.tags,
       configurationFlags: settings.configurationFlags,
       edge: settings.edge,
