@@ -86,7 +86,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
       return runTunnel(parsed, io);
     }
     case 'edge':
-      return runEdge(parseEdgeFlags(args), io);
+      return runEdge(parseEdgeFlags(args, io.env), io);
     case 'demo':
       return runDemo(parseDemoFlags(args), io);
     default:
