@@ -18,10 +18,11 @@ export interface ShutdownWaiter {
 }
 
 /**
- * Waits for the first SIGINT/SIGTERM. After it, a second one exits the process immediately with the shell's
- * `128 + signal number` status (the only place the CLI calls `process.exit`).
+ * Waits for the first SIGINT/SIGTERM. After it, a second one calls `onForcedExit` (which logs why the process ends)
+ * and exits the process immediately with the shell's `128 + signal number` status (the only place the CLI calls
+ * `process.exit`).
  */
-export function waitForShutdownSignal(): ShutdownWaiter {
+export function waitForShutdownSignal(onForcedExit?: (signal: ShutdownSignal) => void): ShutdownWaiter {
   const installed: Array<[ShutdownSignal, () => void]> = [];
   const install = (handler: (s: ShutdownSignal) => void): void => {
     for (const s of SHUTDOWN_SIGNALS) {
@@ -36,7 +37,10 @@ export function waitForShutdownSignal(): ShutdownWaiter {
   const signal = new Promise<ShutdownSignal>((resolve) => {
     install((first) => {
       dispose();
-      install((second) => process.exit(128 + constants.signals[second]));
+      install((second) => {
+        onForcedExit?.(second);
+        process.exit(128 + constants.signals[second]);
+      });
       resolve(first);
     });
   });

@@ -3,8 +3,13 @@
  * cloudflared's flags (§16), its startup and shutdown log lines (§13.3, §12.5) and exit codes.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { edgeResolverForServers } from '../../edge/index.js';
+import { joinHostPort } from '../../edge/host-port.js';
+import { EdgeTlsError } from '../../transport/errors.js';
+import { parseCaBundle } from '../../transport/tls/trust.js';
+import { edgeTlsHint } from '../edge-tls-hint.js';
 import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';
 import { Tunnel } from '../../tunnel.js';
@@ -130,12 +135,20 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     caCert = await readFile(settings.caCertPath).catch((err: unknown) => {
       throw new CaCertFileError(settings.caCertPath!, err);
     });
+    // Checked here, so that a bundle without a usable certificate is reported with its file name, before start.
+    try {
+      parseCaBundle(caCert);
+    } catch (err) {
+      throw new CaCertFileError(settings.caCertPath, err);
+    }
   }
   const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
   logStartup(logger, settings, credentials.tunnelId, config);
   const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
 
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) =>
+    logger.warn(`Received ${signal} again: exiting at once, in-flight requests are cut (exit code ${128 + constants.signals[signal]})`),
+  );
   const release = keepProcessAlive();
   const startupAbort = new AbortController();
   let tunnel: Tunnel;
@@ -168,6 +181,12 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     throw err;
   }
   logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
+  let tlsHintLogged = false;
+  tunnel.on('reconnecting', ({ connIndex, error, address }) => {
+    if (tlsHintLogged || !(error instanceof EdgeTlsError)) return;
+    tlsHintLogged = true;
+    logger.error({ connIndex }, edgeTlsHint(error, joinHostPort(address.host, address.port), settings.caCertPath));
+  });
 
   const stopped = shutdown.signal.then(async (signal) => {
     logger.info(`Initiating graceful shutdown due to signal ${signal} ...`);
