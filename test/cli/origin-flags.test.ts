@@ -12,7 +12,7 @@ import https from 'node:https';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
 import { singleOriginRule, validateOriginUrl } from '../../src/cli/origin-flags.js';
@@ -159,24 +159,47 @@ test('origin flags reach the origin and the resolved config; logs are console li
   assertNoSecret(connector.allOutput(), token, secret);
 });
 
-test('--url localhost:PORT; the edge and the connector both read TUNNEL_TOKEN', { timeout: 150_000 }, async (t) => {
+test('--url localhost:PORT; the edge and the connector both read TUNNEL_TOKEN; HA capped with cloudflared\'s message; a second SIGINT logs and exits 130', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-url-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const origin = await startOrigin((req, res) => res.end(`plain origin saw ${req.headers.host}${req.url}`));
+  const hanging = new Set<ServerResponse>();
+  let hangArrived!: () => void;
+  const hangSeen = new Promise<void>((resolve) => (hangArrived = resolve));
+  const origin = await startOrigin((req, res) => {
+    if (req.url === '/hang') {
+      hanging.add(res);
+      hangArrived();
+    }
+    else res.end(`plain origin saw ${req.headers.host}${req.url}`);
+  });
+  t.after(() => {
+    for (const res of hanging) res.destroy();
+  });
   t.after(() => origin.close());
   const { token, secret } = makeToken();
   const edge = spawnCli(['edge', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--certs', join(dir, 'certs')], { TUNNEL_TOKEN: token });
   t.after(() => edge.kill());
   const info = JSON.parse(await edge.waitForLine(/"event":"listening"/)) as Listening;
   const port = new URL(origin.url).port;
-  const connector = spawnCli(['run', '--edge', info.edge, '--cacert', info.ca, '--ha-connections', '1', '--url', `localhost:${port}`], { TUNNEL_TOKEN: token });
+  // Default --ha-connections (4) with one --edge address.
+  const connector = spawnCli(['run', '--edge', info.edge, '--cacert', info.ca, '--url', `localhost:${port}`], { TUNNEL_TOKEN: token });
   t.after(() => connector.kill());
   await edge.waitForLine(/"event":"register"/);
+  await connector.waitForLine(/ INF You requested 4 HA connections but I can give you at most 1\.$/, 'stderr');
   const res = await fetch(`${info.http}/p`);
   assert.equal(res.status, 200, connector.allOutput());
   assert.equal(await res.text(), `plain origin saw ${new URL(info.http).host}/p`);
   assert.equal(eventsOf(edge, 'register').length, 1);
-  await stopGracefully(connector);
+
+  // An in-flight request holds the graceful shutdown (30 s grace period); the second SIGINT cuts it short.
+  const inFlight = fetch(`${info.http}/hang`).catch(() => undefined);
+  await hangSeen;
+  connector.process.kill('SIGINT');
+  await connector.waitForLine(/ INF Initiating graceful shutdown due to signal SIGINT \.\.\.$/, 'stderr');
+  connector.process.kill('SIGINT');
+  assert.deepEqual(await connector.exited, { code: 130, signal: null });
+  assert.match(connector.stderrLines.at(-1)!, / WRN Received SIGINT again: exiting at once, in-flight requests are cut \(exit code 130\)$/);
+  await inFlight;
   assertNoSecret(connector.allOutput() + edge.allOutput(), token, secret);
 });
 

@@ -59,6 +59,14 @@ test('every supported environment variable is read', async () => {
     TUNNEL_LOG_OUTPUT: 'JSON',
     TUNNEL_METRICS: '127.0.0.1:0',
     TUNNEL_PIDFILE: '/tmp/x.pid',
+    NO_TLS_VERIFY: 'true',
+    TUNNEL_HTTP_HOST_HEADER: 'app.internal',
+    TUNNEL_ORIGIN_SERVER_NAME: 'origin.internal',
+    TUNNEL_ORIGIN_CA_POOL: '/origin-ca.pem',
+    TUNNEL_NO_CHUNKED_ENCODING: '1',
+    TUNNEL_ORIGIN_ENABLE_HTTP2: 'true',
+    TUNNEL_PROXY_ADDRESS: '127.0.0.2',
+    TUNNEL_PROXY_PORT: '8000',
   };
   const s = await resolveRunSettings(parseRunFlags([], env));
   assert.deepEqual(
@@ -67,6 +75,19 @@ test('every supported environment variable is read', async () => {
       token: 'tok',
       tokenSource: 'env',
       url: 'http://127.0.0.1:1',
+      singleOrigin: {
+        service: 'http://127.0.0.1:1',
+        originRequest: {
+          httpHostHeader: 'app.internal',
+          originServerName: 'origin.internal',
+          caPool: '/origin-ca.pem',
+          noTLSVerify: true,
+          disableChunkedEncoding: true,
+          http2Origin: true,
+          proxyAddress: '127.0.0.2',
+          proxyPort: 8000,
+        },
+      },
       edge: ['127.0.0.1:2'],
       region: 'us',
       edgeIpVersion: '6',
