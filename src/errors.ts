@@ -13,7 +13,14 @@ export interface CftunnelErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every error cftunnel throws or emits. */
+/**
+ * Base class of every error cftunnel throws or emits.
+ *
+ * How a message composes with its cause: `message` says what failed at this level only, and the full text is the
+ * chain `message: cause message: …`, which is what loggers print (pino's `err` serializer appends every cause) and
+ * what {@link errorText} returns. A message written Go-style, ending with `: <cause message>`, loses that suffix
+ * here, so that no rendering ever repeats a cause's text.
+ */
 export class CftunnelError extends Error {
   /** Stable machine-readable code, e.g. `CFT_ERR_TOKEN_INVALID`. */
   readonly code: string;
@@ -21,11 +28,43 @@ export class CftunnelError extends Error {
   readonly retryable: boolean;
 
   constructor(code: string, message: string, options: CftunnelErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(withoutCauseText(message, options.cause), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
   }
+}
+
+function messageOf(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string'
+    ? (value as { message: string }).message
+    : undefined;
+}
+
+/** `message` without a trailing `: <cause's message>` (the renderer adds the cause). */
+function withoutCauseText(message: string, cause: unknown): string {
+  const causeText = messageOf(cause);
+  if (causeText === undefined || causeText === '') return message;
+  if (message === causeText) return message;
+  const suffix = `: ${causeText}`;
+  return message.endsWith(suffix) && message.length > suffix.length ? message.slice(0, -suffix.length) : message;
+}
+
+/**
+ * The text of an error with its causes, `message: cause: …`, as pino's `err` serializer renders it: what the CLI
+ * prints and what a log line shows. A cause whose text is already part of the text so far is not repeated.
+ */
+export function errorText(err: unknown): string {
+  let text = messageOf(err) ?? String(err);
+  const seen = new Set<unknown>([err]);
+  let cause = (err as { cause?: unknown } | null | undefined)?.cause;
+  while (cause !== undefined && cause !== null && !seen.has(cause)) {
+    seen.add(cause);
+    const part = messageOf(cause) ?? String(cause);
+    if (part !== '' && !text.includes(part)) text = `${text}: ${part}`;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return text;
 }
 
 /** True when `err` is a {@link CftunnelError} with the given code. */

@@ -5,6 +5,7 @@
 import { runDemo, parseDemoFlags, demoHelp } from './commands/demo.js';
 import { runEdge, parseEdgeFlags, edgeHelp } from './commands/edge.js';
 import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
+import { errorText } from '../errors.js';
 import { exitCodeFor, UsageError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
@@ -105,8 +106,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<voi
   try {
     await dispatch(argv, io);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`cftunnel: error: ${message}\n`);
+    io.stderr.write(`cftunnel: error: ${errorText(err)}\n`);
     process.exitCode = exitCodeFor(err);
   }
 }
