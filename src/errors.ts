@@ -27,12 +27,25 @@ export class CftunnelError extends Error {
   /** Whether retrying the operation may succeed. */
   readonly retryable: boolean;
 
+  /**
+   * The message as the call site composed it, cause text included (Go's `errors.Wrap` text): what cloudflared puts
+   * on the wire, e.g. in `ConnectResponse.error` (docs/protocol.md §11). Not enumerable, so loggers do not repeat it.
+   */
+  declare readonly wrappedMessage: string;
+
   constructor(code: string, message: string, options: CftunnelErrorOptions = {}) {
     super(withoutCauseText(message, options.cause), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
+    Object.defineProperty(this, 'wrappedMessage', { value: message, enumerable: false });
   }
+}
+
+/** The text sent to the edge for a failed request: {@link CftunnelError.wrappedMessage}, else the message. */
+export function wireText(err: unknown): string {
+  if (err instanceof CftunnelError) return err.wrappedMessage;
+  return messageOf(err) ?? String(err);
 }
 
 function messageOf(value: unknown): string | undefined {

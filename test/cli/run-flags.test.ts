@@ -9,6 +9,7 @@ import { flagValue } from '../../src/cli/flags.js';
 import { UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
 import { resolveRunSettings, resolveToken } from '../../src/cli/run-settings.js';
 import { TokenFileError } from '../../src/token/index.js';
+import { errorText } from '../../src/errors.js';
 
 const EDGE = ['--edge', '127.0.0.1:7844'];
 
@@ -142,7 +143,7 @@ test('token precedence (§1.2): --token beats TUNNEL_TOKEN beats --token-file; t
 test('token file errors and a missing token', async () => {
   await assert.rejects(resolveToken(parseRunFlags(['--token-file', '/nonexistent/cftunnel/token'], {})), (err: unknown) => {
     assert.ok(err instanceof TokenFileError);
-    assert.match(err.message, /^Failed to read token file: /);
+    assert.match(errorText(err), /^Failed to read token file: /);
     return true;
   });
   await assert.rejects(resolveRunSettings(parseRunFlags(EDGE, {})), (err: unknown) => err instanceof UsageError && /token is required/.test(err.message));
