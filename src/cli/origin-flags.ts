@@ -12,8 +12,8 @@ import { UsageError } from './errors.js';
 import { flagBool, flagValue, type FlagSpec, type ParsedFlags } from './flags.js';
 import { DurationSyntaxError, parseGoDuration } from './go-duration.js';
 
-/** cloudflared's help suffix for the flags that only shape the `--url` rule (cmd.go legacyTunnelFlag). */
-const URL_RULE_ONLY = 'Applies to the --url (or --hello-world/--bastion/--unix-socket) rule, not to ingress rules or a remote configuration.';
+/** Help suffix of the flags that only shape the single rule (cloudflared's cmd.go legacyTunnelFlag says the same). */
+const URL_RULE_ONLY = '(--url rule only)';
 
 /** Flags that pick the single origin service, in cloudflared's order of precedence. */
 const SERVICE_FLAG_SPECS: readonly FlagSpec[] = [
@@ -83,8 +83,8 @@ function urlError(detail: string): UsageError {
 
 /**
  * `--url` as cloudflared reads it (`validation.ValidateUrl`): without a scheme `http://` is prepended
- * (`localhost:8080` → `http://localhost:8080`, the rest kept); with one, only http, https, rdp, ssh, smb and tcp are
- * accepted and the path is dropped.
+ * (`localhost:8080` → `http://localhost:8080`); with one, only http, https, rdp, ssh, smb and tcp are accepted. A path
+ * is dropped either way (cloudflared's origin requests always carry the visitor's path).
  *
  * @throws {UsageError} cloudflared's text, e.g. `Currently Cloudflare Tunnel does not support ftp protocol.`
  */
@@ -111,8 +111,13 @@ export function validateOriginUrl(text: string): string {
   const host = hostPort?.host ?? text;
   const ascii = domainToASCII(host);
   if (ascii === '') throw urlError(`URL ${text} has invalid format`);
-  // Like cloudflared, whatever follows the port (a path) is kept when no scheme was given.
-  return hostPort === undefined ? `http://${ascii}` : `http://${joinGoHostPort(ascii, hostPort.port)}`;
+  if (hostPort === undefined) return `http://${ascii}`;
+  // cloudflared keeps whatever follows the port here (`localhost:8080/api`), but its HTTP service only takes scheme
+  // and host from the URL (the path is always the visitor's), so the path has no effect: drop it, as our ingress
+  // parser refuses service paths.
+  const port = /^\d*/.exec(hostPort.port)![0];
+  if (port === '') throw urlError(`URL ${text} has invalid format`);
+  return `http://${joinGoHostPort(ascii, port)}`;
 }
 
 function originFlagValue(name: string, kind: OriginFlagKind, text: string): number | boolean | string {

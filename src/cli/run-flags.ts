@@ -31,7 +31,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     placeholder: 'FILE',
     description: 'File holding the tunnel token (surrounding whitespace trimmed). Only used when no --token is set.',
   },
-  { name: 'url', env: ['TUNNEL_URL'], type: 'string', placeholder: 'URL', description: 'Origin for every request until a remote configuration arrives.' },
+  { name: 'url', env: ['TUNNEL_URL'], type: 'string', placeholder: 'URL', description: 'Origin for every request until a remote configuration arrives; without a scheme http:// is assumed (localhost:8080).' },
   {
     name: 'edge',
     env: ['TUNNEL_EDGE'],
@@ -156,5 +156,5 @@ export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
   { name: 'icmpv4-src', env: ['TUNNEL_ICMPV4_SRC'], type: 'string', reason: 'ICMP proxying is not implemented' },
   { name: 'icmpv6-src', env: ['TUNNEL_ICMPV6_SRC'], type: 'string', reason: 'ICMP proxying is not implemented' },
   { name: 'stdin-control', env: ['STDIN_CONTROL'], type: 'boolean', reason: 'stdin control commands are not implemented' },
-  { name: 'socks5', env: ['TUNNEL_SOCKS'], type: 'boolean', reason: 'single-rule services other than --url are not implemented' },
+  { name: 'socks5', env: ['TUNNEL_SOCKS'], type: 'boolean', reason: 'the SOCKS5 proxy service (proxyType socks) is not implemented' },
 ];

@@ -28,6 +28,7 @@ test('--url as cloudflared reads it: http:// prepended without a scheme, path dr
   const cases: Array<[string, string]> = [
     ['localhost:8080', 'http://localhost:8080'],
     ['localhost', 'http://localhost'],
+    ['localhost:8080/api', 'http://localhost:8080'],
     ['127.0.0.1:8080', 'http://127.0.0.1:8080'],
     ['127.0.0.1', 'http://127.0.0.1'],
     ['[::1]:8080', 'http://[::1]:8080'],
@@ -46,6 +47,7 @@ test('--url as cloudflared reads it: http:// prepended without a scheme, path dr
     });
   }
   assert.throws(() => validateOriginUrl(''), /URL should not be empty/);
+  assert.throws(() => validateOriginUrl('localhost:/x'), /has invalid format/);
 });
 
 test('origin flags become originRequest fields only when set; --hello-world, --bastion, --url, --unix-socket pick the service in cloudflared\'s order', () => {

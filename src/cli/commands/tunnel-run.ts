@@ -53,6 +53,9 @@ Every flag can also be set through the environment variable shown in brackets; a
 Token precedence: --token / TUNNEL_TOKEN (verbatim), then --token-file / TUNNEL_TOKEN_FILE (trimmed).
 With --config FILE, the file's top-level keys (cloudflared's names, e.g. protocol, edge, metrics, token) are used
 for flags set neither on the command line nor in the environment.
+The origin flags (--proxy-*, --http-host-header, --no-tls-verify, …) shape the single rule of --url / --hello-world /
+--bastion / --unix-socket and the top-level originRequest, as in cloudflared; ingress rules in --config and a remote
+configuration do not use them.
 
 OPTIONS:
 ${formatFlagHelp(RUN_FLAGS)}
