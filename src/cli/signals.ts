@@ -9,6 +9,16 @@ export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** One of {@link SHUTDOWN_SIGNALS}. */
 export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
 
+/** Exit status of a process ended by a second `signal` (the shell's `128 + signal number`). */
+export function forcedExitCode(signal: ShutdownSignal): number {
+  return 128 + constants.signals[signal];
+}
+
+/** The line saying why a second signal ends the process at once. */
+export function forcedExitMessage(signal: ShutdownSignal): string {
+  return `Received ${signal} again: exiting at once, in-flight requests are cut (exit code ${forcedExitCode(signal)})`;
+}
+
 /** A pending first shutdown signal. */
 export interface ShutdownWaiter {
   /** Resolves with the name of the first signal received. */
@@ -22,7 +32,7 @@ export interface ShutdownWaiter {
  * and exits the process immediately with the shell's `128 + signal number` status (the only place the CLI calls
  * `process.exit`).
  */
-export function waitForShutdownSignal(onForcedExit?: (signal: ShutdownSignal) => void): ShutdownWaiter {
+export function waitForShutdownSignal(onForcedExit: (signal: ShutdownSignal) => void): ShutdownWaiter {
   const installed: Array<[ShutdownSignal, () => void]> = [];
   const install = (handler: (s: ShutdownSignal) => void): void => {
     for (const s of SHUTDOWN_SIGNALS) {
@@ -38,8 +48,8 @@ export function waitForShutdownSignal(onForcedExit?: (signal: ShutdownSignal) =>
     install((first) => {
       dispose();
       install((second) => {
-        onForcedExit?.(second);
-        process.exit(128 + constants.signals[second]);
+        onForcedExit(second);
+        process.exit(forcedExitCode(second));
       });
       resolve(first);
     });

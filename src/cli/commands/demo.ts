@@ -12,7 +12,7 @@ import { flagInt, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type Par
 import type { CliIo } from '../io.js';
 import { createCliLogger } from '../logger.js';
 import { parseProtocol } from '../run-settings.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 import { UsageError } from '../errors.js';
 
 /** Connections the demo opens unless told otherwise; fewer than cloudflared's 4 keep the output short. */
@@ -72,7 +72,7 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`invalid --loglevel ${level}`);
   const logger = createCliLogger({ level: level as 'warn', output: 'default', stderr: io.stderr });
 
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) => void io.stderr.write(`${forcedExitMessage(signal)}\n`));
   const token = generateDemoToken();
   const origin = await startDemoOrigin();
   const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;

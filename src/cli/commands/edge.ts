@@ -12,7 +12,7 @@ import { generateDemoToken } from '../demo-token.js';
 import { UsageError } from '../errors.js';
 import { flagBool, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 
 /** The `--token` value that asks for a generated throwaway token. */
 export const NEW_TOKEN = 'new';
@@ -156,7 +156,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const certsDir = flagValue(parsed, 'certs') ?? tempCerts!;
 
   const print = (event: string, fields: object): void => void io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) => void io.stderr.write(`${forcedExitMessage(signal)}\n`));
   let edge: LocalEdge;
   try {
     edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports, remotelyManaged: flagBool(parsed, 'remotely-managed', true) });

@@ -3,7 +3,6 @@
  * cloudflared's flags (§16), its startup and shutdown log lines (§13.3, §12.5) and exit codes.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { edgeResolverForServers } from '../../edge/index.js';
 import { joinHostPort } from '../../edge/host-port.js';
@@ -20,7 +19,7 @@ import type { CliIo } from '../io.js';
 import { createCliLogger } from '../logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
 import { resolveRunSettings, type RunSettings } from '../run-settings.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 import { keepProcessAlive } from '../keep-alive.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
 import { formatGoDuration } from '../go-duration.js';
@@ -149,9 +148,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
   logStartup(logger, settings, credentials.tunnelId, config);
   const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
 
-  const shutdown = waitForShutdownSignal((signal) =>
-    logger.warn(`Received ${signal} again: exiting at once, in-flight requests are cut (exit code ${128 + constants.signals[signal]})`),
-  );
+  const shutdown = waitForShutdownSignal((signal) => logger.warn(forcedExitMessage(signal)));
   const release = keepProcessAlive();
   const startupAbort = new AbortController();
   let tunnel: Tunnel;
