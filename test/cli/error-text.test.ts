@@ -162,3 +162,8 @@ test('a message keeps everything but a trailing copy of its cause; errorText ski
   assert.equal(errorText(new CftunnelError('CFT_ERR_ABORTED', 'same', { cause: new Error('same') })), 'same');
   assert.equal(errorText('plain'), 'plain');
 });
+
+test('a QUIC handshake ended by QUIC\'s idle timer says so, not "within 0 ms"', () => {
+  assert.equal(new QuicHandshakeTimeoutError().message, 'QUIC handshake did not complete: the peer went silent (idle timeout)');
+  assert.equal(new QuicHandshakeTimeoutError(5000).message, 'QUIC handshake did not complete within 5000 ms');
+});
