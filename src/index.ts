@@ -9,7 +9,7 @@ export type { TunnelOptions, TunnelEvents } from './tunnel.js';
 export type { Origin, FetchApp } from './proxy/in-process/origin.js';
 export type { NodeRequestListener } from './proxy/in-process/node-origin.js';
 export type { FetchHandler } from './proxy/in-process/fetch-origin.js';
-export { CftunnelError, hasErrorCode } from './errors.js';
+export { CftunnelError, hasErrorCode, errorText } from './errors.js';
 export type { CftunnelErrorOptions } from './errors.js';
 export { parseToken, readTokenFile, TokenError, TokenFileError } from './token/index.js';
 export type { TunnelCredentials } from './token/index.js';

@@ -61,7 +61,10 @@ export function consoleDestination(out: { write(chunk: string): unknown }): Dest
 /** Options of {@link createCliLogger}. */
 export interface CliLoggerOptions {
   level: LogLevel;
-  /** Format on `stderr`; undefined picks console lines on a TTY and JSON otherwise. */
+  /**
+   * Format on `stderr`: console lines unless `json`, whatever stderr is (TTY, pipe, journald, docker), as cloudflared
+   * (`logger/create.go`: only `--output json` switches, a non-TTY only drops colour).
+   */
   output: LogOutput | undefined;
   /** Extra file receiving JSON lines (appended). */
   logFile?: string;
@@ -75,7 +78,7 @@ export interface CliLoggerOptions {
  */
 export function createCliLogger(options: CliLoggerOptions): Logger {
   const stderr = options.stderr ?? process.stderr;
-  const useConsole = options.output === 'default' || (options.output === undefined && stderr.isTTY === true);
+  const useConsole = options.output !== 'json';
   const streams: pino.StreamEntry[] = [
     { level: options.level, stream: useConsole ? consoleDestination(stderr) : { write: (line: string) => void stderr.write(line) } },
   ];

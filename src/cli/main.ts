@@ -6,6 +6,7 @@ import { runDemo, parseDemoFlags, demoHelp } from './commands/demo.js';
 import { runEdge, parseEdgeFlags, edgeHelp } from './commands/edge.js';
 import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
 import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './commands/quick-tunnel.js';
+import { errorText } from '../errors.js';
 import { exitCodeFor, UsageError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
@@ -90,7 +91,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
       return runTunnel(parsed, io);
     }
     case 'edge':
-      return runEdge(parseEdgeFlags(args), io);
+      return runEdge(parseEdgeFlags(args, io.env), io);
     case 'demo':
       return runDemo(parseDemoFlags(args), io);
     default:
@@ -109,8 +110,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<voi
   try {
     await dispatch(argv, io);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`cftunnel: error: ${message}\n`);
+    io.stderr.write(`cftunnel: error: ${errorText(err)}\n`);
     process.exitCode = exitCodeFor(err);
   }
 }

@@ -3,6 +3,7 @@
  * have no effect on a token-run connector, and the rest, which it refuses with a reason.
  */
 import type { FlagSpec, UnsupportedFlagSpec } from './flags.js';
+import { ORIGIN_FLAG_SPECS } from './origin-flags.js';
 
 const NEVER_UPDATES = 'Accepted for compatibility: cftunnel never updates itself.';
 const NAMED_TUNNEL_NO_EFFECT = 'Accepted for compatibility: no effect on named tunnels.';
@@ -30,7 +31,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     placeholder: 'FILE',
     description: 'File holding the tunnel token (surrounding whitespace trimmed). Only used when no --token is set.',
   },
-  { name: 'url', env: ['TUNNEL_URL'], type: 'string', placeholder: 'URL', description: 'Origin for every request until a remote configuration arrives.' },
+  { name: 'url', env: ['TUNNEL_URL'], type: 'string', placeholder: 'URL', description: 'Origin for every request until a remote configuration arrives; without a scheme http:// is assumed (localhost:8080).' },
   {
     name: 'edge',
     env: ['TUNNEL_EDGE'],
@@ -83,7 +84,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     type: 'string',
     placeholder: 'LEVEL',
     defaultText: 'info',
-    description: 'debug, info, warn, error or fatal.',
+    description: 'debug, info, warn, error or fatal. At debug each proxied request is logged with its URL and all its headers, which can expose sensitive information.',
   },
   { name: 'logfile', env: ['TUNNEL_LOGFILE'], type: 'string', placeholder: 'FILE', description: 'Also append JSON log lines to this file.' },
   {
@@ -91,7 +92,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     env: ['TUNNEL_MANAGEMENT_OUTPUT', 'TUNNEL_LOG_OUTPUT'],
     type: 'string',
     placeholder: 'FORMAT',
-    description: 'Log format on stderr: default (console lines) or json. Unset: console lines on a TTY, JSON otherwise.',
+    defaultText: 'default',
+    description: 'Log format on stderr: default (console lines, also on a pipe) or json (one object per line).',
   },
   {
     name: 'metrics',
@@ -151,13 +153,12 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     description: 'cloudflared version reported to the edge at registration (default: the release cftunnel follows).',
   },
   { name: 'pidfile', env: ['TUNNEL_PIDFILE'], type: 'string', placeholder: 'FILE', description: 'Write the process id to this file after the first connection registered.' },
+  ...ORIGIN_FLAG_SPECS,
   ...NO_EFFECT_FLAG_SPECS,
 ];
 
 /** Flags accepted only so that cloudflared command lines keep working; each is logged at debug when set. */
 export const NO_EFFECT_FLAGS: ReadonlySet<string> = new Set(NO_EFFECT_FLAG_SPECS.map((f) => f.name));
-
-const ORIGIN_FLAG_REASON = 'origin settings from flags are not applied yet; put originRequest in a --config file with ingress rules, or use a remote configuration';
 
 /** cloudflared flags (§16) that cftunnel refuses, each with the reason shown to the user. */
 export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
@@ -180,22 +181,5 @@ export const UNSUPPORTED_RUN_FLAGS: readonly UnsupportedFlagSpec[] = [
   { name: 'icmpv4-src', env: ['TUNNEL_ICMPV4_SRC'], type: 'string', reason: 'ICMP proxying is not implemented' },
   { name: 'icmpv6-src', env: ['TUNNEL_ICMPV6_SRC'], type: 'string', reason: 'ICMP proxying is not implemented' },
   { name: 'stdin-control', env: ['STDIN_CONTROL'], type: 'boolean', reason: 'stdin control commands are not implemented' },
-  { name: 'hello-world', env: ['TUNNEL_HELLO_WORLD'], type: 'boolean', reason: 'the built-in hello-world origin is not implemented; try cftunnel demo' },
-  { name: 'bastion', env: ['TUNNEL_BASTION'], type: 'boolean', reason: 'single-rule services other than --url are not implemented' },
-  { name: 'socks5', env: ['TUNNEL_SOCKS'], type: 'boolean', reason: 'single-rule services other than --url are not implemented' },
-  { name: 'unix-socket', env: ['TUNNEL_UNIX_SOCKET'], type: 'string', reason: 'single-rule services other than --url are not implemented' },
-  { name: 'proxy-connect-timeout', type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'proxy-tls-timeout', type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'proxy-tcp-keepalive', type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'proxy-no-happy-eyeballs', type: 'boolean', reason: ORIGIN_FLAG_REASON },
-  { name: 'proxy-keepalive-connections', type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'proxy-keepalive-timeout', type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'http-host-header', env: ['TUNNEL_HTTP_HOST_HEADER'], type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'origin-server-name', env: ['TUNNEL_ORIGIN_SERVER_NAME'], type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'origin-ca-pool', env: ['TUNNEL_ORIGIN_CA_POOL'], type: 'string', reason: ORIGIN_FLAG_REASON },
-  { name: 'no-tls-verify', env: ['NO_TLS_VERIFY'], type: 'boolean', reason: ORIGIN_FLAG_REASON },
-  { name: 'no-chunked-encoding', env: ['TUNNEL_NO_CHUNKED_ENCODING'], type: 'boolean', reason: ORIGIN_FLAG_REASON },
-  { name: 'http2-origin', env: ['TUNNEL_ORIGIN_ENABLE_HTTP2'], type: 'boolean', reason: ORIGIN_FLAG_REASON },
-  { name: 'proxy-address', env: ['TUNNEL_PROXY_ADDRESS'], type: 'string', reason: 'legacy local proxy; not implemented' },
-  { name: 'proxy-port', env: ['TUNNEL_PROXY_PORT'], type: 'string', reason: 'legacy local proxy; not implemented' },
+  { name: 'socks5', env: ['TUNNEL_SOCKS'], type: 'boolean', reason: 'the SOCKS5 proxy service (proxyType socks) is not implemented' },
 ];

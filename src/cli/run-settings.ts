@@ -12,6 +12,8 @@ import { UsageError } from './errors.js';
 import { flagBool, flagInt, flagValue, type ParsedFlags } from './flags.js';
 import { formatGoDuration, parseGoDuration, DurationSyntaxError } from './go-duration.js';
 import { NO_EFFECT_FLAGS } from './run-flags.js';
+import { singleOriginRule, type SingleOriginRule } from './origin-flags.js';
+import { splitHostPort } from '../edge/host-port.js';
 
 /** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
 export const MAX_GRACE_PERIOD_MS = 3 * 60_000;
@@ -42,7 +44,10 @@ export const DEFAULT_METRICS_ADDRESS = 'localhost:0';
 export interface RunSettings {
   token: string;
   tokenSource: TokenSource;
+  /** `--url` as given. */
   url: string | undefined;
+  /** The single catch-all rule of `--url` / `--hello-world` / … and the origin flags (§10.4). */
+  singleOrigin: SingleOriginRule;
   /** Static edge addresses; undefined runs edge discovery (§2). */
   edge: string[] | undefined;
   region: string | undefined;
@@ -56,7 +61,7 @@ export interface RunSettings {
   edgeBindAddress: string | undefined;
   logLevel: LogLevel;
   logFile: string | undefined;
-  /** Undefined: chosen from whether stderr is a TTY. */
+  /** Undefined: console lines (`default`). */
   output: LogOutput | undefined;
   /** Metrics server address; {@link DEFAULT_METRICS_ADDRESS} when not set. */
   metrics: string;
@@ -195,6 +200,13 @@ function parseRpcTimeout(text: string | undefined): number | undefined {
   return ms;
 }
 
+/** `--metrics` (§13.1): a `host:port` address, checked before anything starts (a usage error, exit code 2). */
+export function parseMetricsAddress(text: string | undefined): string {
+  if (text === undefined || text === '') return DEFAULT_METRICS_ADDRESS;
+  if (splitHostPort(text) === undefined) throw new UsageError(`invalid value ${JSON.stringify(text)} for --metrics: expected HOST:PORT (e.g. 127.0.0.1:20241)`);
+  return text;
+}
+
 function parseEdge(list: readonly string[] | undefined): string[] | undefined {
   if (list === undefined || list.length === 0) return undefined;
   const edge = [...list];
@@ -216,6 +228,7 @@ export function resolveConnectorSettings(parsed: ParsedFlags): ConnectorSettings
   }
   const settings: Omit<RunSettings, 'token' | 'tokenSource'> = {
     url: flagValue(parsed, 'url'),
+    singleOrigin: singleOriginRule(parsed),
     edge: parseEdge(parsed.values.get('edge')),
     region: flagValue(parsed, 'region') || undefined,
     edgeIpVersion: parseIpVersionFlag(flagValue(parsed, 'edge-ip-version')),
@@ -229,7 +242,7 @@ export function resolveConnectorSettings(parsed: ParsedFlags): ConnectorSettings
     logLevel: parseChoice('loglevel', flagValue(parsed, 'loglevel'), LOG_LEVELS) ?? 'info',
     logFile: flagValue(parsed, 'logfile'),
     output: parseChoice('output', flagValue(parsed, 'output'), ['default', 'json'] as const),
-    metrics: flagValue(parsed, 'metrics') || DEFAULT_METRICS_ADDRESS,
+    metrics: parseMetricsAddress(flagValue(parsed, 'metrics')),
     configFile: flagValue(parsed, 'config'),
     tags: parseTags(parsed.values.get('tag')),
     configurationFlags: configurationFlags(parsed),

@@ -4,7 +4,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { joinHostPort } from '../edge/host-port.js';
+import { EdgeTlsError } from '../transport/errors.js';
 import type { Tunnel } from '../tunnel.js';
+import { edgeTlsHint } from './edge-tls-hint.js';
 import type { ShutdownWaiter } from './signals.js';
 
 /** What {@link serveUntilShutdown} needs. */
@@ -17,6 +20,8 @@ export interface ServeUntilShutdownOptions {
   release: () => void;
   gracePeriodMs: number;
   pidFile: string | undefined;
+  /** `--cacert`, named by the hint logged when the edge's certificate is refused. */
+  caCertPath?: string | undefined;
 }
 
 /**
@@ -34,6 +39,13 @@ export async function serveUntilShutdown(o: ServeUntilShutdownOptions): Promise<
     throw err;
   }
   logger.info(`Generated Connector ID: ${tunnel.identity.connectorId}`);
+  // Every redial against an edge whose certificate is refused fails the same way: say why once.
+  let tlsHintLogged = false;
+  tunnel.on('reconnecting', ({ connIndex, error, address }) => {
+    if (tlsHintLogged || !(error instanceof EdgeTlsError)) return;
+    tlsHintLogged = true;
+    logger.error({ connIndex }, edgeTlsHint(error, joinHostPort(address.host, address.port), o.caCertPath));
+  });
   const startupAbort = new AbortController();
   const stopped = o.shutdown.signal.then(async (signal) => {
     logger.info(`Initiating graceful shutdown due to signal ${signal} ...`);

@@ -9,6 +9,16 @@ export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** One of {@link SHUTDOWN_SIGNALS}. */
 export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
 
+/** Exit status of a process ended by a second `signal` (the shell's `128 + signal number`). */
+export function forcedExitCode(signal: ShutdownSignal): number {
+  return 128 + constants.signals[signal];
+}
+
+/** The line saying why a second signal ends the process at once. */
+export function forcedExitMessage(signal: ShutdownSignal): string {
+  return `Received ${signal} again: exiting at once, in-flight requests are cut (exit code ${forcedExitCode(signal)})`;
+}
+
 /** A pending first shutdown signal. */
 export interface ShutdownWaiter {
   /** Resolves with the name of the first signal received. */
@@ -18,10 +28,11 @@ export interface ShutdownWaiter {
 }
 
 /**
- * Waits for the first SIGINT/SIGTERM. After it, a second one exits the process immediately with the shell's
- * `128 + signal number` status (the only place the CLI calls `process.exit`).
+ * Waits for the first SIGINT/SIGTERM. After it, a second one calls `onForcedExit` (which logs why the process ends)
+ * and exits the process immediately with the shell's `128 + signal number` status (the only place the CLI calls
+ * `process.exit`).
  */
-export function waitForShutdownSignal(): ShutdownWaiter {
+export function waitForShutdownSignal(onForcedExit: (signal: ShutdownSignal) => void): ShutdownWaiter {
   const installed: Array<[ShutdownSignal, () => void]> = [];
   const install = (handler: (s: ShutdownSignal) => void): void => {
     for (const s of SHUTDOWN_SIGNALS) {
@@ -36,7 +47,10 @@ export function waitForShutdownSignal(): ShutdownWaiter {
   const signal = new Promise<ShutdownSignal>((resolve) => {
     install((first) => {
       dispose();
-      install((second) => process.exit(128 + constants.signals[second]));
+      install((second) => {
+        onForcedExit(second);
+        process.exit(forcedExitCode(second));
+      });
       resolve(first);
     });
   });

@@ -257,7 +257,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     const observed = observeRequest(this.ctx, 'http2', req);
     let res: OriginResponse;
     try {
-      res = await forwardToOrigin(this.ctx, req, abort.signal);
+      res = await forwardToOrigin(this.ctx, req, abort.signal, 'http2');
     } catch (err) {
       this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
       stream.off('close', onClose);

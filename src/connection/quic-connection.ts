@@ -2,6 +2,7 @@
  * A tunnel connection over QUIC (docs/protocol.md §5.3, §6.5-§7): the connector opens the control stream and registers;
  * the edge opens one stream per request (data streams) or per RPC (config pushes).
  */
+import { wireText } from '../errors.js';
 import { EventEmitter } from 'node:events';
 import { decodeConnectRequest, encodeConnectResponse, type ConnectRequest, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
@@ -176,7 +177,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       originRequest = originRequestFromConnect(req, stream, this.ctx.identity.connectorId);
     } catch (err) {
       logger.error({ err, connIndex: this.connIndex }, 'Request failed');
-      stream.end(responseFrame({ error: (err as Error).message, metadata: [] }));
+      stream.end(responseFrame({ error: wireText(err), metadata: [] }));
       stream.stopSending(QUIC_APPLICATION_CODE);
       return;
     }
@@ -191,7 +192,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     let failure: Error | undefined;
     let headersSent = false;
     try {
-      const res = await forwardToOrigin(this.ctx, originRequest, abort.signal);
+      const res = await forwardToOrigin(this.ctx, originRequest, abort.signal, 'quic');
       observed?.response(res.status);
       stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
       headersSent = true;
@@ -208,7 +209,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       failure = err as Error;
       logger.error({ err, connIndex: this.connIndex, type, dest: originRequest.url }, 'Request failed');
       if (!headersSent) {
-        stream.end(responseFrame({ error: (err as Error).message, metadata: [] }));
+        stream.end(responseFrame({ error: wireText(err), metadata: [] }));
         stream.stopSending(QUIC_APPLICATION_CODE);
       } else {
         // §7.4: an error after the ConnectResponse resets the stream.

@@ -59,9 +59,15 @@ export class EdgeAddressPool {
     return this.regions[0].available() + this.regions[1].available();
   }
 
-  /** Caps the requested `--ha-connections` at {@link capacity}, with cloudflared's message when it does. */
-  capHaConnections(requested: number): HaConnectionsCap {
-    const available = this.capacity;
+  /**
+   * Caps the requested `--ha-connections` at what the pool can serve, with cloudflared's message when it does
+   * (`supervisor/supervisor.go`: requested total vs. available addresses, e.g. "You requested 4 HA connections but
+   * I can give you at most 1." with one `--edge`).
+   *
+   * @param held - addresses already taken by connections counted in `requested` (index 0 when the others start).
+   */
+  capHaConnections(requested: number, held = 0): HaConnectionsCap {
+    const available = this.capacity + held;
     if (requested <= available) return { haConnections: requested, message: undefined };
     return { haConnections: available, message: `You requested ${requested} HA connections but I can give you at most ${available}.` };
   }

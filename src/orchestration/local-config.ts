@@ -108,7 +108,10 @@ export async function loadConfigFile(path: string): Promise<LocalConfigFile> {
  */
 export function configFromUrl(service: string | undefined, originRequest: OriginRequestOverrides = {}): TunnelConfig {
   const ingress = IngressRules.fromConfig(service === undefined ? [] : [{ service, originRequest }]);
-  return { ingress, warpRouting: WARP_ROUTING_DEFAULTS, raw: JSON.stringify({ ingress: service === undefined ? [] : [{ service }] }) };
+  // The flags' values are the rule's options and, as in cloudflared, the top-level defaults too (shown by /config).
+  const options = Object.keys(originRequest).length > 0 ? { originRequest } : {};
+  const raw = JSON.stringify({ ingress: service === undefined ? [] : [{ service, ...options }], ...options });
+  return { ingress, warpRouting: WARP_ROUTING_DEFAULTS, raw };
 }
 
 /**

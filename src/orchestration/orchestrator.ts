@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { parseTunnelConfig, type TunnelConfig } from './remote-config.js';
+import { wireText } from '../errors.js';
 
 /** Version before any remote configuration was applied (§9.3). */
 export const INITIAL_CONFIG_VERSION = -1;
@@ -49,7 +50,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     try {
       next = parseTunnelConfig(typeof config === 'string' ? config : config.toString('utf8'));
     } catch (err) {
-      return { latestAppliedVersion: this.version, err: (err as Error).message };
+      return { latestAppliedVersion: this.version, err: wireText(err) };
     }
     this.current = next;
     this.version = version;

@@ -10,8 +10,8 @@ export interface QuickTunnelServiceMessage {
 /** The quick-tunnel service could not be reached, or did not answer within the timeout. Retryable. */
 export class QuickTunnelUnreachableError extends CftunnelError {
   constructor(serviceUrl: string, cause: unknown) {
-    const detail = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause);
-    super('CFT_ERR_QUICK_SERVICE_UNREACHABLE', `failed to request quick Tunnel from ${serviceUrl}: ${detail}`, { retryable: true, cause });
+    // The cause chain (fetch's "fetch failed" and the socket error below it) is appended by errorText and the logger.
+    super('CFT_ERR_QUICK_SERVICE_UNREACHABLE', `failed to request quick Tunnel from ${serviceUrl}`, { retryable: true, cause });
   }
 }
 

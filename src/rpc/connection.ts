@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { wireText } from '../errors.js';
 import { Message, PointerType, utils, type Struct } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
 import { FrameReader } from '../capnp/framing.js';
@@ -478,7 +479,7 @@ export class RpcConnection {
   /** Ends the connection because of a local/protocol failure: tell the peer why, then drop the stream. */
   private fail(err: RpcError): void {
     if (this.done) return;
-    this.send(encodeAbort(err.message, 'failed'));
+    this.send(encodeAbort(wireText(err), 'failed'));
     this.teardown(err, err, true);
   }
 

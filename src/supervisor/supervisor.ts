@@ -171,9 +171,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private startOthers(): void {
     // §2.5: never more HA connections than the pool has addresses.
-    const cap = this.options.edgePool.capHaConnections((this.options.haConnections ?? DEFAULT_HA_CONNECTIONS) - 1);
+    // Index 0 already holds its address: the total requested is compared with what it holds plus what is free.
+    const cap = this.options.edgePool.capHaConnections(this.options.haConnections ?? DEFAULT_HA_CONNECTIONS, 1);
     if (cap.message !== undefined) this.options.logger.info(cap.message);
-    const n = cap.haConnections + 1;
+    const n = cap.haConnections;
     void (async () => {
       for (let i = 1; i < n; i++) {
         await this.clock.sleep(this.options.haSpacingMs ?? HA_CONNECTION_SPACING_MS, this.stop.signal);

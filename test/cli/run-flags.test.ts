@@ -9,6 +9,7 @@ import { flagValue } from '../../src/cli/flags.js';
 import { UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
 import { resolveRunSettings, resolveToken } from '../../src/cli/run-settings.js';
 import { TokenFileError } from '../../src/token/index.js';
+import { errorText } from '../../src/errors.js';
 
 const EDGE = ['--edge', '127.0.0.1:7844'];
 
@@ -62,6 +63,14 @@ test('every supported environment variable is read', async () => {
     TUNNEL_QUIC_CONN_LEVEL_FLOW_CONTROL_LIMIT: '1048576',
     TUNNEL_QUIC_STREAM_LEVEL_FLOW_CONTROL_LIMIT: '65536',
     CFTUNNEL_CLIENT_VERSION: '2099.1.0',
+    NO_TLS_VERIFY: 'true',
+    TUNNEL_HTTP_HOST_HEADER: 'app.internal',
+    TUNNEL_ORIGIN_SERVER_NAME: 'origin.internal',
+    TUNNEL_ORIGIN_CA_POOL: '/origin-ca.pem',
+    TUNNEL_NO_CHUNKED_ENCODING: '1',
+    TUNNEL_ORIGIN_ENABLE_HTTP2: 'true',
+    TUNNEL_PROXY_ADDRESS: '127.0.0.2',
+    TUNNEL_PROXY_PORT: '8000',
   };
   const s = await resolveRunSettings(parseRunFlags([], env));
   assert.deepEqual(
@@ -70,6 +79,19 @@ test('every supported environment variable is read', async () => {
       token: 'tok',
       tokenSource: 'env',
       url: 'http://127.0.0.1:1',
+      singleOrigin: {
+        service: 'http://127.0.0.1:1',
+        originRequest: {
+          httpHostHeader: 'app.internal',
+          originServerName: 'origin.internal',
+          caPool: '/origin-ca.pem',
+          noTLSVerify: true,
+          disableChunkedEncoding: true,
+          http2Origin: true,
+          proxyAddress: '127.0.0.2',
+          proxyPort: 8000,
+        },
+      },
       edge: ['127.0.0.1:2'],
       region: 'us',
       edgeIpVersion: '6',
@@ -119,7 +141,7 @@ test('HEAD flags (docs/protocol.md §18): --features/-F, --rpc-timeout, QUIC flo
   }
 });
 
-test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output chosen by TTY', async () => {
+test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output unset (console lines)', async () => {
   const s = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
   assert.equal(s.edge, undefined);
   assert.equal(s.region, undefined);
@@ -149,7 +171,7 @@ test('token precedence (§1.2): --token beats TUNNEL_TOKEN beats --token-file; t
 test('token file errors and a missing token', async () => {
   await assert.rejects(resolveToken(parseRunFlags(['--token-file', '/nonexistent/cftunnel/token'], {})), (err: unknown) => {
     assert.ok(err instanceof TokenFileError);
-    assert.match(err.message, /^Failed to read token file: /);
+    assert.match(errorText(err), /^Failed to read token file: /);
     return true;
   });
   await assert.rejects(resolveRunSettings(parseRunFlags(EDGE, {})), (err: unknown) => err instanceof UsageError && /token is required/.test(err.message));

@@ -16,6 +16,7 @@ import {
   type EdgeAddress,
 } from '../../src/edge/index.js';
 import { startDnsOverTlsServer, startDnsServer, type DnsTestServer, type DnsZone } from '../helpers/dns-server.js';
+import { errorText } from '../../src/errors.js';
 
 const GLOBAL_SRV = '_v2-origintunneld._tcp.argotunnel.com';
 const R1 = 'region1.v2.argotunnel.com';
@@ -119,7 +120,7 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
       assert.ok(err instanceof EdgeDiscoveryError);
       assert.equal(err.code, 'CFT_ERR_EDGE_DISCOVERY');
       assert.equal(err.retryable, false);
-      assert.match(err.message, /^Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com: .*SERVFAIL/);
+      assert.match(errorText(err), /^Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com: .*SERVFAIL/);
       assert.equal((err.cause as NodeJS.ErrnoException).code, 'ESERVFAIL');
       return true;
     });
@@ -151,7 +152,7 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     system.zone = zone;
     await assert.rejects(discoverEdge(options()), (err: unknown) => {
       assert.ok(err instanceof EdgeDiscoveryError);
-      assert.match(err.message, /^Couldn't resolve SRV record &\{region3\.v2\.argotunnel\.com\. 7844 5 1\}: /);
+      assert.match(errorText(err), /^Couldn't resolve SRV record &\{region3\.v2\.argotunnel\.com\. 7844 5 1\}: /);
       return true;
     });
   });

@@ -35,6 +35,7 @@ import {
   type HostileSession,
   type StreamOutcome,
 } from '../helpers/hostile-edge.js';
+import { errorText } from '../../src/errors.js';
 
 /** Every hostile input carries this marker; it must never appear in what the origin receives. */
 const INJECTED = 'X-Injected';
@@ -152,7 +153,7 @@ for (const protocol of ['quic', 'http2'] as const satisfies readonly TunnelProto
           const err = await within(s.conn.closed, `end of the connection after ${label}`);
           assert.ok(err instanceof RpcFrameError, `${label}: ${String(err)}`);
           assert.equal(err.code, 'CFT_ERR_RPC_FRAME');
-          assert.match(err.message, /bad RPC frame: capnp frame (declares|exceeds)/);
+          assert.match(errorText(err), /bad RPC frame: capnp frame (declares|exceeds)/);
           const edgeSaw = await within(s.edgeClosed, 'close at the edge');
           // §5.3: QUIC closes with an application CONNECTION_CLOSE, code 0.
           if (protocol === 'quic') assert.ok(edgeSaw instanceof QuicPeerClosedError && edgeSaw.errorCode === 0 && edgeSaw.isApplication, String(edgeSaw));

@@ -10,6 +10,7 @@ import {
   TunnelMetrics,
   type MetricsServerOptions,
 } from '../../src/metrics/index.js';
+import { errorText } from '../../src/errors.js';
 
 const CONNECTOR_ID = '6f1a5c9e-3d2b-4c8a-9e7f-0a1b2c3d4e5f';
 
@@ -178,7 +179,7 @@ describe('metrics server address (§13.1)', () => {
       await assert.rejects(startMetricsServer(baseOptions({ address: `127.0.0.1:${portOf(taken)}` })), (err: unknown) => {
         assert.ok(err instanceof MetricsListenError);
         assert.equal(err.code, 'CFT_ERR_METRICS_LISTEN');
-        assert.match(err.message, new RegExp(`^failed to bind to address \\(127\\.0\\.0\\.1:${portOf(taken)}\\): .*EADDRINUSE`));
+        assert.match(errorText(err), new RegExp(`^failed to bind to address \\(127\\.0\\.0\\.1:${portOf(taken)}\\): .*EADDRINUSE`));
         return true;
       });
     } finally {

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { errorText } from '../../src/errors.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   requestQuickTunnel,
@@ -47,12 +48,12 @@ test('unreachable service: QuickTunnelUnreachableError (retryable), naming the s
   assert.ok(err instanceof QuickTunnelUnreachableError);
   assert.equal(err.code, 'CFT_ERR_QUICK_SERVICE_UNREACHABLE');
   assert.equal(err.retryable, true);
-  assert.match(err.message, new RegExp(`failed to request quick Tunnel from http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  assert.match(errorText(err), new RegExp(`failed to request quick Tunnel from http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
 });
 
 test('a service that never answers times out as QuickTunnelUnreachableError', async (t) => {
   const svc = await service(t, () => undefined);
-  await assert.rejects(requestQuickTunnel({ serviceUrl: svc.url, userAgent: UA, timeoutMs: 200 }), (e: unknown) => e instanceof QuickTunnelUnreachableError && /timeout|aborted/i.test(e.message));
+  await assert.rejects(requestQuickTunnel({ serviceUrl: svc.url, userAgent: UA, timeoutMs: 200 }), (e: unknown) => e instanceof QuickTunnelUnreachableError && /timeout|aborted/i.test(errorText(e)));
 });
 
 test('a non-JSON answer: QuickTunnelResponseError with the HTTP status and the start of the body', async (t) => {

@@ -17,6 +17,7 @@ import {
   formatUuid,
   type TokenErrorReason,
 } from '../../src/token/index.js';
+import { errorText } from '../../src/errors.js';
 
 const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as {
   token: string;
@@ -176,7 +177,7 @@ test('token and credentials files: trimmed token, typed read errors', async () =
     await assert.rejects(readTokenFile(join(dir, 'missing')), (e) => {
       assert.ok(e instanceof TokenFileError);
       assert.equal(e.code, 'CFT_ERR_TOKEN_FILE');
-      assert.match(e.message, /^Failed to read token file: .*ENOENT/);
+      assert.match(errorText(e), /^Failed to read token file: .*ENOENT/);
       return true;
     });
     await assert.rejects(readCredentialsFile(join(dir, 'missing.json')), TokenFileError);

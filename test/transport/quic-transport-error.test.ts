@@ -25,6 +25,7 @@ import {
 } from '../helpers/quic-initial.js';
 import { connectionContext, makeToken } from '../helpers/tunnel-env.js';
 import { edgeCerts } from './quic/helpers.js';
+import { errorText } from '../../src/errors.js';
 
 /** QUIC transport error codes (RFC 9000 §20.1). */
 const FRAME_ENCODING_ERROR = 0x7;
@@ -165,7 +166,7 @@ test('a dial to the edge wraps it as CFT_ERR_EDGE_DIAL with the QuicTransportErr
       (e: unknown) => e,
     );
     assert.ok(err instanceof EdgeDialError, String(err));
-    assert.match(err.message, /^failed to dial to edge with quic: QUIC transport error PROTOCOL_VIOLATION \(0xa\) detected locally/);
+    assert.match(errorText(err), /^failed to dial to edge with quic: QUIC transport error PROTOCOL_VIOLATION \(0xa\) detected locally/);
     assertTransportError(err.cause, PROTOCOL_VIOLATION);
   } finally {
     server.socket.close();

@@ -13,7 +13,7 @@ import { flagBool, flagInt, flagValue, formatFlagHelp, parseFlags, type FlagSpec
 import type { CliIo } from '../io.js';
 import { createCliLogger } from '../logger.js';
 import { parseProtocol } from '../run-settings.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 import { UsageError } from '../errors.js';
 
 /** Connections the demo opens unless told otherwise; fewer than cloudflared's 4 keep the output short. */
@@ -75,7 +75,7 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const logger = createCliLogger({ level: level as 'warn', output: 'default', stderr: io.stderr });
 
   const quick = flagBool(parsed, 'quick', false);
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) => void io.stderr.write(`${forcedExitMessage(signal)}\n`));
   const token = generateDemoToken();
   const origin = await startDemoOrigin();
   const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;

@@ -2,16 +2,22 @@
  * `cftunnel edge`: the local edge as a process, for trying a connector offline. Prints one JSON object per line on
  * stdout for each event, so scripts and tests can follow it.
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CftunnelError } from '../../errors.js';
 import { LocalEdge } from '../../edge-local/index.js';
 import { quicAvailability } from '../../transport/quic/index.js';
+import { generateDemoToken } from '../demo-token.js';
 import { UsageError } from '../errors.js';
 import { flagBool, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
+
+/** The `--token` value that asks for a generated throwaway token. */
+export const NEW_TOKEN = 'new';
+/** File name of a generated token, in the certificates directory. */
+export const GENERATED_TOKEN_FILE = 'tunnel-token';
 
 /** Flags of `cftunnel edge`. */
 export const EDGE_FLAGS: readonly FlagSpec[] = [
@@ -24,7 +30,14 @@ export const EDGE_FLAGS: readonly FlagSpec[] = [
     placeholder: 'HOST:PORT=DEST',
     description: 'Raw TCP visitor listener whose connections become tcp requests to DEST (HOST:PORT).',
   },
-  { name: 'token', type: 'string', repeatable: true, placeholder: 'TOKEN', description: 'Tunnel allowed to register (at least one, unless --quick-tunnels).' },
+  {
+    name: 'token',
+    env: ['TUNNEL_TOKEN'],
+    type: 'string',
+    repeatable: true,
+    placeholder: 'TOKEN',
+    description: `Tunnel allowed to register (at least one, unless --quick-tunnels). "${NEW_TOKEN}" makes a throwaway one, written to a file readable only by you, and prints the connector command that reads it.`,
+  },
   {
     name: 'quick-tunnels',
     type: 'string',
@@ -62,12 +75,16 @@ export function edgeHelp(): string {
 
 USAGE:
    cftunnel edge (--token TOKEN | --quick-tunnels 127.0.0.1:0) [--listen 127.0.0.1:7844] [--http 127.0.0.1:8080] [--tcp 127.0.0.1:8081=HOST:PORT] [--config FILE] [--certs DIR]
+   cftunnel edge --token new [...]
+   TUNNEL_TOKEN=... cftunnel edge [...]
 
 Prints one JSON object per line on stdout: listening, register, unregister, config_pushed, local_config,
 registration_refused, transport_closed, quick_tunnel. Connect a connector with:
-   cftunnel tunnel run --token TOKEN --edge <edge> --cacert <ca>
+   cftunnel tunnel run --token-file <file> --edge <edge> --cacert <ca>
 or, with --quick-tunnels, a quick tunnel with:
    cftunnel tunnel --url URL --quick-service <quickService> --edge <edge> --cacert <ca>
+With --token new, the edge writes a fresh token to <certs>/${GENERATED_TOKEN_FILE} (mode 0600) and prints that command
+(also in the listening event as "connector"), so the token is never typed, never in ps, never in shell history.
 
 OPTIONS:
 ${formatFlagHelp(EDGE_FLAGS)}
@@ -113,8 +130,14 @@ function tcpListener(text: string): { host: string; port: number; destination: s
 }
 
 /** Parses `cftunnel edge` arguments. */
-export function parseEdgeFlags(argv: readonly string[]): ParsedFlags {
-  return parseFlags(argv, { command: 'cftunnel edge', flags: EDGE_FLAGS });
+export function parseEdgeFlags(argv: readonly string[], env: CliIo['env'] = {}): ParsedFlags {
+  return parseFlags(argv, { command: 'cftunnel edge', flags: EDGE_FLAGS, env });
+}
+
+/** The connector command for a generated token: the token stays in its file (not in argv, so not in ps). */
+export function connectorCommand(tokenFile: string, edge: string, ca: string): string {
+  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return `cftunnel tunnel run --token-file ${quote(tokenFile)} --edge ${quote(edge)} --cacert ${quote(ca)} --url http://localhost:8080`;
 }
 
 /** Runs the local edge until SIGINT/SIGTERM. */
@@ -124,10 +147,12 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
     return;
   }
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${parsed.positionals[0]}`);
-  const tokens = [...(parsed.values.get('token') ?? [])];
+  const given = [...(parsed.values.get('token') ?? [])];
   const quickListen = flagValue(parsed, 'quick-tunnels');
   const quickTunnels = quickListen === undefined ? undefined : parseHostPort(quickListen, '--quick-tunnels');
-  if (tokens.length === 0 && quickTunnels === undefined) throw new UsageError('cftunnel edge needs at least one --token (or --quick-tunnels)');
+  if (given.length === 0 && quickTunnels === undefined) throw new UsageError('cftunnel edge needs at least one --token (or TUNNEL_TOKEN, --token new or --quick-tunnels)');
+  const generated = given.includes(NEW_TOKEN) ? generateDemoToken() : undefined;
+  const tokens = given.map((t) => (t === NEW_TOKEN ? generated! : t));
   const listen = parseHostPort(flagValue(parsed, 'listen') ?? '127.0.0.1:7844', '--listen');
   const http = parseHostPort(flagValue(parsed, 'http') ?? '127.0.0.1:0', '--http');
   const tcp = (parsed.values.get('tcp') ?? []).map(tcpListener);
@@ -141,7 +166,7 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const certsDir = flagValue(parsed, 'certs') ?? tempCerts!;
 
   const print = (event: string, fields: object): void => void io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) => void io.stderr.write(`${forcedExitMessage(signal)}\n`));
   let edge: LocalEdge;
   try {
     edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports, remotelyManaged: flagBool(parsed, 'remotely-managed', true), quickTunnels });
@@ -159,14 +184,25 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   edge.on('transport_closed', (info) => print('transport_closed', info));
   edge.on('quick_tunnel', (created) => print('quick_tunnel', created));
   const host = edge.address.host.includes(':') ? `[${edge.address.host}]` : edge.address.host;
+  const edgeAddress = `${host}:${edge.address.port}`;
+  const ca = edge.caPath ?? join(certsDir, 'ca.pem');
+  let connector: { tokenFile: string; command: string } | undefined;
+  if (generated !== undefined) {
+    const tokenFile = join(certsDir, GENERATED_TOKEN_FILE);
+    await writeFile(tokenFile, `${generated}\n`, { mode: 0o600 });
+    await chmod(tokenFile, 0o600);
+    connector = { tokenFile, command: connectorCommand(tokenFile, edgeAddress, ca) };
+  }
   print('listening', {
-    edge: `${host}:${edge.address.port}`,
+    edge: edgeAddress,
     http: edge.visitorUrl,
-    ca: edge.caPath ?? join(certsDir, 'ca.pem'),
+    ca,
     tcp: edge.tcpPorts.map((port, i) => ({ port, destination: tcp[i]!.destination })),
     transports,
     ...(edge.quickServiceUrl === undefined ? {} : { quickService: edge.quickServiceUrl }),
+    ...(connector === undefined ? {} : { tokenFile: connector.tokenFile, connector: connector.command }),
   });
+  if (connector !== undefined) io.stderr.write(`Run the connector (the token is in ${connector.tokenFile}):\n  ${connector.command}\n`);
   const signal = await shutdown.signal;
   print('shutdown', { signal });
   await edge.close();

@@ -14,7 +14,7 @@ import { createCliLogger } from '../logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
 import { resolveConnectorSettings, type ConnectorSettings } from '../run-settings.js';
 import { serveUntilShutdown } from '../serve-until-shutdown.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
 import { CaCertFileError } from './tunnel-run.js';
 
@@ -121,7 +121,7 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
     });
   }
   const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) => logger.warn(forcedExitMessage(signal)));
   const release = keepProcessAlive();
   const requestAbort = new AbortController();
   void shutdown.signal.then(() => requestAbort.abort());
@@ -147,7 +147,9 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
     new Tunnel(
       quickTunnelOptions(
         {
-          origin: settings.url!,
+          // --url (http:// added where the scheme is missing) or --hello-world, with the origin flags (§10.4).
+          origin: settings.singleOrigin.service ?? settings.url!,
+          ...(Object.keys(settings.singleOrigin.originRequest).length > 0 ? { originRequest: settings.singleOrigin.originRequest } : {}),
           tags: settings.tags,
           edge: settings.edge,
           region: settings.region,
@@ -165,5 +167,5 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
         grant,
       ),
     );
-  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile, caCertPath: settings.caCertPath });
 }

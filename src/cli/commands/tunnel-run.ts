@@ -5,16 +5,18 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { edgeResolverForServers } from '../../edge/index.js';
+import { parseCaBundle } from '../../transport/tls/trust.js';
 import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';
 import { Tunnel } from '../../tunnel.js';
+import { configFromUrl } from '../../orchestration/local-config.js';
 import { applyConfigFile, type AppliedConfigFile } from '../config-file.js';
 import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { createCliLogger } from '../logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
 import { resolveRunSettings, type RunSettings } from '../run-settings.js';
-import { waitForShutdownSignal } from '../signals.js';
+import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 import { keepProcessAlive } from '../keep-alive.js';
 import { serveUntilShutdown } from '../serve-until-shutdown.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
@@ -48,6 +50,9 @@ Every flag can also be set through the environment variable shown in brackets; a
 Token precedence: --token / TUNNEL_TOKEN (verbatim), then --token-file / TUNNEL_TOKEN_FILE (trimmed).
 With --config FILE, the file's top-level keys (cloudflared's names, e.g. protocol, edge, metrics, token) are used
 for flags set neither on the command line nor in the environment.
+The origin flags (--proxy-*, --http-host-header, --no-tls-verify, …) shape the single rule of --url / --hello-world /
+--bastion / --unix-socket and the top-level originRequest, as in cloudflared; ingress rules in --config and a remote
+configuration do not use them.
 
 OPTIONS:
 ${formatFlagHelp(RUN_FLAGS)}
@@ -74,6 +79,8 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
         tokenSource: settings.tokenSource,
         config: settings.configFile,
         url: settings.url,
+        service: settings.singleOrigin.service,
+        originRequest: Object.keys(settings.singleOrigin.originRequest).length > 0 ? settings.singleOrigin.originRequest : undefined,
         edge: settings.edge,
         tag: settings.tags,
         region: settings.region,
@@ -106,7 +113,9 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
     if (config.nonTokenRun !== undefined) logger.info('A token is set: the tunnel and credentials-file of the configuration file are ignored');
     if (config.localConfig !== undefined) {
       logger.info({ rules: config.localConfig.ingress.rules.length }, 'Using the ingress rules of the configuration file');
-      if (settings.url !== undefined) logger.warn('--url is ignored: the configuration file has ingress rules, which take precedence');
+      if (settings.singleOrigin.service !== undefined || Object.keys(settings.singleOrigin.originRequest).length > 0) {
+        logger.warn('--url and the origin flags are ignored: the configuration file has ingress rules, which take precedence');
+      }
     }
     for (const section of config.unusedSections) logger.warn({ section }, 'Configuration file section is only used together with ingress rules; ignored');
   }
@@ -131,18 +140,23 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     caCert = await readFile(settings.caCertPath).catch((err: unknown) => {
       throw new CaCertFileError(settings.caCertPath!, err);
     });
+    // Checked here, so that a bundle without a usable certificate is reported with its file name, before start.
+    try {
+      parseCaBundle(caCert);
+    } catch (err) {
+      throw new CaCertFileError(settings.caCertPath, err);
+    }
   }
   const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
   logStartup(logger, settings, credentials.tunnelId, config);
   const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
 
-  const shutdown = waitForShutdownSignal();
+  const shutdown = waitForShutdownSignal((signal) => logger.warn(forcedExitMessage(signal)));
   const release = keepProcessAlive();
   const createTunnel = (): Tunnel =>
     new Tunnel({
       token: credentials,
-      url: settings.url,
-      config: config?.localConfig,
+      config: config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
       tags: settings.tags,
       configurationFlags: settings.configurationFlags,
       edge: settings.edge,
@@ -166,5 +180,5 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
       logger,
     });
-  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile });
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile, caCertPath: settings.caCertPath });
 }

@@ -462,7 +462,7 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
       if (!local.isApp && isCryptoError(local.errorCode)) return new QuicTlsError(local.errorCode, false);
       return new QuicTransportError(local.errorCode);
     }
-    if (native.isTimedOut()) return this.established ? new QuicIdleTimeoutError() : new QuicHandshakeTimeoutError(0);
+    if (native.isTimedOut()) return this.established ? new QuicIdleTimeoutError() : new QuicHandshakeTimeoutError();
     return undefined;
   }
 

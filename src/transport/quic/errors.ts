@@ -75,8 +75,13 @@ export class QuicTlsError extends QuicConnectionError {
 
 /** The handshake did not complete within the handshake timeout. */
 export class QuicHandshakeTimeoutError extends QuicConnectionError {
-  constructor(timeoutMs: number) {
-    super('CFT_ERR_QUIC_HANDSHAKE_TIMEOUT', `QUIC handshake did not complete within ${timeoutMs} ms`, { retryable: true });
+  /** @param timeoutMs - the handshake timeout that fired; undefined when QUIC's own idle timer ended the handshake. */
+  constructor(timeoutMs?: number) {
+    super(
+      'CFT_ERR_QUIC_HANDSHAKE_TIMEOUT',
+      timeoutMs === undefined ? 'QUIC handshake did not complete: the peer went silent (idle timeout)' : `QUIC handshake did not complete within ${timeoutMs} ms`,
+      { retryable: true },
+    );
   }
 }
 
