@@ -4,7 +4,10 @@
  * Start with {@link startTunnel} (or `new Tunnel(options)` and `await tunnel.ready()`).
  */
 export { Tunnel, startTunnel, TunnelOptionsError, POST_QUANTUM_FEATURE } from './tunnel.js';
-export type { TunnelOptions, TunnelEvents } from './tunnel.js';
+export type { TunnelOptions, TunnelEvents, IngressRuleOptions } from './tunnel.js';
+export type { OriginRequestOptions, AccessOptions, IpRuleOptions } from './ingress/origin-request-options.js';
+export type { TunnelLogger, LogMethod } from './observability/logger.js';
+export type { ConfigurationEvent } from './orchestration/configured.js';
 export type { Origin, FetchApp } from './proxy/in-process/origin.js';
 export type { NodeRequestListener } from './proxy/in-process/node-origin.js';
 export type { FetchHandler } from './proxy/in-process/fetch-origin.js';
