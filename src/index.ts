@@ -22,6 +22,6 @@ export { loadConfigFile, parseConfigFile, configFromUrl, ConfigFileError } from 
 export type { LocalConfigFile } from './orchestration/local-config.js';
 export type { TunnelConfig } from './orchestration/remote-config.js';
 export { InitialConnectionError } from './supervisor/supervisor.js';
-export { RegistrationError } from './rpc/tunnel/registration-client.js';
+export { RegistrationError } from './rpc/tunnel/registration-error.js';
 export { EdgeTlsError, EdgeDialError } from './transport/errors.js';
 export { TunnelMetrics } from './metrics/index.js';
