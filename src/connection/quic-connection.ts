@@ -16,7 +16,8 @@ import {
   responseMetadata,
 } from './edge-request.js';
 import { InFlight } from './in-flight.js';
-import { pipeBody, pipeBothWays } from './pipe-body.js';
+import { pipeBody } from './pipe-body.js';
+import { WebSocketRelays } from './websocket-relay.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
@@ -58,6 +59,8 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   details!: ConnectionDetails;
   readonly closed: Promise<Error | undefined>;
   private readonly inFlight = new InFlight();
+  /** Open WebSockets, closed with 1001 when the drain starts. */
+  private readonly webSockets = new WebSocketRelays();
   private control!: ControlSession;
   private shuttingDown = false;
   /** Whether any request stream was served: only then can response bytes be waiting for acknowledgement. */
@@ -181,7 +184,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
       headersSent = true;
       if (res.socket !== undefined) {
-        await pipeBothWays(stream, res.socket);
+        await this.webSockets.relay(stream, res.socket);
       } else if (res.body !== null) {
         await pipeBody(res.body, stream);
       } else {
@@ -210,6 +213,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const started = Date.now();
+    this.webSockets.goAway();
     await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
     // A finished handler has only handed its last bytes and FIN to quiche; CONNECTION_CLOSE would discard what the
     // edge has not acknowledged yet. HEAD keeps the connection open for the whole grace period after unregistering
