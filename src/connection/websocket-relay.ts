@@ -96,7 +96,7 @@ class Direction {
     }
     if (this.sent) return;
     const end = this.tracker.advance(chunk, 0, true);
-    if (end > 0) this.to.write(chunk.subarray(0, end));
+    if (end > 0 && this.writable()) this.to.write(chunk.subarray(0, end));
     if (this.tracker.atBoundary) this.sendClose();
   };
   private sent = false;
@@ -118,10 +118,13 @@ class Direction {
     if (this.tracker.atBoundary) this.sendClose();
   }
 
+  private writable(): boolean {
+    return !this.to.destroyed && !this.to.writableEnded;
+  }
+
   private sendClose(): void {
     this.sent = true;
-    if (this.to.destroyed || this.to.writableEnded) return;
-    this.to.end(this.frame());
+    if (this.writable()) this.to.end(this.frame());
   }
 
   detach(): void {
