@@ -5,7 +5,10 @@
  * in-process app on an account-less URL with `startQuickTunnel({ origin })`.
  */
 export { Tunnel, startTunnel, TunnelOptionsError, POST_QUANTUM_FEATURE } from './tunnel.js';
-export type { TunnelOptions, TunnelEvents } from './tunnel.js';
+export type { TunnelOptions, TunnelEvents, IngressRuleOptions } from './tunnel.js';
+export type { OriginRequestOptions, AccessOptions, IpRuleOptions } from './ingress/origin-request-options.js';
+export type { TunnelLogger, LogMethod } from './observability/logger.js';
+export type { ConfigurationEvent } from './orchestration/configured.js';
 export type { Origin, FetchApp } from './proxy/in-process/origin.js';
 export type { NodeRequestListener } from './proxy/in-process/node-origin.js';
 export type { FetchHandler } from './proxy/in-process/fetch-origin.js';
@@ -22,7 +25,7 @@ export { loadConfigFile, parseConfigFile, configFromUrl, ConfigFileError } from 
 export type { LocalConfigFile } from './orchestration/local-config.js';
 export type { TunnelConfig } from './orchestration/remote-config.js';
 export { InitialConnectionError } from './supervisor/supervisor.js';
-export { RegistrationError } from './rpc/tunnel/registration-client.js';
+export { RegistrationError } from './rpc/tunnel/registration-error.js';
 export { EdgeTlsError, EdgeDialError } from './transport/errors.js';
 export { TunnelMetrics } from './metrics/index.js';
 export { startQuickTunnel, requestQuickTunnel, DEFAULT_QUICK_SERVICE_URL } from './quick-tunnel/index.js';

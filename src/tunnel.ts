@@ -2,7 +2,6 @@
  * The library entry point: a tunnel connector you start from your own process.
  */
 import { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
 import { createConnectorIdentity, FEATURE_POST_QUANTUM, selectFeatures, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
@@ -21,12 +20,15 @@ import {
 import type { DnsOverTlsOptions } from './edge/index.js';
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
+import type { TunnelLogger } from './observability/logger.js';
 import { silentLogger } from './observability/silent-logger.js';
 import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
+import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type ConfigurationEvent } from './orchestration/configured.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
+import type { OriginRequestOptions } from './ingress/origin-request-options.js';
 import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
 import type { OriginService } from './proxy/types.js';
 import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
@@ -38,6 +40,18 @@ import { parseCaBundle } from './transport/tls/trust.js';
 
 /** Feature string sent when strict post-quantum mode is requested (docs/protocol.md §14.4). */
 export const POST_QUANTUM_FEATURE = FEATURE_POST_QUANTUM;
+
+/** One local ingress rule (cloudflared's `ingress:` entry, docs/protocol.md §10). */
+export interface IngressRuleOptions {
+  /** Public hostname the rule matches (`app.example.com`, `*.example.com`); absent or `*` for the catch-all. */
+  hostname?: string;
+  /** Go RE2 regular expression matched anywhere in the URL path. */
+  path?: string;
+  /** Service URL or string (`http://localhost:8080`, `http_status:404`, `hello_world`, …) or an in-process app. */
+  service: Origin;
+  /** This rule's options; unset fields inherit the top-level `originRequest` (§10.4). */
+  originRequest?: OriginRequestOptions;
+}
 
 /** Options of {@link Tunnel}. */
 export interface TunnelOptions {
@@ -55,9 +69,9 @@ export interface TunnelOptions {
    * Local ingress rules (cloudflared's `ingress:` list), validated with cloudflared's rules and messages; services
    * may be URLs/service strings or in-process origins. The last rule must be a catch-all.
    */
-  ingress?: Array<{ hostname?: string; path?: string; service: Origin; originRequest?: Record<string, unknown> }>;
-  /** Top-level `originRequest` defaults for `ingress` (§10.4). */
-  originRequest?: Record<string, unknown>;
+  ingress?: IngressRuleOptions[];
+  /** Top-level `originRequest` defaults every `ingress` rule inherits field by field (§10.4, §10.5). */
+  originRequest?: OriginRequestOptions;
   /**
    * In-process origins for service strings of the *remote* configuration: a dashboard rule pointing at
    * `http://localhost:3000` is served by `services['http://localhost:3000']` instead of being dialled.
@@ -115,8 +129,8 @@ export interface TunnelOptions {
    * `startQuickTunnel`; leave unset for other tunnels.
    */
   quickTunnelHostname?: string;
-  /** Any pino logger; default silent. */
-  logger?: Logger;
+  /** A pino logger, or any object with pino's level methods (`debug`, `info`, `warn`, `error`); default silent. */
+  logger?: TunnelLogger;
   /** Aborts startup / closes the tunnel. */
   signal?: AbortSignal;
   /**
@@ -150,6 +164,12 @@ export interface TunnelOptions {
  * crash the host application.
  */
 export interface TunnelEvents extends SupervisorEvents {
+  /**
+   * A configuration now routes requests, with its public hostnames: each remote configuration the edge pushes
+   * (once per version, however many connections carried it), or the local rules of a locally managed tunnel
+   * (emitted when connection 0 registers). {@link Tunnel.configured} waits for the first.
+   */
+  configuration: [event: ConfigurationEvent];
   request: [summary: RequestSummary];
   error: [err: Error, summary: RequestSummary];
 }
@@ -189,8 +209,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** Prometheus metrics of this tunnel (cloudflared's names, docs/protocol.md §13.2). */
   readonly metrics: TunnelMetrics;
   private readonly origins: OriginServices;
-  private readonly logger: Logger;
+  private readonly logger: TunnelLogger;
   private readonly readyPromise: Promise<ConnectionDetails>;
+  private readonly firstConfiguration = new FirstConfiguration();
   private supervisor: Supervisor | undefined;
   private metricsServer: MetricsServer | undefined;
   private closing: Promise<void> | undefined;
@@ -222,9 +243,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.orchestrator.on('config', (version, cfg) => {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
+      const event = configurationEvent('remote', version, cfg);
+      this.firstConfiguration.remote(event);
+      this.emit('configuration', event);
     });
     this.readyPromise = this.start(quic).then((c) => c.details);
-    this.readyPromise.catch(() => undefined);
+    this.readyPromise.then(
+      (details) => {
+        const local = this.firstConfiguration.registered(details, () => configurationEvent('local', -1, this.orchestrator.config));
+        if (local !== undefined) this.emit('configuration', local);
+      },
+      (err: unknown) => this.firstConfiguration.fail(err),
+    );
     options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
   }
 
@@ -322,6 +352,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     return this.readyPromise;
   }
 
+  /**
+   * Resolves with the first configuration requests are routed by: for a remotely managed tunnel (every token
+   * tunnel made in the dashboard) the first configuration the edge pushes after registration — `ready()` resolves
+   * before it arrives; for a locally managed tunnel its own rules, once connection 0 registered. Rejects like
+   * `ready()` when startup fails, and with `CFT_ERR_ABORTED` when the tunnel is closed first.
+   */
+  configured(): Promise<ConfigurationEvent> {
+    return this.firstConfiguration.promise;
+  }
+
   /** Registered connections. */
   get connections(): ReadonlyArray<{ connIndex: number; protocol: TunnelProtocol; details: ConnectionDetails }> {
     return (this.supervisor?.connections ?? []).map((c) => ({ connIndex: c.connIndex, protocol: c.protocol, details: c.details }));
@@ -342,6 +382,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.closing ??= (async () => {
       // Before the first registration there is nothing to drain: abort startup (ready() rejects with CFT_ERR_ABORTED).
       this.startAbort.abort();
+      this.firstConfiguration.fail(closedBeforeConfigured());
       await this.readyPromise.catch(() => undefined);
       await this.supervisor?.shutdown(options.graceMs ?? this.options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS);
       await this.metricsServer?.close();

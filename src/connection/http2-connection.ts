@@ -11,7 +11,8 @@ import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, observeRequest, requestBodyView } from './edge-request.js';
 import { InFlight } from './in-flight.js';
-import { pipeBody, pipeBothWays } from './pipe-body.js';
+import { pipeBody } from './pipe-body.js';
+import { WebSocketRelays } from './websocket-relay.js';
 import { ipTo16Bytes } from './net-ip.js';
 import {
   PROXY_CONNECTION_UPGRADE_HEADER as HEADER_CONNECTION_UPGRADE,
@@ -96,6 +97,8 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
   details!: ConnectionDetails;
   readonly closed: Promise<Error | undefined>;
   private readonly inFlight = new InFlight();
+  /** Open WebSockets, closed with 1001 when the drain starts. */
+  private readonly webSockets = new WebSocketRelays();
   private readonly session: http2.ServerHttp2Session;
   private control: ControlSession | undefined;
   private controlStream: http2.ServerHttp2Stream | undefined;
@@ -292,7 +295,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       } else {
         stream.respond(headers, { endStream: false });
         if (res.socket !== undefined) {
-          await pipeBothWays(stream, res.socket);
+          await this.webSockets.relay(stream, res.socket);
           // Like Go's HTTP/2 server when a handler returns with the request body still open: END_STREAM, then
           // RST_STREAM(NO_ERROR), so the edge tears the WebSocket down too (vectors http2/control show the same).
           if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
@@ -341,6 +344,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
   async shutdown(graceMs: number): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.webSockets.goAway();
     await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
     this.controlStream?.end();
     await this.closeSession();

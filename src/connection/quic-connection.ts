@@ -20,6 +20,7 @@ import { InFlight } from './in-flight.js';
 import { encodeV3RegistrationResponse, V3_RESPONSE, v3RegistrationRequestId } from './datagram-v3.js';
 import { datagramVersionOf } from './identity.js';
 import { pipeBody, pipeBothWays } from './pipe-body.js';
+import { WebSocketRelays } from './websocket-relay.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
@@ -59,6 +60,8 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
   details!: ConnectionDetails;
   readonly closed: Promise<Error | undefined>;
   private readonly inFlight = new InFlight();
+  /** Open WebSockets, closed with 1001 when the drain starts. */
+  private readonly webSockets = new WebSocketRelays();
   private control!: ControlSession;
   private shuttingDown = false;
   /** Set when the connection is being closed at once: streams the edge opens from then on are refused. */
@@ -197,7 +200,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
       stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
       headersSent = true;
       if (res.socket !== undefined) {
-        await pipeBothWays(stream, res.socket);
+        await this.webSockets.relay(stream, res.socket);
       } else if (res.body !== null) {
         await pipeBody(res.body, stream);
       } else {
@@ -231,6 +234,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const started = Date.now();
+    this.webSockets.goAway();
     await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
     const remaining = graceMs - (Date.now() - started);
     if (remaining > 0) await lingerUntilClosed(this.quic, remaining);

@@ -12,7 +12,7 @@ export const DIAGNOSTICS_CHANNELS = {
   connectionDisconnected: 'cftunnel:connection:disconnected',
   /** `{ tunnelId, connIndex, protocol, method, url, host, isWebsocket, cfRay }` when a request arrives from the edge. */
   requestStart: 'cftunnel:request:start',
-  /** The start message plus `{ status, durationMs, error }` when the request is over. */
+  /** The start message plus `{ status, originStatus, durationMs, error }` when the request is over (see `RequestSummary`). */
   requestEnd: 'cftunnel:request:end',
 } as const;
 

@@ -3,13 +3,33 @@
  * layer's per-request callbacks. Does nothing per request when nobody listens.
  */
 import type { RequestHandle, RequestInfo, RequestObserver } from '../connection/types.js';
+import { hasErrorCode } from '../errors.js';
 import { requestEndChannel, requestStartChannel } from './diagnostics.js';
+
+/**
+ * What the visitor gets when the origin fails before answering: the connector answers the edge with an error (a
+ * ConnectResponse error on QUIC, §7.3; a 502 with `{"src":"cloudflared"}` on HTTP/2, §8.7) and the edge serves 502.
+ */
+export const ORIGIN_FAILURE_STATUS = 502;
+/** The edge cancelled the request (the visitor went away) before the origin answered: nobody got a status. */
+const CANCELLED_CODE = 'CFT_ERR_ORIGIN_REQUEST_CANCELLED';
+
+/** The status the visitor got, given the origin's (if it answered) and the failure (if any). */
+export function visitorStatus(originStatus: number | undefined, error: Error | undefined): number | undefined {
+  if (originStatus !== undefined || error === undefined) return originStatus;
+  return hasErrorCode(error, CANCELLED_CODE) ? undefined : ORIGIN_FAILURE_STATUS;
+}
 
 /** A finished request, as the `request` event reports it. */
 export interface RequestSummary extends RequestInfo {
   readonly tunnelId: string;
-  /** Origin status, or undefined when the origin was never reached. */
+  /**
+   * The status the visitor got: the origin's, or 502 when the origin failed before answering (unreachable,
+   * refused, timed out); undefined only when the visitor went away before any answer.
+   */
   readonly status: number | undefined;
+  /** The origin's own status; undefined when it never answered. */
+  readonly originStatus: number | undefined;
   readonly durationMs: number;
   readonly error: Error | undefined;
 }
@@ -58,7 +78,14 @@ export function createRequestObserver(
         },
         end(error) {
           metricsOnly?.end(error);
-          const summary: RequestSummary = { tunnelId, ...info, status, durationMs: performance.now() - started, error };
+          const summary: RequestSummary = {
+            tunnelId,
+            ...info,
+            status: visitorStatus(status, error),
+            originStatus: status,
+            durationMs: performance.now() - started,
+            error,
+          };
           if (publishEnd) requestEndChannel.publish(summary);
           if (summarise) onEnd(summary);
         },

@@ -4,7 +4,7 @@
  * drains every connection.
  */
 import { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
+import type { TunnelLogger as Logger } from '../observability/logger.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
 import type { ConnectionContext, ConnectionDetails, RequestObserver, TunnelProtocol } from '../connection/types.js';
 import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';

@@ -32,7 +32,8 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal(summaries[0]!.status, 201);
       assert.equal(summaries[0]!.protocol, protocol);
       assert.match(summaries[0]!.cfRay ?? '', /-TST$/);
-      assert.equal(summaries[1]!.status, undefined);
+      assert.equal(summaries[1]!.status, 502, 'what the visitor got');
+      assert.equal(summaries[1]!.originStatus, undefined);
       assert.match(String(summaries[1]!.error?.message), /Unable to reach the origin service/);
       assert.equal(errors.length, 1);
       assert.equal((seen[DIAGNOSTICS_CHANNELS.connectionConnected] ?? []).length, 1);

@@ -6,7 +6,6 @@
  * unregisterConnection reuses question 1 and targets importedCap 0; close sends Release(0, 1) and
  * Abort "rpc: shutdown".
  */
-import { CftunnelError } from '../../errors.js';
 import type { CallOptions } from '../connection.js';
 import { BootstrapClient } from './bootstrap-client.js';
 import {
@@ -14,48 +13,12 @@ import {
   readConnectionError,
   writeRegisterConnectionParams,
   type ConnectionDetails,
-  type ConnectionErrorInfo,
   type RegisterConnectionParams,
 } from './codec.js';
 import { REGISTER_CONNECTION, UNREGISTER_CONNECTION, UPDATE_LOCAL_CONFIGURATION } from './methods.js';
+import { RegistrationError } from './registration-error.js';
 
-/** `ConnectionError.cause` meaning "already connected to this edge server" (docs/protocol.md §6.7). */
-export const DUPLICATE_CONNECTION_CAUSE = 'EDUPCONN';
-/** Substring of a cause cloudflared retries indefinitely on connection 0 at startup (docs/protocol.md §6.7). */
-const UNAUTHORIZED_MARKER = 'Unauthorized';
-
-/** The edge refused registerConnection with a `ConnectionError` (docs/protocol.md §6.7). */
-export class RegistrationError extends CftunnelError {
-  /** The edge's `cause` text. */
-  readonly serverCause: string;
-  /** The edge's `shouldRetry`; also `retryable`. */
-  readonly shouldRetry: boolean;
-  /** The edge's `retryAfter` in nanoseconds (informational; cloudflared ignores it for scheduling). */
-  readonly retryAfterNs: bigint;
-  /** True when `cause` is exactly `EDUPCONN`: try another edge address. */
-  readonly isDuplicateConnection: boolean;
-  /** True when `cause` contains `Unauthorized` (new tunnel not yet propagated). */
-  readonly isUnauthorized: boolean;
-
-  constructor(info: ConnectionErrorInfo) {
-    const dup = info.cause === DUPLICATE_CONNECTION_CAUSE;
-    super(
-      dup ? 'CFT_ERR_REGISTRATION_DUPLICATE' : 'CFT_ERR_REGISTRATION_REFUSED',
-      dup ? 'already connected to this server, trying another address' : `edge refused registration: ${info.cause}`,
-      { retryable: info.shouldRetry },
-    );
-    this.serverCause = info.cause;
-    this.shouldRetry = info.shouldRetry;
-    this.retryAfterNs = info.retryAfterNs;
-    this.isDuplicateConnection = dup;
-    this.isUnauthorized = info.cause.includes(UNAUTHORIZED_MARKER);
-  }
-
-  /** `retryAfterNs` in milliseconds. */
-  get retryAfterMs(): number {
-    return Number(this.retryAfterNs / 1_000_000n);
-  }
-}
+export { DUPLICATE_CONNECTION_CAUSE, RegistrationError } from './registration-error.js';
 
 /** RPC client of the edge's registration API over one control stream (no signature on it, docs/protocol.md §6.5). */
 export class RegistrationClient extends BootstrapClient {
