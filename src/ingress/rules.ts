@@ -13,7 +13,7 @@ import {
   type OriginRequestConfig,
   type OriginRequestOverrides,
 } from './origin-request.js';
-import { compileRe2 } from './regex.js';
+import { compileRe2, type PathPattern } from './regex.js';
 import { parseIngressService, type IngressService } from './service.js';
 
 /** One rule as read from a configuration document (§9.2), `originRequest` already type-checked. */
@@ -31,7 +31,8 @@ export interface IngressRule {
   readonly hostname: string;
   /** IDNA/punycode form of `hostname` when it differs, else undefined. */
   readonly punycodeHostname: string | undefined;
-  readonly path: RegExp | undefined;
+  /** The compiled `path` pattern (linear-time RE2, see regex.ts), undefined when the rule has none. */
+  readonly path: PathPattern | undefined;
   /** The `path` as configured (RE2 source), '' when absent. */
   readonly pathSource: string;
   readonly service: IngressService;
@@ -143,7 +144,7 @@ function buildRule(cfg: IngressRuleConfig, index: number, total: number, default
   const access = cfg.originRequest?.access;
   validateAccess(access);
   validateHostname(hostname, pathSource, index, total);
-  let path: RegExp | undefined;
+  let path: PathPattern | undefined;
   if (pathSource !== '') {
     try {
       path = compileRe2(pathSource);
