@@ -2,6 +2,7 @@
  * The library entry point: a tunnel connector you start from your own process.
  */
 import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import type { Logger } from 'pino';
 import { createConnectorIdentity, DEFAULT_FEATURES, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
@@ -35,6 +36,9 @@ import { parseToken, type TunnelCredentials } from './token/index.js';
 import { QuicUnavailableError, quicAvailability } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
 import { parseCaBundle } from './transport/tls/trust.js';
+import { TunnelOptionsError, validateTunnelOptions } from './tunnel-options.js';
+
+export { TunnelOptionsError };
 
 /** Feature string sent when strict post-quantum mode is requested (docs/protocol.md §14.4). */
 export const POST_QUANTUM_FEATURE = 'postquantum';
@@ -122,6 +126,12 @@ export interface TunnelOptions {
   quicHandshakeTimeoutMs?: number;
   /** HTTP/2 liveness PING interval (default 10 s): an edge silent for two intervals is treated as gone. */
   http2PingIntervalMs?: number;
+  /**
+   * cloudflared's behaviour for a token the edge refuses as `Unauthorized` before the first registration: retry
+   * forever (the CLI does). Default false: `ready()` / `startTunnel` reject with `UnauthorizedTokenError`
+   * (`CFT_ERR_UNAUTHORIZED`) carrying the edge's reason.
+   */
+  retryUnauthorizedAtStartup?: boolean;
 }
 
 /**
@@ -132,13 +142,6 @@ export interface TunnelOptions {
 export interface TunnelEvents extends SupervisorEvents {
   request: [summary: RequestSummary];
   error: [err: Error, summary: RequestSummary];
-}
-
-/** An option value is invalid. */
-export class TunnelOptionsError extends CftunnelError {
-  constructor(message: string) {
-    super('CFT_ERR_OPTIONS', message, { retryable: false });
-  }
 }
 
 /** Builds the local configuration and registers in-process origins under synthetic service URLs. */
@@ -178,11 +181,15 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private readonly localConfigJson: Buffer;
   /** Aborts a startup still in progress when close() is called. */
   private readonly startAbort = new AbortController();
+  /** The options without the token: nothing needs it after parsing, and nothing may show it (util.inspect). */
+  private readonly options: Omit<TunnelOptions, 'token'>;
 
-  constructor(private readonly options: TunnelOptions) {
+  constructor(options: TunnelOptions) {
     super();
-    this.credentials = typeof options.token === 'string' ? parseToken(options.token) : options.token;
-    if (options.edge !== undefined && options.edge.length === 0) throw new TunnelOptionsError('edge must list at least one address');
+    validateTunnelOptions(options);
+    const { token, ...rest } = options;
+    this.options = rest;
+    this.credentials = typeof token === 'string' ? parseToken(token) : token;
     // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
     if (options.caCert !== undefined) parseCaBundle(options.caCert);
     const quic = quicAvailability();
@@ -204,7 +211,13 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.metrics.configVersion(version);
     });
     this.readyPromise = this.start(quic).then((c) => c.details);
-    this.readyPromise.catch(() => undefined);
+    // Every timer of the core is unref'd (a library must not hold its host open), so while startup is pending this
+    // handle is what keeps a program whose only work is startTunnel() alive until it is connected, closed or failed.
+    const startupHold = setInterval(() => undefined, 2 ** 31 - 1);
+    this.readyPromise.then(
+      () => clearInterval(startupHold),
+      () => clearInterval(startupHold),
+    );
     options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
   }
 
@@ -249,6 +262,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       localConfig: this.localConfigJson,
       http2Curves: curves,
       observer: this.requestObserver(),
+      retryUnauthorizedAtStartup: o.retryUnauthorizedAtStartup ?? false,
     });
     for (const name of ['connected', 'disconnected', 'reconnecting', 'protocol_fallback', 'config'] as const) {
       this.supervisor.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
@@ -312,6 +326,17 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** Address of the metrics server, when one was started. */
   get metricsAddress(): string | undefined {
     return this.metricsServer?.hostPort;
+  }
+
+  /** What `console.log(tunnel)` shows: identifiers and state, never the options (they held the token). */
+  [inspect.custom](_depth: number, opts: object, show: typeof inspect): string {
+    return `Tunnel ${show({
+      tunnelId: this.credentials.tunnelId,
+      connectorId: this.identity.connectorId,
+      connections: this.connections.map((c) => ({ connIndex: c.connIndex, protocol: c.protocol, location: c.details.locationName })),
+      configVersion: this.orchestrator.currentVersion,
+      closing: this.closing !== undefined,
+    }, opts)}`;
   }
 
   /** Graceful close: unregister, drain in-flight requests up to `graceMs`, close connections and origin pools. */

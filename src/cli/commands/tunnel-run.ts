@@ -156,6 +156,8 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       edgeBindAddress: settings.edgeBindAddress,
       retries: settings.retries,
       gracePeriodMs: settings.gracePeriodMs,
+      // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
+      retryUnauthorizedAtStartup: true,
       logger,
     });
   } catch (err) {
