@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { on, once } from 'node:events';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -130,7 +130,7 @@ async function droppingEdge(): Promise<{ port: number; attempts: AsyncIterator<u
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
-    attempts: (await import('node:events')).on(server, 'connection'),
+    attempts: on(server, 'connection'),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
