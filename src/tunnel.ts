@@ -26,6 +26,7 @@ import { silentLogger } from './observability/silent-logger.js';
 import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
+import { checkCaPools } from './orchestration/ca-pools.js';
 import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
 import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
@@ -226,6 +227,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const quicAvailable = quic.available;
     // Say why a tunnel that could have used QUIC does not: otherwise HTTP/2 on macOS or musl looks like a choice.
     if (!quic.available && (o.protocol ?? 'auto') === 'auto' && !o.postQuantum) this.logger.info(`${quic.reason}; using http2`);
+    // A local rule's caPool is read like a remote one's (asynchronously, bounded); unreadable fails startup (§9.3).
+    await checkCaPools(this.orchestrator.config);
     const pq = await detectPostQuantumSupport();
     const curves = curvePreferences(o.postQuantum ? 'strict' : 'prefer', pq);
     // Strict PQ cannot run on QUIC (no group choice in the binding): HTTP/2 only.

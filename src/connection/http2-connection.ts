@@ -329,7 +329,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       this.ctx.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
       return respondError(stream);
     }
-    const result = this.ctx.orchestrator.updateConfiguration(version, config);
+    const result = await this.ctx.orchestrator.updateConfiguration(version, config);
     this.emit('config', version, result.err);
     // The Go error value serialises without its text (§8.4, vectors http2/config-invalid): `{}`.
     const payload = `{"lastAppliedVersion":${result.latestAppliedVersion},"err":${result.err === null ? 'null' : '{}'}}`;

@@ -2,7 +2,6 @@
  * Ingress rules: validation (docs/protocol.md §10.3) and first-match routing (§10.1) of requests to services.
  * Immutable once built, so a configuration swap is a pointer swap and in-flight requests keep their rules.
  */
-import { readFileSync } from 'node:fs';
 import { domainToASCII } from 'node:url';
 import { IngressConfigError } from './errors.js';
 import {
@@ -110,37 +109,12 @@ function punycodeOf(hostname: string): string | undefined {
   return full !== hostname ? full : undefined;
 }
 
-/** Go's os error text for the errno codes a read of `caPool` commonly fails with. */
-const READ_ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-};
-
-/**
- * §9.3 step 3: HTTP services load their CA pool when they start, and a failure rejects the configuration
- * (cloudflared `tlsconfig.LoadOriginCA` wording).
- */
-function checkCaPool(service: IngressService, caPool: string): void {
-  if (caPool === '' || (service.kind !== 'http' && service.kind !== 'unix')) return;
-  try {
-    readFileSync(caPool);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? '';
-    throw new IngressConfigError(
-      `Error loading cert pool: unable to read the file ${caPool} for --origin-ca-pool: open ${caPool}: ${READ_ERRNO_TEXT[code] ?? code}`,
-      { cause },
-    );
-  }
-}
-
 function buildRule(cfg: IngressRuleConfig, index: number, total: number, defaults: OriginRequestConfig): IngressRule {
   const hostname = cfg.hostname ?? '';
   const pathSource = cfg.path ?? '';
   const originRequest = resolveOriginRequest(defaults, cfg.originRequest ?? {});
-  // cloudflared's order: service, access, hostname, path regex.
+  // cloudflared's order: service, access, hostname, path regex (CA pools are read afterwards: orchestration/ca-pools.ts).
   const service = parseIngressService(cfg.service ?? '', originRequest);
-  checkCaPool(service, originRequest.caPool);
   const access = cfg.originRequest?.access;
   validateAccess(access);
   validateHostname(hostname, pathSource, index, total);
