@@ -8,6 +8,7 @@ import { edgeResolverForServers } from '../../edge/index.js';
 import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';
 import { Tunnel } from '../../tunnel.js';
+import { useFatalLogger } from '../fatal.js';
 import { applyConfigFile, type AppliedConfigFile } from '../config-file.js';
 import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
@@ -127,6 +128,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     });
   }
   const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
+  useFatalLogger(logger);
   logStartup(logger, settings, credentials.tunnelId, config);
   const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
 
