@@ -1,7 +1,8 @@
 /**
- * The fuzz properties, shared by the bounded CI run (`decoders.test.ts`) and the long runner (`long.ts`). Each decoder one
- * feeds hostile bytes to one decoder and checks that it either decodes or throws its own typed error: any other
- * exception, a hang (the runners set a per-input timeout) or an over-budget result fails the property.
+ * The fuzz properties, shared by the bounded CI run (`decoders.test.ts`) and the long runner (`long.ts`). Each decoder
+ * target feeds hostile bytes to one decoder and checks that it either decodes or throws its own typed error: any other
+ * exception, a hang (the runners set a per-input timeout) or an over-budget result fails the property. The ingress
+ * target (`ingress.ts`) does the same for rule building and first-match routing.
  */
 import { Duplex } from 'node:stream';
 import fc from 'fast-check';
