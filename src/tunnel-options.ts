@@ -109,15 +109,21 @@ const token: Check = (v, f) => {
   }
 };
 
+/**
+ * `--edge`: strings, at least one of them `host:port`. Like cloudflared (docs/protocol.md §2.5), other entries are
+ * logged and skipped at startup, so only a list with no usable entry is refused here.
+ */
 const edge: Check = (v, f) => {
   if (!Array.isArray(v)) fail(f, `must be an array of "host:port" strings, got ${kindOf(v)}`);
   if (v.length === 0) fail(f, 'must list at least one address');
-  v.forEach((entry: unknown, i) => {
-    const field = `${f}[${i}]`;
-    string(entry, field);
-    const hp = splitHostPort(entry as string);
-    if (hp === undefined || hp.host === '' || hp.port === 0) fail(field, `must be "host:port" with a port in 1..65535, got ${JSON.stringify(entry)}`);
-  });
+  v.forEach((entry: unknown, i) => string(entry, `${f}[${i}]`));
+  const usable = (entry: string): boolean => {
+    const hp = splitHostPort(entry);
+    return hp !== undefined && hp.host !== '' && hp.port !== 0;
+  };
+  if (!(v as string[]).some(usable)) {
+    fail(`${f}[0]`, `must be "host:port" with a port in 1..65535 (no entry is), got ${JSON.stringify(v[0])}`);
+  }
 };
 
 const ingress: Check = (v, f) => {

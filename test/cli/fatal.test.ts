@@ -52,6 +52,7 @@ diagnostics.subscribe(${JSON.stringify(DIAGNOSTICS_CHANNELS.connectionConnected)
 test('an uncaught exception during a run is logged as a fatal JSON log line and exits 1', { timeout: 120_000 }, async () => {
   const { code, stderr } = await crashAfterConnect('throw', 'json');
   assert.equal(code, 1, stderr.join('\n'));
+  assert.doesNotThrow(() => JSON.parse(stderr.at(-1)!), stderr.join('\n'));
   const last = JSON.parse(stderr.at(-1)!) as { level: string; message: string; time: string; err: { message: string } };
   assert.equal(last.level, 'fatal');
   assert.equal(last.message, 'cftunnel stopped after an uncaught exception');
@@ -62,7 +63,7 @@ test('an uncaught exception during a run is logged as a fatal JSON log line and 
 test('an unhandled rejection during a run is logged as a console FTL line and exits 1', { timeout: 120_000 }, async () => {
   const { code, stderr } = await crashAfterConnect('reject', 'default');
   assert.equal(code, 1, stderr.join('\n'));
-  assert.match(stderr.at(-1)!, /^\S+Z FTL cftunnel stopped after an unhandled promise rejection error="?injected rejection"?/);
+  assert.match(stderr.at(-1)!, /^\S+Z FTL cftunnel stopped after an unhandled promise rejection error="?injected rejection"?/, stderr.join('\n'));
 });
 
 test('the library adds no process listeners (running and closing a tunnel)', async () => {

@@ -41,7 +41,8 @@ const BAD_OPTIONS: Array<[string, unknown, string]> = [
   ['haConnections', 0, 'haConnections'],
   ['haConnections', 1.5, 'haConnections'],
   ['edge', ['nonsense'], 'edge[0]'],
-  ['edge', ['127.0.0.1:1', '127.0.0.1:0'], 'edge[1]'],
+  ['edge', ['no-port', '127.0.0.1:0'], 'edge[0]'],
+  ['edge', ['127.0.0.1:1', 7844], 'edge[1]'],
   ['edge', [], 'edge'],
   ['edge', '127.0.0.1:1', 'edge'],
   ['retries', -1, 'retries'],
@@ -85,6 +86,10 @@ for (const [field, value, named] of BAD_OPTIONS) {
     await assert.rejects(startTunnel(options as unknown as TunnelOptions), TunnelOptionsError);
   });
 }
+
+test('an edge list with one usable host:port is accepted: cloudflared skips the other entries at startup (§2.5)', async () => {
+  assert.equal(constructionError({ token: makeToken().token, edge: ['nonsense', '127.0.0.1:1'], protocol: 'http2' }), undefined);
+});
 
 test('startTunnel(undefined) and a missing token (process.env.TUNNEL_TOKEN unset) say which field', async () => {
   await assert.rejects(startTunnel(undefined as unknown as TunnelOptions), { code: 'CFT_ERR_OPTIONS', field: 'token' });
