@@ -24,7 +24,7 @@ export { DIAGNOSTICS_CHANNELS } from './observability/diagnostics.js';
 export { loadConfigFile, parseConfigFile, configFromUrl, ConfigFileError } from './orchestration/local-config.js';
 export type { LocalConfigFile } from './orchestration/local-config.js';
 export type { TunnelConfig } from './orchestration/remote-config.js';
-export { InitialConnectionError } from './supervisor/supervisor.js';
+export { InitialConnectionError, UnauthorizedTokenError } from './supervisor/supervisor.js';
 export { RegistrationError } from './rpc/tunnel/registration-error.js';
 export { EdgeTlsError, EdgeDialError } from './transport/errors.js';
 export { TunnelMetrics } from './metrics/index.js';

@@ -2,6 +2,7 @@
  * The library entry point: a tunnel connector you start from your own process.
  */
 import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import { createConnectorIdentity, FEATURE_POST_QUANTUM, selectFeatures, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
@@ -26,6 +27,7 @@ import { createRequestObserver, type RequestSummary } from './observability/requ
 import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type ConfigurationEvent } from './orchestration/configured.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
+import { checkCaPools } from './orchestration/ca-pools.js';
 import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
 import type { OriginRequestOptions } from './ingress/origin-request-options.js';
@@ -37,6 +39,9 @@ import { parseToken, type TunnelCredentials } from './token/index.js';
 import { QuicUnavailableError, quicAvailability, type QuicFlowControl } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
 import { parseCaBundle } from './transport/tls/trust.js';
+import { TunnelOptionsError, validateTunnelOptions } from './tunnel-options.js';
+
+export { TunnelOptionsError };
 
 /** Feature string sent when strict post-quantum mode is requested (docs/protocol.md §14.4). */
 export const POST_QUANTUM_FEATURE = FEATURE_POST_QUANTUM;
@@ -156,6 +161,12 @@ export interface TunnelOptions {
   rpcTimeoutMs?: number;
   /** HTTP/2 liveness PING interval (default 10 s): an edge silent for two intervals is treated as gone. */
   http2PingIntervalMs?: number;
+  /**
+   * cloudflared's behaviour for a token the edge refuses as `Unauthorized` before the first registration: retry
+   * forever (the CLI does). Default false: `ready()` / `startTunnel` reject with `UnauthorizedTokenError`
+   * (`CFT_ERR_UNAUTHORIZED`) carrying the edge's reason.
+   */
+  retryUnauthorizedAtStartup?: boolean;
 }
 
 /**
@@ -172,13 +183,6 @@ export interface TunnelEvents extends SupervisorEvents {
   configuration: [event: ConfigurationEvent];
   request: [summary: RequestSummary];
   error: [err: Error, summary: RequestSummary];
-}
-
-/** An option value is invalid. */
-export class TunnelOptionsError extends CftunnelError {
-  constructor(message: string) {
-    super('CFT_ERR_OPTIONS', message, { retryable: false });
-  }
 }
 
 /** Builds the local configuration and registers in-process origins under synthetic service URLs. */
@@ -219,11 +223,15 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private readonly localConfigJson: Buffer;
   /** Aborts a startup still in progress when close() is called. */
   private readonly startAbort = new AbortController();
+  /** The options without the token: nothing needs it after parsing, and nothing may show it (util.inspect). */
+  private readonly options: Omit<TunnelOptions, 'token'>;
 
-  constructor(private readonly options: TunnelOptions) {
+  constructor(options: TunnelOptions) {
     super();
-    this.credentials = typeof options.token === 'string' ? parseToken(options.token) : options.token;
-    if (options.edge !== undefined && options.edge.length === 0) throw new TunnelOptionsError('edge must list at least one address');
+    validateTunnelOptions(options);
+    const { token, ...rest } = options;
+    this.options = rest;
+    this.credentials = typeof token === 'string' ? parseToken(token) : token;
     // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
     if (options.caCert !== undefined) parseCaBundle(options.caCert);
     const quic = quicAvailability();
@@ -248,12 +256,19 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.emit('configuration', event);
     });
     this.readyPromise = this.start(quic).then((c) => c.details);
+    // Every timer of the core is unref'd (a library must not hold its host open), so while startup is pending this
+    // handle is what keeps a program whose only work is startTunnel() alive until it is connected, closed or failed.
+    const startupHold = setInterval(() => undefined, 2 ** 31 - 1);
     this.readyPromise.then(
       (details) => {
+        clearInterval(startupHold);
         const local = this.firstConfiguration.registered(details, () => configurationEvent('local', -1, this.orchestrator.config));
         if (local !== undefined) this.emit('configuration', local);
       },
-      (err: unknown) => this.firstConfiguration.fail(err),
+      (err: unknown) => {
+        clearInterval(startupHold);
+        this.firstConfiguration.fail(err);
+      },
     );
     options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
   }
@@ -263,6 +278,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const quicAvailable = quic.available;
     // Say why a tunnel that could have used QUIC does not: otherwise HTTP/2 on macOS or musl looks like a choice.
     if (!quic.available && (o.protocol ?? 'auto') === 'auto' && !o.postQuantum) this.logger.info(`${quic.reason}; using http2`);
+    // A local rule's caPool is read like a remote one's (asynchronously, bounded); unreadable fails startup (§9.3).
+    await checkCaPools(this.orchestrator.config);
     const pq = await detectPostQuantumSupport();
     const curves = curvePreferences(o.postQuantum ? 'strict' : 'prefer', pq);
     // Strict PQ cannot run on QUIC (no group choice in the binding): HTTP/2 only.
@@ -301,6 +318,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       localConfig: this.localConfigJson,
       http2Curves: curves,
       observer: this.requestObserver(),
+      retryUnauthorizedAtStartup: o.retryUnauthorizedAtStartup ?? false,
     });
     for (const name of ['connected', 'disconnected', 'reconnecting', 'dialing', 'protocol_fallback', 'protocol_restored', 'config'] as const) {
       this.supervisor.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
@@ -375,6 +393,17 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** Address of the metrics server, when one was started. */
   get metricsAddress(): string | undefined {
     return this.metricsServer?.hostPort;
+  }
+
+  /** What `console.log(tunnel)` shows: identifiers and state, never the options (they held the token). */
+  [inspect.custom](_depth: number, opts: object, show: typeof inspect): string {
+    return `Tunnel ${show({
+      tunnelId: this.credentials.tunnelId,
+      connectorId: this.identity.connectorId,
+      connections: this.connections.map((c) => ({ connIndex: c.connIndex, protocol: c.protocol, location: c.details.locationName })),
+      configVersion: this.orchestrator.currentVersion,
+      closing: this.closing !== undefined,
+    }, opts)}`;
   }
 
   /** Graceful close: unregister, drain in-flight requests up to `graceMs`, close connections and origin pools. */

@@ -7,8 +7,16 @@
  */
 import { CftunnelError } from '../errors.js';
 
-/** Most segments a frame may declare; cloudflared writes 1, capnp libraries rarely more than a handful. */
+/** Most segments a frame may declare (go-capnproto2 `maxStreamSegments`); cloudflared writes 1. */
 export const MAX_FRAME_SEGMENTS = 512;
+
+/**
+ * Largest Cap'n Proto message cloudflared's capnp layer decodes from a stream: go-capnproto2 (zombiezen.com/go/capnproto2
+ * v2.18, `mem.go`) `defaultDecodeLimit`, 64 MiB, the `Decoder.MaxMessageSize` its RPC stream transport uses (its
+ * traversal limit is also 64 MiB). docs/protocol.md §6.1, §9.1: the same bound applies to a configuration pushed
+ * over HTTP/2, so a configuration is accepted or refused alike on both transports.
+ */
+export const MAX_CAPNP_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** Thrown when bytes on a stream are not a well-formed Cap'n Proto frame or exceed a size limit. */
 export class CapnpFrameError extends CftunnelError {

@@ -8,6 +8,7 @@ import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.j
 import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './commands/quick-tunnel.js';
 import { errorText } from '../errors.js';
 import { exitCodeFor, UsageError } from './errors.js';
+import { installFatalHandlers } from './fatal.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 
@@ -104,7 +105,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
 
 /**
  * Runs the CLI with `argv` (without `node` and the script). Never throws and never calls `process.exit` (except a
- * second shutdown signal): errors become one line on stderr and `process.exitCode` 1 (failure) or 2 (usage).
+ * second shutdown signal, and the fatal handlers of {@link runCli}): errors become one line on stderr and
+ * `process.exitCode` 1 (failure) or 2 (usage).
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<void> {
   try {
@@ -113,4 +115,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<voi
     io.stderr.write(`cftunnel: error: ${errorText(err)}\n`);
     process.exitCode = exitCodeFor(err);
   }
+}
+
+/**
+ * The process entry point: installs the last-resort fatal handlers (an uncaught exception or unhandled rejection is
+ * logged in the run's log format and exits with status 1, see fatal.ts), then runs {@link main}.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  installFatalHandlers();
+  await main(argv);
 }

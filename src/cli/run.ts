@@ -1,4 +1,4 @@
 /** Source entry point (`node --import tsx src/cli/run.ts …`), used by tests so they need no build. */
-import { main } from './main.js';
+import { runCli } from './main.js';
 
-await main(process.argv.slice(2));
+await runCli(process.argv.slice(2));

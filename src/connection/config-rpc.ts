@@ -20,7 +20,7 @@ export async function serveConfigRpcStream(
 ): Promise<void> {
   const rpc = serveCloudflared(stream, {
     async updateConfiguration(version, config) {
-      const result = ctx.orchestrator.updateConfiguration(version, config);
+      const result = await ctx.orchestrator.updateConfiguration(version, config);
       if (result.err !== null) ctx.logger.error({ version, err: result.err }, 'Failed to update configuration');
       else if (result.latestAppliedVersion === version) ctx.logger.info({ version }, 'Updated to new configuration');
       onConfig?.(version, result.err);

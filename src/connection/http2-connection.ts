@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { CONNECT_MAX_METADATA_ENTRIES } from '../capnp/connect-codec.js';
+import { MAX_CAPNP_MESSAGE_BYTES } from '../capnp/framing.js';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
@@ -332,7 +333,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       this.ctx.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
       return respondError(stream);
     }
-    const result = this.ctx.orchestrator.updateConfiguration(version, config);
+    const result = await this.ctx.orchestrator.updateConfiguration(version, config);
     this.emit('config', version, result.err);
     // The Go error value serialises without its text (§8.4, vectors http2/config-invalid): `{}`.
     const payload = `{"lastAppliedVersion":${result.latestAppliedVersion},"err":${result.err === null ? 'null' : '{}'}}`;
@@ -379,8 +380,8 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
   }
 }
 
-/** Largest configuration update body accepted. */
-export const MAX_CONFIGURATION_BYTES = 16 * 1024 * 1024;
+/** Largest configuration update body accepted: the capnp bound QUIC's RPC stream has, so both transports agree (§9.1). */
+export const MAX_CONFIGURATION_BYTES = MAX_CAPNP_MESSAGE_BYTES;
 
 /** Headers of a proxied response (§8.5): status (101 ⇒ 200), content-length, serialized origin headers, meta. */
 function responseHeaders(res: OriginResponse): http2.OutgoingHttpHeaders {

@@ -1,51 +1,38 @@
 /**
- * Rule `path` patterns are Go RE2 syntax (docs/protocol.md §10.1, §10.3); cftunnel evaluates them with JS RegExp.
- * The syntax both accept means the same for paths, so only the differences are handled here:
- *  - rejected like RE2 would: backreferences (`\1`, `\k<n>`) and lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`);
- *  - translated: a leading flag group `(?i)`/`(?s)`/`(?m)` → JS flags, `(?P<name>` → `(?<name>`, `\A` → `^`,
- *    `\z` → `$`, and the ASCII classes `[[:alpha:]]`-style inside brackets.
- * Matching is unanchored, like Go's MatchString.
+ * Rule `path` patterns are Go RE2 syntax (docs/protocol.md §10.1, §10.3). They are compiled and matched by `re2js`, a
+ * port of RE2 (Go's `regexp` syntax: `(?i)`, `(?P<name>`, `\pL`, `[[:alpha:]]`, `\A`, `\z`, `\Q…\E`; no
+ * backreferences, no lookaround) whose matching time is linear in the input. A backtracking engine is not an option:
+ * the path is chosen by any visitor, and a nested quantifier such as `^/(\w+/?)*$` against `/aaaa…!` would hold the
+ * event loop for seconds per request, taking the tunnel offline for everyone.
+ *
+ * Matching is unanchored, like Go's `MatchString`.
  */
-
+import { RE2JS, RE2JSException } from 're2js';
 import { CftunnelError } from '../errors.js';
 
-/** The pattern is not valid RE2 (or uses a construct cftunnel cannot translate). */
+/** The pattern is not valid RE2; the message is Go's `regexp.Compile` text (`error parsing regexp: …`). */
 export class Re2SyntaxError extends CftunnelError {
-  constructor(message: string) {
-    super('CFT_ERR_RE2_SYNTAX', message, { retryable: false });
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('CFT_ERR_RE2_SYNTAX', message, { retryable: false, ...options });
   }
 }
 
-const POSIX_CLASSES: Readonly<Record<string, string>> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F', digit: '0-9',
-  graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: '\\t\\n\\v\\f\\r ', upper: 'A-Z',
-  word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
-};
+/** A compiled RE2 path pattern. Matching takes time linear in the path, whatever the pattern. */
+export interface PathPattern {
+  /** The pattern as configured. */
+  readonly source: string;
+  /** Whether the pattern matches anywhere in `path` (Go `Regexp.MatchString`). */
+  test(path: string): boolean;
+}
 
-/** Compiles an RE2 path pattern to an equivalent JS RegExp. @throws {Re2SyntaxError} */
-export function compileRe2(source: string): RegExp {
-  let pattern = source;
-  let flags = '';
-  const lead = /^\(\?([ims]+)\)/.exec(pattern);
-  if (lead !== null) {
-    flags = [...new Set(lead[1]!)].join('');
-    pattern = pattern.slice(lead[0].length);
-  }
-  if (/\(\?<?[=!]/.test(pattern)) throw new Re2SyntaxError('invalid or unsupported Perl syntax: lookaround');
-  if (/(^|[^\\])(\\\\)*\\([1-9]|k<)/.test(pattern)) throw new Re2SyntaxError('invalid escape sequence: backreference');
-  pattern = pattern
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\[:(\^?)([a-z]+):\]/g, (all, neg: string, name: string) => {
-      const cls = POSIX_CLASSES[name];
-      if (cls === undefined) throw new Re2SyntaxError(`invalid character class range: ${all}`);
-      if (neg !== '') throw new Re2SyntaxError(`negated POSIX class not supported: ${all}`);
-      return cls;
-    })
-    .replace(/(^|[^\\])((?:\\\\)*)\\A/g, '$1$2^')
-    .replace(/(^|[^\\])((?:\\\\)*)\\z/g, '$1$2$');
+/** Compiles an RE2 path pattern. @throws {Re2SyntaxError} */
+export function compileRe2(source: string): PathPattern {
+  let re: RE2JS;
   try {
-    return new RegExp(pattern, flags);
-  } catch (err) {
-    throw new Re2SyntaxError((err as Error).message);
+    re = RE2JS.compile(source);
+  } catch (cause) {
+    if (cause instanceof RE2JSException) throw new Re2SyntaxError(cause.message, { cause });
+    throw cause;
   }
+  return { source, test: (path) => re.test(path) };
 }

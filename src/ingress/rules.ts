@@ -2,7 +2,6 @@
  * Ingress rules: validation (docs/protocol.md §10.3) and first-match routing (§10.1) of requests to services.
  * Immutable once built, so a configuration swap is a pointer swap and in-flight requests keep their rules.
  */
-import { readFileSync } from 'node:fs';
 import { domainToASCII } from 'node:url';
 import { IngressConfigError } from './errors.js';
 import {
@@ -13,7 +12,7 @@ import {
   type OriginRequestConfig,
   type OriginRequestOverrides,
 } from './origin-request.js';
-import { compileRe2 } from './regex.js';
+import { compileRe2, type PathPattern } from './regex.js';
 import { parseIngressService, type IngressService } from './service.js';
 
 /** One rule as read from a configuration document (§9.2), `originRequest` already type-checked. */
@@ -31,7 +30,8 @@ export interface IngressRule {
   readonly hostname: string;
   /** IDNA/punycode form of `hostname` when it differs, else undefined. */
   readonly punycodeHostname: string | undefined;
-  readonly path: RegExp | undefined;
+  /** The compiled `path` pattern (linear-time RE2, see regex.ts), undefined when the rule has none. */
+  readonly path: PathPattern | undefined;
   /** The `path` as configured (RE2 source), '' when absent. */
   readonly pathSource: string;
   readonly service: IngressService;
@@ -109,41 +109,16 @@ function punycodeOf(hostname: string): string | undefined {
   return full !== hostname ? full : undefined;
 }
 
-/** Go's os error text for the errno codes a read of `caPool` commonly fails with. */
-const READ_ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-};
-
-/**
- * §9.3 step 3: HTTP services load their CA pool when they start, and a failure rejects the configuration
- * (cloudflared `tlsconfig.LoadOriginCA` wording).
- */
-function checkCaPool(service: IngressService, caPool: string): void {
-  if (caPool === '' || (service.kind !== 'http' && service.kind !== 'unix')) return;
-  try {
-    readFileSync(caPool);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? '';
-    throw new IngressConfigError(
-      `Error loading cert pool: unable to read the file ${caPool} for --origin-ca-pool: open ${caPool}: ${READ_ERRNO_TEXT[code] ?? code}`,
-      { cause },
-    );
-  }
-}
-
 function buildRule(cfg: IngressRuleConfig, index: number, total: number, defaults: OriginRequestConfig): IngressRule {
   const hostname = cfg.hostname ?? '';
   const pathSource = cfg.path ?? '';
   const originRequest = resolveOriginRequest(defaults, cfg.originRequest ?? {});
-  // cloudflared's order: service, access, hostname, path regex.
+  // cloudflared's order: service, access, hostname, path regex (CA pools are read afterwards: orchestration/ca-pools.ts).
   const service = parseIngressService(cfg.service ?? '', originRequest);
-  checkCaPool(service, originRequest.caPool);
   const access = cfg.originRequest?.access;
   validateAccess(access);
   validateHostname(hostname, pathSource, index, total);
-  let path: RegExp | undefined;
+  let path: PathPattern | undefined;
   if (pathSource !== '') {
     try {
       path = compileRe2(pathSource);

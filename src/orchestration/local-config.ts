@@ -9,6 +9,7 @@ import { CftunnelError } from '../errors.js';
 import { IngressConfigError } from '../ingress/errors.js';
 import { nonDefaultOriginRequest, type OriginRequestOverrides } from '../ingress/origin-request.js';
 import { IngressRules } from '../ingress/rules.js';
+import { checkCaPools } from './ca-pools.js';
 import { buildTunnelConfig, WARP_ROUTING_DEFAULTS, type TunnelConfig } from './remote-config.js';
 
 /** Only processes that read a config file load the YAML parser. */
@@ -91,7 +92,7 @@ export function parseConfigFile(text: string, source = ''): LocalConfigFile {
   };
 }
 
-/** Reads and parses a config file (`--config`). */
+/** Reads and parses a config file (`--config`), and checks the CA pool files its rules name. */
 export async function loadConfigFile(path: string): Promise<LocalConfigFile> {
   let text: string;
   try {
@@ -99,7 +100,9 @@ export async function loadConfigFile(path: string): Promise<LocalConfigFile> {
   } catch (cause) {
     throw new ConfigFileError(`cannot read config file ${path}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, cause);
   }
-  return parseConfigFile(text, path);
+  const file = parseConfigFile(text, path);
+  await checkCaPools(file.config);
+  return file;
 }
 
 /**

@@ -4,6 +4,7 @@
  * atomically (requests already routed keep the rules object they were given).
  */
 import { EventEmitter } from 'node:events';
+import { checkCaPools } from './ca-pools.js';
 import { parseTunnelConfig, type TunnelConfig } from './remote-config.js';
 import { wireText } from '../errors.js';
 
@@ -43,15 +44,21 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     return this.version;
   }
 
-  /** Applies a pushed configuration (`config` is the UTF-8 JSON document of §9.2). Never throws. */
-  updateConfiguration(version: number, config: Buffer | string): ConfigUpdateResult {
+  /**
+   * Applies a pushed configuration (`config` is the UTF-8 JSON document of §9.2). Never rejects. Asynchronous because
+   * the rules' CA pool files are read before the swap.
+   */
+  async updateConfiguration(version: number, config: Buffer | string): Promise<ConfigUpdateResult> {
     if (version <= this.version) return { latestAppliedVersion: this.version, err: null };
     let next: TunnelConfig;
     try {
       next = parseTunnelConfig(typeof config === 'string' ? config : config.toString('utf8'));
+      await checkCaPools(next);
     } catch (err) {
       return { latestAppliedVersion: this.version, err: wireText(err) };
     }
+    // Another connection may have applied a newer version while the CA pools were read.
+    if (version <= this.version) return { latestAppliedVersion: this.version, err: null };
     this.current = next;
     this.version = version;
     this.emit('config', version, next);

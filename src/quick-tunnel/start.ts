@@ -70,7 +70,7 @@ export function quickTunnelOptions(options: Omit<QuickTunnelOptions, 'serviceUrl
  * @throws the connector's startup errors (e.g. `InitialConnectionError`), after closing it.
  */
 export async function startQuickTunnel(options: QuickTunnelOptions): Promise<QuickTunnel> {
-  if (options.origin === undefined || options.origin === '') throw new TunnelOptionsError('startQuickTunnel needs an origin');
+  if (options.origin === undefined || options.origin === '') throw new TunnelOptionsError('origin', 'is required by startQuickTunnel (a URL or an in-process app)');
   const { serviceUrl, userAgent, serviceTimeoutMs, ...tunnelOptions } = options;
   const grant = await requestQuickTunnel({
     serviceUrl,

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { wireText } from '../errors.js';
 import { Message, PointerType, utils, type Struct } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
-import { FrameReader } from '../capnp/framing.js';
+import { FrameReader, MAX_CAPNP_MESSAGE_BYTES } from '../capnp/framing.js';
 import type { LocalCapability, MethodRef } from './capability.js';
 import {
   RpcAbortedError,
@@ -41,8 +41,11 @@ import {
 } from './wire.js';
 import { withinTraversalLimit } from './traversal.js';
 
-/** Largest incoming RPC message accepted by default; registration and config pushes are a few KiB. */
-export const DEFAULT_MAX_RPC_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest incoming RPC message accepted by default: cloudflared's capnp decode limit (§6.1). Registration messages
+ * are a few KiB, but a remote configuration (§9.1) can be megabytes.
+ */
+export const DEFAULT_MAX_RPC_FRAME_BYTES = MAX_CAPNP_MESSAGE_BYTES;
 
 /** Most words an Unimplemented echo may copy; an echo is a small message's copy, and hostile graphs alias endlessly. */
 const UNIMPLEMENTED_ECHO_BUDGET_WORDS = 64 * 1024;

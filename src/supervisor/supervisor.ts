@@ -80,6 +80,12 @@ export interface SupervisorOptions {
   metrics?: TunnelMetrics;
   /** Key-exchange groups for HTTP/2 TLS (§4.4), e.g. `P-256`; logged per attempt like cloudflared. */
   http2Curves?: { ecdhCurve: string; logMessage: string };
+  /**
+   * Keep retrying index 0 when the edge answers `Unauthorized` before the first registration (cloudflared, §6.7:
+   * assumed propagation lag of a new tunnel). Default true; when false, startup rejects with
+   * {@link UnauthorizedTokenError}.
+   */
+  retryUnauthorizedAtStartup?: boolean;
 }
 
 /** A connection index's state change. */
@@ -109,11 +115,35 @@ export class InitialConnectionError extends CftunnelError {
   }
 }
 
-/** True when index 0 keeps retrying `err` before the first registration (§12.2 step 3, §6.7). */
-export function retriedAtStartup(err: unknown): boolean {
-  if (err instanceof RegistrationError) return err.isDuplicateConnection || err.isUnauthorized;
+/** The edge refused the tunnel's credentials for good (`Unauthorized`) before the first registration. */
+export class UnauthorizedTokenError extends CftunnelError {
+  /** The edge's reason, e.g. `Unauthorized: Failed to authenticate tunnel`. */
+  readonly reason: string;
+
+  constructor(cause: RegistrationError) {
+    super('CFT_ERR_UNAUTHORIZED', `the edge refused the tunnel token: ${cause.serverCause}`, { retryable: false, cause });
+    this.reason = cause.serverCause;
+  }
+}
+
+/**
+ * True when index 0 keeps retrying `err` before the first registration (§12.2 step 3, §6.7); `Unauthorized` only
+ * when `retryUnauthorized`.
+ */
+export function retriedAtStartup(err: unknown, retryUnauthorized = true): boolean {
+  if (err instanceof RegistrationError) return err.isDuplicateConnection || (retryUnauthorized && err.isUnauthorized);
   if (err instanceof QuicUnavailableError) return false;
   return true;
+}
+
+/** How index 0 settles {@link Supervisor.start}. */
+interface StartupSettlement {
+  resolve: (c: TunnelConnection) => void;
+  reject: (e: Error) => void;
+  onAbort: () => void;
+  signal: AbortSignal | undefined;
+  /** The last error of index 0 before its first registration: the `cause` of an aborted startup. */
+  lastError: Error | undefined;
 }
 
 /** Runs the HA connections of one tunnel. */
@@ -158,13 +188,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   start(signal?: AbortSignal): Promise<TunnelConnection> {
     return new Promise<TunnelConnection>((resolve, reject) => {
-      const onAbort = (): void => {
-        reject(new CftunnelError('CFT_ERR_ABORTED', 'tunnel startup aborted', { cause: signal?.reason }));
+      const settleStart: StartupSettlement = { resolve, reject, onAbort: () => undefined, signal, lastError: undefined };
+      // The cause is what kept startup from succeeding (the last connection error), not the abort itself.
+      settleStart.onAbort = (): void => {
+        reject(new CftunnelError('CFT_ERR_ABORTED', 'tunnel startup aborted', { cause: settleStart.lastError ?? signal?.reason }));
         void this.shutdown(0);
       };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settleStart = { resolve, reject, onAbort, signal };
+      if (signal?.aborted) return settleStart.onAbort();
+      signal?.addEventListener('abort', settleStart.onAbort, { once: true });
       this.loops.push(this.runIndex(0, settleStart));
     });
   }
@@ -344,15 +375,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async runIndex(
-    connIndex: number,
-    startup?: {
-      resolve: (c: TunnelConnection) => void;
-      reject: (e: Error) => void;
-      onAbort: () => void;
-      signal: AbortSignal | undefined;
-    },
-  ): Promise<void> {
+  private async runIndex(connIndex: number, startup?: StartupSettlement): Promise<void> {
     const o = this.options;
     const { logger } = o;
     const backoff = new Backoff(o.retries ?? DEFAULT_MAX_RETRIES, undefined, this.clock);
@@ -416,13 +439,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           backoff.reset();
           continue;
         }
-        if (startup && !retriedAtStartup(err)) {
+        if (startup && !retriedAtStartup(err, o.retryUnauthorizedAtStartup ?? true)) {
           startup.signal?.removeEventListener('abort', startup.onAbort);
-          startup.reject(new InitialConnectionError(err));
+          startup.reject(err instanceof RegistrationError && err.isUnauthorized ? new UnauthorizedTokenError(err) : new InitialConnectionError(err));
           void this.shutdown(0);
           return;
         }
       }
+      if (startup) startup.lastError = error;
       // §12.5 step 5: error level while nothing is up, warn otherwise.
       const level = this.live.size === 0 ? 'error' : 'warn';
       logger[level]({ connIndex, err: error, ip: address?.host }, 'Connection terminated');

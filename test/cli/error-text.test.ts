@@ -29,7 +29,8 @@ import { AccessTokenError } from '../../src/proxy/access.js';
 import { InvalidOriginServiceError, OriginError, OriginRequestCancelledError } from '../../src/proxy/errors.js';
 import { RpcAbortedError, RpcCanceledError, RpcDisconnectedError, RpcExceptionError, RpcFrameError, RpcProtocolError, RpcServerException, RpcTimeoutError } from '../../src/rpc/errors.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
-import { InitialConnectionError } from '../../src/supervisor/supervisor.js';
+import { InitialConnectionError, UnauthorizedTokenError } from '../../src/supervisor/supervisor.js';
+import { CaPoolError } from '../../src/ingress/ca-pool.js';
 import { TokenError, TokenFileError } from '../../src/token/errors.js';
 import { EdgeDialError, EdgeTlsError } from '../../src/transport/errors.js';
 import {
@@ -87,10 +88,12 @@ function everyCode(): CftunnelError[] {
     new EdgeTlsError('unknown-authority', wrap('failed to dial to edge with quic', quicTls), { cause: quicTls }),
     ((e) => new IngressConfigError(wrap('Rule #1 has an invalid regex', e), { cause: e }))(c()),
     new UnsupportedServiceError('socks-proxy'),
+    ((e) => new CaPoolError('/etc/origin-ca.pem', e.message, { cause: e }))(c()),
+    new UnauthorizedTokenError(new RegistrationError({ cause: 'Unauthorized: Failed to authenticate tunnel', shouldRetry: false, retryAfterNs: 0n })),
     new InitialConnectionError(new EdgeDialError(wrap('failed to dial to edge', dial), { cause: dial })),
     new MetricsAddressError('notanaddr'),
     ((e) => new MetricsListenError(wrap('failed to bind to address (127.0.0.1:1)', e), { cause: e }))(c()),
-    new TunnelOptionsError('haConnections must be at least 1'),
+    new TunnelOptionsError('haConnections', 'must be at least 1'),
     new OriginRequestCancelledError(c()),
     new InvalidOriginServiceError('bad service'),
     ((e) => new OriginError(wrap('in-process handler failed', e), e))(c()),

@@ -123,7 +123,7 @@ const GIGANTIC_FRAMES: ReadonlyArray<[string, Buffer]> = [
   ['2^32 segments', u32s(0xffffffff, 1)],
   ['one segment of 2^32-1 words (32 GiB)', u32s(0, 0xffffffff)],
   ['512 segments of 2^24 words (64 GiB)', u32s(511, ...new Array<number>(512).fill(0x00ffffff))],
-  ['one word over the 1 MiB RPC frame limit', u32s(0, DEFAULT_MAX_RPC_FRAME_BYTES / 8)],
+  ['one word over the RPC frame limit (64 MiB, cloudflared\'s capnp decode limit)', u32s(0, DEFAULT_MAX_RPC_FRAME_BYTES / 8)],
 ];
 
 /** Ceiling on memory growth while a frame claiming gigabytes is refused: far below anything the claims would need. */

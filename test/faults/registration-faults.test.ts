@@ -1,6 +1,8 @@
 /**
  * Registration failures (docs/protocol.md §6.7, §12.2): at startup only EDUPCONN and `Unauthorized` are retried on
- * connection 0; after the first registration every error retries forever. A registration answered later than the
+ * connection 0 (`Unauthorized` when `retryUnauthorizedAtStartup` asks for cloudflared's behaviour, as the CLI does; the
+ * library's default rejection is tested in test/library/startup-robustness.test.ts); after the first registration
+ * every error retries forever. A registration answered later than the
  * RPC timeout fails with the typed timeout error and is retried.
  */
 import { test } from 'node:test';
@@ -28,7 +30,14 @@ async function startupWith(protocol: 'quic' | 'http2', refusal: RegistrationDeci
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
   edge.registrationDecider = refuseFirst(1, refusal);
-  const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol, haConnections: 1 });
+  const tunnel = new Tunnel({
+    token,
+    edge: [`127.0.0.1:${edge.address.port}`],
+    caCert: edge.caPem,
+    protocol,
+    haConnections: 1,
+    retryUnauthorizedAtStartup: true,
+  });
   return {
     edge,
     tunnel,

@@ -1,7 +1,8 @@
 /**
- * The fuzz properties, shared by the bounded CI run (`decoders.test.ts`) and the long runner (`long.ts`). Each one
- * feeds hostile bytes to one decoder and checks that it either decodes or throws its own typed error: any other
- * exception, a hang (the runners set a per-input timeout) or an over-budget result fails the property.
+ * The fuzz properties, shared by the bounded CI run (`decoders.test.ts`) and the long runner (`long.ts`). Each decoder
+ * target feeds hostile bytes to one decoder and checks that it either decodes or throws its own typed error: any other
+ * exception, a hang (the runners set a per-input timeout) or an over-budget result fails the property. The ingress
+ * target (`ingress.ts`) does the same for rule building and first-match routing.
  */
 import { Duplex } from 'node:stream';
 import fc from 'fast-check';
@@ -27,6 +28,7 @@ import { RpcError } from '../../src/rpc/errors.js';
 import { DEFAULT_MAX_RPC_FRAME_BYTES } from '../../src/rpc/connection.js';
 import { serveCloudflared } from '../../src/rpc/tunnel/cloudflared-server.js';
 import { RegistrationClient, RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
+import { ingressMatchingProperty } from './ingress.js';
 import { chunked, mutatedBytes } from './mutate.js';
 import {
   connectRequestSeeds,
@@ -227,5 +229,9 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   {
     name: 'RPC client registering with a hostile edge',
     property: () => fc.asyncProperty(mutatedBytes(rpcClientSeeds()), registerAgainstHostileEdge),
+  },
+  {
+    name: 'ingress rules and matching (hostnames, path patterns, hostile paths)',
+    property: ingressMatchingProperty,
   },
 ];

@@ -138,12 +138,6 @@ const INVALID: Array<[string, IngressRuleConfig[] | Array<Record<string, unknown
     IngressConfigError,
   ],
   ['proxyType socks is not implemented', [{ service: 'tcp://127.0.0.1:1', originRequest: { proxyType: 'socks' } }], 'originRequest.proxyType "socks" is not supported by cftunnel', UnsupportedServiceError],
-  [
-    'caPool that cannot be read',
-    [{ service: 'https://h:1', originRequest: { caPool: '/nonexistent/ca.pem' } }],
-    'Error loading cert pool: unable to read the file /nonexistent/ca.pem for --origin-ca-pool: open /nonexistent/ca.pem: no such file or directory',
-    IngressConfigError,
-  ],
   ['socks-proxy is not implemented', [{ service: 'socks-proxy' }], 'socks-proxy is not supported by cftunnel', UnsupportedServiceError],
   [
     'access audTag without teamName',

@@ -60,7 +60,14 @@ test('an AbortSignal aborts a startup that is still retrying, cleanly', async ()
   await settle();
   const before = handleCounts();
   const abort = new AbortController();
-  const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol: 'http2', signal: abort.signal });
+  const tunnel = new Tunnel({
+    token,
+    edge: [`127.0.0.1:${edge.address.port}`],
+    caCert: edge.caPem,
+    protocol: 'http2',
+    signal: abort.signal,
+    retryUnauthorizedAtStartup: true,
+  });
   await new Promise<void>((resolve) => edge.once('registration_refused', () => resolve()));
   abort.abort();
   await assert.rejects(tunnel.ready(), (err: unknown) => (err as { code?: string }).code === 'CFT_ERR_ABORTED');

@@ -31,48 +31,48 @@ function orchestrator(): Orchestrator {
   return new Orchestrator(configFromUrl(undefined));
 }
 
-test('vectors: v1 applies (hello_world + http_status:404 catch-all)', () => {
+test('vectors: v1 applies (hello_world + http_status:404 catch-all)', async () => {
   const o = orchestrator();
   assert.equal(o.currentVersion, INITIAL_CONFIG_VERSION);
-  assert.deepEqual(o.updateConfiguration(1, JSON.stringify(V1)), { latestAppliedVersion: 1, err: null });
+  assert.deepEqual(await o.updateConfiguration(1, JSON.stringify(V1)), { latestAppliedVersion: 1, err: null });
   assert.equal(o.config.ingress.match('hello.test', '/').service.kind, 'hello_world');
   assert.equal(o.config.ingress.match('other.test', '/').service.canonical, 'http_status:404');
   assert.equal(o.config.warpRouting.enabled, false);
 });
 
-test('vectors: v2 applies over v1; warp-routing enabled is accepted', () => {
+test('vectors: v2 applies over v1; warp-routing enabled is accepted', async () => {
   const o = orchestrator();
-  o.updateConfiguration(1, JSON.stringify(V1));
-  assert.deepEqual(o.updateConfiguration(2, JSON.stringify(V2)), { latestAppliedVersion: 2, err: null });
+  await o.updateConfiguration(1, JSON.stringify(V1));
+  assert.deepEqual(await o.updateConfiguration(2, JSON.stringify(V2)), { latestAppliedVersion: 2, err: null });
   assert.equal(o.config.ingress.match('status.test', '/').service.canonical, 'http_status:418');
   assert.equal(o.config.ingress.match('echo.test', '/').service.canonical, 'http://127.0.0.1:8002');
   assert.equal(o.config.ingress.match('nope.test', '/').service.canonical, 'http://127.0.0.1:8000');
   assert.equal(o.config.warpRouting.enabled, true);
 });
 
-test('vectors: v3 is rejected with cloudflared\'s exact text and the last good config stays', () => {
+test('vectors: v3 is rejected with cloudflared\'s exact text and the last good config stays', async () => {
   const o = orchestrator();
-  o.updateConfiguration(2, JSON.stringify(V2));
+  await o.updateConfiguration(2, JSON.stringify(V2));
   const before = o.config;
-  assert.deepEqual(o.updateConfiguration(3, JSON.stringify(V3_INVALID)), { latestAppliedVersion: 2, err: ERR_LAST_RULE_NOT_CATCH_ALL });
+  assert.deepEqual(await o.updateConfiguration(3, JSON.stringify(V3_INVALID)), { latestAppliedVersion: 2, err: ERR_LAST_RULE_NOT_CATCH_ALL });
   assert.equal(ERR_LAST_RULE_NOT_CATCH_ALL, 'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)');
   assert.equal(o.config, before);
   assert.equal(o.currentVersion, 2);
 });
 
-test('version semantics: <= current is ignored without error; the first version 0 applies; events fire once per swap', () => {
+test('version semantics: <= current is ignored without error; the first version 0 applies; events fire once per swap', async () => {
   const o = orchestrator();
   const seen: number[] = [];
   o.on('config', (v) => seen.push(v));
-  assert.deepEqual(o.updateConfiguration(0, JSON.stringify(V1)), { latestAppliedVersion: 0, err: null });
-  assert.deepEqual(o.updateConfiguration(0, JSON.stringify(V2)), { latestAppliedVersion: 0, err: null });
-  assert.deepEqual(o.updateConfiguration(-5, JSON.stringify(V2)), { latestAppliedVersion: 0, err: null });
+  assert.deepEqual(await o.updateConfiguration(0, JSON.stringify(V1)), { latestAppliedVersion: 0, err: null });
+  assert.deepEqual(await o.updateConfiguration(0, JSON.stringify(V2)), { latestAppliedVersion: 0, err: null });
+  assert.deepEqual(await o.updateConfiguration(-5, JSON.stringify(V2)), { latestAppliedVersion: 0, err: null });
   assert.equal(o.config.ingress.match('hello.test', '/').service.kind, 'hello_world', 'ignored versions changed nothing');
-  assert.deepEqual(o.updateConfiguration(7, JSON.stringify(V2)), { latestAppliedVersion: 7, err: null });
+  assert.deepEqual(await o.updateConfiguration(7, JSON.stringify(V2)), { latestAppliedVersion: 7, err: null });
   assert.deepEqual(seen, [0, 7]);
 });
 
-test('every originRequest value is type-checked; one bad value fails the whole update', () => {
+test('every originRequest value is type-checked; one bad value fails the whole update', async () => {
   const bad: Array<[Record<string, unknown>, RegExp]> = [
     [{ connectTimeout: 1.5 }, /strconv\.ParseInt: parsing "1\.5": invalid syntax/],
     [{ keepAliveTimeout: '30s' }, /strconv\.ParseInt/],
@@ -91,7 +91,7 @@ test('every originRequest value is type-checked; one bad value fails the whole u
         where === 'rule'
           ? { ingress: [{ hostname: 'a.test', service: 'http://127.0.0.1:1', originRequest }, { service: 'http_status:404' }] }
           : { originRequest, ingress: [{ service: 'http_status:404' }] };
-      const res = o.updateConfiguration(1, JSON.stringify(doc));
+      const res = await o.updateConfiguration(1, JSON.stringify(doc));
       assert.equal(res.latestAppliedVersion, INITIAL_CONFIG_VERSION, JSON.stringify(doc));
       assert.match(res.err ?? '', message);
       assert.equal(o.config, before);
@@ -99,10 +99,10 @@ test('every originRequest value is type-checked; one bad value fails the whole u
   }
 });
 
-test('wrongly typed rule members and documents are rejected', () => {
+test('wrongly typed rule members and documents are rejected', async () => {
   for (const doc of ['{"ingress":{}}', '{"ingress":[{"service":5}]}', '{"ingress":[1]}', '[]', 'not json', '{"warp-routing":{"enabled":"yes"}}']) {
     const o = orchestrator();
-    const res = o.updateConfiguration(1, doc);
+    const res = await o.updateConfiguration(1, doc);
     assert.equal(res.latestAppliedVersion, -1, doc);
     assert.ok(res.err !== null && res.err !== '', doc);
   }

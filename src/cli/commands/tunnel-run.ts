@@ -10,6 +10,7 @@ import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';
 import { Tunnel } from '../../tunnel.js';
 import { configFromUrl } from '../../orchestration/local-config.js';
+import { useFatalLogger } from '../fatal.js';
 import { applyConfigFile, type AppliedConfigFile } from '../config-file.js';
 import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
@@ -148,6 +149,7 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     }
   }
   const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
+  useFatalLogger(logger);
   logStartup(logger, settings, credentials.tunnelId, config);
   const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
 
@@ -178,6 +180,8 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       rpcTimeoutMs: settings.rpcTimeoutMs,
       quicFlowControl: { maxConnectionWindow: settings.quicConnectionWindow, maxStreamWindow: settings.quicStreamWindow },
       ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
+      // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
+      retryUnauthorizedAtStartup: true,
       logger,
     });
   await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile, caCertPath: settings.caCertPath });

@@ -1,0 +1,234 @@
+/**
+ * Validation of {@link TunnelOptions} at the library boundary. JavaScript callers (and TypeScript callers reading
+ * `process.env`) can pass anything; a wrong value must fail at once with an error naming the field, not as a
+ * `TypeError` deep inside startup or as a startup that retries forever.
+ */
+import { isIP } from 'node:net';
+import { CftunnelError } from './errors.js';
+import { splitHostPort } from './edge/host-port.js';
+import { TunnelSecret } from './token/secret.js';
+import type { TunnelOptions } from './tunnel.js';
+
+/** An option value is invalid; the message names the field (e.g. `options.haConnections`). */
+export class TunnelOptionsError extends CftunnelError {
+  /** The offending field, e.g. `haConnections` or `edge[1]`. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('CFT_ERR_OPTIONS', `options.${field} ${message}`, { retryable: false });
+    this.field = field;
+  }
+}
+
+/** What a value is, for messages; never the value itself (it may be a secret). */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+type Check = (value: unknown, field: string) => void;
+
+function fail(field: string, message: string): never {
+  throw new TunnelOptionsError(field, message);
+}
+
+const string: Check = (v, f) => {
+  if (typeof v !== 'string') fail(f, `must be a string, got ${kindOf(v)}`);
+};
+const nonEmptyString: Check = (v, f) => {
+  string(v, f);
+  if (v === '') fail(f, 'must not be empty');
+};
+const boolean: Check = (v, f) => {
+  if (typeof v !== 'boolean') fail(f, `must be a boolean, got ${kindOf(v)}`);
+};
+const plainObject: Check = (v, f) => {
+  if (!isPlainObject(v)) fail(f, `must be a plain object, got ${kindOf(v)}`);
+};
+
+function oneOf(values: readonly string[]): Check {
+  return (v, f) => {
+    if (typeof v !== 'string' || !values.includes(v)) fail(f, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`);
+  };
+}
+
+function integer(min: number): Check {
+  return (v, f) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(f, `must be an integer >= ${min}, got ${typeof v === 'number' ? v : kindOf(v)}`);
+  };
+}
+
+function milliseconds(min: number): Check {
+  return (v, f) => {
+    // Node timers take at most 2^31-1 ms; a larger value would silently become 1 ms.
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > 2 ** 31 - 1) {
+      fail(f, `must be a number of milliseconds in ${min}..${2 ** 31 - 1}, got ${typeof v === 'number' ? v : kindOf(v)}`);
+    }
+  };
+}
+
+function recordOf(check: Check): Check {
+  return (v, f) => {
+    plainObject(v, f);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) check(x, `${f}.${k}`);
+  };
+}
+
+/** An in-process origin: an `http.Server`, a `(req, res)` listener or an object with `fetch(request)`. */
+const inProcessOrigin: Check = (v, f) => {
+  if (typeof v === 'function') return;
+  if (typeof v === 'object' && v !== null && typeof (v as { fetch?: unknown }).fetch === 'function') return;
+  if (typeof v === 'object' && v !== null && typeof (v as { emit?: unknown }).emit === 'function' && typeof (v as { listen?: unknown }).listen === 'function') return;
+  fail(f, `must be an http.Server, a (req, res) listener or an object with fetch(), got ${kindOf(v)}`);
+};
+
+const origin: Check = (v, f) => {
+  if (typeof v === 'string') return nonEmptyString(v, f);
+  inProcessOrigin(v, f);
+};
+
+const token: Check = (v, f) => {
+  if (v === undefined || v === null || v === '') fail(f, 'is required: a tunnel token (e.g. process.env.TUNNEL_TOKEN) or parsed credentials');
+  if (typeof v === 'string') return;
+  const c = v as Record<string, unknown>;
+  if (
+    typeof v !== 'object' ||
+    typeof c.accountTag !== 'string' ||
+    typeof c.tunnelId !== 'string' ||
+    !(c.tunnelIdBytes instanceof Uint8Array) ||
+    !(c.tunnelSecret instanceof TunnelSecret)
+  ) {
+    fail(f, `must be a token string or TunnelCredentials (from parseToken / parseCredentialsFile), got ${kindOf(v)}`);
+  }
+};
+
+/**
+ * `--edge`: strings, at least one of them `host:port`. Like cloudflared (docs/protocol.md §2.5), other entries are
+ * logged and skipped at startup, so only a list with no usable entry is refused here.
+ */
+const edge: Check = (v, f) => {
+  if (!Array.isArray(v)) fail(f, `must be an array of "host:port" strings, got ${kindOf(v)}`);
+  if (v.length === 0) fail(f, 'must list at least one address');
+  v.forEach((entry: unknown, i) => string(entry, `${f}[${i}]`));
+  const usable = (entry: string): boolean => {
+    const hp = splitHostPort(entry);
+    return hp !== undefined && hp.host !== '' && hp.port !== 0;
+  };
+  if (!(v as string[]).some(usable)) {
+    fail(`${f}[0]`, `must be "host:port" with a port in 1..65535 (no entry is), got ${JSON.stringify(v[0])}`);
+  }
+};
+
+const ingress: Check = (v, f) => {
+  if (!Array.isArray(v)) fail(f, `must be an array of rules, got ${kindOf(v)}`);
+  v.forEach((rule: unknown, i) => {
+    const field = `${f}[${i}]`;
+    plainObject(rule, field);
+    const r = rule as Record<string, unknown>;
+    if (r.hostname !== undefined) string(r.hostname, `${field}.hostname`);
+    if (r.path !== undefined) string(r.path, `${field}.path`);
+    if (r.service === undefined) fail(`${field}.service`, 'is required');
+    origin(r.service, `${field}.service`);
+    if (r.originRequest !== undefined) plainObject(r.originRequest, `${field}.originRequest`);
+  });
+};
+
+const config: Check = (v, f) => {
+  const c = v as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null || typeof c.raw !== 'string' || typeof c.ingress !== 'object' || c.ingress === null) {
+    fail(f, `must be a configuration from loadConfigFile() / parseConfigFile() / configFromUrl(), got ${kindOf(v)}`);
+  }
+};
+
+const caCert: Check = (v, f) => {
+  if (typeof v !== 'string' && !(v instanceof Uint8Array)) fail(f, `must be a PEM string or Buffer, got ${kindOf(v)}`);
+};
+
+const edgeBindAddress: Check = (v, f) => {
+  string(v, f);
+  if (isIP(v as string) === 0) fail(f, `must be an IPv4 or IPv6 address, got ${JSON.stringify(v)}`);
+};
+
+const metrics: Check = (v, f) => {
+  string(v, f);
+  if (splitHostPort(v as string) === undefined) fail(f, `must be "host:port" (e.g. "localhost:0"), got ${JSON.stringify(v)}`);
+};
+
+const dnsResolver: Check = (v, f) => {
+  const r = v as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null || ['resolveSrv', 'resolveTxt', 'lookup'].some((m) => typeof r[m] !== 'function')) {
+    fail(f, 'must be an object with resolveSrv(), resolveTxt() and lookup()');
+  }
+};
+
+const dnsOverTls: Check = (v, f) => {
+  if (v === false) return;
+  plainObject(v, f);
+};
+
+const logger: Check = (v, f) => {
+  const l = v as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null || ['debug', 'info', 'warn', 'error'].some((m) => typeof l[m] !== 'function')) {
+    fail(f, 'must be a pino logger (debug, info, warn and error methods)');
+  }
+};
+
+const signal: Check = (v, f) => {
+  if (!(v instanceof AbortSignal)) fail(f, `must be an AbortSignal, got ${kindOf(v)}`);
+};
+
+/** Optional fields and their checks; `undefined` always means "use the default". */
+const OPTIONAL: { readonly [K in keyof TunnelOptions]?: Check } = {
+  origin,
+  url: nonEmptyString,
+  ingress,
+  originRequest: plainObject,
+  services: recordOf(inProcessOrigin),
+  config,
+  tags: recordOf(string),
+  configurationFlags: recordOf(string),
+  edge,
+  region: string,
+  edgeIpVersion: oneOf(['4', '6', 'auto']),
+  dnsResolver,
+  dnsOverTls,
+  caCert,
+  protocol: oneOf(['auto', 'quic', 'http2', 'h2mux']),
+  protocolSelector: oneOf(['default', 'remote']),
+  postQuantum: boolean,
+  haConnections: integer(1),
+  edgeBindAddress,
+  retries: integer(0),
+  gracePeriodMs: milliseconds(0),
+  metrics,
+  logger,
+  signal,
+  identity: plainObject,
+  haSpacingMs: milliseconds(0),
+  quicHandshakeTimeoutMs: milliseconds(1),
+  http2PingIntervalMs: milliseconds(1),
+  retryUnauthorizedAtStartup: boolean,
+};
+
+/**
+ * Checks every field of `options`. Fields this module does not know are left alone (they are typed by TypeScript).
+ *
+ * @throws {TunnelOptionsError} for the first invalid field.
+ */
+export function validateTunnelOptions(options: unknown): asserts options is TunnelOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TunnelOptionsError('token', `is required: startTunnel() takes an options object, got ${kindOf(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  token(o.token, 'token');
+  for (const [field, check] of Object.entries(OPTIONAL) as Array<[string, Check]>) {
+    if (o[field] !== undefined) check(o[field], field);
+  }
+}
