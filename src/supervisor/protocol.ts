@@ -2,7 +2,7 @@
  * Transport protocol selection and per-index fallback (docs/protocol.md §3.3, §3.4, §2.6). Pure decisions, no I/O.
  */
 import type { TunnelProtocol } from '../connection/types.js';
-import { RegistrationError } from '../rpc/tunnel/registration-client.js';
+import { RegistrationError } from '../rpc/tunnel/registration-error.js';
 import { EdgeDialError, EdgeTlsError } from '../transport/errors.js';
 import { QuicHandshakeTimeoutError, QuicIdleTimeoutError, QuicUdpUnreachableError } from '../transport/quic/index.js';
 

@@ -13,7 +13,7 @@ import { CftunnelError } from '../errors.js';
 import { connectionConnectedChannel, connectionDisconnectedChannel } from '../observability/diagnostics.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { OriginServices } from '../orchestration/origin-services.js';
-import { RegistrationError } from '../rpc/tunnel/registration-client.js';
+import { RegistrationError } from '../rpc/tunnel/registration-error.js';
 import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { errorText } from '../../src/errors.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,6 @@ test('a local configuration (config file, library ingress) with an unusable caPo
     protocol: 'http2',
     ingress: [{ hostname: 'a.test', service: 'https://127.0.0.1:1', originRequest: { caPool: '/dev/zero' } }, { service: 'http_status:404' }],
   });
-  await assert.rejects(tunnel.ready(), (err: unknown) => err instanceof IngressConfigError && /not a regular file/.test(err.message));
+  await assert.rejects(tunnel.ready(), (err: unknown) => err instanceof IngressConfigError && /not a regular file/.test(errorText(err)));
   await tunnel.close({ graceMs: 0 });
 });
