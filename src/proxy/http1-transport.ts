@@ -18,6 +18,12 @@ import { goErrorText, type DialTarget } from './go-error-text.js';
 import { originResponseHeaders, validFinalStatus } from './headers.js';
 import type { OriginResponse } from './types.js';
 
+/**
+ * Largest response header block read from an origin. Node's default is 16 KiB; Go's transport allows 10 MiB
+ * (`net/http` default `MaxResponseHeaderBytes`). 1 MiB matches the header list the HTTP/2 transport accepts (§8.1).
+ */
+export const MAX_ORIGIN_HEADER_BYTES = 1 << 20;
+
 /** An undici-style `connect(options, callback)`: in-process origins hand back an in-memory socket. */
 export type CustomConnect = (options: object, callback: (err: Error | null, socket: Duplex | null) => void) => void;
 
@@ -163,6 +169,7 @@ export class Http1Transport {
           path: r.path,
           headers: r.headers as unknown as http.OutgoingHttpHeaders,
           setHost: false,
+          maxHeaderSize: MAX_ORIGIN_HEADER_BYTES,
           // No deadline while a request is active: cloudflared sets none (§10.5, §11); idle ones use the agent's.
           timeout: 0,
         });
