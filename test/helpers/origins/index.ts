@@ -183,6 +183,8 @@ export interface ZooVisitOptions {
   /** Read the response 4 KiB at a time, one read per turn of the event loop, so the whole path applies backpressure. */
   slow?: boolean;
   keepBody?: boolean;
+  /** Read nothing of the response body until this settles (a visitor that stalls, then reads). */
+  readAfter?: Promise<unknown>;
 }
 
 /** One visitor request to the local edge, with a fast or slow visitor. */
@@ -227,10 +229,6 @@ export function zooVisit(edgeUrl: string, path: string, o: ZooVisitOptions): Pro
         if (!res.complete) fail('response incomplete', base());
         else resolve({ ...base(), sha256: hash.digest('hex') });
       });
-      if (!o.slow) {
-        res.on('data', take);
-        return;
-      }
       const pump = (): void => {
         if (done) return;
         const c = res.read(4096) as Buffer | null;
@@ -244,7 +242,12 @@ export function zooVisit(edgeUrl: string, path: string, o: ZooVisitOptions): Pro
         take(c);
         setImmediate(pump);
       };
-      res.once('readable', pump);
+      const startReading = (): void => {
+        if (o.slow) res.once('readable', pump);
+        else res.on('data', take);
+      };
+      if (o.readAfter === undefined) startReading();
+      else void o.readAfter.then(startReading);
     });
     const body = o.body;
     if (body === undefined) {

@@ -15,13 +15,15 @@
  * anything else          echoes the request line as the body (`X-Request-Target` too).
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
 import { blob, sha256, type ZooOrigin } from './index.js';
 
 /** Request lines the origin received, in order. */
 export interface RawOrigin extends ZooOrigin {
   readonly targets: string[];
+  /** Emits `sent` (path) once a `/close` or `/eof` answer, FIN included, is handed to the kernel. */
+  readonly events: EventEmitter;
 }
 
 function head(status: string, headers: Array<[string, string]>): Buffer {
@@ -42,7 +44,7 @@ async function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
   }
 }
 
-async function serve(socket: net.Socket, headText: string, rest: Buffer): Promise<void> {
+async function serve(socket: net.Socket, headText: string, rest: Buffer, events: EventEmitter): Promise<void> {
   const [requestLine, ...headerLines] = headText.split('\r\n');
   const [method, target] = requestLine!.split(' ') as [string, string];
   const url = new URL(target.startsWith('/') ? `http://x${target}` : 'http://x/');
@@ -78,12 +80,12 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer): Promis
     case '/close':
       socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close'], ['X-Sha256', sum]]));
       await writeAll(socket, body);
-      socket.end();
+      socket.end(() => events.emit('sent', path));
       return;
     case '/eof':
       socket.write(head('200 OK', [['Connection', 'close'], ['X-Sha256', sum]]));
       await writeAll(socket, body);
-      socket.end();
+      socket.end(() => events.emit('sent', path));
       return;
     case '/chunked': {
       socket.write(head('200 OK', [['Transfer-Encoding', 'chunked'], ['Trailer', 'X-Checksum'], ['Connection', 'close'], ['X-Sha256', sum]]));
@@ -142,6 +144,7 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer): Promis
 /** Starts the raw origin on 127.0.0.1:0. */
 export async function startRawOrigin(): Promise<RawOrigin> {
   const targets: string[] = [];
+  const events = new EventEmitter();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -156,7 +159,7 @@ export async function startRawOrigin(): Promise<RawOrigin> {
       socket.pause();
       const headText = buffered.subarray(0, end).toString('latin1');
       targets.push(headText.split('\r\n')[0]!.split(' ')[1]!);
-      void serve(socket, headText, buffered.subarray(end + 4)).catch(() => socket.destroy());
+      void serve(socket, headText, buffered.subarray(end + 4), events).catch(() => socket.destroy());
     };
     socket.on('data', onData);
   });
@@ -166,6 +169,7 @@ export async function startRawOrigin(): Promise<RawOrigin> {
   return {
     url: `http://127.0.0.1:${port}`,
     targets,
+    events,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
