@@ -162,7 +162,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       await closed;
     });
 
-    test('origin header bytes (0xFF, UTF-8) reach the visitor byte for byte; Connection-nominated headers are dropped; the edge survives', async () => {
+    test('origin header bytes (0xFF, UTF-8) reach the visitor byte for byte; Connection-nominated headers are dropped; the edge survives', { timeout: 20_000 }, async () => {
       const res = await zooVisit(env.edge.visitorUrl, '/header-bytes', { host: 'raw.test', keepBody: true });
       assert.equal(res.failed, undefined, res.failed);
       assert.equal(res.status, 200);
