@@ -91,8 +91,8 @@ export function encodeConnectRequest(req: ConnectRequest): Buffer {
  *
  * @throws {RangeError} when a text or the metadata list is too large for a Cap'n Proto list.
  */
-export function encodeConnectResponse(res: ConnectResponse): Buffer {
-  const w = new SegmentWriter(RESPONSE_DATA_WORDS, res.error, res.metadata);
+export function encodeConnectResponse(res: ConnectResponse, options: TextOptions = {}): Buffer {
+  const w = new SegmentWriter(RESPONSE_DATA_WORDS, res.error, res.metadata, options.byteStringValues === true);
   w.writeText(w.rootPointers, res.error);
   w.writeMetadata(w.rootPointers + 8, res.metadata);
   return w.buf;
@@ -121,23 +121,34 @@ export function decodeConnectRequest(frame: Uint8Array): ConnectRequest {
  *
  * @throws {CapnpDecodeError} when the bytes are not a valid ConnectResponse within the decode limits.
  */
-export function decodeConnectResponse(frame: Uint8Array): ConnectResponse {
+export function decodeConnectResponse(frame: Uint8Array, options: TextOptions = {}): ConnectResponse {
   const r = new MessageReader(frame, LIMITS);
   const root = r.root();
   if (root === null) return { error: '', metadata: [] };
-  return { error: r.text(root, 0), metadata: readMetadata(r, root, 1) };
+  return { error: r.text(root, 0), metadata: readMetadata(r, root, 1, options.byteStringValues === true ? 'latin1' : 'utf8') };
 }
 
-function readMetadata(r: MessageReader, s: StructRef, index: number): Metadata[] {
+function readMetadata(r: MessageReader, s: StructRef, index: number, valEncoding: 'utf8' | 'latin1' = 'utf8'): Metadata[] {
   const list = r.structList(s, index);
   if (list === null) return [];
   const out = new Array<Metadata>(list.length);
   for (let i = 0; i < list.length; i++) {
     const e = r.element(list, i);
-    out[i] = { key: r.text(e, 0), val: r.text(e, 1) };
+    out[i] = { key: r.text(e, 0), val: r.text(e, 1, valEncoding) };
   }
   return out;
 }
+
+/**
+ * How metadata values map to Text bytes. By default they are UTF-8. With `byteStringValues`, a value is a byte string
+ * (each char one byte, 0-255: HTTP header values as received, docs/protocol.md §7.3), so a byte such as 0xFF that is
+ * no UTF-8 crosses unchanged; a value with a char above 0xFF is still written as UTF-8.
+ */
+export interface TextOptions {
+  byteStringValues?: boolean;
+}
+
+const NON_LATIN1 = /[^\x00-\xff]/;
 
 /** Words a Text of `bytes` UTF-8 bytes occupies: the bytes, a NUL, padding. Empty text is a null pointer. */
 function textWords(bytes: number): number {
@@ -156,9 +167,11 @@ class SegmentWriter {
   /** Absolute byte offset of the next free word. */
   private next: number;
   private readonly lengths: number[];
+  /** Per metadata entry: its value is written as latin1 (a byte string) rather than UTF-8. */
+  private readonly latin1Values: boolean[] | undefined;
   private lengthIndex = 0;
 
-  constructor(dataWords: number, firstText: string, metadata: readonly Metadata[]) {
+  constructor(dataWords: number, firstText: string, metadata: readonly Metadata[], byteStringValues = false) {
     // UTF-8 lengths in write order: the first text, then key/val of each entry.
     const lengths = new Array<number>(1 + metadata.length * 2);
     lengths[0] = Buffer.byteLength(firstText, 'utf8');
@@ -167,7 +180,9 @@ class SegmentWriter {
     for (let i = 0; i < metadata.length; i++) {
       const e = metadata[i]!;
       const k = Buffer.byteLength(e.key, 'utf8');
-      const v = Buffer.byteLength(e.val, 'utf8');
+      const latin1 = byteStringValues && !NON_LATIN1.test(e.val);
+      if (latin1) (this.latin1Values ??= [])[i] = true;
+      const v = latin1 ? e.val.length : Buffer.byteLength(e.val, 'utf8');
       lengths[1 + 2 * i] = k;
       lengths[2 + 2 * i] = v;
       words += textWords(k) + textWords(v);
@@ -189,12 +204,12 @@ class SegmentWriter {
   }
 
   /** Appends the next measured text and points the pointer at `pointerAt` to it (null when empty). */
-  writeText(pointerAt: number, value: string): void {
+  writeText(pointerAt: number, value: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
     const bytes = this.lengths[this.lengthIndex++]!;
     if (bytes === 0) return;
     const at = this.next;
     this.listPointer(pointerAt, at, ((bytes + 1) << 3) | 2);
-    this.buf.write(value, at, bytes, 'utf8');
+    this.buf.write(value, at, bytes, encoding);
     this.next = at + textWords(bytes) * 8;
   }
 
@@ -210,7 +225,7 @@ class SegmentWriter {
       const e = metadata[i]!;
       const element = tag + 8 + i * METADATA_POINTERS * 8;
       this.writeText(element, e.key);
-      this.writeText(element + 8, e.val);
+      this.writeText(element + 8, e.val, this.latin1Values?.[i] === true ? 'latin1' : 'utf8');
     }
   }
 

@@ -206,9 +206,9 @@ export class MessageReader {
 
   /**
    * The Text that pointer `index` of `s` points to, decoded as UTF-8 (invalid sequences become U+FFFD, as with
-   * `TextDecoder`); `''` for a null pointer.
+   * `TextDecoder`) or, with `latin1`, as a byte string (one char per byte); `''` for a null pointer.
    */
-  text(s: StructRef, index: number): string {
+  text(s: StructRef, index: number, encoding: 'utf8' | 'latin1' = 'utf8'): string {
     if (index >= s.pointerCount) return '';
     const t = this.follow(s.segment, s.pointerOffset + index * 8, s.depth + 1);
     if (t === null) return '';
@@ -223,7 +223,7 @@ export class MessageReader {
     this.checkRange(t.segment, t.offset, length);
     this.charge(Math.ceil(length / 8));
     if (this.bytes[t.offset + length - 1] !== 0) throw new CapnpDecodeError('capnp Text is not NUL-terminated');
-    return this.bytes.toString('utf8', t.offset, t.offset + length - 1);
+    return this.bytes.toString(encoding, t.offset, t.offset + length - 1);
   }
 
   private structAt(segment: number, pointerOffset: number, parentDepth: number): StructRef | null {

@@ -8,6 +8,12 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 /** Pipes `source` into `dest` and ends `dest`; rejects on the first error or a premature close. */
 export function pipeBody(source: Readable, dest: Writable): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    // A body that failed before anyone listened (origin gone while the response headers were being written).
+    if (source.errored !== null || (source.destroyed && !source.readableEnded)) {
+      source.destroy();
+      reject(source.errored ?? new Error('the origin response body ended before it was complete'));
+      return;
+    }
     const cleanup = (): void => {
       source.off('error', onError);
       dest.off('error', onError);

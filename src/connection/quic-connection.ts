@@ -49,8 +49,9 @@ function abortStream(stream: QuicStream): void {
   stream.stopSending(QUIC_APPLICATION_CODE);
 }
 
-function responseFrame(res: ConnectResponse): Buffer {
-  return Buffer.concat([dataStreamPreamble(), encodeConnectResponse(res)]);
+/** `byteStringValues`: metadata values are origin header byte strings, written byte for byte (§7.3). */
+function responseFrame(res: ConnectResponse, byteStringValues = false): Buffer {
+  return Buffer.concat([dataStreamPreamble(), encodeConnectResponse(res, { byteStringValues })]);
 }
 
 /** Serves one registered QUIC connection. Create with {@link startQuicTunnelConnection}. */
@@ -197,7 +198,7 @@ export class QuicTunnelConnection extends EventEmitter<TunnelConnectionEvents> i
     try {
       const res = await forwardToOrigin(this.ctx, originRequest, abort.signal, 'quic');
       observed?.response(res.status);
-      stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }));
+      stream.write(responseFrame({ error: '', metadata: responseMetadata(res) }, true));
       headersSent = true;
       if (res.socket !== undefined) {
         await this.webSockets.relay(stream, res.socket);

@@ -43,16 +43,20 @@ export class SerializedHeadersError extends CftunnelError {
 
 const RAW_STD_BASE64 = /^[A-Za-z0-9+/]*$/;
 
-function encodeRaw(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
+const NON_LATIN1 = /[^\x00-\xff]/;
+
+/** Byte strings (one char per byte) as latin1; any text with a char above 0xFF as UTF-8. */
+function encodeRaw(text: string, byteString = false): string {
+  const encoding = byteString && !NON_LATIN1.test(text) ? 'latin1' : 'utf8';
+  return Buffer.from(text, encoding).toString('base64').replace(/=+$/, '');
 }
 
-function decodeRaw(text: string, what: string, index: number): string {
+function decodeRaw(text: string, what: string, index: number, byteString = false): string {
   // Length 4k+1 cannot come from any byte string.
   if (!RAW_STD_BASE64.test(text) || text.length % 4 === 1) {
     throw new SerializedHeadersError(`Unable to deserialize headers: pair ${index} ${what} is not unpadded standard base64`);
   }
-  return Buffer.from(text, 'base64').toString('utf8');
+  return Buffer.from(text, 'base64').toString(byteString ? 'latin1' : 'utf8');
 }
 
 /** True when an origin response header goes into `Cf-Cloudflared-Response-Headers` (docs/protocol.md §8.5). */
@@ -62,19 +66,23 @@ export function isSerializedResponseHeader(name: string): boolean {
   return !UNSERIALIZED_RESPONSE_PREFIXES.some((p) => lower.startsWith(p));
 }
 
-/** Encodes pairs as `base64raw(name):base64raw(value)` joined by `;`, with no filtering. */
-export function encodeSerializedHeaders(headers: Iterable<readonly [string, string]>): string {
+/**
+ * Encodes pairs as `base64raw(name):base64raw(value)` joined by `;`, with no filtering. With `byteStringValues`,
+ * values are byte strings (origin header bytes as received, e.g. 0xFF) and are encoded byte for byte.
+ */
+export function encodeSerializedHeaders(headers: Iterable<readonly [string, string]>, byteStringValues = false): string {
   const parts: string[] = [];
-  for (const [name, value] of headers) parts.push(`${encodeRaw(name)}:${encodeRaw(value)}`);
+  for (const [name, value] of headers) parts.push(`${encodeRaw(name)}:${encodeRaw(value, byteStringValues)}`);
   return parts.join(';');
 }
 
 /**
  * Decodes a `Cf-Cloudflared-Response-Headers` value: split on `;`, skip empty parts, split each on `:` into
- * exactly two parts, raw-base64-decode both (docs/protocol.md §8.5).
+ * exactly two parts, raw-base64-decode both (docs/protocol.md §8.5). With `byteStringValues`, values come back as
+ * byte strings (one char per byte) instead of UTF-8 text.
  * @throws {SerializedHeadersError}
  */
-export function decodeSerializedHeaders(value: string): HeaderPair[] {
+export function decodeSerializedHeaders(value: string, byteStringValues = false): HeaderPair[] {
   const out: HeaderPair[] = [];
   const parts = value.split(';');
   for (let i = 0; i < parts.length; i++) {
@@ -82,16 +90,19 @@ export function decodeSerializedHeaders(value: string): HeaderPair[] {
     if (part === '') continue;
     const fields = part.split(':');
     if (fields.length !== 2) throw new SerializedHeadersError(`Unable to deserialize headers: pair ${i} is not name:value`);
-    out.push([decodeRaw(fields[0]!, 'name', i), decodeRaw(fields[1]!, 'value', i)]);
+    out.push([decodeRaw(fields[0]!, 'name', i), decodeRaw(fields[1]!, 'value', i, byteStringValues)]);
   }
   return out;
 }
 
-/** Filters origin response headers per {@link isSerializedResponseHeader} and encodes them. */
+/**
+ * Filters origin response headers per {@link isSerializedResponseHeader} and encodes them; values are byte strings
+ * (see `OriginResponse.headers`).
+ */
 export function serializeResponseHeaders(headers: Iterable<readonly [string, string]>): string {
   const kept: Array<readonly [string, string]> = [];
   for (const pair of headers) if (isSerializedResponseHeader(pair[0])) kept.push(pair);
-  return encodeSerializedHeaders(kept);
+  return encodeSerializedHeaders(kept, true);
 }
 
 /**

@@ -94,11 +94,17 @@ class EdgeHttp2Connection extends EdgeSideConnection {
     const stream = this.session.request(headers, { endStream: req.body === null });
     stream.on('error', () => undefined);
     if (req.body !== null) req.body.pipe(stream);
+    // A visitor that leaves before the response cancels the stream (RST_STREAM CANCEL), as an edge does.
+    const cancel = (): void => {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    req.signal?.addEventListener('abort', cancel, { once: true });
+    if (req.signal?.aborted === true) cancel();
     const [resHeaders, rawHeaders] = (await new Promise((resolve, reject) => {
       stream.once('response', (h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => resolve([h, raw]));
       stream.once('error', reject);
       stream.once('close', () => reject(new Error(`stream closed before the response (code ${stream.rstCode})`)));
-    })) as [http2.IncomingHttpHeaders, string[]];
+    }).finally(() => req.signal?.removeEventListener('abort', cancel))) as [http2.IncomingHttpHeaders, string[]];
     const pairs: Array<[string, string]> = [];
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
     const wire = { protocol: 'http2' as const, headers: pairs };
@@ -108,7 +114,8 @@ class EdgeHttp2Connection extends EdgeSideConnection {
       return { ok: false, error: `connector answered ${String(resHeaders[':status'])} ${meta}`, wire };
     }
     const serialized = resHeaders[RESPONSE_HEADERS_HEADER];
-    const headersOut = typeof serialized === 'string' ? decodeSerializedHeaders(serialized) : [];
+    // Header values as byte strings: bytes that are no UTF-8 reach the visitor unchanged (§8.5).
+    const headersOut = typeof serialized === 'string' ? decodeSerializedHeaders(serialized, true) : [];
     let status = Number(resHeaders[':status']);
     // §8.5: the connector turns 101 into 200; the edge turns it back for the visitor.
     if (req.type === 'websocket' && status === 200) status = 101;

@@ -89,9 +89,21 @@ class EdgeQuicConnection extends EdgeSideConnection {
     );
     if (req.body !== null) req.body.pipe(stream);
     else stream.end();
-    const preamble = await readStreamPreamble(stream);
-    if (preamble.kind !== 'data') throw new Error('connector answered with a non-data preamble');
-    const res = decodeConnectResponse(preamble.frame);
+    // A visitor that leaves before the response cancels the stream (RESET_STREAM + STOP_SENDING), as an edge does.
+    const cancel = (): void => {
+      stream.destroy();
+    };
+    req.signal?.addEventListener('abort', cancel, { once: true });
+    if (req.signal?.aborted === true) cancel();
+    let res;
+    try {
+      const preamble = await readStreamPreamble(stream);
+      if (preamble.kind !== 'data') throw new Error('connector answered with a non-data preamble');
+      // Header values as byte strings: bytes that are no UTF-8 reach the visitor unchanged (§7.3).
+      res = decodeConnectResponse(preamble.frame, { byteStringValues: true });
+    } finally {
+      req.signal?.removeEventListener('abort', cancel);
+    }
     const wire = { protocol: 'quic' as const, connectResponse: res };
     if (res.error !== '') {
       stream.destroy();

@@ -43,6 +43,8 @@ export interface TunnelRequest {
   dest?: string;
   /** Visitor address (for Cf-Connecting-Ip / proxy-src). */
   visitorAddress: string;
+  /** Aborted when the visitor leaves before the response: the tunnel stream is then cancelled. */
+  signal?: AbortSignal;
 }
 
 /** The connector's answer. */
@@ -50,6 +52,7 @@ export type TunnelResponse =
   | {
       ok: true;
       status: number;
+      /** Response headers; values are byte strings (one char per byte, as the connector sent them). */
       headers: Array<[string, string]>;
       /** Response body; for websocket/tcp the connection both ways. */
       stream: Duplex | Readable;

@@ -47,14 +47,31 @@ function hasBody(req: http.IncomingMessage): boolean {
   return (len !== undefined && Number(len) > 0) || /chunked/i.test(req.headers['transfer-encoding'] ?? '');
 }
 
+/** Header name bytes a response may carry (RFC 9110 token); other names are dropped rather than crash the listener. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Value bytes a response may carry: anything but CR, LF and NUL (values are byte strings, one char per byte). */
+const VALUE = /^[^\r\n\0]*$/;
+const NON_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * Writes the connector's status and headers to the visitor. Values are byte strings, written byte for byte (a
+ * 0xFF byte goes out as 0xFF); a value with a char above 0xFF (UTF-8 text from another source) goes out as UTF-8.
+ * A header Node cannot write is dropped, and an invalid status answers 502, instead of an uncaught exception.
+ */
 function writeHead(res: http.ServerResponse, status: number, headers: Array<[string, string]>): void {
   const flat: string[] = [];
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
     if (lower === 'connection' || lower === 'keep-alive' || lower === 'transfer-encoding') continue;
-    flat.push(name, value);
+    const bytes = NON_LATIN1.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+    if (!TOKEN.test(name) || !VALUE.test(bytes)) continue;
+    flat.push(name, bytes);
   }
-  res.writeHead(status, flat);
+  try {
+    res.writeHead(status, flat);
+  } catch {
+    res.writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' });
+  }
 }
 
 type ForwardResult = TunnelResponse | { ok: false; error: string };
@@ -73,6 +90,10 @@ async function forward(edge: LocalEdge, treq: TunnelRequest): Promise<ForwardRes
 export async function startVisitorListener(edge: LocalEdge, options: { host: string; port: number }): Promise<VisitorListener> {
   const sockets = new Set<Socket>();
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    // The visitor leaving before the response cancels its tunnel stream (and so the origin request).
+    const left = new AbortController();
+    const onClose = (): void => left.abort();
+    res.once('close', onClose);
     void (async () => {
       const visitorIp = req.socket.remoteAddress ?? '127.0.0.1';
       const treq: TunnelRequest = {
@@ -83,8 +104,10 @@ export async function startVisitorListener(edge: LocalEdge, options: { host: str
         headers: edgeHeaders(edge, req.rawHeaders, visitorIp, false),
         body: hasBody(req) ? req : null,
         visitorAddress: `${visitorIp}:${req.socket.remotePort}`,
+        signal: left.signal,
       };
       const tres = await forward(edge, treq);
+      res.off('close', onClose);
       if (tres === undefined) {
         res.writeHead(NO_TUNNEL_STATUS, { 'content-type': 'text/plain' }).end('cftunnel local edge: no tunnel connection for this host\n');
         return;
@@ -93,14 +116,18 @@ export async function startVisitorListener(edge: LocalEdge, options: { host: str
         res.writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' }).end(`cftunnel local edge: ${tres.error}\n`);
         return;
       }
-      writeHead(res, tres.status, tres.headers);
       const body = tres.stream as Readable;
+      if (res.destroyed) {
+        body.destroy();
+        return;
+      }
+      writeHead(res, tres.status, tres.headers);
       body.on('error', () => res.destroy());
       body.pipe(res);
       res.once('close', () => {
         if (!body.readableEnded) body.destroy();
       });
-    })();
+    })().catch(() => res.destroy());
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
@@ -127,14 +154,17 @@ export async function startVisitorListener(edge: LocalEdge, options: { host: str
         return;
       }
       let head101 = 'HTTP/1.1 101 Switching Protocols\r\n';
-      for (const [name, value] of tres.headers) head101 += `${name}: ${value}\r\n`;
-      socket.write(`${head101}\r\n`);
+      for (const [name, value] of tres.headers) {
+        const bytes = NON_LATIN1.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+        if (TOKEN.test(name) && VALUE.test(bytes)) head101 += `${name}: ${bytes}\r\n`;
+      }
+      socket.write(`${head101}\r\n`, 'latin1');
       const stream = tres.stream as Duplex;
       stream.pipe(socket);
       stream.once('error', () => socket.destroy());
       stream.once('close', () => socket.destroy());
       socket.once('close', () => stream.destroy());
-    })();
+    })().catch(() => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

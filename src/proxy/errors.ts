@@ -30,3 +30,10 @@ export class InvalidOriginServiceError extends CftunnelError {
     super('CFT_ERR_ORIGIN_SERVICE', message);
   }
 }
+
+/** Dialling the origin (TCP, then TLS) took longer than `connectTimeout` (+ `tlsTimeout`, docs/protocol.md §10.5). */
+export class OriginConnectTimeoutError extends CftunnelError {
+  constructor() {
+    super('CFT_ERR_ORIGIN_CONNECT_TIMEOUT', 'origin connect timed out', { retryable: true });
+  }
+}

@@ -55,7 +55,7 @@ export function goErrorText(err: unknown, target: DialTarget): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return `dial ${target.network}: lookup ${e.hostname ?? (target.network === 'tcp' ? target.host : target.path)}: no such host`;
   }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return `${dial}: i/o timeout`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'CFT_ERR_ORIGIN_CONNECT_TIMEOUT') return `${dial}: i/o timeout`;
   if (e.syscall === 'connect' && ERRNO_TEXT[code] !== undefined) return `${dial}: connect: ${ERRNO_TEXT[code]}`;
   if (ERRNO_TEXT[code] !== undefined) return `read ${target.network} ${dest}: read: ${ERRNO_TEXT[code]}`;
   if (code === 'UND_ERR_SOCKET') return 'EOF';

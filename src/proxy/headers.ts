@@ -83,17 +83,55 @@ export function buildOriginRequestHeaders(input: OriginHeaderInput): OriginHeade
   return { host, headers: out };
 }
 
-/** Response headers from undici's raw list: Go-canonical names, order kept, `Transfer-Encoding` removed. */
-export function responseHeadersFromRaw(raw: ReadonlyArray<Buffer | string> | null): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  if (raw === null) return out;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = canonicalHeaderKey(raw[i]!.toString());
-    if (name === 'Transfer-Encoding') continue;
-    // Header values are byte strings; UTF-8 is what the edge-side Text fields carry.
-    out.push([name, Buffer.from(raw[i + 1]!).toString('utf8')]);
+/**
+ * Header names an origin nominates as hop-by-hop in its `Connection` header (RFC 9110 §7.6.1), lower-case.
+ * `close`, `keep-alive` and `upgrade` as tokens name no other header worth keeping either.
+ */
+function nominatedByConnection(pairs: ReadonlyArray<readonly [string, string]>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, value] of pairs) {
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const token of value.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t !== '') out.add(t);
+    }
   }
   return out;
+}
+
+/**
+ * Origin response headers from a raw `[name, value, …]` list whose values are byte strings (one char per byte, as
+ * Node's HTTP parser reports them): Go-canonical names, order kept, `Transfer-Encoding` removed, and the headers the
+ * origin nominated in `Connection` removed (RFC 9110 §7.6.1) except on a 101 upgrade, whose `Upgrade` the edge needs.
+ * Values stay byte strings, so bytes outside ASCII reach the edge unchanged (docs/protocol.md §7.3, §8.5).
+ */
+export function originResponseHeaders(raw: readonly string[], upgrade: boolean): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = canonicalHeaderKey(raw[i]!);
+    if (name === 'Transfer-Encoding') continue;
+    pairs.push([name, raw[i + 1]!]);
+  }
+  if (upgrade) return pairs;
+  const nominated = nominatedByConnection(pairs);
+  if (nominated.size === 0) return pairs;
+  return pairs.filter(([name]) => !nominated.has(name.toLowerCase()));
+}
+
+/**
+ * Final statuses passed on: 200-599 (and 101 for upgrades). RFC 9110 §15 makes anything else invalid, to be treated
+ * as a server error; Node's HTTP/2 server cannot send it either, so both transports answer it as an origin failure.
+ */
+export function validFinalStatus(status: number): boolean {
+  return status === 101 || (status >= 200 && status <= 599);
+}
+
+/** Response headers from undici's raw list (HTTP/2 origins): as {@link originResponseHeaders}, bytes kept. */
+export function responseHeadersFromRaw(raw: ReadonlyArray<Buffer | string> | null, upgrade = false): Array<[string, string]> {
+  if (raw === null) return [];
+  const flat: string[] = [];
+  for (const item of raw) flat.push(typeof item === 'string' ? item : item.toString('latin1'));
+  return originResponseHeaders(flat, upgrade);
 }
 
 /**

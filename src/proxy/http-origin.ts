@@ -1,11 +1,12 @@
 /**
- * HTTP(S) origins over TCP or a Unix socket (docs/protocol.md §10.2, §10.5, §10.6), one keep-alive undici Agent per
- * origin (per TLS server name with `matchSNItoHost`).
+ * HTTP(S) origins over TCP or a Unix socket (docs/protocol.md §10.2, §10.5, §10.6): HTTP/1.1 through node:http
+ * (http1-transport.ts), `http2Origin` through undici Agents; one keep-alive pool per TLS server name.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from '../transport/tls/cloudflare-roots.js';
@@ -13,6 +14,7 @@ import { originDialOptions } from './dial-options.js';
 import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
+import { Http1Transport, type CustomConnect } from './http1-transport.js';
 import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
@@ -46,28 +48,86 @@ export interface HttpOriginSettings {
   ignoreServerName?: boolean;
 }
 
-/** Go-style string with `\r\n`-free UTF-8 bytes, as undici writes header strings as latin1. */
+/** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
 function toWire(value: string): string {
-  return Buffer.from(value, 'utf8').toString('latin1');
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
-function pathAndQuery(url: string): string {
-  if (url.startsWith('/')) return url;
-  try {
-    const u = new URL(url);
-    return `${u.pathname}${u.search}`;
-  } catch {
-    throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+/** Bytes a request target may not carry as they are (controls, space, DEL, non-ASCII); percent-encoded as UTF-8. */
+const TARGET_ESCAPE = /[^\x21-\x7e]/g;
+
+/**
+ * The request target sent to the origin: path and query of the eyeball URL exactly as the edge sent them — no dot
+ * segments removed, no `%2e` decoded, `\` kept — so an ingress path rule sees the path the origin serves (docs/protocol.md
+ * §10.1). The fragment is dropped and bytes a request line cannot carry are percent-encoded, as Go's `url.URL` does.
+ */
+export function requestTarget(url: string): string {
+  let target: string;
+  if (url.startsWith('/')) target = url;
+  else {
+    const scheme = url.indexOf('://');
+    if (scheme <= 0) throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+    const rest = url.slice(scheme + 3);
+    const authorityEnd = rest.search(/[/?#]/);
+    // The scheme and authority must parse (Go's url.Parse refuses e.g. a space in the host); the path is kept raw.
+    try {
+      new URL(authorityEnd < 0 ? url : url.slice(0, scheme + 3 + authorityEnd));
+    } catch {
+      throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+    }
+    if (authorityEnd < 0) return '/';
+    target = rest.slice(authorityEnd);
+    if (target.startsWith('?')) target = `/${target}`;
   }
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
+  if (target === '' || target.startsWith('#')) return '/';
+  return target.replace(TARGET_ESCAPE, (ch) => encodeURIComponent(ch));
 }
 
-async function buffered(body: Readable): Promise<Buffer> {
+/** Largest body of unknown length read ahead to send it with a Content-Length under `disableChunkedEncoding`. */
+export const DISABLE_CHUNKED_BUFFER_LIMIT = 1 << 20;
+
+/**
+ * `disableChunkedEncoding` for a body without a declared length (docs/protocol.md §10.5): reads at most
+ * {@link DISABLE_CHUNKED_BUFFER_LIMIT} bytes; a body that ends within them is returned whole (sent with its length),
+ * a longer one is returned as a stream of the bytes read so far followed by the rest (sent chunked, memory bounded).
+ */
+async function sizeIfSmall(body: Readable): Promise<Buffer | Readable> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  let size = 0;
+  const iterator = body[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done === true) return Buffer.concat(chunks, size);
+    const chunk = next.value as Buffer;
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > DISABLE_CHUNKED_BUFFER_LIMIT) break;
+  }
+  const rest = new PassThrough();
+  for (const c of chunks) rest.write(c);
+  void (async () => {
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) break;
+        if (!rest.write(next.value as Buffer)) await once(rest, 'drain');
+      }
+      rest.end();
+    } catch (err) {
+      rest.destroy(err as Error);
+    }
+  })();
+  return rest;
 }
 
-/** An HTTP(S) origin reached through pooled undici Agents. */
+function headerIndex(headers: ReadonlyArray<readonly [string, string]>, lower: string): number {
+  return headers.findIndex(([n]) => n.length === lower.length && n.toLowerCase() === lower);
+}
+
+/** An HTTP(S) origin reached through pooled connections. */
 export class HttpOriginService implements OriginService {
   private readonly agents = new Map<string, Agent>();
   private readonly target: DialTarget;
@@ -95,11 +155,27 @@ export class HttpOriginService implements OriginService {
     this.socketPath = target.socketPath;
     this.customConnect = target.connect;
     this.idleCap = new IdleConnectionCap(idleConnectionCap(this.options.keepAliveConnections));
+    // HTTP/1.1 goes through node:http (see http1-transport.ts for why); undici only negotiates HTTP/2 origins.
+    if (!this.options.http2Origin) {
+      this.http1 = new Http1Transport({
+        target: this.target,
+        https: url.protocol === 'https:',
+        dial: originDialOptions(this.options),
+        tlsTimeoutMs: Math.max(0, this.options.tlsTimeout) * 1000,
+        ca: this.ca,
+        rejectUnauthorized: !this.options.noTLSVerify,
+        ...(target.connect !== undefined ? { connect: target.connect as unknown as CustomConnect } : {}),
+        maxIdle: this.idleCap.max,
+        keepAliveTimeoutMs: this.options.keepAliveTimeout * 1000,
+      });
+    }
   }
+
+  private readonly http1: Http1Transport | undefined;
 
   /** Idle pooled origin connections right now (bounded by `keepAliveConnections`, §10.5). */
   get idleConnections(): number {
-    return this.idleCap.idleCount;
+    return this.http1?.idleConnections ?? this.idleCap.idleCount;
   }
 
   private readonly customConnect: Agent.Options['connect'] | undefined;
@@ -149,13 +225,16 @@ export class HttpOriginService implements OriginService {
     if (signal.aborted) throw new OriginRequestCancelledError(signal.reason);
     let body: Readable | Buffer | null = req.isWebsocket ? null : req.body;
     let headers = req.headers;
-    if (body !== null && this.options.disableChunkedEncoding) {
-      // §10.5: never chunked towards the origin; a body of unknown length is read first so it can be sized.
-      const length = headers.find(([n]) => n.toLowerCase() === 'content-length');
-      if (length === undefined) {
-        body = await buffered(body as Readable);
-        headers = [...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'), ['Content-Length', String(body.length)]];
-      }
+    let chunked = false;
+    if (body !== null) {
+      const declared = headerIndex(headers, 'content-length');
+      if (declared < 0 && this.options.disableChunkedEncoding) {
+        // §10.5: cloudflared sends the declared Content-Length and streams; without one, small bodies are sized
+        // here and larger ones stream chunked (cloudflared would send them with no framing at all).
+        body = await sizeIfSmall(body as Readable);
+        if (Buffer.isBuffer(body)) headers = [...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'), ['Content-Length', String(body.length)]];
+        else chunked = true;
+      } else chunked = declared < 0;
     }
     const built = buildOriginRequestHeaders({
       headers,
@@ -166,16 +245,26 @@ export class HttpOriginService implements OriginService {
       httpHostHeader: this.options.httpHostHeader || undefined,
       tags: this.settings.tags,
     });
+    const servername = this.serverName(req);
+    const path = requestTarget(req.url);
+    const method = req.isWebsocket ? 'GET' : req.method;
+    if (this.http1 !== undefined) {
+      const flat: string[] = ['Host', toWire(built.host)];
+      for (const [name, value] of built.headers) flat.push(name, toWire(value));
+      if (req.isWebsocket) flat.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
+      // Go sends a body of unknown length chunked whatever the method (Node would not for GET).
+      else if (chunked) flat.push('Transfer-Encoding', 'chunked');
+      return this.http1.roundTrip({ method, path, headers: flat, body, servername, upgrade: req.isWebsocket }, signal);
+    }
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));
     const handler = new OriginResponseHandler(signal, this.target);
-    const servername = this.serverName(req);
     const opts: Dispatcher.DispatchOptions & { servername: string } = {
       origin: this.origin,
       // A constant per-agent value keeps undici from re-deriving it from each request's Host header.
       servername,
-      method: req.isWebsocket ? 'GET' : req.method,
-      path: pathAndQuery(req.url),
+      method,
+      path,
       headers: flat,
       body,
       ...(req.isWebsocket ? { upgrade: 'websocket' } : {}),
@@ -196,6 +285,7 @@ export class HttpOriginService implements OriginService {
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
+    this.http1?.close();
     await Promise.allSettled(agents.map((a) => a.destroy()));
   }
 }

@@ -6,7 +6,7 @@ import { Readable, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { OriginError, OriginRequestCancelledError } from './errors.js';
 import { goErrorText, type DialTarget } from './go-error-text.js';
-import { responseHeadersFromRaw, trailersFromUndici } from './headers.js';
+import { responseHeadersFromRaw, trailersFromUndici, validFinalStatus } from './headers.js';
 import type { OriginResponse } from './types.js';
 
 /** Body stream of an origin response; destroying it aborts the origin request. */
@@ -83,6 +83,10 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // informational; the final response follows
+    if (!validFinalStatus(statusCode)) {
+      this.abort(new OriginError(`malformed HTTP status code "${statusCode}"`));
+      return false;
+    }
     this.body = new OriginBody(resume, (err) => this.abortFn?.(err));
     this.settle({ status: statusCode, headers: responseHeadersFromRaw(rawHeaders), body: this.body, trailers: this.trailers });
     return true;
@@ -100,7 +104,7 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
     this.signal.removeEventListener('abort', this.onAbort);
-    this.settle({ status: statusCode, headers: responseHeadersFromRaw(rawHeaders), body: null, socket });
+    this.settle({ status: statusCode, headers: responseHeadersFromRaw(rawHeaders, true), body: null, socket });
   }
 
   onError(err: Error): void {

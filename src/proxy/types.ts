@@ -23,7 +23,11 @@ export interface OriginRequest {
 export interface OriginResponse {
   /** HTTP status; 101 for an accepted WebSocket upgrade. */
   status: number;
-  /** Response headers in order, Go-canonical names, `Transfer-Encoding` removed (docs/protocol.md §10.6). */
+  /**
+   * Response headers in order, Go-canonical names, `Transfer-Encoding` removed (docs/protocol.md §10.6). Values are
+   * byte strings: each char is one byte (0-255) as the origin sent it, so bytes that are no UTF-8 reach the edge
+   * unchanged (a char above 0xFF is sent as UTF-8).
+   */
   headers: Array<[string, string]>;
   /** De-chunked body, streaming with backpressure; `null` for `http_status:` services and upgrades. */
   body: Readable | null;

@@ -26,7 +26,7 @@ import { Re2SyntaxError } from '../../src/ingress/regex.js';
 import { MetricsAddressError, MetricsListenError } from '../../src/metrics/errors.js';
 import { ConfigFileError } from '../../src/orchestration/local-config.js';
 import { AccessTokenError } from '../../src/proxy/access.js';
-import { InvalidOriginServiceError, OriginError, OriginRequestCancelledError } from '../../src/proxy/errors.js';
+import { InvalidOriginServiceError, OriginConnectTimeoutError, OriginError, OriginRequestCancelledError } from '../../src/proxy/errors.js';
 import { RpcAbortedError, RpcCanceledError, RpcDisconnectedError, RpcExceptionError, RpcFrameError, RpcProtocolError, RpcServerException, RpcTimeoutError } from '../../src/rpc/errors.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { InitialConnectionError, UnauthorizedTokenError } from '../../src/supervisor/supervisor.js';
@@ -95,6 +95,8 @@ function everyCode(): CftunnelError[] {
     ((e) => new MetricsListenError(wrap('failed to bind to address (127.0.0.1:1)', e), { cause: e }))(c()),
     new TunnelOptionsError('haConnections', 'must be at least 1'),
     new OriginRequestCancelledError(c()),
+    ((e) => new OriginError(wrap('dial tcp 127.0.0.1:8080: i/o timeout', e), e))(new OriginConnectTimeoutError()),
+    new OriginConnectTimeoutError(),
     new InvalidOriginServiceError('bad service'),
     ((e) => new OriginError(wrap('in-process handler failed', e), e))(c()),
     new PostQuantumUnsupportedError('v20.0.0', '3.0.0'),
