@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -190,6 +191,19 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
   }
 
   /** Ports of the raw TCP listeners, in option order. */
+  /** What `console.log(edge)` shows: addresses, tunnel ids and connection counts, never the tokens of `options`. */
+  [inspect.custom](_depth: number, opts: object, show: typeof inspect): string {
+    return `LocalEdge ${show(
+      {
+        address: this.boundPort === 0 ? undefined : this.address,
+        visitorUrl: this.visitor === undefined ? undefined : this.visitorUrl,
+        tunnels: [...this.tunnels.keys()],
+        liveConnections: this.live.size,
+      },
+      opts,
+    )}`;
+  }
+
   get tcpPorts(): number[] {
     return this.tcpListeners.map((l) => l.port);
   }
