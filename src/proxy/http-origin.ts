@@ -254,7 +254,7 @@ export class HttpOriginService implements OriginService {
       if (req.isWebsocket) flat.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
       // Go sends a body of unknown length chunked whatever the method (Node would not for GET).
       else if (chunked) flat.push('Transfer-Encoding', 'chunked');
-      return this.http1.roundTrip({ method, path, headers: flat, body, servername, upgrade: req.isWebsocket }, signal);
+      return this.http1.roundTrip({ method, path, headers: flat, body, servername }, signal);
     }
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));

@@ -53,7 +53,6 @@ export interface Http1Request {
   readonly headers: string[];
   readonly body: NodeJS.ReadableStream | Buffer | null;
   readonly servername: string;
-  readonly upgrade: boolean;
 }
 
 /** A keep-alive agent whose sockets are dialled with the §10.5 settings and obey one service-wide idle cap. */
