@@ -11,7 +11,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from '../transport/tls/cloudflare-roots.js';
 import { originDialOptions } from './dial-options.js';
-import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
+import { InvalidOriginServiceError, OriginError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
 import { Http1Transport, type CustomConnect } from './http1-transport.js';
@@ -50,7 +50,6 @@ export interface HttpOriginSettings {
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
 function toWire(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
@@ -113,7 +112,12 @@ async function sizeIfSmall(body: Readable): Promise<Buffer | Readable> {
       for (;;) {
         const next = await iterator.next();
         if (next.done === true) break;
-        if (!rest.write(next.value as Buffer)) await once(rest, 'drain');
+        if (!rest.write(next.value as Buffer)) await Promise.race([once(rest, 'drain'), once(rest, 'close')]);
+        if (rest.destroyed) {
+          // The origin request failed: stop reading the visitor's body.
+          body.destroy();
+          return;
+        }
       }
       rest.end();
     } catch (err) {
@@ -231,7 +235,18 @@ export class HttpOriginService implements OriginService {
       if (declared < 0 && this.options.disableChunkedEncoding) {
         // §10.5: cloudflared sends the declared Content-Length and streams; without one, small bodies are sized
         // here and larger ones stream chunked (cloudflared would send them with no framing at all).
-        body = await sizeIfSmall(body as Readable);
+        const unsized = body as Readable;
+        const onAbort = (): void => {
+          unsized.destroy(new OriginRequestCancelledError(signal.reason));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          body = await sizeIfSmall(unsized);
+        } catch (err) {
+          throw err instanceof OriginRequestCancelledError ? err : new OriginError(`read request body: ${(err as Error).message}`, err);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
         if (Buffer.isBuffer(body)) headers = [...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'), ['Content-Length', String(body.length)]];
         else chunked = true;
       } else chunked = declared < 0;
