@@ -159,8 +159,9 @@ export class HttpOriginService implements OriginService {
     this.socketPath = target.socketPath;
     this.customConnect = target.connect;
     this.idleCap = new IdleConnectionCap(idleConnectionCap(this.options.keepAliveConnections));
-    // HTTP/1.1 goes through node:http (see http1-transport.ts for why); undici only negotiates HTTP/2 origins.
-    if (!this.options.http2Origin) {
+    // HTTP/1.1 goes through node:http (see http1-transport.ts for why); undici only negotiates HTTP/2 with TLS
+    // origins (ALPN), so a cleartext origin is HTTP/1.1 even with http2Origin (Go's transport does no h2c either).
+    if (!this.options.http2Origin || url.protocol !== 'https:') {
       this.http1 = new Http1Transport({
         target: this.target,
         https: url.protocol === 'https:',
