@@ -92,6 +92,7 @@ class OriginAgent extends http.Agent {
             port: s.target.port,
             keepAlive: dial.keepAlive,
             keepAliveInitialDelay: dial.keepAliveInitialDelay,
+            noDelay: true,
             autoSelectFamily: dial.autoSelectFamily,
             ...(dial.autoSelectFamilyAttemptTimeout !== undefined ? { autoSelectFamilyAttemptTimeout: dial.autoSelectFamilyAttemptTimeout } : {}),
           });
