@@ -56,9 +56,10 @@ const NON_LATIN1 = /[^\x00-\xff]/;
 /**
  * Writes the connector's status and headers to the visitor. Values are byte strings, written byte for byte (a
  * 0xFF byte goes out as 0xFF); a value with a char above 0xFF (UTF-8 text from another source) goes out as UTF-8.
- * A header Node cannot write is dropped, and an invalid status answers 502, instead of an uncaught exception.
+ * A header Node cannot write is dropped, and a status Node refuses answers 502 (returns false), instead of an uncaught
+ * exception.
  */
-function writeHead(res: http.ServerResponse, status: number, headers: Array<[string, string]>): void {
+function writeHead(res: http.ServerResponse, status: number, headers: Array<[string, string]>): boolean {
   const flat: string[] = [];
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
@@ -69,8 +70,10 @@ function writeHead(res: http.ServerResponse, status: number, headers: Array<[str
   }
   try {
     res.writeHead(status, flat);
-  } catch {
-    res.writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' });
+    return true;
+  } catch (err) {
+    res.writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' }).end(`cftunnel local edge: ${(err as Error).message}\n`);
+    return false;
   }
 }
 
@@ -121,7 +124,10 @@ export async function startVisitorListener(edge: LocalEdge, options: { host: str
         body.destroy();
         return;
       }
-      writeHead(res, tres.status, tres.headers);
+      if (!writeHead(res, tres.status, tres.headers)) {
+        body.destroy();
+        return;
+      }
       body.on('error', () => res.destroy());
       body.pipe(res);
       res.once('close', () => {

@@ -11,7 +11,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from '../transport/tls/cloudflare-roots.js';
 import { originDialOptions } from './dial-options.js';
-import { InvalidOriginServiceError, OriginRequestCancelledError } from './errors.js';
+import { InvalidOriginServiceError, OriginError, OriginRequestCancelledError } from './errors.js';
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
 import { Http1Transport, type CustomConnect } from './http1-transport.js';
@@ -50,7 +50,6 @@ export interface HttpOriginSettings {
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
 function toWire(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
@@ -113,7 +112,12 @@ async function sizeIfSmall(body: Readable): Promise<Buffer | Readable> {
       for (;;) {
         const next = await iterator.next();
         if (next.done === true) break;
-        if (!rest.write(next.value as Buffer)) await once(rest, 'drain');
+        if (!rest.write(next.value as Buffer)) await Promise.race([once(rest, 'drain'), once(rest, 'close')]);
+        if (rest.destroyed) {
+          // The origin request failed: stop reading the visitor's body.
+          body.destroy();
+          return;
+        }
       }
       rest.end();
     } catch (err) {
@@ -155,8 +159,9 @@ export class HttpOriginService implements OriginService {
     this.socketPath = target.socketPath;
     this.customConnect = target.connect;
     this.idleCap = new IdleConnectionCap(idleConnectionCap(this.options.keepAliveConnections));
-    // HTTP/1.1 goes through node:http (see http1-transport.ts for why); undici only negotiates HTTP/2 origins.
-    if (!this.options.http2Origin) {
+    // HTTP/1.1 goes through node:http (see http1-transport.ts for why); undici only negotiates HTTP/2 with TLS
+    // origins (ALPN), so a cleartext origin is HTTP/1.1 even with http2Origin (Go's transport does no h2c either).
+    if (!this.options.http2Origin || url.protocol !== 'https:') {
       this.http1 = new Http1Transport({
         target: this.target,
         https: url.protocol === 'https:',
@@ -231,7 +236,18 @@ export class HttpOriginService implements OriginService {
       if (declared < 0 && this.options.disableChunkedEncoding) {
         // §10.5: cloudflared sends the declared Content-Length and streams; without one, small bodies are sized
         // here and larger ones stream chunked (cloudflared would send them with no framing at all).
-        body = await sizeIfSmall(body as Readable);
+        const unsized = body as Readable;
+        const onAbort = (): void => {
+          unsized.destroy(new OriginRequestCancelledError(signal.reason));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          body = await sizeIfSmall(unsized);
+        } catch (err) {
+          throw err instanceof OriginRequestCancelledError ? err : new OriginError(`read request body: ${(err as Error).message}`, err);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
         if (Buffer.isBuffer(body)) headers = [...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'), ['Content-Length', String(body.length)]];
         else chunked = true;
       } else chunked = declared < 0;
@@ -254,7 +270,7 @@ export class HttpOriginService implements OriginService {
       if (req.isWebsocket) flat.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
       // Go sends a body of unknown length chunked whatever the method (Node would not for GET).
       else if (chunked) flat.push('Transfer-Encoding', 'chunked');
-      return this.http1.roundTrip({ method, path, headers: flat, body, servername, upgrade: req.isWebsocket }, signal);
+      return this.http1.roundTrip({ method, path, headers: flat, body, servername }, signal);
     }
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));

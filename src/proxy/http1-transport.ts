@@ -53,7 +53,6 @@ export interface Http1Request {
   readonly headers: string[];
   readonly body: NodeJS.ReadableStream | Buffer | null;
   readonly servername: string;
-  readonly upgrade: boolean;
 }
 
 /** A keep-alive agent whose sockets are dialled with the §10.5 settings and obey one service-wide idle cap. */
@@ -93,6 +92,7 @@ class OriginAgent extends http.Agent {
             port: s.target.port,
             keepAlive: dial.keepAlive,
             keepAliveInitialDelay: dial.keepAliveInitialDelay,
+            noDelay: true,
             autoSelectFamily: dial.autoSelectFamily,
             ...(dial.autoSelectFamilyAttemptTimeout !== undefined ? { autoSelectFamilyAttemptTimeout: dial.autoSelectFamilyAttemptTimeout } : {}),
           });

@@ -183,8 +183,8 @@ export interface ZooVisitOptions {
   /** Read the response 4 KiB at a time, one read per turn of the event loop, so the whole path applies backpressure. */
   slow?: boolean;
   keepBody?: boolean;
-  /** Read nothing of the response body until this settles (a visitor that stalls, then reads). */
-  readAfter?: Promise<unknown>;
+  /** Read nothing of the response body until this settles (a visitor that stalls, then reads); a function is called once the response headers arrived. */
+  readAfter?: Promise<unknown> | (() => Promise<unknown>);
 }
 
 /** One visitor request to the local edge, with a fast or slow visitor. */
@@ -247,7 +247,7 @@ export function zooVisit(edgeUrl: string, path: string, o: ZooVisitOptions): Pro
         else res.on('data', take);
       };
       if (o.readAfter === undefined) startReading();
-      else void o.readAfter.then(startReading);
+      else void (typeof o.readAfter === 'function' ? o.readAfter() : o.readAfter).then(startReading);
     });
     const body = o.body;
     if (body === undefined) {

@@ -8,6 +8,8 @@
  * GET /continue?size=N   `100 Continue` and `103 Early Hints` before the final 200.
  * GET /fin-mid?size=N    Content-Length N, FIN after N/2 bytes.
  * GET /fin-mid-chunked?size=N   chunked, FIN after N/2 bytes without the last chunk.
+ * GET /rst-mid?size=N    Content-Length N, TCP RST after N/2 bytes.
+ * PUT /early-answer      answers 413 at once, without reading the upload, and closes.
  * GET /big-headers?kib=K K headers of 1 KiB each.
  * GET /status/NNN        that status, empty body.
  * GET /header-bytes      headers whose values carry 0xFF and UTF-8 bytes, and a Connection-nominated header.
@@ -52,6 +54,10 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
   const path = target.split('?')[0]!;
   const body = blob(size);
   const sum = sha256(body);
+  if (method === 'PUT' && path === '/early-answer') {
+    socket.end(head('413 Content Too Large', [['Content-Length', '0'], ['Connection', 'close']]));
+    return;
+  }
   if (method === 'PUT' && path === '/upload') {
     const length = Number(headerLines.find((l) => /^content-length:/i.test(l))?.split(':')[1] ?? '0');
     const hash = createHash('sha256');
@@ -104,6 +110,11 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
       socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close']]));
       await writeAll(socket, body.subarray(0, size >> 1));
       socket.end();
+      return;
+    case '/rst-mid':
+      socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close']]));
+      await writeAll(socket, body.subarray(0, size >> 1));
+      socket.resetAndDestroy();
       return;
     case '/fin-mid-chunked':
       socket.write(head('200 OK', [['Transfer-Encoding', 'chunked'], ['Connection', 'close']]));

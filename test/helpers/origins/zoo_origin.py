@@ -68,8 +68,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def read_body(self, slow):
         digest = hashlib.sha256()
-        total = 0
         step = 1024 if slow else 65536
+        counted = [0]
+
+        def read_exact(left):
+            while left > 0:
+                piece = self.rfile.read(min(step, left))
+                if not piece:
+                    raise ConnectionError('body cut short')
+                digest.update(piece)
+                counted[0] += len(piece)
+                left -= len(piece)
+
         if 'chunked' in self.headers.get('Transfer-Encoding', ''):
             while True:
                 size = int(self.rfile.readline().split(b';')[0].strip(), 16)
@@ -77,25 +87,11 @@ class Handler(BaseHTTPRequestHandler):
                     while self.rfile.readline() not in (b'\r\n', b'\n', b''):
                         pass
                     break
-                left = size
-                while left > 0:
-                    piece = self.rfile.read(min(step, left))
-                    if not piece:
-                        raise ConnectionError('body cut short')
-                    digest.update(piece)
-                    total += len(piece)
-                    left -= len(piece)
+                read_exact(size)
                 self.rfile.readline()
         else:
-            left = int(self.headers.get('Content-Length', '0'))
-            while left > 0:
-                piece = self.rfile.read(min(step, left))
-                if not piece:
-                    raise ConnectionError('body cut short')
-                digest.update(piece)
-                total += len(piece)
-                left -= len(piece)
-        return digest.hexdigest(), total
+            read_exact(int(self.headers.get('Content-Length', '0')))
+        return digest.hexdigest(), counted[0]
 
     def do_PUT(self):
         _, params = self.params()
