@@ -247,7 +247,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const initial = localConfig(options, inProcess);
     this.origins = new OriginServices({ inProcess, tags: Object.entries(options.tags ?? {}) });
     this.localConfigJson = localConfigurationJson(initial, options.configurationFlags);
-    this.orchestrator = new Orchestrator(initial);
+    this.orchestrator = new Orchestrator(initial, this.origins);
     this.orchestrator.on('config', (version, cfg) => {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
@@ -301,7 +301,6 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       credentials: this.credentials,
       identity: this.identity,
       orchestrator: this.orchestrator,
-      origins: this.origins,
       logger: this.logger,
       edgePool: pool,
       protocol: selection,

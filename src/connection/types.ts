@@ -5,7 +5,6 @@
 import type { TunnelLogger as Logger } from '../observability/logger.js';
 import type { TunnelCredentials } from '../token/index.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
-import type { OriginServices } from '../orchestration/origin-services.js';
 import type { ConnectorIdentity } from './identity.js';
 
 /** Transport of a tunnel connection (docs/protocol.md §3.1). */
@@ -54,8 +53,8 @@ export interface ConnectionContext {
   readonly connIndex: number;
   /** Per-index backoff retry counter (§6.6). */
   readonly numPreviousAttempts: number;
+  /** Hands out the current origin proxy per request and applies configuration pushes. */
   readonly orchestrator: Orchestrator;
-  readonly origins: OriginServices;
   readonly logger: Logger;
   /** Bound on `registerConnection` (§6.6, HEAD `--rpc-timeout`). */
   readonly rpcTimeoutMs: number;

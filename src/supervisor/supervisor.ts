@@ -12,7 +12,6 @@ import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
 import { connectionConnectedChannel, connectionDisconnectedChannel } from '../observability/diagnostics.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
-import type { OriginServices } from '../orchestration/origin-services.js';
 import { RegistrationError } from '../rpc/tunnel/registration-error.js';
 import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
@@ -55,7 +54,6 @@ export interface SupervisorOptions {
   credentials: TunnelCredentials;
   identity: ConnectorIdentity;
   orchestrator: Orchestrator;
-  origins: OriginServices;
   logger: Logger;
   /** Edge addresses, handed out per HA index and rotated after failures (§2.5, §2.6). */
   edgePool: EdgeAddressPool;
@@ -223,7 +221,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       connIndex,
       numPreviousAttempts: backoff.retries,
       orchestrator: o.orchestrator,
-      origins: o.origins,
       logger: o.logger,
       rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
       localConfig: o.localConfig,

@@ -569,7 +569,7 @@ async function openSession<P>(parts: SessionParts<P>, overrides: Partial<Connect
     async close() {
       conn.close();
       await edge.close();
-      await ctx.origins.close();
+      await ctx.orchestrator.origins.close();
       await origin.close();
     },
   };

@@ -12,7 +12,6 @@ import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
 import type { ConnectionContext } from '../../src/connection/types.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { parseToken } from '../../src/token/index.js';
 
@@ -111,7 +110,6 @@ export function connectionContext(token: string, overrides: Partial<ConnectionCo
     connIndex: 0,
     numPreviousAttempts: 0,
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-    origins: new OriginServices(),
     logger: pino({ level: 'silent' }),
     rpcTimeoutMs: 5000,
     ...overrides,
