@@ -11,7 +11,8 @@ import type { Duplex } from 'node:stream';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { EdgeRequestError, WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
-import { EdgeConnectionClosedError } from './errors.js';
+import { CftunnelError } from '../errors.js';
+import { EdgeConnectionClosedError, RequestFailedError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
 import type { ConnectionContext, ConnectionDetails, RequestHandle, TunnelProtocol } from './types.js';
@@ -183,7 +184,8 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
       headSent = true;
       await writer.writeBody(res, this.webSockets);
     } catch (err) {
-      failure = err as Error;
+      // What reaches a user (`request`/`error` events) is always a CftunnelError; the wire gets the original text.
+      failure = err instanceof CftunnelError ? err : new RequestFailedError(err);
       ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, writer.failureMessage);
       if (headSent) writer.reset();
       else writer.fail(err);

@@ -10,6 +10,7 @@ import type { ConnectionContext, ConnectionDetails, RequestObserver, TunnelProto
 import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';
 import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
+import { EdgeConnectionClosedError } from '../connection/errors.js';
 import { connectionConnectedChannel, connectionDisconnectedChannel } from '../observability/diagnostics.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import { RegistrationError } from '../rpc/tunnel/registration-error.js';
@@ -422,7 +423,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           connectionDisconnectedChannel.publish({ tunnelId: o.credentials.tunnelId, connIndex, protocol, error: closedWith });
         }
         if (this.stopping) return;
-        error = closedWith ?? new Error('connection with edge closed');
+        error = closedWith ?? new EdgeConnectionClosedError();
       } catch (err) {
         error = err as Error;
         if (serving) o.metrics?.haConnectionEnded();
