@@ -18,20 +18,28 @@ export async function serveConfigRpcStream(
   ctx: ConnectionContext,
   onConfig?: (version: number, err: string | null) => void,
 ): Promise<void> {
+  const metrics = ctx.metrics;
   const rpc = serveCloudflared(stream, {
     async updateConfiguration(version, config) {
-      const result = await ctx.orchestrator.updateConfiguration(version, config);
-      if (result.err !== null) ctx.logger.error({ version, err: result.err }, 'Failed to update configuration');
-      else if (result.latestAppliedVersion === version) ctx.logger.info({ version }, 'Updated to new configuration');
-      onConfig?.(version, result.err);
-      return result;
+      const apply = async () => {
+        const result = await ctx.orchestrator.updateConfiguration(version, config);
+        if (result.err !== null) ctx.logger.error({ version, err: result.err }, 'Failed to update configuration');
+        else if (result.latestAppliedVersion === version) ctx.logger.info({ version }, 'Updated to new configuration');
+        onConfig?.(version, result.err);
+        return result;
+      };
+      return metrics === undefined ? apply() : metrics.observeRpcServer('config', 'update_configuration', apply);
     },
     // The protocol's own error channel: RegisterUdpSessionResponse.err, so the edge sees why (§14.1).
     async registerUdpSession() {
-      return { err: WARP_ROUTING_DISABLED_MESSAGE };
+      const refuse = async () => ({ err: WARP_ROUTING_DISABLED_MESSAGE });
+      return metrics === undefined ? refuse() : metrics.observeRpcServer('session', 'register_udp_session', refuse);
     },
     async unregisterUdpSession() {
-      throw new RpcServerException('failed', WARP_ROUTING_DISABLED_MESSAGE);
+      const refuse = async (): Promise<never> => {
+        throw new RpcServerException('failed', WARP_ROUTING_DISABLED_MESSAGE);
+      };
+      return metrics === undefined ? refuse() : metrics.observeRpcServer('session', 'unregister_udp_session', refuse);
     },
   });
   let timer: NodeJS.Timeout | undefined;

@@ -6,7 +6,14 @@ import type { Duplex } from 'node:stream';
 import type { RpcError } from '../rpc/errors.js';
 import { RegistrationClient } from '../rpc/tunnel/registration-client.js';
 import { formatUuid } from '../token/uuid.js';
-import type { ConnectionContext, ConnectionDetails } from './types.js';
+import type { ConnectionContext, ConnectionDetails, ConnectionMetrics } from './types.js';
+
+type ClientMethod = Parameters<ConnectionMetrics['observeRpcClient']>[1];
+
+/** Runs a registration RPC, counted in the RPC client metrics when the context has them (§13.2). */
+function counted<T>(ctx: ConnectionContext, method: ClientMethod, call: () => Promise<T>): Promise<T> {
+  return ctx.metrics === undefined ? call() : ctx.metrics.observeRpcClient('registration', method, call);
+}
 
 /** One control stream's registration session. */
 export interface ControlSession {
@@ -32,7 +39,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
     async register(originLocalIp) {
       const { credentials, identity } = ctx;
       ctx.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
-      const details = await client.registerConnection(
+      const details = await counted(ctx, 'register_connection', () => client.registerConnection(
         {
           accountTag: credentials.accountTag,
           tunnelSecret: credentials.tunnelSecret.bytes(),
@@ -48,7 +55,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
           numPreviousAttempts: ctx.numPreviousAttempts,
         },
         { timeoutMs: ctx.rpcTimeoutMs },
-      );
+      ));
       const result: ConnectionDetails = {
         uuid: formatUuid(details.uuid),
         locationName: details.locationName,
@@ -56,15 +63,20 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
       };
       // §6.8: only connection 0 of a locally managed tunnel pushes its configuration; failures are only logged.
       if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.localConfig !== undefined) {
-        client
-          .updateLocalConfiguration(ctx.localConfig, { timeoutMs: ctx.rpcTimeoutMs })
-          .catch((err: unknown) => ctx.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration'));
+        const localConfig = ctx.localConfig;
+        counted(ctx, 'update_local_configuration', () => client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.rpcTimeoutMs })).then(
+          () => ctx.metrics?.localConfigPushed(true),
+          (err: unknown) => {
+            ctx.metrics?.localConfigPushed(false);
+            ctx.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration');
+          },
+        );
       }
       return result;
     },
     async unregister(timeoutMs) {
       if (closed) return;
-      await client.unregisterConnection({ timeoutMs });
+      await counted(ctx, 'unregister_connection', () => client.unregisterConnection({ timeoutMs }));
       ctx.logger.info({ connIndex: ctx.connIndex }, 'Unregistered tunnel connection');
     },
     close() {

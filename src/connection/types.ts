@@ -45,6 +45,27 @@ export interface RequestObserver {
   start(info: RequestInfo): RequestHandle;
 }
 
+/**
+ * The RPC and configuration-push metrics a connection updates where the calls happen (docs/protocol.md §13.2; the
+ * tunnel's `TunnelMetrics` implements it).
+ */
+export interface ConnectionMetrics {
+  /** Runs an RPC the connector calls on the control stream, counting it, its failure and its latency. */
+  observeRpcClient<T>(
+    handler: 'registration',
+    method: 'register_connection' | 'unregister_connection' | 'update_local_configuration',
+    call: () => Promise<T>,
+  ): Promise<T>;
+  /** Runs an RPC the edge calls on a QUIC RPC stream (§7.5). */
+  observeRpcServer<T>(
+    handler: 'config' | 'session',
+    method: 'update_configuration' | 'register_udp_session' | 'unregister_udp_session',
+    call: () => Promise<T>,
+  ): Promise<T>;
+  /** An `updateLocalConfiguration` push ended (§6.8). */
+  localConfigPushed(ok: boolean): void;
+}
+
 /** Everything a connection needs to register and serve. */
 export interface ConnectionContext {
   readonly credentials: TunnelCredentials;
@@ -60,6 +81,8 @@ export interface ConnectionContext {
   readonly rpcTimeoutMs: number;
   /** JSON pushed with `updateLocalConfiguration` when the edge says the tunnel is not remotely managed (§6.8). */
   readonly localConfig?: Buffer;
+  /** RPC metrics; absent ⇒ not counted. */
+  readonly metrics?: ConnectionMetrics;
   /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
   readonly observer?: RequestObserver;
   /** HTTP/2 liveness PING interval (default `HTTP2_PING_INTERVAL_MS`). */

@@ -226,6 +226,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
       localConfig: o.localConfig,
       observer: o.observer,
+      metrics: o.metrics,
       http2PingIntervalMs: o.http2PingIntervalMs,
     };
   }
