@@ -28,7 +28,7 @@ import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type Co
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { checkCaPools } from './orchestration/ca-pools.js';
-import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
+import { buildTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
 import type { OriginRequestOptions } from './ingress/origin-request-options.js';
 import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
@@ -198,7 +198,9 @@ function localConfig(options: TunnelOptions, inProcess: Map<string, () => Origin
   };
   if (options.ingress !== undefined) {
     const ingress = options.ingress.map((r) => ({ ...r, service: serviceString(r.service) }));
-    return parseTunnelConfig(JSON.stringify({ ingress, originRequest: options.originRequest }));
+    // Built from the objects themselves (validated like a remote document, §9.2); the text is only what /config shows.
+    const doc = options.originRequest === undefined ? { ingress } : { ingress, originRequest: options.originRequest };
+    return buildTunnelConfig(doc, JSON.stringify(doc), 'json');
   }
   // No ingress at all ⇒ the single catch-all `http_status:503` (docs/protocol.md §10.3).
   const origin = options.origin ?? options.url;
@@ -209,7 +211,8 @@ function localConfig(options: TunnelOptions, inProcess: Map<string, () => Origin
 export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly credentials: TunnelCredentials;
   readonly identity: ConnectorIdentity;
-  readonly orchestrator: Orchestrator;
+  /** Holds the live configuration; internal (what users see of it are the `configuration` events and metrics). */
+  private readonly orchestrator: Orchestrator;
   /** Prometheus metrics of this tunnel (cloudflared's names, docs/protocol.md §13.2). */
   readonly metrics: TunnelMetrics;
   private readonly origins: OriginServices;

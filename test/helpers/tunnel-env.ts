@@ -115,3 +115,9 @@ export function connectionContext(token: string, overrides: Partial<ConnectionCo
     ...overrides,
   };
 }
+
+/** The remote configuration version a tunnel applied, as its public metrics show it (§13.2). */
+export async function appliedConfigVersion(tunnel: Tunnel): Promise<number> {
+  const match = /^cloudflared_orchestration_config_version (\S+)$/m.exec(await tunnel.metrics.exposition());
+  return match === null ? Number.NaN : Number(match[1]);
+}
