@@ -28,6 +28,7 @@ import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type Co
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { checkCaPools } from './orchestration/ca-pools.js';
+import { testHooksOf, type TunnelTestHooks } from './internal/test-hooks.js';
 import { buildTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
 import type { OriginRequestOptions } from './ingress/origin-request-options.js';
@@ -150,8 +151,6 @@ export interface TunnelOptions {
   identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
   /** Milliseconds between starting HA connections (default 1000, docs/protocol.md §12.1). */
   haSpacingMs?: number;
-  /** QUIC handshake timeout (default 5000 ms, §5.1). */
-  quicHandshakeTimeoutMs?: number;
   /**
    * QUIC receive-window caps in bytes (`--quic-connection-level-flow-control-limit` / `--quic-stream-level-…`,
    * docs/protocol.md §5.1): defaults 30 MiB per connection (the QUIC library caps it at 24 MiB) and 6 MiB per stream.
@@ -159,8 +158,6 @@ export interface TunnelOptions {
   quicFlowControl?: QuicFlowControl;
   /** Bound on each RPC with the edge and on serving an edge-opened RPC stream (`--rpc-timeout`, default 5000 ms). */
   rpcTimeoutMs?: number;
-  /** HTTP/2 liveness PING interval (default 10 s): an edge silent for two intervals is treated as gone. */
-  http2PingIntervalMs?: number;
   /**
    * cloudflared's behaviour for a token the edge refuses as `Unauthorized` before the first registration: retry
    * forever (the CLI does). Default false: `ready()` / `startTunnel` reject with `UnauthorizedTokenError`
@@ -228,11 +225,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private readonly startAbort = new AbortController();
   /** The options without the token: nothing needs it after parsing, and nothing may show it (util.inspect). */
   private readonly options: Omit<TunnelOptions, 'token'>;
+  /** Timings tests shorten (`internal/test-hooks.ts`); empty otherwise. */
+  private readonly testHooks: TunnelTestHooks;
 
   constructor(options: TunnelOptions) {
     super();
     validateTunnelOptions(options);
     const { token, ...rest } = options;
+    this.testHooks = testHooksOf(options);
     this.options = rest;
     this.credentials = typeof token === 'string' ? parseToken(token) : token;
     // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
@@ -312,10 +312,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       retries: o.retries,
       caCert: o.caCert,
       bindAddress: o.edgeBindAddress,
-      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      quicHandshakeTimeoutMs: this.testHooks.quicHandshakeTimeoutMs,
       quicFlowControl: o.quicFlowControl,
       rpcTimeoutMs: o.rpcTimeoutMs,
-      http2PingIntervalMs: o.http2PingIntervalMs,
+      http2PingIntervalMs: this.testHooks.http2PingIntervalMs,
       metrics: this.metrics,
       localConfig: this.localConfigJson,
       http2Curves: curves,

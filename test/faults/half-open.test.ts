@@ -10,19 +10,18 @@ import { Tunnel } from '../../src/tunnel.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { nextEvents } from './events.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 async function throughProxy() {
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token], transports: { http2: true, quic: false } });
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: edge.address.port });
-  const tunnel = new Tunnel({
-    token,
-    edge: [`127.0.0.1:${proxy.port}`],
-    caCert: edge.caPem,
-    protocol: 'http2',
-    haConnections: 1,
-    http2PingIntervalMs: 500,
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      { token, edge: [`127.0.0.1:${proxy.port}`], caCert: edge.caPem, protocol: 'http2', haConnections: 1 },
+      { http2PingIntervalMs: 500 },
+    ),
+  );
   await tunnel.ready();
   return {
     tunnel,
