@@ -167,7 +167,7 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
    * it, and maps failures to the transport's error answer (before the head) or a reset (after it).
    */
   protected async serveRequest(req: OriginRequest, writer: ResponseWriter): Promise<void> {
-    const { ctx } = this;
+    const { tunnel } = this.ctx;
     const abort = new AbortController();
     const stream = writer.stream;
     const onClose = (): void => {
@@ -178,7 +178,7 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
     let failure: Error | undefined;
     let headSent = false;
     try {
-      const res = await ctx.orchestrator.originProxy().proxy(req, abort.signal, { logger: ctx.logger, connIndex: this.connIndex, protocol: this.protocol });
+      const res = await tunnel.orchestrator.originProxy().proxy(req, abort.signal, { logger: tunnel.logger, connIndex: this.connIndex, protocol: this.protocol });
       observed?.response(res.status);
       writer.writeHead(res);
       headSent = true;
@@ -186,7 +186,7 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
     } catch (err) {
       // What reaches a user (`request`/`error` events) is always a CftunnelError; the wire gets the original text.
       failure = err instanceof CftunnelError ? err : new RequestFailedError(err);
-      ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, writer.failureMessage);
+      tunnel.logger.error({ err, connIndex: this.connIndex, dest: req.url }, writer.failureMessage);
       if (headSent) writer.reset();
       else writer.fail(err);
     } finally {
@@ -197,7 +197,7 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
 
   /** Answers a request that could not be turned into an origin request (it is not observed: it never started). */
   protected refuseRequest(writer: ResponseWriter, err: unknown): void {
-    this.ctx.logger.error({ err, connIndex: this.connIndex }, writer.failureMessage);
+    this.ctx.tunnel.logger.error({ err, connIndex: this.connIndex }, writer.failureMessage);
     writer.fail(err);
   }
 
@@ -206,13 +206,13 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
    * text for warp routing turned off.
    */
   protected refuseWarpFlow(writer: ResponseWriter, dest?: string): void {
-    this.ctx.logger.error({ connIndex: this.connIndex, ...(dest === undefined ? {} : { dest }) }, WARP_ROUTING_DISABLED_MESSAGE);
+    this.ctx.tunnel.logger.error({ connIndex: this.connIndex, ...(dest === undefined ? {} : { dest }) }, WARP_ROUTING_DISABLED_MESSAGE);
     writer.fail(new EdgeRequestError(WARP_ROUTING_DISABLED_MESSAGE));
   }
 
   /** Starts observing a request, when someone observes (the common no-observer case costs one branch). */
   private observe(req: OriginRequest): RequestHandle | undefined {
-    const observer = this.ctx.observer;
+    const observer = this.ctx.tunnel.observer;
     if (observer === undefined) return undefined;
     let cfRay: string | undefined;
     for (const [name, value] of req.headers) {

@@ -12,7 +12,7 @@ type ClientMethod = Parameters<ConnectionMetrics['observeRpcClient']>[1];
 
 /** Runs a registration RPC, counted in the RPC client metrics when the context has them (§13.2). */
 function counted<T>(ctx: ConnectionContext, method: ClientMethod, call: () => Promise<T>): Promise<T> {
-  return ctx.metrics === undefined ? call() : ctx.metrics.observeRpcClient('registration', method, call);
+  return ctx.tunnel.metrics === undefined ? call() : ctx.tunnel.metrics.observeRpcClient('registration', method, call);
 }
 
 /** One control stream's registration session. */
@@ -37,8 +37,8 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
   return {
     ended: client.rpc.closed,
     async register(originLocalIp) {
-      const { credentials, identity } = ctx;
-      ctx.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
+      const { credentials, identity } = ctx.tunnel;
+      ctx.tunnel.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
       const details = await counted(ctx, 'register_connection', () => client.registerConnection(
         {
           accountTag: credentials.accountTag,
@@ -54,7 +54,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
           compressionQuality: 0,
           numPreviousAttempts: ctx.numPreviousAttempts,
         },
-        { timeoutMs: ctx.rpcTimeoutMs },
+        { timeoutMs: ctx.tunnel.rpcTimeoutMs },
       ));
       const result: ConnectionDetails = {
         uuid: formatUuid(details.uuid),
@@ -62,13 +62,13 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
         tunnelIsRemotelyManaged: details.tunnelIsRemotelyManaged,
       };
       // §6.8: only connection 0 of a locally managed tunnel pushes its configuration; failures are only logged.
-      if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.localConfig !== undefined) {
-        const localConfig = ctx.localConfig;
-        counted(ctx, 'update_local_configuration', () => client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.rpcTimeoutMs })).then(
-          () => ctx.metrics?.localConfigPushed(true),
+      if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.tunnel.localConfig !== undefined) {
+        const localConfig = ctx.tunnel.localConfig;
+        counted(ctx, 'update_local_configuration', () => client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.tunnel.rpcTimeoutMs })).then(
+          () => ctx.tunnel.metrics?.localConfigPushed(true),
           (err: unknown) => {
-            ctx.metrics?.localConfigPushed(false);
-            ctx.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration');
+            ctx.tunnel.metrics?.localConfigPushed(false);
+            ctx.tunnel.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration');
           },
         );
       }
@@ -77,7 +77,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
     async unregister(timeoutMs) {
       if (closed) return;
       await counted(ctx, 'unregister_connection', () => client.unregisterConnection({ timeoutMs }));
-      ctx.logger.info({ connIndex: ctx.connIndex }, 'Unregistered tunnel connection');
+      ctx.tunnel.logger.info({ connIndex: ctx.connIndex }, 'Unregistered tunnel connection');
     },
     close() {
       if (closed) return;
@@ -96,12 +96,12 @@ export async function unregisterAndDrain(
   control: ControlSession | undefined,
   inFlight: { idle(timeoutMs: number): Promise<boolean> },
   graceMs: number,
-  ctx: Pick<ConnectionContext, 'logger' | 'connIndex'>,
+  ctx: ConnectionContext,
 ): Promise<void> {
   try {
     await control?.unregister(graceMs);
   } catch (err) {
-    ctx.logger.debug({ err, connIndex: ctx.connIndex }, 'unregisterConnection failed');
+    ctx.tunnel.logger.debug({ err, connIndex: ctx.connIndex }, 'unregisterConnection failed');
   }
   await inFlight.idle(graceMs);
   control?.close();

@@ -168,7 +168,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
     session.once('close', () => this.markClosed());
-    this.pingTimer = setInterval(() => this.probe(), ctx.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS);
+    this.pingTimer = setInterval(() => this.probe(), ctx.tunnel.http2.pingIntervalMs);
     this.pingTimer.unref();
     // The edge going away (GOAWAY) or its socket closing ends this connection even when nghttp2 has not noticed.
     // A socket whose peer vanished may never report 'close' to the session (seen with an edge that dropped a
@@ -192,7 +192,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
   private probe(): void {
     if (this.session.destroyed || this.session.closed) return;
     if (this.pingOutstanding) {
-      this.ctx.logger.warn({ connIndex: this.connIndex }, 'edge did not answer an HTTP/2 PING; closing the connection');
+      this.ctx.tunnel.logger.warn({ connIndex: this.connIndex }, 'edge did not answer an HTTP/2 PING; closing the connection');
       this.session.destroy();
       this.socket.destroy();
       this.markClosed();
@@ -213,7 +213,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
   protected async openControlStream(): Promise<ControlStream> {
     const stream = await new Promise<http2.ServerHttp2Stream>((resolve, reject) => {
       if (this.controlStream !== undefined) return resolve(this.controlStream);
-      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.rpcTimeoutMs);
+      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.tunnel.rpcTimeoutMs);
       timer.unref();
       this.controlWaiter = (s) => {
         clearTimeout(timer);
@@ -296,7 +296,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
       headers: originHeaders(rawHeaders),
       body: stream.endAfterHeaders && !isWebsocket ? null : requestBodyView(stream),
       isWebsocket,
-      connectorId: this.ctx.identity.connectorId,
+      connectorId: this.ctx.tunnel.identity.connectorId,
     };
     await this.serveRequest(req, new Http2ResponseWriter(stream));
   }
@@ -318,10 +318,10 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
       version = body.version;
       config = JSON.stringify(body.config ?? null);
     } catch (err) {
-      this.ctx.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
+      this.ctx.tunnel.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
       return respondError(stream);
     }
-    const result = await this.ctx.orchestrator.updateConfiguration(version, config);
+    const result = await this.ctx.tunnel.orchestrator.updateConfiguration(version, config);
     this.emit('config', version, result.err);
     // The Go error value serialises without its text (§8.4, vectors http2/config-invalid): `{}`.
     const payload = `{"lastAppliedVersion":${result.latestAppliedVersion},"err":${result.err === null ? 'null' : '{}'}}`;

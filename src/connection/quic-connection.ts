@@ -90,7 +90,7 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
   constructor(private readonly quic: QuicConnection, ctx: ConnectionContext) {
     super(ctx);
     quic.on('stream', (stream: QuicStream) => this.onStream(stream));
-    if (datagramVersionOf(ctx.identity.features) === 'v3') quic.on('datagram', (d: Buffer) => this.onDatagramV3(d));
+    if (datagramVersionOf(ctx.tunnel.identity.features) === 'v3') quic.on('datagram', (d: Buffer) => this.onDatagramV3(d));
     quic.once('close', (err?: Error) => this.markClosed(err));
   }
 
@@ -143,7 +143,7 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
   private onDatagramV3(datagram: Buffer): void {
     const requestId = v3RegistrationRequestId(datagram);
     if (requestId === undefined || this.closing) return;
-    this.ctx.logger.debug({ connIndex: this.connIndex, requestId: requestId.toString('hex') }, WARP_ROUTING_DISABLED_MESSAGE);
+    this.ctx.tunnel.logger.debug({ connIndex: this.connIndex, requestId: requestId.toString('hex') }, WARP_ROUTING_DISABLED_MESSAGE);
     this.quic.sendDatagram(encodeV3RegistrationResponse(requestId, V3_RESPONSE.unableToBindSocket));
   }
 
@@ -153,7 +153,7 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
       preamble = await readStreamPreamble(stream);
     } catch (err) {
       // §7.1: unknown signature ⇒ reset the write side and close.
-      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'failed to read stream preamble');
+      this.ctx.tunnel.logger.debug({ err, connIndex: this.connIndex }, 'failed to read stream preamble');
       abortStream(stream);
       return;
     }
@@ -171,14 +171,14 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
     } catch (err) {
       // cloudflared 2023.7.3 fails the stream when its ConnectRequest cannot be read, which resets it without a
       // ConnectResponse (`connection/quic.go` runStream: CancelWrite(0)), as for an unknown signature (§7.1).
-      this.ctx.logger.debug({ err, connIndex: this.connIndex }, 'failed to read ConnectRequest');
+      this.ctx.tunnel.logger.debug({ err, connIndex: this.connIndex }, 'failed to read ConnectRequest');
       abortStream(stream);
       return;
     }
     if (req.type === 'tcp') return this.refuseWarpFlow(new QuicResponseWriter(stream, false), req.dest);
     let originRequest;
     try {
-      originRequest = originRequestFromConnect(req, stream, this.ctx.identity.connectorId);
+      originRequest = originRequestFromConnect(req, stream, this.ctx.tunnel.identity.connectorId);
     } catch (err) {
       return this.refuseRequest(new QuicResponseWriter(stream, false), err);
     }

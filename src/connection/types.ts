@@ -66,14 +66,13 @@ export interface ConnectionMetrics {
   localConfigPushed(ok: boolean): void;
 }
 
-/** Everything a connection needs to register and serve. */
-export interface ConnectionContext {
+/**
+ * What every connection of one tunnel shares, resolved once when the tunnel starts (defaults applied): per-process
+ * inputs, never copied per attempt.
+ */
+export interface TunnelSettings {
   readonly credentials: TunnelCredentials;
   readonly identity: ConnectorIdentity;
-  /** HA connection index 0..n-1. */
-  readonly connIndex: number;
-  /** Per-index backoff retry counter (§6.6). */
-  readonly numPreviousAttempts: number;
   /** Hands out the current origin proxy per request and applies configuration pushes. */
   readonly orchestrator: Orchestrator;
   readonly logger: Logger;
@@ -81,12 +80,27 @@ export interface ConnectionContext {
   readonly rpcTimeoutMs: number;
   /** JSON pushed with `updateLocalConfiguration` when the edge says the tunnel is not remotely managed (§6.8). */
   readonly localConfig?: Buffer;
-  /** RPC metrics; absent ⇒ not counted. */
-  readonly metrics?: ConnectionMetrics;
   /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
   readonly observer?: RequestObserver;
-  /** HTTP/2 liveness PING interval (default `HTTP2_PING_INTERVAL_MS`). */
-  readonly http2PingIntervalMs?: number;
+  /** RPC metrics; absent ⇒ not counted. */
+  readonly metrics?: ConnectionMetrics;
+  /** Settings only HTTP/2 connections read. */
+  readonly http2: Http2Settings;
+}
+
+/** Settings of HTTP/2 connections only. */
+export interface Http2Settings {
+  /** Liveness PING interval (§8.1). */
+  readonly pingIntervalMs: number;
+}
+
+/** One connection attempt: the tunnel's settings and what is particular to this attempt. */
+export interface ConnectionContext {
+  readonly tunnel: TunnelSettings;
+  /** HA connection index 0..n-1. */
+  readonly connIndex: number;
+  /** Per-index backoff retry counter (§6.6). */
+  readonly numPreviousAttempts: number;
 }
 
 /** Default `--rpc-timeout` (§6.6). */

@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { TunnelLogger as Logger } from '../observability/logger.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
-import type { ConnectionContext, RequestObserver, TunnelProtocol } from '../connection/types.js';
+import type { ConnectionContext, RequestObserver, TunnelProtocol, TunnelSettings } from '../connection/types.js';
+import { HTTP2_PING_INTERVAL_MS } from '../connection/http2-connection.js';
 import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';
 import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
@@ -17,7 +18,7 @@ import { RegistrationError } from '../rpc/tunnel/registration-error.js';
 import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
-import { dialTunnelConnection } from './dial.js';
+import { dialTunnelConnection, type DialOptions } from './dial.js';
 import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
 import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, type ProtocolSelection } from './protocol.js';
@@ -149,10 +150,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Events, diagnostics_channel and metrics of connection state changes, fed together. */
   private readonly sink: SupervisorEventSink;
+  /** What every connection shares, resolved once. */
+  private readonly settings: TunnelSettings;
+  /** Transport options of every dial, resolved once (only the QUIC local port varies per attempt). */
+  private readonly dialSettings: DialOptions;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.sink = new SupervisorEventSink(this, options.credentials.tunnelId, options.metrics);
+    const o = options;
+    this.settings = {
+      credentials: o.credentials,
+      identity: o.identity,
+      orchestrator: o.orchestrator,
+      logger: o.logger,
+      rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+      localConfig: o.localConfig,
+      observer: o.observer,
+      metrics: o.metrics,
+      http2: { pingIntervalMs: o.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS },
+    };
+    this.dialSettings = {
+      caCert: o.caCert,
+      bindAddress: o.bindAddress,
+      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      quicFlowControl: o.quicFlowControl,
+      ecdhCurve: o.http2Curves?.ecdhCurve,
+      signal: this.stop.signal,
+    };
     this.clock = options.clock ?? systemClock;
     this.indexZeroProtocol = options.protocol.initial;
   }
@@ -201,33 +226,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private context(connIndex: number, backoff: Backoff): ConnectionContext {
-    const o = this.options;
-    return {
-      credentials: o.credentials,
-      identity: o.identity,
-      connIndex,
-      numPreviousAttempts: backoff.retries,
-      orchestrator: o.orchestrator,
-      logger: o.logger,
-      rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
-      localConfig: o.localConfig,
-      observer: o.observer,
-      metrics: o.metrics,
-      http2PingIntervalMs: o.http2PingIntervalMs,
-    };
+    return { tunnel: this.settings, connIndex, numPreviousAttempts: backoff.retries };
   }
 
-  private dialOptions(quicLocalPort: number | undefined): Parameters<typeof dialTunnelConnection>[3] {
-    const o = this.options;
-    return {
-      caCert: o.caCert,
-      bindAddress: o.bindAddress,
-      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
-      quicFlowControl: o.quicFlowControl,
-      ecdhCurve: o.http2Curves?.ecdhCurve,
-      quicLocalPort,
-      signal: this.stop.signal,
-    };
+  private dialOptions(quicLocalPort: number | undefined): DialOptions {
+    return quicLocalPort === undefined ? this.dialSettings : { ...this.dialSettings, quicLocalPort };
   }
 
   /** Bookkeeping of a registered connection: live set, metrics, log, events. */
