@@ -174,7 +174,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
     // A socket whose peer vanished may never report 'close' to the session (seen with an edge that dropped a
     // connection holding unread bytes), so the connection counts as ended as soon as either says so.
     session.once('goaway', () => {
-      if (!this.shuttingDown) void this.closeTransport().then(() => this.markClosed());
+      if (!this.shuttingDown) void this.closeSession().then(() => this.markClosed());
     });
     socket.once('close', () => {
       if (!session.destroyed) session.destroy();
@@ -236,9 +236,14 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
     return Promise.resolve();
   }
 
-  /** Ends the control stream, then GOAWAY and close; a session stuck on a stalled peer is destroyed after 1 s. */
+  /** Ends the control stream, then GOAWAY and close. */
   protected closeTransport(): Promise<void> {
     this.controlStream?.end();
+    return this.closeSession();
+  }
+
+  /** GOAWAY and close; a session stuck on a stalled peer is destroyed after 1 s. */
+  private closeSession(): Promise<void> {
     const session = this.session;
     if (session.closed || session.destroyed) {
       this.socket.destroy();
