@@ -212,8 +212,6 @@ const OPTIONAL: { readonly [K in keyof TunnelOptions]?: Check } = {
   signal,
   identity: plainObject,
   haSpacingMs: milliseconds(0),
-  quicHandshakeTimeoutMs: milliseconds(1),
-  http2PingIntervalMs: milliseconds(1),
   retryUnauthorizedAtStartup: boolean,
 };
 

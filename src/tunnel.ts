@@ -28,7 +28,8 @@ import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type Co
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { checkCaPools } from './orchestration/ca-pools.js';
-import { parseTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
+import { testHooksOf, type TunnelTestHooks } from './internal/test-hooks.js';
+import { buildTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
 import type { OriginRequestOptions } from './ingress/origin-request-options.js';
 import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
@@ -150,8 +151,6 @@ export interface TunnelOptions {
   identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
   /** Milliseconds between starting HA connections (default 1000, docs/protocol.md §12.1). */
   haSpacingMs?: number;
-  /** QUIC handshake timeout (default 5000 ms, §5.1). */
-  quicHandshakeTimeoutMs?: number;
   /**
    * QUIC receive-window caps in bytes (`--quic-connection-level-flow-control-limit` / `--quic-stream-level-…`,
    * docs/protocol.md §5.1): defaults 30 MiB per connection (the QUIC library caps it at 24 MiB) and 6 MiB per stream.
@@ -159,8 +158,6 @@ export interface TunnelOptions {
   quicFlowControl?: QuicFlowControl;
   /** Bound on each RPC with the edge and on serving an edge-opened RPC stream (`--rpc-timeout`, default 5000 ms). */
   rpcTimeoutMs?: number;
-  /** HTTP/2 liveness PING interval (default 10 s): an edge silent for two intervals is treated as gone. */
-  http2PingIntervalMs?: number;
   /**
    * cloudflared's behaviour for a token the edge refuses as `Unauthorized` before the first registration: retry
    * forever (the CLI does). Default false: `ready()` / `startTunnel` reject with `UnauthorizedTokenError`
@@ -198,7 +195,9 @@ function localConfig(options: TunnelOptions, inProcess: Map<string, () => Origin
   };
   if (options.ingress !== undefined) {
     const ingress = options.ingress.map((r) => ({ ...r, service: serviceString(r.service) }));
-    return parseTunnelConfig(JSON.stringify({ ingress, originRequest: options.originRequest }));
+    // Built from the objects themselves (validated like a remote document, §9.2); the text is only what /config shows.
+    const doc = options.originRequest === undefined ? { ingress } : { ingress, originRequest: options.originRequest };
+    return buildTunnelConfig(doc, JSON.stringify(doc), 'json');
   }
   // No ingress at all ⇒ the single catch-all `http_status:503` (docs/protocol.md §10.3).
   const origin = options.origin ?? options.url;
@@ -209,7 +208,8 @@ function localConfig(options: TunnelOptions, inProcess: Map<string, () => Origin
 export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly credentials: TunnelCredentials;
   readonly identity: ConnectorIdentity;
-  readonly orchestrator: Orchestrator;
+  /** Holds the live configuration; internal (what users see of it are the `configuration` events and metrics). */
+  private readonly orchestrator: Orchestrator;
   /** Prometheus metrics of this tunnel (cloudflared's names, docs/protocol.md §13.2). */
   readonly metrics: TunnelMetrics;
   private readonly origins: OriginServices;
@@ -225,11 +225,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private readonly startAbort = new AbortController();
   /** The options without the token: nothing needs it after parsing, and nothing may show it (util.inspect). */
   private readonly options: Omit<TunnelOptions, 'token'>;
+  /** Timings tests shorten (`internal/test-hooks.ts`); empty otherwise. */
+  private readonly testHooks: TunnelTestHooks;
 
   constructor(options: TunnelOptions) {
     super();
     validateTunnelOptions(options);
     const { token, ...rest } = options;
+    this.testHooks = testHooksOf(options);
     this.options = rest;
     this.credentials = typeof token === 'string' ? parseToken(token) : token;
     // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
@@ -247,7 +250,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const initial = localConfig(options, inProcess);
     this.origins = new OriginServices({ inProcess, tags: Object.entries(options.tags ?? {}) });
     this.localConfigJson = localConfigurationJson(initial, options.configurationFlags);
-    this.orchestrator = new Orchestrator(initial);
+    this.orchestrator = new Orchestrator(initial, this.origins);
     this.orchestrator.on('config', (version, cfg) => {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
@@ -301,7 +304,6 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       credentials: this.credentials,
       identity: this.identity,
       orchestrator: this.orchestrator,
-      origins: this.origins,
       logger: this.logger,
       edgePool: pool,
       protocol: selection,
@@ -310,10 +312,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       retries: o.retries,
       caCert: o.caCert,
       bindAddress: o.edgeBindAddress,
-      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      quicHandshakeTimeoutMs: this.testHooks.quicHandshakeTimeoutMs,
       quicFlowControl: o.quicFlowControl,
       rpcTimeoutMs: o.rpcTimeoutMs,
-      http2PingIntervalMs: o.http2PingIntervalMs,
+      http2PingIntervalMs: this.testHooks.http2PingIntervalMs,
       metrics: this.metrics,
       localConfig: this.localConfigJson,
       http2Curves: curves,

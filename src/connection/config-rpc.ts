@@ -9,7 +9,7 @@ import { WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
 import type { ConnectionContext } from './types.js';
 
 /**
- * Serves one RPC stream until the edge ends it, for at most `ctx.rpcTimeoutMs` (docs/protocol.md §7.5: HEAD bounds
+ * Serves one RPC stream until the edge ends it, for at most `ctx.tunnel.rpcTimeoutMs` (docs/protocol.md §7.5: HEAD bounds
  * the serving of an RPC stream by `--rpc-timeout`, then closes its side; 2023.7.3 waited for the edge). An edge that
  * opens a stream and never finishes it cannot keep the stream, its handler and its buffers alive for ever.
  */
@@ -18,25 +18,33 @@ export async function serveConfigRpcStream(
   ctx: ConnectionContext,
   onConfig?: (version: number, err: string | null) => void,
 ): Promise<void> {
+  const metrics = ctx.tunnel.metrics;
   const rpc = serveCloudflared(stream, {
     async updateConfiguration(version, config) {
-      const result = await ctx.orchestrator.updateConfiguration(version, config);
-      if (result.err !== null) ctx.logger.error({ version, err: result.err }, 'Failed to update configuration');
-      else if (result.latestAppliedVersion === version) ctx.logger.info({ version }, 'Updated to new configuration');
-      onConfig?.(version, result.err);
-      return result;
+      const apply = async () => {
+        const result = await ctx.tunnel.orchestrator.updateConfiguration(version, config);
+        if (result.err !== null) ctx.tunnel.logger.error({ version, err: result.err }, 'Failed to update configuration');
+        else if (result.latestAppliedVersion === version) ctx.tunnel.logger.info({ version }, 'Updated to new configuration');
+        onConfig?.(version, result.err);
+        return result;
+      };
+      return metrics === undefined ? apply() : metrics.observeRpcServer('config', 'update_configuration', apply);
     },
     // The protocol's own error channel: RegisterUdpSessionResponse.err, so the edge sees why (§14.1).
     async registerUdpSession() {
-      return { err: WARP_ROUTING_DISABLED_MESSAGE };
+      const refuse = async () => ({ err: WARP_ROUTING_DISABLED_MESSAGE });
+      return metrics === undefined ? refuse() : metrics.observeRpcServer('session', 'register_udp_session', refuse);
     },
     async unregisterUdpSession() {
-      throw new RpcServerException('failed', WARP_ROUTING_DISABLED_MESSAGE);
+      const refuse = async (): Promise<never> => {
+        throw new RpcServerException('failed', WARP_ROUTING_DISABLED_MESSAGE);
+      };
+      return metrics === undefined ? refuse() : metrics.observeRpcServer('session', 'unregister_udp_session', refuse);
     },
   });
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ctx.rpcTimeoutMs);
+    timer = setTimeout(resolve, ctx.tunnel.rpcTimeoutMs);
     timer.unref();
   });
   await Promise.race([rpc.closed, bound]);

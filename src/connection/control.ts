@@ -6,7 +6,14 @@ import type { Duplex } from 'node:stream';
 import type { RpcError } from '../rpc/errors.js';
 import { RegistrationClient } from '../rpc/tunnel/registration-client.js';
 import { formatUuid } from '../token/uuid.js';
-import type { ConnectionContext, ConnectionDetails } from './types.js';
+import type { ConnectionContext, ConnectionDetails, ConnectionMetrics } from './types.js';
+
+type ClientMethod = Parameters<ConnectionMetrics['observeRpcClient']>[1];
+
+/** Runs a registration RPC, counted in the RPC client metrics when the context has them (§13.2). */
+function counted<T>(ctx: ConnectionContext, method: ClientMethod, call: () => Promise<T>): Promise<T> {
+  return ctx.tunnel.metrics === undefined ? call() : ctx.tunnel.metrics.observeRpcClient('registration', method, call);
+}
 
 /** One control stream's registration session. */
 export interface ControlSession {
@@ -30,9 +37,9 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
   return {
     ended: client.rpc.closed,
     async register(originLocalIp) {
-      const { credentials, identity } = ctx;
-      ctx.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
-      const details = await client.registerConnection(
+      const { credentials, identity } = ctx.tunnel;
+      ctx.tunnel.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
+      const details = await counted(ctx, 'register_connection', () => client.registerConnection(
         {
           accountTag: credentials.accountTag,
           tunnelSecret: credentials.tunnelSecret.bytes(),
@@ -47,25 +54,30 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
           compressionQuality: 0,
           numPreviousAttempts: ctx.numPreviousAttempts,
         },
-        { timeoutMs: ctx.rpcTimeoutMs },
-      );
+        { timeoutMs: ctx.tunnel.rpcTimeoutMs },
+      ));
       const result: ConnectionDetails = {
         uuid: formatUuid(details.uuid),
         locationName: details.locationName,
         tunnelIsRemotelyManaged: details.tunnelIsRemotelyManaged,
       };
       // §6.8: only connection 0 of a locally managed tunnel pushes its configuration; failures are only logged.
-      if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.localConfig !== undefined) {
-        client
-          .updateLocalConfiguration(ctx.localConfig, { timeoutMs: ctx.rpcTimeoutMs })
-          .catch((err: unknown) => ctx.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration'));
+      if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.tunnel.localConfig !== undefined) {
+        const localConfig = ctx.tunnel.localConfig;
+        counted(ctx, 'update_local_configuration', () => client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.tunnel.rpcTimeoutMs })).then(
+          () => ctx.tunnel.metrics?.localConfigPushed(true),
+          (err: unknown) => {
+            ctx.tunnel.metrics?.localConfigPushed(false);
+            ctx.tunnel.logger.error({ err, connIndex: ctx.connIndex }, 'unable to send local configuration');
+          },
+        );
       }
       return result;
     },
     async unregister(timeoutMs) {
       if (closed) return;
-      await client.unregisterConnection({ timeoutMs });
-      ctx.logger.info({ connIndex: ctx.connIndex }, 'Unregistered tunnel connection');
+      await counted(ctx, 'unregister_connection', () => client.unregisterConnection({ timeoutMs }));
+      ctx.tunnel.logger.info({ connIndex: ctx.connIndex }, 'Unregistered tunnel connection');
     },
     close() {
       if (closed) return;
@@ -84,12 +96,12 @@ export async function unregisterAndDrain(
   control: ControlSession | undefined,
   inFlight: { idle(timeoutMs: number): Promise<boolean> },
   graceMs: number,
-  ctx: Pick<ConnectionContext, 'logger' | 'connIndex'>,
+  ctx: ConnectionContext,
 ): Promise<void> {
   try {
     await control?.unregister(graceMs);
   } catch (err) {
-    ctx.logger.debug({ err, connIndex: ctx.connIndex }, 'unregisterConnection failed');
+    ctx.tunnel.logger.debug({ err, connIndex: ctx.connIndex }, 'unregisterConnection failed');
   }
   await inFlight.idle(graceMs);
   control?.close();

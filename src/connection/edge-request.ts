@@ -1,13 +1,11 @@
 /**
- * Turning what the edge sent into a transport-neutral origin request, and routing it through ingress
- * (docs/protocol.md §7.2, §8.2, §10.1).
+ * Turning what the edge sent into a transport-neutral origin request, and an origin response into ConnectResponse
+ * metadata (docs/protocol.md §7.2, §7.3, §8.2). Routing is the origin proxy's (`proxy/origin-proxy.ts`).
  */
 import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { requestHasBody } from '../proxy/headers.js';
-import type { ConnectionContext, RequestHandle, TunnelProtocol } from './types.js';
-import { STATUS_CODES } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 
 /**
@@ -92,82 +90,6 @@ export function requestBodyView(stream: Readable): Readable {
   // response went out) must not become an uncaught exception.
   body.on('error', () => undefined);
   return body;
-}
-
-/** Path of an absolute or origin-form URL, without the query (§10.1 path matching). */
-export function urlPath(url: string): string {
-  const start = url.indexOf('://');
-  const pathStart = start < 0 ? 0 : url.indexOf('/', start + 3);
-  if (pathStart < 0) return '/';
-  const end = url.search(/[?#]/);
-  return end > pathStart ? url.slice(pathStart, end) : url.slice(pathStart);
-}
-
-/** Starts observing a request, when someone observes (the common no-observer case costs one branch). */
-export function observeRequest(ctx: ConnectionContext, protocol: TunnelProtocol, req: OriginRequest): RequestHandle | undefined {
-  if (ctx.observer === undefined) return undefined;
-  let cfRay: string | undefined;
-  for (const [name, value] of req.headers) {
-    if (name.length === 6 && name.toLowerCase() === 'cf-ray') {
-      cfRay = value;
-      break;
-    }
-  }
-  return ctx.observer.start({
-    connIndex: ctx.connIndex,
-    protocol,
-    method: req.method,
-    url: req.url,
-    host: req.host,
-    isWebsocket: req.isWebsocket,
-    cfRay,
-  });
-}
-
-/**
- * Routes a request through the current ingress rules to its origin service and sends it (§10.1). At debug level it
- * logs the request and the origin's status like cloudflared (§13.3, `proxy/logger.go`).
- */
-export function forwardToOrigin(ctx: ConnectionContext, req: OriginRequest, signal: AbortSignal, protocol: TunnelProtocol = 'quic'): Promise<OriginResponse> {
-  const path = urlPath(req.url);
-  const rule = ctx.orchestrator.config.ingress.match(req.host, path);
-  const service = ctx.origins.serviceFor(rule);
-  if (!debugEnabled(ctx.logger)) return service.roundTrip(req, signal);
-  return roundTripLogged(ctx, req, signal, protocol, rule.index, rule.service.canonical, service.roundTrip.bind(service));
-}
-
-/** Whether a logger with pino's shape logs at debug (loggers without `isLevelEnabled` are asked to log). */
-function debugEnabled(logger: ConnectionContext['logger']): boolean {
-  const probe = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
-  return typeof probe !== 'function' || probe.call(logger, 'debug');
-}
-
-/** Go's `ContentLength` of a message: the header's value, -1 when unknown. */
-function contentLength(headers: ReadonlyArray<readonly [string, string]>): number {
-  const h = headers.find(([name]) => name.toLowerCase() === 'content-length');
-  return h === undefined || !/^\d+$/.test(h[1]) ? -1 : Number(h[1]);
-}
-
-async function roundTripLogged(
-  ctx: ConnectionContext,
-  req: OriginRequest,
-  signal: AbortSignal,
-  protocol: TunnelProtocol,
-  ingressRule: number,
-  originService: string,
-  roundTrip: (req: OriginRequest, signal: AbortSignal) => Promise<OriginResponse>,
-): Promise<OriginResponse> {
-  const headers: Record<string, string[]> = {};
-  for (const [name, value] of req.headers) (headers[name] ??= []).push(value);
-  const cfRay = headers['Cf-Ray']?.[0] ?? headers['cf-ray']?.[0];
-  // cloudflared's request logger fields (`proxy/logger.go` newHTTPLogger): event 1 = http.
-  const fields = { event: 1, connIndex: ctx.connIndex, ...(cfRay === undefined ? {} : { cfRay }), originService, ingressRule };
-  const proto = protocol === 'http2' ? 'HTTP/2.0' : 'HTTP/1.1';
-  const requestLength = req.body === null && !req.isWebsocket ? 0 : contentLength(req.headers);
-  ctx.logger.debug({ ...fields, host: req.host, path: urlPath(req.url), headers, 'content-length': requestLength }, `${req.method} ${req.url} ${proto}`);
-  const res = await roundTrip(req, signal);
-  ctx.logger.debug({ ...fields, 'content-length': contentLength(res.headers) }, `${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd());
-  return res;
 }
 
 /** ConnectResponse metadata for an origin response: `HttpStatus` then one `HttpHeader:<Name>` per value (§7.3). */

@@ -2,18 +2,15 @@
  * A tunnel connection over HTTP/2 (docs/protocol.md §8): the connector dials TLS and runs an HTTP/2 *server* on that
  * socket; the edge, as HTTP/2 client, opens the control stream and one stream per request.
  */
-import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { CONNECT_MAX_METADATA_ENTRIES } from '../capnp/connect-codec.js';
 import { MAX_CAPNP_MESSAGE_BYTES } from '../capnp/framing.js';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
-import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
-import { WARP_ROUTING_DISABLED_MESSAGE, forwardToOrigin, observeRequest, requestBodyView } from './edge-request.js';
-import { InFlight } from './in-flight.js';
+import { requestBodyView } from './edge-request.js';
 import { pipeBody } from './pipe-body.js';
-import { WebSocketRelays } from './websocket-relay.js';
+import type { WebSocketRelays } from './websocket-relay.js';
 import { ipTo16Bytes } from './net-ip.js';
 import {
   PROXY_CONNECTION_UPGRADE_HEADER as HEADER_CONNECTION_UPGRADE,
@@ -25,8 +22,8 @@ import {
   TRACING_RESPONSE_HEADER,
   serializeResponseHeaders,
 } from './serialized-headers.js';
-import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
-import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
+import type { ConnectionContext, TunnelProtocol } from './types.js';
+import { registerOrClose, TunnelConnectionCore, type ControlStream, type ResponseWriter } from './connection-core.js';
 
 /** Values of the upgrade header (§8.2). */
 export const UPGRADE_CONFIGURATION = 'update-configuration';
@@ -91,26 +88,75 @@ function originHeaders(raw: string[]): Array<[string, string]> {
   return out;
 }
 
+/** Answers one edge request with serialized response headers, then the body (§8.5, §8.7). */
+class Http2ResponseWriter implements ResponseWriter {
+  readonly failureMessage = 'failed to serve incoming request';
+
+  constructor(readonly stream: http2.ServerHttp2Stream) {}
+
+  writeHead(res: OriginResponse): void {
+    const stream = this.stream;
+    const headers = responseHeaders(res);
+    if (res.socket === undefined && res.body === null) {
+      // Like Go's server for a handler that wrote nothing (vectors http2/status-418): length 0, END_STREAM on HEADERS.
+      headers['content-length'] ??= 0;
+      stream.respond(headers, { endStream: true });
+    } else if (res.trailers !== undefined && res.socket === undefined) {
+      // §8.5: trailers are supported on HTTP/2 (gRPC): send them once the body is done.
+      const trailers = res.trailers;
+      stream.respond(headers, { endStream: false, waitForTrailers: true });
+      stream.once('wantTrailers', () => {
+        void trailers.then((pairs) => {
+          if (stream.destroyed) return;
+          const block: http2.OutgoingHttpHeaders = {};
+          for (const [name, value] of pairs) {
+            const lower = name.toLowerCase();
+            const prev = block[lower];
+            block[lower] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+          }
+          stream.sendTrailers(block);
+        });
+      });
+    } else {
+      stream.respond(headers, { endStream: false });
+    }
+  }
+
+  async writeBody(res: OriginResponse, webSockets: WebSocketRelays): Promise<void> {
+    const stream = this.stream;
+    if (res.socket !== undefined) {
+      await webSockets.relay(stream, res.socket);
+      // Like Go's HTTP/2 server when a handler returns with the request body still open: END_STREAM, then
+      // RST_STREAM(NO_ERROR), so the edge tears the WebSocket down too (vectors http2/control show the same).
+      if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    } else if (res.body !== null) {
+      await pipeBody(res.body, stream);
+    }
+  }
+
+  fail(): void {
+    respondError(this.stream);
+  }
+
+  /** §8.7: after the status was written the stream is reset. */
+  reset(): void {
+    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
 /** Serves one registered HTTP/2 connection. Create with {@link startHttp2TunnelConnection}. */
-export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> implements TunnelConnection {
+export class Http2TunnelConnection extends TunnelConnectionCore {
   readonly protocol: TunnelProtocol = 'http2';
-  readonly connIndex: number;
-  details!: ConnectionDetails;
-  readonly closed: Promise<Error | undefined>;
-  private readonly inFlight = new InFlight();
-  /** Open WebSockets, closed with 1001 when the drain starts. */
-  private readonly webSockets = new WebSocketRelays();
+  /** §12.5: new streams are refused from the start of a graceful shutdown. */
+  protected readonly refusesDuringDrain = true;
   private readonly session: http2.ServerHttp2Session;
-  private control: ControlSession | undefined;
   private controlStream: http2.ServerHttp2Stream | undefined;
   private controlWaiter: ((s: http2.ServerHttp2Stream) => void) | undefined;
-  private shuttingDown = false;
-  private resolveClosed!: (err: Error | undefined) => void;
+  private readonly pingTimer: NodeJS.Timeout;
+  private pingOutstanding = false;
 
-  constructor(private readonly socket: TLSSocket, private readonly ctx: ConnectionContext) {
-    super();
-    this.connIndex = ctx.connIndex;
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  constructor(private readonly socket: TLSSocket, ctx: ConnectionContext) {
+    super(ctx);
     // The edge negotiates no ALPN (§4.1), and Http2Server refuses such sockets as "unknown protocol"; build the
     // server session on the already-connected TLS socket directly instead: the edge is the HTTP/2 client (§8.1).
     const session = http2.performServerHandshake(socket, {
@@ -122,7 +168,7 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
     session.once('close', () => this.markClosed());
-    this.pingTimer = setInterval(() => this.probe(), ctx.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS);
+    this.pingTimer = setInterval(() => this.probe(), ctx.tunnel.http2.pingIntervalMs);
     this.pingTimer.unref();
     // The edge going away (GOAWAY) or its socket closing ends this connection even when nghttp2 has not noticed.
     // A socket whose peer vanished may never report 'close' to the session (seen with an edge that dropped a
@@ -142,19 +188,11 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     socket.on('error', () => undefined);
   }
 
-  /** Requests currently being served. */
-  get activeRequests(): number {
-    return this.inFlight.size;
-  }
-
-  private pingTimer: NodeJS.Timeout;
-  private pingOutstanding = false;
-
   /** Sends a PING; when the previous one is still unanswered, the edge is gone: end the connection. */
   private probe(): void {
     if (this.session.destroyed || this.session.closed) return;
     if (this.pingOutstanding) {
-      this.ctx.logger.warn({ connIndex: this.connIndex }, 'edge did not answer an HTTP/2 PING; closing the connection');
+      this.ctx.tunnel.logger.warn({ connIndex: this.connIndex }, 'edge did not answer an HTTP/2 PING; closing the connection');
       this.session.destroy();
       this.socket.destroy();
       this.markClosed();
@@ -166,17 +204,16 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
     });
   }
 
-  private markClosed(): void {
+  protected override markClosed(cause?: Error): void {
     clearInterval(this.pingTimer);
-    this.control?.close();
-    this.resolveClosed(this.shuttingDown ? undefined : new Error('connection with edge closed'));
+    super.markClosed(cause);
   }
 
-  /** Waits for the edge's control stream and registers on it (§8.3). */
-  async register(): Promise<ConnectionDetails> {
+  /** Waits for the edge's control stream (§8.3), bounded by the RPC timeout. */
+  protected async openControlStream(): Promise<ControlStream> {
     const stream = await new Promise<http2.ServerHttp2Stream>((resolve, reject) => {
       if (this.controlStream !== undefined) return resolve(this.controlStream);
-      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.rpcTimeoutMs);
+      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.tunnel.rpcTimeoutMs);
       timer.unref();
       this.controlWaiter = (s) => {
         clearTimeout(timer);
@@ -187,25 +224,45 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
         reject(err ?? new ControlStreamTimeoutError());
       });
     });
-    this.control = openControlSession(stream, this.ctx);
     // §6.6: on HTTP/2, originLocalIp is the local address of the TCP socket.
-    this.details = await this.control.register(ipTo16Bytes(this.socket.localAddress ?? '0.0.0.0'));
-    void this.control.ended.then((err) => {
-      if (err !== null) this.failControl(err);
-    });
-    return this.details;
+    return { stream, originLocalIp: ipTo16Bytes(this.socket.localAddress ?? '0.0.0.0') };
   }
 
-  /**
-   * The edge broke the control stream after registration (oversized or malformed RPC frame, Abort, reset): the
-   * connection can no longer be unregistered, so it ends here with that error (GOAWAY, then close) and the supervisor
-   * reconnects. cloudflared 2023.7.3 keeps such a connection until the edge closes it (`connection/control.go`).
-   */
-  private failControl(err: Error): void {
-    if (this.shuttingDown || this.session.closed || this.session.destroyed) return;
-    this.shuttingDown = true;
-    this.resolveClosed(err);
-    void this.closeSession().then(() => this.markClosed());
+  protected get transportClosed(): boolean {
+    return this.session.closed || this.session.destroyed;
+  }
+
+  protected linger(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Ends the control stream, then GOAWAY and close. */
+  protected closeTransport(): Promise<void> {
+    this.controlStream?.end();
+    return this.closeSession();
+  }
+
+  /** GOAWAY and close; a session stuck on a stalled peer is destroyed after 1 s. */
+  private closeSession(): Promise<void> {
+    const session = this.session;
+    if (session.closed || session.destroyed) {
+      this.socket.destroy();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      session.close(() => resolve());
+      const timer = setTimeout(() => {
+        session.destroy();
+        this.socket.destroy();
+        resolve();
+      }, 1000);
+      timer.unref();
+    });
+  }
+
+  protected destroyTransport(): void {
+    this.session.destroy();
+    this.socket.destroy();
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[]): void {
@@ -218,24 +275,21 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       this.controlWaiter?.(stream);
       return;
     }
-    if (this.shuttingDown) {
+    if (!this.acceptingRequests) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    this.inFlight.run(() => this.serveRequest(kind, stream, headers, rawHeaders));
+    this.inFlight.run(() => this.serveEdgeRequest(kind, stream, headers, rawHeaders));
   }
 
-  private async serveRequest(
+  private async serveEdgeRequest(
     kind: Http2RequestKind,
     stream: http2.ServerHttp2Stream,
     headers: http2.IncomingHttpHeaders,
     rawHeaders: string[],
   ): Promise<void> {
     if (kind === 'configuration') return this.serveConfiguration(stream);
-    if (kind === 'tcp') {
-      this.ctx.logger.error({ connIndex: this.connIndex }, WARP_ROUTING_DISABLED_MESSAGE);
-      return respondError(stream);
-    }
+    if (kind === 'tcp') return this.refuseWarpFlow(new Http2ResponseWriter(stream));
     const authority = String(headers[':authority'] ?? headers.host ?? 'localhost:8080');
     const scheme = String(headers[':scheme'] ?? 'http');
     const path = String(headers[':path'] ?? '/');
@@ -247,70 +301,9 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       headers: originHeaders(rawHeaders),
       body: stream.endAfterHeaders && !isWebsocket ? null : requestBodyView(stream),
       isWebsocket,
-      connectorId: this.ctx.identity.connectorId,
+      connectorId: this.ctx.tunnel.identity.connectorId,
     };
-    const abort = new AbortController();
-    // Abort only a request the edge gave up on: a normally finished stream also closes (and DOMException is costly).
-    // `aborted` is the test that holds: node:http2 ends the writable side of a stream its session lost (the edge's
-    // socket closed without RST_STREAM), so such a stream reports writableFinished though nothing was sent, and
-    // the origin request (or the response body still being copied) would be left open.
-    const onClose = (): void => {
-      if (stream.aborted || !stream.writableFinished) abort.abort();
-    };
-    stream.once('close', onClose);
-    const observed = observeRequest(this.ctx, 'http2', req);
-    let res: OriginResponse;
-    try {
-      res = await forwardToOrigin(this.ctx, req, abort.signal, 'http2');
-    } catch (err) {
-      this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
-      stream.off('close', onClose);
-      observed?.end(err as Error);
-      return respondError(stream);
-    }
-    observed?.response(res.status);
-    let failure: Error | undefined;
-    try {
-      const headers = responseHeaders(res);
-      if (res.socket === undefined && res.body === null) {
-        // Like Go's server for a handler that wrote nothing (vectors http2/status-418): length 0, END_STREAM on HEADERS.
-        headers['content-length'] ??= 0;
-        stream.respond(headers, { endStream: true });
-      } else if (res.trailers !== undefined && res.socket === undefined) {
-        // §8.5: trailers are supported on HTTP/2 (gRPC): send them once the body is done.
-        const trailers = res.trailers;
-        stream.respond(headers, { endStream: false, waitForTrailers: true });
-        stream.once('wantTrailers', () => {
-          void trailers.then((pairs) => {
-            if (stream.destroyed) return;
-            const block: http2.OutgoingHttpHeaders = {};
-            for (const [name, value] of pairs) {
-              const lower = name.toLowerCase();
-              const prev = block[lower];
-              block[lower] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
-            }
-            stream.sendTrailers(block);
-          });
-        });
-        await pipeBody(res.body!, stream);
-      } else {
-        stream.respond(headers, { endStream: false });
-        if (res.socket !== undefined) {
-          await this.webSockets.relay(stream, res.socket);
-          // Like Go's HTTP/2 server when a handler returns with the request body still open: END_STREAM, then
-          // RST_STREAM(NO_ERROR), so the edge tears the WebSocket down too (vectors http2/control show the same).
-          if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-        } else await pipeBody(res.body!, stream);
-      }
-    } catch (err) {
-      failure = err as Error;
-      this.ctx.logger.error({ err, connIndex: this.connIndex, dest: req.url }, 'failed to serve incoming request');
-      // §8.7: after the status was written the stream is reset.
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    } finally {
-      stream.off('close', onClose);
-      observed?.end(failure);
-    }
+    await this.serveRequest(req, new Http2ResponseWriter(stream));
   }
 
   /** §8.4: `{"version":N,"config":{…}}` in, `{"lastAppliedVersion":N,"err":…}` out. */
@@ -330,53 +323,15 @@ export class Http2TunnelConnection extends EventEmitter<TunnelConnectionEvents> 
       version = body.version;
       config = JSON.stringify(body.config ?? null);
     } catch (err) {
-      this.ctx.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
+      this.ctx.tunnel.logger.error({ err, connIndex: this.connIndex }, 'failed to parse configuration update');
       return respondError(stream);
     }
-    const result = await this.ctx.orchestrator.updateConfiguration(version, config);
+    const result = await this.ctx.tunnel.orchestrator.updateConfiguration(version, config);
     this.emit('config', version, result.err);
     // The Go error value serialises without its text (§8.4, vectors http2/config-invalid): `{}`.
     const payload = `{"lastAppliedVersion":${result.latestAppliedVersion},"err":${result.err === null ? 'null' : '{}'}}`;
     stream.respond({ ':status': 200, 'content-type': 'text/plain; charset=utf-8' });
     stream.end(payload);
-  }
-
-  /** Graceful shutdown (§12.5): unregister, refuse new streams, drain, close. */
-  async shutdown(graceMs: number): Promise<void> {
-    if (this.shuttingDown) return;
-    this.shuttingDown = true;
-    this.webSockets.goAway();
-    await unregisterAndDrain(this.control, this.inFlight, graceMs, this.ctx);
-    this.controlStream?.end();
-    await this.closeSession();
-    // The session may never report 'close' when its socket is stuck on a stalled peer: we are done either way.
-    this.markClosed();
-  }
-
-  private closeSession(): Promise<void> {
-    const session = this.session;
-    if (session.closed || session.destroyed) {
-      this.socket.destroy();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      session.close(() => resolve());
-      const timer = setTimeout(() => {
-        session.destroy();
-        this.socket.destroy();
-        resolve();
-      }, 1000);
-      timer.unref();
-    });
-  }
-
-  /** Closes at once. */
-  close(): void {
-    this.shuttingDown = true;
-    this.control?.close();
-    this.session.destroy();
-    this.socket.destroy();
-    this.markClosed();
   }
 }
 

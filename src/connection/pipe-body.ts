@@ -4,6 +4,7 @@
  * side destroy the source and reject; the promise resolves when the edge stream finished.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { ResponseIncompleteError } from './errors.js';
 
 /** Pipes `source` into `dest` and ends `dest`; rejects on the first error or a premature close. */
 export function pipeBody(source: Readable, dest: Writable): Promise<void> {
@@ -11,7 +12,7 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
     // A body that failed before anyone listened (origin gone while the response headers were being written).
     if (source.errored !== null || (source.destroyed && !source.readableEnded)) {
       source.destroy();
-      reject(source.errored ?? new Error('the origin response body ended before it was complete'));
+      reject(source.errored ?? new ResponseIncompleteError('the origin response body ended before it was complete'));
       return;
     }
     const cleanup = (): void => {
@@ -32,10 +33,10 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
       resolve();
     };
     // An HTTP/2 stream whose session lost its socket emits 'aborted' and then 'finish' as if the body had been sent.
-    const onAborted = (): void => onError(new Error('the edge stream was aborted before the response was complete'));
+    const onAborted = (): void => onError(new ResponseIncompleteError('the edge stream was aborted before the response was complete'));
     const onClose = (): void => {
       if (dest.writableFinished) return onFinish();
-      onError(new Error('the edge stream closed before the response was complete'));
+      onError(new ResponseIncompleteError('the edge stream closed before the response was complete'));
     };
     source.once('error', onError);
     dest.once('error', onError);

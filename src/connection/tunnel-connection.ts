@@ -24,14 +24,3 @@ export interface TunnelConnection extends EventEmitter<TunnelConnectionEvents> {
   /** Immediate close. */
   close(): void;
 }
-
-/** Registers a freshly built connection; on failure closes it and rethrows the registration error. */
-export async function registerOrClose<T extends { register(): Promise<unknown>; close(): void }>(conn: T): Promise<T> {
-  try {
-    await conn.register();
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  return conn;
-}

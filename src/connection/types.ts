@@ -5,7 +5,6 @@
 import type { TunnelLogger as Logger } from '../observability/logger.js';
 import type { TunnelCredentials } from '../token/index.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
-import type { OriginServices } from '../orchestration/origin-services.js';
 import type { ConnectorIdentity } from './identity.js';
 
 /** Transport of a tunnel connection (docs/protocol.md §3.1). */
@@ -46,16 +45,36 @@ export interface RequestObserver {
   start(info: RequestInfo): RequestHandle;
 }
 
-/** Everything a connection needs to register and serve. */
-export interface ConnectionContext {
+/**
+ * The RPC and configuration-push metrics a connection updates where the calls happen (docs/protocol.md §13.2; the
+ * tunnel's `TunnelMetrics` implements it).
+ */
+export interface ConnectionMetrics {
+  /** Runs an RPC the connector calls on the control stream, counting it, its failure and its latency. */
+  observeRpcClient<T>(
+    handler: 'registration',
+    method: 'register_connection' | 'unregister_connection' | 'update_local_configuration',
+    call: () => Promise<T>,
+  ): Promise<T>;
+  /** Runs an RPC the edge calls on a QUIC RPC stream (§7.5). */
+  observeRpcServer<T>(
+    handler: 'config' | 'session',
+    method: 'update_configuration' | 'register_udp_session' | 'unregister_udp_session',
+    call: () => Promise<T>,
+  ): Promise<T>;
+  /** An `updateLocalConfiguration` push ended (§6.8). */
+  localConfigPushed(ok: boolean): void;
+}
+
+/**
+ * What every connection of one tunnel shares, resolved once when the tunnel starts (defaults applied): per-process
+ * inputs, never copied per attempt.
+ */
+export interface TunnelSettings {
   readonly credentials: TunnelCredentials;
   readonly identity: ConnectorIdentity;
-  /** HA connection index 0..n-1. */
-  readonly connIndex: number;
-  /** Per-index backoff retry counter (§6.6). */
-  readonly numPreviousAttempts: number;
+  /** Hands out the current origin proxy per request and applies configuration pushes. */
   readonly orchestrator: Orchestrator;
-  readonly origins: OriginServices;
   readonly logger: Logger;
   /** Bound on `registerConnection` (§6.6, HEAD `--rpc-timeout`). */
   readonly rpcTimeoutMs: number;
@@ -63,8 +82,25 @@ export interface ConnectionContext {
   readonly localConfig?: Buffer;
   /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
   readonly observer?: RequestObserver;
-  /** HTTP/2 liveness PING interval (default `HTTP2_PING_INTERVAL_MS`). */
-  readonly http2PingIntervalMs?: number;
+  /** RPC metrics; absent ⇒ not counted. */
+  readonly metrics?: ConnectionMetrics;
+  /** Settings only HTTP/2 connections read. */
+  readonly http2: Http2Settings;
+}
+
+/** Settings of HTTP/2 connections only. */
+export interface Http2Settings {
+  /** Liveness PING interval (§8.1). */
+  readonly pingIntervalMs: number;
+}
+
+/** One connection attempt: the tunnel's settings and what is particular to this attempt. */
+export interface ConnectionContext {
+  readonly tunnel: TunnelSettings;
+  /** HA connection index 0..n-1. */
+  readonly connIndex: number;
+  /** Per-index backoff retry counter (§6.6). */
+  readonly numPreviousAttempts: number;
 }
 
 /** Default `--rpc-timeout` (§6.6). */

@@ -56,8 +56,6 @@ export class TunnelMetrics {
   private readonly concurrentRequests: Gauge;
   private readonly responseByCode: Counter<'status_code'>;
   private readonly requestErrors: Counter;
-  private readonly tcpActiveSessions: Gauge;
-  private readonly tcpTotalSessions: Counter;
   private readonly serverLocations: Gauge<'connection_id' | 'edge_location'>;
   private readonly currentLocation = new Map<string, string>();
   private readonly registerSuccess: Counter<'rpcName'>;
@@ -76,8 +74,8 @@ export class TunnelMetrics {
     this.concurrentRequests = gauge(`${NS}_tunnel_concurrent_requests_per_tunnel`, 'Concurrent requests proxied through each tunnel');
     this.responseByCode = counter(`${NS}_tunnel_response_by_code`, 'Count of responses by HTTP status code', ['status_code']);
     this.requestErrors = counter(`${NS}_tunnel_request_errors`, 'Count of error proxying to origin');
-    this.tcpActiveSessions = gauge(`${NS}_tcp_active_sessions`, 'Concurrent count of TCP sessions that are being proxied to any origin');
-    this.tcpTotalSessions = counter(`${NS}_tcp_total_sessions`, 'Total count of TCP sessions that have been proxied to any origin');
+    // cloudflared's cloudflared_tcp_{active,total}_sessions count private-network (WARP) TCP flows (`proxy/proxy.go`
+    // ProxyTCP); cftunnel refuses every such flow, so it exposes neither.
     this.serverLocations = gauge(`${NS}_tunnel_server_locations`, 'Where each tunnel is connected to. 1 means current location, 0 means previous locations.', ['connection_id', 'edge_location']);
     this.registerSuccess = counter(`${NS}_tunnel_tunnel_register_success`, 'Count of successful tunnel registrations', ['rpcName']);
     this.registerFail = counter(`${NS}_tunnel_tunnel_register_fail`, 'Count of tunnel registration errors by type', ['error', 'rpcName']);
@@ -133,19 +131,6 @@ export class TunnelMetrics {
   /** Proxying a request to the origin failed. */
   requestError(): void {
     this.requestErrors.inc();
-  }
-
-  /** A TCP stream to an origin started; it also counts as a request, as in cloudflared. */
-  tcpSessionStarted(): void {
-    this.requestStarted();
-    this.tcpTotalSessions.inc();
-    this.tcpActiveSessions.inc();
-  }
-
-  /** A TCP stream started with {@link tcpSessionStarted} ended. */
-  tcpSessionFinished(): void {
-    this.requestFinished();
-    this.tcpActiveSessions.dec();
   }
 
   /**

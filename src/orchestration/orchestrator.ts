@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import { checkCaPools } from './ca-pools.js';
 import { parseTunnelConfig, type TunnelConfig } from './remote-config.js';
 import { wireText } from '../errors.js';
+import { OriginProxy } from '../proxy/origin-proxy.js';
+import { OriginServices } from './origin-services.js';
 
 /** Version before any remote configuration was applied (§9.3). */
 export const INITIAL_CONFIG_VERSION = -1;
@@ -27,11 +29,24 @@ export interface OrchestratorEvents {
 export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private version = INITIAL_CONFIG_VERSION;
   private current: TunnelConfig;
+  private currentProxy: OriginProxy | undefined;
 
-  /** @param initial the local configuration (from `--url`, a config file, or the default 503 catch-all). */
-  constructor(initial: TunnelConfig) {
+  /**
+   * @param initial the local configuration (from `--url`, a config file, or the default 503 catch-all).
+   * @param origins the live origin services the configurations' rules resolve to.
+   */
+  constructor(initial: TunnelConfig, readonly origins: OriginServices = new OriginServices()) {
     super();
     this.current = initial;
+  }
+
+  /**
+   * The origin proxy of the current configuration (cloudflared's `GetOriginProxy`): a request routed with it keeps
+   * its rules even when a newer configuration is swapped in while it runs (§9.3).
+   */
+  originProxy(): OriginProxy {
+    this.currentProxy ??= new OriginProxy(this.current.ingress, this.origins);
+    return this.currentProxy;
   }
 
   /** The configuration new requests are routed with. */
@@ -60,6 +75,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     // Another connection may have applied a newer version while the CA pools were read.
     if (version <= this.version) return { latestAppliedVersion: this.version, err: null };
     this.current = next;
+    this.currentProxy = undefined;
     this.version = version;
     this.emit('config', version, next);
     return { latestAppliedVersion: version, err: null };

@@ -6,18 +6,19 @@
 import { EventEmitter } from 'node:events';
 import type { TunnelLogger as Logger } from '../observability/logger.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
-import type { ConnectionContext, ConnectionDetails, RequestObserver, TunnelProtocol } from '../connection/types.js';
+import type { ConnectionContext, RequestObserver, TunnelProtocol, TunnelSettings } from '../connection/types.js';
+import { HTTP2_PING_INTERVAL_MS } from '../connection/http2-connection.js';
 import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';
 import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
-import { connectionConnectedChannel, connectionDisconnectedChannel } from '../observability/diagnostics.js';
+import { EdgeConnectionClosedError } from '../connection/errors.js';
+import { SupervisorEventSink, type SupervisorEvents } from './event-sink.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
-import type { OriginServices } from '../orchestration/origin-services.js';
 import { RegistrationError } from '../rpc/tunnel/registration-error.js';
 import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
-import { dialTunnelConnection } from './dial.js';
+import { dialTunnelConnection, type DialOptions } from './dial.js';
 import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
 import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, type ProtocolSelection } from './protocol.js';
@@ -55,7 +56,6 @@ export interface SupervisorOptions {
   credentials: TunnelCredentials;
   identity: ConnectorIdentity;
   orchestrator: Orchestrator;
-  origins: OriginServices;
   logger: Logger;
   /** Edge addresses, handed out per HA index and rotated after failures (§2.5, §2.6). */
   edgePool: EdgeAddressPool;
@@ -88,25 +88,7 @@ export interface SupervisorOptions {
   retryUnauthorizedAtStartup?: boolean;
 }
 
-/** A connection index's state change. */
-export interface ConnectionEvent {
-  connIndex: number;
-  protocol: TunnelProtocol;
-  address: EdgeAddress;
-}
-
-/** Events of {@link Supervisor}. */
-export interface SupervisorEvents {
-  connected: [event: ConnectionEvent & { details: ConnectionDetails }];
-  disconnected: [event: ConnectionEvent & { error: Error | undefined }];
-  reconnecting: [event: ConnectionEvent & { error: Error; delayMaxMs: number; attempt: number }];
-  /** A dial starts; `recovery` marks a background QUIC attempt beside a serving HTTP/2 connection. */
-  dialing: [event: ConnectionEvent & { recovery: boolean }];
-  protocol_fallback: [event: { connIndex: number; from: TunnelProtocol; to: TunnelProtocol }];
-  /** A QUIC connection registered for an index served over HTTP/2 and replaced it (docs/protocol.md §3.4). */
-  protocol_restored: [event: { connIndex: number; from: TunnelProtocol; to: TunnelProtocol }];
-  config: [event: { connIndex: number; version: number; err: string | null }];
-}
+export type { ConnectionEvent, SupervisorEvents } from './event-sink.js';
 
 /** Startup failed for a reason retrying cannot fix (§12.2 `initial tunnel connection failed`). */
 export class InitialConnectionError extends CftunnelError {
@@ -166,8 +148,36 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** HTTP/2 connections replaced by QUIC ones, still draining. */
   private readonly draining = new Set<TunnelConnection>();
 
+  /** Events, diagnostics_channel and metrics of connection state changes, fed together. */
+  private readonly sink: SupervisorEventSink;
+  /** What every connection shares, resolved once. */
+  private readonly settings: TunnelSettings;
+  /** Transport options of every dial, resolved once (only the QUIC local port varies per attempt). */
+  private readonly dialSettings: DialOptions;
+
   constructor(private readonly options: SupervisorOptions) {
     super();
+    this.sink = new SupervisorEventSink(this, options.credentials.tunnelId, options.metrics);
+    const o = options;
+    this.settings = {
+      credentials: o.credentials,
+      identity: o.identity,
+      orchestrator: o.orchestrator,
+      logger: o.logger,
+      rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+      localConfig: o.localConfig,
+      observer: o.observer,
+      metrics: o.metrics,
+      http2: { pingIntervalMs: o.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS },
+    };
+    this.dialSettings = {
+      caCert: o.caCert,
+      bindAddress: o.bindAddress,
+      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
+      quicFlowControl: o.quicFlowControl,
+      ecdhCurve: o.http2Curves?.ecdhCurve,
+      signal: this.stop.signal,
+    };
     this.clock = options.clock ?? systemClock;
     this.indexZeroProtocol = options.protocol.initial;
   }
@@ -216,33 +226,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private context(connIndex: number, backoff: Backoff): ConnectionContext {
-    const o = this.options;
-    return {
-      credentials: o.credentials,
-      identity: o.identity,
-      connIndex,
-      numPreviousAttempts: backoff.retries,
-      orchestrator: o.orchestrator,
-      origins: o.origins,
-      logger: o.logger,
-      rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
-      localConfig: o.localConfig,
-      observer: o.observer,
-      http2PingIntervalMs: o.http2PingIntervalMs,
-    };
+    return { tunnel: this.settings, connIndex, numPreviousAttempts: backoff.retries };
   }
 
-  private dialOptions(quicLocalPort: number | undefined): Parameters<typeof dialTunnelConnection>[3] {
-    const o = this.options;
-    return {
-      caCert: o.caCert,
-      bindAddress: o.bindAddress,
-      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
-      quicFlowControl: o.quicFlowControl,
-      ecdhCurve: o.http2Curves?.ecdhCurve,
-      quicLocalPort,
-      signal: this.stop.signal,
-    };
+  private dialOptions(quicLocalPort: number | undefined): DialOptions {
+    return quicLocalPort === undefined ? this.dialSettings : { ...this.dialSettings, quicLocalPort };
   }
 
   /** Bookkeeping of a registered connection: live set, metrics, log, events. */
@@ -250,23 +238,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const o = this.options;
     this.connectedWith.add(protocol);
     this.live.set(connIndex, conn);
-    o.metrics?.registered(connIndex, conn.details.locationName);
     conn.on('config', (version, err) => this.emit('config', { connIndex, version, err }));
     o.logger.info(
       { connIndex, connection: conn.details.uuid, event: 0, ip: address.host, location: conn.details.locationName, protocol },
       'Registered tunnel connection',
     );
-    this.emit('connected', { connIndex, protocol, address, details: conn.details });
-    if (connectionConnectedChannel.hasSubscribers) {
-      connectionConnectedChannel.publish({
-        tunnelId: o.credentials.tunnelId,
-        connIndex,
-        protocol,
-        location: conn.details.locationName,
-        connectionId: conn.details.uuid,
-        edge: `${address.host}:${address.port}`,
-      });
-    }
+    this.sink.connected({ connIndex, protocol, address, details: conn.details });
   }
 
   /**
@@ -310,13 +287,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       let address: EdgeAddress;
       let conn: TunnelConnection;
-      o.metrics?.haConnectionStarted();
+      let dialing = false;
       try {
         address = o.edgePool.getAddr(target);
-        this.emit('dialing', { connIndex: target, protocol: 'quic', address, recovery: true });
+        this.sink.dialing({ connIndex: target, protocol: 'quic', address, recovery: true });
+        dialing = true;
         conn = await dialTunnelConnection('quic', address, this.context(target, new Backoff(undefined, undefined, this.clock)), this.dialOptions(undefined));
       } catch (err) {
-        o.metrics?.haConnectionEnded();
+        if (dialing) this.sink.attemptEnded();
         if (this.stopping) return;
         o.logger.debug({ connIndex: target, err }, 'QUIC still unavailable, staying on HTTP/2');
         if (quicPathBlocked(err)) this.udpBlocked = true;
@@ -328,7 +306,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const handover = this.handovers.get(target);
       if (this.stopping || handover === undefined || !handover(conn, address)) {
         // The HTTP/2 connection ended meanwhile (its index reconnects by itself) or shutdown began.
-        o.metrics?.haConnectionEnded();
+        this.sink.attemptEnded();
         conn.close();
       }
     }
@@ -370,7 +348,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         .finally(() => {
           old.close();
           this.draining.delete(old);
-          o.metrics?.haConnectionEnded();
+          this.sink.attemptEnded();
         });
     }
   }
@@ -395,8 +373,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       try {
         address = o.edgePool.getAddr(connIndex);
         if (protocol === 'http2' && o.http2Curves !== undefined) logger.info({ connIndex }, o.http2Curves.logMessage);
-        this.emit('dialing', { connIndex, protocol, address, recovery: false });
-        o.metrics?.haConnectionStarted();
+        this.sink.dialing({ connIndex, protocol, address, recovery: false });
         serving = true;
         const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), this.dialOptions(quicLocalPort));
         quicLocalPort ??= conn.localPort;
@@ -418,18 +395,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         // A handover to QUIC may have replaced the connection this index started with.
         protocol = fallback.protocol;
         this.live.delete(connIndex);
-        o.metrics?.haConnectionEnded();
+        this.sink.attemptEnded();
         serving = false;
-        this.emit('disconnected', { connIndex, protocol, address, error: closedWith });
-        if (connectionDisconnectedChannel.hasSubscribers) {
-          connectionDisconnectedChannel.publish({ tunnelId: o.credentials.tunnelId, connIndex, protocol, error: closedWith });
-        }
+        this.sink.disconnected({ connIndex, protocol, address, error: closedWith });
         if (this.stopping) return;
-        error = closedWith ?? new Error('connection with edge closed');
+        error = closedWith ?? new EdgeConnectionClosedError();
       } catch (err) {
         error = err as Error;
-        if (serving) o.metrics?.haConnectionEnded();
-        if (err instanceof RegistrationError) o.metrics?.registrationFailed(err.isDuplicateConnection ? 'dup_edge_conn' : 'server_error');
+        if (serving) this.sink.attemptEnded();
+        this.sink.attemptFailed(err);
         if (this.stopping) return;
         if (atOnce && protocol === 'quic' && quicPathBlocked(err)) {
           // cftunnel's rule (§3.4): no backoff, no retry count; HTTP/2 now, QUIC again in the background.

@@ -1,5 +1,5 @@
 /**
- * Runs the CLI from source in a child process (`node --import tsx src/cli/run.ts …`) and follows its output line
+ * Runs the CLI from source in a child process (`node --import tsx test/helpers/run-cli.ts …`) and follows its output line
  * by line, so tests wait on what it prints rather than on time.
  */
 import assert from 'node:assert/strict';
@@ -35,7 +35,7 @@ export interface CliChild {
 export function spawnCli(args: string[], env: Record<string, string> = {}): CliChild {
   const cleanEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TUNNEL_')) cleanEnv[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/run-cli.ts', ...args], {
     cwd: root,
     env: { ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,6 +18,7 @@ import { UnsupportedFlagError, UsageError } from '../../src/cli/errors.js';
 import { DurationSyntaxError } from '../../src/cli/go-duration.js';
 import { EdgeRequestError } from '../../src/connection/edge-request.js';
 import { ControlStreamTimeoutError } from '../../src/connection/http2-connection.js';
+import { EdgeConnectionClosedError, RequestFailedError, ResponseIncompleteError } from '../../src/connection/errors.js';
 import { ConnectRequestFrameError, TruncatedPreambleError, UnknownStreamSignatureError } from '../../src/connection/preamble.js';
 import { SerializedHeadersError } from '../../src/connection/serialized-headers.js';
 import { DnsOverTlsError, EdgeDiscoveryError, EdgeDiscoveryOptionError, NoFreeEdgeAddressError, ProtocolPercentageError } from '../../src/edge/errors.js';
@@ -39,6 +40,7 @@ import {
   QuicIdleTimeoutError,
   QuicLocalCloseError,
   QuicPeerClosedError,
+  QuicStreamFailedError,
   QuicStreamResetError,
   QuicStreamStoppedError,
   QuicTlsError,
@@ -77,6 +79,9 @@ function everyCode(): CftunnelError[] {
     new ConfigFileValueError('/c.yml', 'expected boolean found string for no-autoupdate'),
     ((e) => new ConnectRequestFrameError(wrap('malformed ConnectRequest', e), e))(c()),
     new ControlStreamTimeoutError(),
+    ((e) => new EdgeConnectionClosedError(e))(c()),
+    ((e) => new RequestFailedError(e))(c()),
+    ((e) => new ResponseIncompleteError('the edge stream closed before the response was complete', e))(c()),
     ((e) => new DnsOverTlsError(wrap('DNS-over-TLS lookup of x via 1.1.1.1:853 failed', e), { cause: e }))(c()),
     new DurationSyntaxError('soon'),
     ((e) => new EdgeConfigFileError('/edge.json', e.message, e))(c()),
@@ -106,6 +111,7 @@ function everyCode(): CftunnelError[] {
     new QuicIdleTimeoutError(),
     new QuicLocalCloseError(),
     new QuicPeerClosedError(0, 'bye', true),
+    ((e) => new QuicStreamFailedError(4, e))(c()),
     new QuicStreamResetError(4, 0),
     new QuicStreamStoppedError(4, 0),
     quicTls,

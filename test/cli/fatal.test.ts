@@ -36,7 +36,7 @@ diagnostics.subscribe(${JSON.stringify(DIAGNOSTICS_CHANNELS.connectionConnected)
     );
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--import', pathToFileURL(preload).href, 'src/cli/run.ts', 'run', '--token', token, '--edge', `127.0.0.1:${edge.address.port}`, '--cacert', ca, '--url', 'http://127.0.0.1:1', '--protocol', 'http2', '--ha-connections', '1', '--output', output],
+      ['--import', 'tsx', '--import', pathToFileURL(preload).href, 'test/helpers/run-cli.ts', 'run', '--token', token, '--edge', `127.0.0.1:${edge.address.port}`, '--cacert', ca, '--url', 'http://127.0.0.1:1', '--protocol', 'http2', '--ha-connections', '1', '--output', output],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
+import { appliedConfigVersion, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 
 /** A valid configuration of about `bytes` bytes: many hostname rules (each one is validated, like cloudflared). */
@@ -36,7 +36,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.ok(JSON.stringify(doc).length > 3 * 1024 * 1024);
       const [result] = await env.edge.pushConfig(1, doc);
       assert.deepEqual([result!.latestAppliedVersion, result!.err], [1, null]);
-      assert.equal(env.tunnel.orchestrator.currentVersion, 1);
+      assert.equal(await appliedConfigVersion(env.tunnel), 1);
       assert.equal((await visit(env.edge.visitorUrl, { host: 'host-7-' + 'x'.repeat(40) + '.example.test' })).status, 418);
     });
   });

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startOrigin, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
+import { appliedConfigVersion, startOrigin, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { visit } from '../helpers/visitor.js';
 
@@ -55,7 +55,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       const old = await env.edge.pushConfig(1, { ingress: [{ service: a.url }] });
       assert.deepEqual(old.map((r) => [r.latestAppliedVersion, r.err]), [[2, null], [2, null]]);
       assert.equal((await visit(env.edge.visitorUrl, { host: 'a.test' })).body.toString(), 'origin-b');
-      assert.equal(env.tunnel.orchestrator.currentVersion, 2);
+      assert.equal(await appliedConfigVersion(env.tunnel), 2);
     });
   });
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ERR_LAST_RULE_NOT_CATCH_ALL } from '../../src/ingress/rules.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
+import { appliedConfigVersion, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 
 const configs = (JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as { configs: Record<string, unknown> }).configs;
@@ -48,7 +48,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       if (protocol === 'quic') assert.equal(r!.err, ERR_LAST_RULE_NOT_CATCH_ALL);
       else assert.ok(r!.err !== null);
       assert.equal((await visit(env.edge.visitorUrl, { host: 'status.test' })).status, 418);
-      assert.equal(env.tunnel.orchestrator.currentVersion, 2);
+      assert.equal(await appliedConfigVersion(env.tunnel), 2);
     });
   });
 }

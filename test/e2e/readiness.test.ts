@@ -33,6 +33,9 @@ test('/ready is 200 while connections are registered and 503 when none is; /metr
     assert.match(metrics, /^cloudflared_tunnel_ha_connections 1$/m);
     assert.match(metrics, /^cloudflared_tunnel_response_by_code\{status_code="200"\} 1$/m);
     assert.match(metrics, /^cloudflared_tunnel_tunnel_register_success\{rpcName="registerConnection"\} 1$/m);
+    // The registration RPC is counted where it is called (§13.2).
+    assert.match(metrics, /^cloudflared_rpc_client_operations\{handler="registration",method="register_connection"\} 1$/m);
+    assert.match(metrics, /^cloudflared_rpc_client_latency_secs_count\{handler="registration",method="register_connection"\} 1$/m);
     assert.match(metrics, /^cloudflared_tunnel_server_locations\{connection_id="0",edge_location="TST"\} 1$/m);
     for (const needle of [token, secret.toString('base64'), secret.toString('hex')]) assert.ok(!metrics.includes(needle));
 

@@ -10,19 +10,19 @@ import { Tunnel } from '../../src/tunnel.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { nextEvents } from './events.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
+import { CftunnelError } from '../../src/errors.js';
 
 async function throughProxy() {
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token], transports: { http2: true, quic: false } });
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: edge.address.port });
-  const tunnel = new Tunnel({
-    token,
-    edge: [`127.0.0.1:${proxy.port}`],
-    caCert: edge.caPem,
-    protocol: 'http2',
-    haConnections: 1,
-    http2PingIntervalMs: 500,
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      { token, edge: [`127.0.0.1:${proxy.port}`], caCert: edge.caPem, protocol: 'http2', haConnections: 1 },
+      { http2PingIntervalMs: 500 },
+    ),
+  );
   await tunnel.ready();
   return {
     tunnel,
@@ -38,10 +38,15 @@ async function throughProxy() {
 test('http2: a reset path is noticed and the connection re-registers', { timeout: 30_000 }, async () => {
   const env = await throughProxy();
   try {
-    const lost = nextEvents(env.tunnel, 'disconnected', 1);
+    const lost = nextEvents<[{ error: Error | undefined }]>(env.tunnel, 'disconnected', 1);
+    const retry = nextEvents<[{ error: Error }]>(env.tunnel, 'reconnecting', 1);
     const back = nextEvents(env.tunnel, 'connected', 1);
     env.proxy.resetAll();
-    await lost;
+    // The edge's end gave no cause of its own: users still get a typed error (docs/errors.md).
+    const gone = (await lost)[0]?.[0].error;
+    assert.ok(gone instanceof CftunnelError && gone.code === 'CFT_ERR_CONNECTION_CLOSED', String(gone));
+    const again = (await retry)[0]?.[0].error;
+    assert.ok(again instanceof CftunnelError && again.code === 'CFT_ERR_CONNECTION_CLOSED', String(again));
     await back;
     assert.equal(env.tunnel.connections.length, 1);
   } finally {

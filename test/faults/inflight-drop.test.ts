@@ -20,6 +20,7 @@ import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startUdpRelay, type UdpRelay } from '../helpers/udp-relay.js';
 import { visit } from '../helpers/visitor.js';
 import { nextEvents } from './events.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 const HELD = ['hold', 'sized', 'chunked', 'upload', 'ws'] as const;
 type Held = (typeof HELD)[number];
@@ -202,16 +203,13 @@ async function startEnvBehindPath(
   const proxy = protocol === 'http2' ? await startTcpProxy(target) : undefined;
   const relay = protocol === 'quic' ? await startUdpRelay({ target }) : undefined;
   const port = proxy?.port ?? relay!.address().port;
-  const tunnel = new Tunnel({
-    token,
-    url,
-    edge: [`127.0.0.1:${port}`],
-    caCert: edge.caPem,
-    protocol,
-    haConnections: 1,
-    // The connector notices a silent HTTP/2 path after two PING intervals.
-    http2PingIntervalMs: 500,
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      { token, url, edge: [`127.0.0.1:${port}`], caCert: edge.caPem, protocol, haConnections: 1 },
+      // The connector notices a silent HTTP/2 path after two PING intervals.
+      { http2PingIntervalMs: 500 },
+    ),
+  );
   const close = async (): Promise<void> => {
     await tunnel.close({ graceMs: 0 });
     await Promise.all([proxy?.close(), relay?.close()]);

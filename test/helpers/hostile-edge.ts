@@ -20,7 +20,7 @@ import { startHttp2TunnelConnection, type Http2TunnelConnection } from '../../sr
 import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/connection/preamble.js';
 import { startQuicTunnelConnection, type QuicTunnelConnection } from '../../src/connection/quic-connection.js';
 import type { TunnelConnection } from '../../src/connection/tunnel-connection.js';
-import type { ConnectionContext, TunnelProtocol } from '../../src/connection/types.js';
+import type { ConnectionContext, TunnelProtocol, TunnelSettings } from '../../src/connection/types.js';
 import { generateEdgeCertificates, type EdgeCertificates } from '../../src/edge-local/certs.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
@@ -139,7 +139,7 @@ export async function startRecordingOrigin(): Promise<RecordingOrigin> {
 }
 
 /** A connection context whose single ingress rule sends everything to `originUrl`. */
-export function hostileContext(originUrl: string, overrides: Partial<ConnectionContext> = {}): ConnectionContext {
+export function hostileContext(originUrl: string, overrides: Partial<TunnelSettings> = {}): ConnectionContext {
   return connectionContext(makeToken().token, {
     orchestrator: new Orchestrator(parseTunnelConfig(JSON.stringify({ ingress: [{ service: originUrl }] }))),
     ...overrides,
@@ -552,7 +552,7 @@ interface SessionParts<P> {
   get(peer: P, path: string): Promise<GoodAnswer>;
 }
 
-async function openSession<P>(parts: SessionParts<P>, overrides: Partial<ConnectionContext> = {}): Promise<HostileSession & { peer: P }> {
+async function openSession<P>(parts: SessionParts<P>, overrides: Partial<TunnelSettings> = {}): Promise<HostileSession & { peer: P }> {
   const origin = await startRecordingOrigin();
   const edge = await parts.startEdge();
   const ctx = hostileContext(origin.url, overrides);
@@ -563,20 +563,20 @@ async function openSession<P>(parts: SessionParts<P>, overrides: Partial<Connect
     control,
     origin,
     peer,
-    connectorId: ctx.identity.connectorId,
+    connectorId: ctx.tunnel.identity.connectorId,
     edgeClosed: parts.closedAtEdge(peer),
     get: (path) => parts.get(peer, path),
     async close() {
       conn.close();
       await edge.close();
-      await ctx.origins.close();
+      await ctx.tunnel.orchestrator.origins.close();
       await origin.close();
     },
   };
 }
 
 /** Origin, hostile QUIC edge and the real connector registered to it. */
-export function openHostileQuicSession(overrides: Partial<ConnectionContext> = {}): Promise<HostileQuicSession> {
+export function openHostileQuicSession(overrides: Partial<TunnelSettings> = {}): Promise<HostileQuicSession> {
   return openSession<HostileQuicPeer>({
     protocol: 'quic',
     startEdge: startHostileQuicEdge,

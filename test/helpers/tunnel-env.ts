@@ -10,9 +10,9 @@ import { LocalEdge, type LocalEdgeOptions } from '../../src/edge-local/index.js'
 import { Tunnel, type TunnelOptions } from '../../src/tunnel.js';
 import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
-import type { ConnectionContext } from '../../src/connection/types.js';
+import type { ConnectionContext, TunnelSettings } from '../../src/connection/types.js';
+import { HTTP2_PING_INTERVAL_MS } from '../../src/connection/http2-connection.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { parseToken } from '../../src/token/index.js';
 
@@ -103,17 +103,25 @@ export async function startTunnelEnv(options: {
   };
 }
 
-/** A ConnectionContext for dialling single connections directly (tests below the supervisor). */
-export function connectionContext(token: string, overrides: Partial<ConnectionContext> = {}): ConnectionContext {
+/** A ConnectionContext (index 0, first attempt) for dialling single connections directly (tests below the supervisor). */
+export function connectionContext(token: string, overrides: Partial<TunnelSettings> = {}): ConnectionContext {
   return {
-    credentials: parseToken(token),
-    identity: createConnectorIdentity(),
+    tunnel: {
+      credentials: parseToken(token),
+      identity: createConnectorIdentity(),
+      orchestrator: new Orchestrator(parseTunnelConfig('{}')),
+      logger: pino({ level: 'silent' }),
+      rpcTimeoutMs: 5000,
+      http2: { pingIntervalMs: HTTP2_PING_INTERVAL_MS },
+      ...overrides,
+    },
     connIndex: 0,
     numPreviousAttempts: 0,
-    orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-    origins: new OriginServices(),
-    logger: pino({ level: 'silent' }),
-    rpcTimeoutMs: 5000,
-    ...overrides,
   };
+}
+
+/** The remote configuration version a tunnel applied, as its public metrics show it (§13.2). */
+export async function appliedConfigVersion(tunnel: Tunnel): Promise<number> {
+  const match = /^cloudflared_orchestration_config_version (\S+)$/m.exec(await tunnel.metrics.exposition());
+  return match === null ? Number.NaN : Number(match[1]);
 }

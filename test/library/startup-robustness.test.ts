@@ -48,8 +48,6 @@ const BAD_OPTIONS: Array<[string, unknown, string]> = [
   ['retries', -1, 'retries'],
   ['gracePeriodMs', Number.NaN, 'gracePeriodMs'],
   ['haSpacingMs', -5, 'haSpacingMs'],
-  ['quicHandshakeTimeoutMs', 0, 'quicHandshakeTimeoutMs'],
-  ['http2PingIntervalMs', 2 ** 40, 'http2PingIntervalMs'],
   ['edgeIpVersion', 4, 'edgeIpVersion'],
   ['protocolSelector', 'dns', 'protocolSelector'],
   ['postQuantum', 'yes', 'postQuantum'],

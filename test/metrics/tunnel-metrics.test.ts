@@ -23,8 +23,6 @@ describe('TunnelMetrics (§13.2)', () => {
       cloudflared_tunnel_concurrent_requests_per_tunnel: 'gauge',
       cloudflared_tunnel_response_by_code: 'counter',
       cloudflared_tunnel_request_errors: 'counter',
-      cloudflared_tcp_active_sessions: 'gauge',
-      cloudflared_tcp_total_sessions: 'counter',
       cloudflared_tunnel_server_locations: 'gauge',
       cloudflared_tunnel_tunnel_register_success: 'counter',
       cloudflared_tunnel_tunnel_register_fail: 'counter',
@@ -42,7 +40,7 @@ describe('TunnelMetrics (§13.2)', () => {
     assert.equal(sample(text, `build_info{goversion="node${process.versions.node}",type="",revision="",version="0.1.0"}`), 1);
   });
 
-  it('counts requests, responses, errors and TCP sessions', async () => {
+  it('counts requests, responses and errors', async () => {
     const m = new TunnelMetrics();
     m.requestStarted();
     m.requestStarted();
@@ -51,25 +49,21 @@ describe('TunnelMetrics (§13.2)', () => {
     m.originResponse(502);
     m.requestFinished();
     m.requestError();
-    m.tcpSessionStarted();
     m.haConnectionStarted();
     m.haConnectionStarted();
     m.haConnectionEnded();
     m.configVersion(7);
     const text = await m.exposition();
-    assert.equal(sample(text, 'cloudflared_tunnel_total_requests'), 3, 'TCP sessions count as requests');
-    assert.equal(sample(text, 'cloudflared_tunnel_concurrent_requests_per_tunnel'), 2);
+    assert.equal(sample(text, 'cloudflared_tunnel_total_requests'), 2);
+    assert.equal(sample(text, 'cloudflared_tunnel_concurrent_requests_per_tunnel'), 1);
     assert.equal(sample(text, 'cloudflared_tunnel_response_by_code{status_code="200"}'), 2);
     assert.equal(sample(text, 'cloudflared_tunnel_response_by_code{status_code="502"}'), 1);
     assert.equal(sample(text, 'cloudflared_tunnel_request_errors'), 1);
-    assert.equal(sample(text, 'cloudflared_tcp_active_sessions'), 1);
-    assert.equal(sample(text, 'cloudflared_tcp_total_sessions'), 1);
     assert.equal(sample(text, 'cloudflared_tunnel_ha_connections'), 1);
     assert.equal(sample(text, 'cloudflared_orchestration_config_version'), 7);
-    m.tcpSessionFinished();
+    m.requestFinished();
     const after = await m.exposition();
-    assert.equal(sample(after, 'cloudflared_tcp_active_sessions'), 0);
-    assert.equal(sample(after, 'cloudflared_tunnel_concurrent_requests_per_tunnel'), 1);
+    assert.equal(sample(after, 'cloudflared_tunnel_concurrent_requests_per_tunnel'), 0);
   });
 
   it('tracks registrations and moves server_locations per connection', async () => {

@@ -12,7 +12,6 @@ import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
 import { LocalEdge, type EdgeConnectionInfo } from '../../src/edge-local/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { selectProtocol, type ProtocolOption } from '../../src/supervisor/protocol.js';
 import { Supervisor, UDP_BLOCKED_WARNING, quicRecoveryDelayMs, type SupervisorEvents } from '../../src/supervisor/supervisor.js';
@@ -51,7 +50,6 @@ async function setup(option: ProtocolOption, udp: UdpPath) {
     credentials: parseToken(token),
     identity: createConnectorIdentity(),
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-    origins: new OriginServices(),
     logger,
     edgePool: poolOf(Array(HA).fill(edge.address)),
     protocol: selectProtocol(option, true),

@@ -6,7 +6,6 @@ import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
 import { LocalEdge, type RegistrationDecision } from '../../src/edge-local/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
-import { OriginServices } from '../../src/orchestration/origin-services.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { selectProtocol } from '../../src/supervisor/protocol.js';
 import { Supervisor, type SupervisorOptions } from '../../src/supervisor/supervisor.js';
@@ -20,7 +19,6 @@ function supervisor(token: string, edges: LocalEdge[], clock: FakeClock, extra: 
     credentials: parseToken(token),
     identity: createConnectorIdentity(),
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
-    origins: new OriginServices(),
     logger: pino({ level: 'silent' }),
     edgePool: poolOf(edges.length === 1 ? Array(extra.haConnections ?? 1).fill(edges[0]!.address) : edges.map((e) => e.address)),
     protocol: selectProtocol('http2', true),

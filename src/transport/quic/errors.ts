@@ -199,3 +199,10 @@ export class QuicStreamStoppedError extends QuicStreamError {
     super('CFT_ERR_QUIC_STREAM_STOPPED', 'stopped', streamId, errorCode);
   }
 }
+
+/** A stream call of the QUIC binding failed for a reason other than the peer's abort; `cause` is the binding's error. */
+export class QuicStreamFailedError extends CftunnelError {
+  constructor(streamId: number, cause: unknown) {
+    super('CFT_ERR_QUIC_STREAM_FAILED', `QUIC stream ${streamId} failed`, { retryable: false, cause });
+  }
+}

@@ -190,3 +190,28 @@ export function loadQuiche(): NativeQuiche {
   if (!loaded.ok) throw new QuicUnavailableError(loaded.reason);
   return loaded.quiche;
 }
+
+/**
+ * What a stream call of the binding failed with. The binding reports quiche's `Error` only as message text
+ * (`StreamReset(<code>)`, `StreamStopped(<code>)`, `InvalidStreamState(<id>)`, …); this is the one place that reads it.
+ */
+export type NativeStreamFailure =
+  | { readonly kind: 'reset'; readonly errorCode: number }
+  | { readonly kind: 'stopped'; readonly errorCode: number }
+  /** The stream is no longer known to quiche (collected after both sides finished or were aborted). */
+  | { readonly kind: 'invalid-state' }
+  | { readonly kind: 'other'; readonly message: string };
+
+const STREAM_RESET = /StreamReset\((\d+)\)/;
+const STREAM_STOPPED = /StreamStopped\((\d+)\)/;
+
+/** Classifies an error thrown by a stream call of the binding. */
+export function classifyNativeStreamError(err: unknown): NativeStreamFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  const reset = STREAM_RESET.exec(message);
+  if (reset) return { kind: 'reset', errorCode: Number(reset[1]) };
+  const stopped = STREAM_STOPPED.exec(message);
+  if (stopped) return { kind: 'stopped', errorCode: Number(stopped[1]) };
+  if (message.startsWith('InvalidStreamState')) return { kind: 'invalid-state' };
+  return { kind: 'other', message };
+}

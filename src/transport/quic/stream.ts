@@ -4,8 +4,8 @@
  * `push()` refuses more and resume on `_read()`.
  */
 import { Duplex } from 'node:stream';
-import { QuicLocalCloseError, QuicStreamResetError, QuicStreamStoppedError } from './errors.js';
-import type { NativeConnection } from './native.js';
+import { QuicLocalCloseError, QuicStreamFailedError, QuicStreamResetError, QuicStreamStoppedError } from './errors.js';
+import { classifyNativeStreamError, type NativeConnection } from './native.js';
 
 /** What a stream needs from its connection. @internal */
 export interface StreamDriver {
@@ -26,8 +26,6 @@ export interface StreamDriver {
 }
 
 const EMPTY = Buffer.alloc(0);
-const RESET_RE = /StreamReset\((\d+)\)/;
-const STOPPED_RE = /StreamStopped\((\d+)\)/;
 
 /** Application error code used when a stream is torn down without an explicit code (docs/protocol.md §5.3: code 0). */
 export const DEFAULT_STREAM_ERROR_CODE = 0;
@@ -138,7 +136,7 @@ export class QuicStream extends Duplex {
         // A stream quiche already collected (its send side reset in answer to STOP_SENDING and acknowledged, the
         // peer's data all read) is not a failure of the stream: quiche's own writable() would no longer list it. A
         // later write still reports it.
-        if (err instanceof Error && err.message.startsWith('InvalidStreamState')) this.collected = true;
+        if (classifyNativeStreamError(err).kind === 'invalid-state') this.collected = true;
         else this.failFromNative(err);
       }
     }
@@ -206,20 +204,16 @@ export class QuicStream extends Duplex {
   }
 
   private failFromNative(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
-    const reset = RESET_RE.exec(message);
-    if (reset) {
+    const failure = classifyNativeStreamError(err);
+    if (failure.kind === 'reset') {
       this.readDone = true;
-      this.destroy(new QuicStreamResetError(this.id, Number(reset[1])));
-      return;
-    }
-    const stopped = STOPPED_RE.exec(message);
-    if (stopped) {
+      this.destroy(new QuicStreamResetError(this.id, failure.errorCode));
+    } else if (failure.kind === 'stopped') {
       this.writeDone = true;
-      this.destroy(new QuicStreamStoppedError(this.id, Number(stopped[1])));
-      return;
+      this.destroy(new QuicStreamStoppedError(this.id, failure.errorCode));
+    } else {
+      this.destroy(new QuicStreamFailedError(this.id, err));
     }
-    this.destroy(err instanceof Error ? err : new Error(message));
   }
 
   private shutdown(direction: number, code: number): void {
