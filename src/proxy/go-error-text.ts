@@ -59,5 +59,17 @@ export function goErrorText(err: unknown, target: DialTarget): string {
   if (e.syscall === 'connect' && ERRNO_TEXT[code] !== undefined) return `${dial}: connect: ${ERRNO_TEXT[code]}`;
   if (ERRNO_TEXT[code] !== undefined) return `read ${target.network} ${dest}: read: ${ERRNO_TEXT[code]}`;
   if (code === 'UND_ERR_SOCKET') return 'EOF';
+  // node:http refuses a header value with CR, LF or NUL before anything is written; Go's transport does the same.
+  if (code === 'ERR_INVALID_CHAR') {
+    const name = /\["?([^"\]]*)"?\]/.exec(e.message ?? '')?.[1];
+    // Go checks the Host header on its own, with its own text.
+    if (name?.toLowerCase() === 'host') return 'http: invalid Host header';
+    if (name !== undefined) return `net/http: invalid header field value for ${JSON.stringify(name)}`;
+  }
+  if (code === 'ERR_INVALID_HTTP_TOKEN') {
+    const token = /\["?([^"\]]*)"?\]/.exec(e.message ?? '')?.[1];
+    if (token !== undefined && e.message?.startsWith('Header name') === true) return `net/http: invalid header field name ${JSON.stringify(token)}`;
+    if (token !== undefined && e.message?.startsWith('Method') === true) return `net/http: invalid method ${JSON.stringify(token)}`;
+  }
   return e.message ?? String(err);
 }

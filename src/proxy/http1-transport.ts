@@ -161,7 +161,14 @@ export class Http1Transport {
         signal.removeEventListener('abort', onAbort);
         reject(err instanceof OriginRequestCancelledError || err instanceof OriginError ? err : new OriginError(failureText(err, target), err));
       };
-      let req: http.ClientRequest;
+      let req: http.ClientRequest | undefined;
+      // Declared before the request is built: http.request() throws synchronously on a header it refuses, and fail()
+      // unsubscribes this listener.
+      const onAbort = (): void => {
+        const err = new OriginRequestCancelledError(signal.reason);
+        req?.destroy(err);
+        fail(err);
+      };
       try {
         req = http.request({
           agent: this.agentFor(r.servername),
@@ -177,11 +184,6 @@ export class Http1Transport {
         fail(err as Error);
         return;
       }
-      const onAbort = (): void => {
-        const err = new OriginRequestCancelledError(signal.reason);
-        req.destroy(err);
-        fail(err);
-      };
       signal.addEventListener('abort', onAbort, { once: true });
       req.on('error', fail);
       req.once('response', (res: http.IncomingMessage) => {

@@ -78,10 +78,14 @@ function u32s(...words: number[]): Buffer {
   return out;
 }
 
-/** What the origin must have received for a well-formed `GET <path>` of {@link HostileSession.get}, byte for byte. */
+/**
+ * What the origin must have received for a well-formed `GET <path>` of {@link HostileSession.get}, byte for byte, as
+ * the node:http origin client writes it: `Host` first (like Go's request writer), the request's headers, then the
+ * client's own `Connection: keep-alive`.
+ */
 function originHead(s: HostileSession, path: string): string {
   const edgeHeader = s.protocol === 'quic' ? 'Accept: */*' : 'Cf-Ray: 0123456789abcdef-TST';
-  return `GET ${path} HTTP/1.1\r\nhost: hostile.test\r\nconnection: keep-alive\r\n${edgeHeader}\r\nCf-Warp-Tag-Id: ${s.connectorId}\r\n\r\n`;
+  return `GET ${path} HTTP/1.1\r\nHost: hostile.test\r\n${edgeHeader}\r\nCf-Warp-Tag-Id: ${s.connectorId}\r\nConnection: keep-alive\r\n\r\n`;
 }
 
 /** The origin received exactly the well-formed requests for `paths`, byte for byte, and nothing else. */
@@ -317,18 +321,18 @@ function replacing(key: 'HttpMethod' | 'HttpHost', val: string): (req: ConnectRe
 
 /** Injection attempts through every ConnectRequest field (§7.2), and the error each must get. */
 const QUIC_INJECTIONS: ReadonlyArray<[string, (req: ConnectRequest) => void, RegExp]> = [
-  ['header value with CRLF', withMetadata('HttpHeader:X-Foo', `a\r\n${INJECTED}: 1`), /invalid X-Foo header/],
-  ['header value with LF', withMetadata('HttpHeader:X-Foo', `a\n${INJECTED}: 1`), /invalid X-Foo header/],
-  ['header value with CR', withMetadata('HttpHeader:X-Foo', `a\r${INJECTED}: 1`), /invalid X-Foo header/],
-  ['header value with NUL', withMetadata('HttpHeader:X-Foo', `a\0${INJECTED}`), /invalid X-Foo header/],
-  ['header name with CRLF', withMetadata(`HttpHeader:X-Foo\r\n${INJECTED}`, '1'), /invalid header key/],
-  ['header name with LF', withMetadata(`HttpHeader:X-Foo\n${INJECTED}`, '1'), /invalid header key/],
-  ['header name with a space', withMetadata(`HttpHeader:X ${INJECTED}`, '1'), /invalid header key/],
+  ['header value with CRLF', withMetadata('HttpHeader:X-Foo', `a\r\n${INJECTED}: 1`), /invalid header field value for "X-Foo"/],
+  ['header value with LF', withMetadata('HttpHeader:X-Foo', `a\n${INJECTED}: 1`), /invalid header field value for "X-Foo"/],
+  ['header value with CR', withMetadata('HttpHeader:X-Foo', `a\r${INJECTED}: 1`), /invalid header field value for "X-Foo"/],
+  ['header value with NUL', withMetadata('HttpHeader:X-Foo', `a\0${INJECTED}`), /invalid header field value for "X-Foo"/],
+  ['header name with CRLF', withMetadata(`HttpHeader:X-Foo\r\n${INJECTED}`, '1'), /invalid header field name "X-Foo\\r\\nX-Injected"/],
+  ['header name with LF', withMetadata(`HttpHeader:X-Foo\n${INJECTED}`, '1'), /invalid header field name "X-Foo\\nX-Injected"/],
+  ['header name with a space', withMetadata(`HttpHeader:X ${INJECTED}`, '1'), /invalid header field name "X X-Injected"/],
   ['header name with a colon', withMetadata(`HttpHeader:${INJECTED}:1`, '1'), /header Key: HttpHeader:X-Injected:1 malformed/],
-  ['empty header name', withMetadata('HttpHeader:', INJECTED), /invalid header key/],
+  ['empty header name', withMetadata('HttpHeader:', INJECTED), /invalid header field name ""/],
   ['HttpHost with CRLF', replacing('HttpHost', `hostile.test\r\n${INJECTED}: 1`), /invalid Host header/],
-  ['HttpMethod with CRLF (request splitting)', replacing('HttpMethod', `GET /x HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET`), /invalid request method/],
-  ['HttpMethod with a space', replacing('HttpMethod', `GET ${INJECTED}`), /invalid request method/],
+  ['HttpMethod with CRLF (request splitting)', replacing('HttpMethod', `GET /x HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET`), /net\/http: invalid method "GET \/x HTTP\/1\.1\\r\\n/],
+  ['HttpMethod with a space', replacing('HttpMethod', `GET ${INJECTED}`), /net\/http: invalid method "GET X-Injected"/],
   ['URI with CRLF', (req) => (req.dest = `http://hostile.test/a\r\n${INJECTED}: 1`), /invalid control character in URL/],
   ['URI with CRLF and a second request', (req) => (req.dest = `http://hostile.test/a HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET /b`), /invalid control character in URL/],
   ['URI with TAB', (req) => (req.dest = `http://hostile.test/a\t${INJECTED}`), /invalid control character in URL/],
