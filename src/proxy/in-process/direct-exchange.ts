@@ -171,9 +171,13 @@ export function exchange(server: http.Server, r: ExchangeRequest, signal: AbortS
     };
     signal.addEventListener('abort', onAbort, { once: true });
 
+    // What Node's server does on its socket's drain: tell the response a writer waiting on it may go on.
     socket.on('drain', () => {
-      if (kNeedDrain !== undefined && (res as unknown as Record<symbol, boolean>)[kNeedDrain] === true && !res.writableFinished) {
-        (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
+      if (res.writableFinished) return;
+      const flags = res as unknown as Record<symbol, boolean>;
+      if (kNeedDrain === undefined) res.emit('drain');
+      else if (flags[kNeedDrain] === true) {
+        flags[kNeedDrain] = false;
         res.emit('drain');
       }
     });
