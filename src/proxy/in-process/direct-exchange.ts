@@ -5,24 +5,17 @@
  * composed, the body is passed on (de-chunked) with backpressure both ways.
  */
 import http from 'node:http';
-import { Duplex, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { SocketLikeDuplex } from '../duplex-pair.js';
 import { OriginError, OriginRequestCancelledError } from '../errors.js';
 import { originResponseHeaders, validFinalStatus } from '../headers.js';
 import type { OriginResponse } from '../types.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 
-/** What the app sees as the connection: enough of a socket for `ServerResponse` and frameworks that read it. */
-class ExchangeSocket extends Duplex {
-  readonly remoteAddress = '127.0.0.1';
-  readonly remotePort = 0;
-  readonly remoteFamily = 'IPv4';
-  readonly localAddress = '127.0.0.1';
-  readonly localPort = 0;
-  readonly encrypted = false;
-  readonly connecting = false;
-
+/** What the app sees as the connection: its writes are the response bytes; nothing is ever read from it. */
+class ExchangeSocket extends SocketLikeDuplex {
   constructor(private readonly sink: (chunk: Buffer, callback: (err?: Error | null) => void) => void) {
-    super({ allowHalfOpen: true, highWaterMark: 64 * 1024 });
+    super();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -30,26 +23,6 @@ class ExchangeSocket extends Duplex {
   }
 
   override _read(): void {}
-
-  setTimeout(_ms: number, cb?: () => void): this {
-    if (cb) this.once('timeout', cb);
-    return this;
-  }
-  setNoDelay(): this {
-    return this;
-  }
-  setKeepAlive(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-  address(): { address: string; family: string; port: number } {
-    return { address: this.localAddress, family: 'IPv4', port: 0 };
-  }
 }
 
 /** Header lines of a head or trailer block Node composed (`Name: value\r\n…`), as a flat raw list. */
