@@ -7,6 +7,7 @@
  *
  * Run: node --import tsx bench/origin-path.bench.ts [rounds] [requestsPerRound]
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpOriginService } from '../src/proxy/http-origin.js';
@@ -42,6 +43,8 @@ const request = (): OriginRequest => ({
 
 async function drive(service: OriginService, n: number): Promise<void> {
   const signal = new AbortController().signal;
+  // One signal for every request in flight (each round trip listens to it until its response head).
+  setMaxListeners(CONCURRENCY * 2, signal);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next++ < n) {
