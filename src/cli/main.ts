@@ -2,8 +2,6 @@
  * The `cftunnel` command: `tunnel run` / `run` (a cloudflared-compatible connector), `edge` (the local edge),
  * `demo`, `help` and `--version`. Sets `process.exitCode`: 0 success, 1 startup/runtime failure, 2 usage error.
  */
-import { runDemo, parseDemoFlags, demoHelp } from './commands/demo.js';
-import { runEdge, parseEdgeFlags, edgeHelp } from './commands/edge.js';
 import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
 import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './commands/quick-tunnel.js';
 import { errorText } from '../errors.js';
@@ -39,11 +37,13 @@ export function versionLine(): string {
   return `cftunnel version ${cliVersion()} (wire-compatible with cloudflared ${COMPATIBLE_CLOUDFLARED_VERSION}; node ${process.version})\n`;
 }
 
-const HELP_BY_COMMAND: Readonly<Record<string, () => string>> = {
+// `edge` and `demo` carry the local edge (a whole server side): loaded only when asked for, so a connector never
+// holds that code in memory (issue #19).
+const HELP_BY_COMMAND: Readonly<Record<string, () => string | Promise<string>>> = {
   tunnel: tunnelRunHelp,
   run: tunnelRunHelp,
-  edge: edgeHelp,
-  demo: demoHelp,
+  edge: async () => (await import('./commands/edge.js')).edgeHelp(),
+  demo: async () => (await import('./commands/demo.js')).demoHelp(),
 };
 
 async function runTunnelCommand(args: readonly string[], io: CliIo): Promise<void> {
@@ -82,7 +82,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
       const topic = args[0];
       const help = topic === undefined ? undefined : HELP_BY_COMMAND[topic];
       if (topic !== undefined && help === undefined) throw new UsageError(`no help for unknown command ${topic}`);
-      io.stdout.write(help ? help() : mainHelp());
+      io.stdout.write(help ? await help() : mainHelp());
       return;
     }
     case 'tunnel':
@@ -91,10 +91,14 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
       const parsed = parseRunFlags(args, io.env);
       return runTunnel(parsed, io);
     }
-    case 'edge':
+    case 'edge': {
+      const { runEdge, parseEdgeFlags } = await import('./commands/edge.js');
       return runEdge(parseEdgeFlags(args, io.env), io);
-    case 'demo':
+    }
+    case 'demo': {
+      const { runDemo, parseDemoFlags } = await import('./commands/demo.js');
       return runDemo(parseDemoFlags(args), io);
+    }
     default:
       if (command.startsWith('-')) {
         throw new UsageError(`flags go after the command: cftunnel tunnel run ${command} … (see cftunnel help)`);

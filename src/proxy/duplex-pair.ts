@@ -5,10 +5,8 @@
  */
 import { Duplex } from 'node:stream';
 
-/** One end of an in-memory connection. */
-export class MemorySocket extends Duplex {
-  peer!: MemorySocket;
-  private pendingCallback: ((err?: Error | null) => void) | undefined;
+/** A Duplex with the socket fields and no-op socket controls `http.Server`, undici and apps use (loopback values). */
+export abstract class SocketLikeDuplex extends Duplex {
   /** Socket-like fields read by `http.Server` and logging code. */
   readonly remoteAddress = '127.0.0.1';
   readonly remotePort = 0;
@@ -21,6 +19,33 @@ export class MemorySocket extends Duplex {
   constructor() {
     super({ allowHalfOpen: true, highWaterMark: 64 * 1024 });
   }
+
+  // No-op socket controls that http.Server / undici may call.
+  setTimeout(_ms: number, cb?: () => void): this {
+    if (cb) this.once('timeout', cb);
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  address(): { address: string; family: string; port: number } {
+    return { address: this.localAddress, family: 'IPv4', port: 0 };
+  }
+}
+
+/** One end of an in-memory connection. */
+export class MemorySocket extends SocketLikeDuplex {
+  peer!: MemorySocket;
+  private pendingCallback: ((err?: Error | null) => void) | undefined;
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
     if (this.peer.destroyed) return callback(new Error('socket peer closed'));
@@ -49,26 +74,6 @@ export class MemorySocket extends Duplex {
     callback(err);
   }
 
-  // No-op socket controls that http.Server / undici may call.
-  setTimeout(_ms: number, cb?: () => void): this {
-    if (cb) this.once('timeout', cb);
-    return this;
-  }
-  setNoDelay(): this {
-    return this;
-  }
-  setKeepAlive(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-  address(): { address: string; family: string; port: number } {
-    return { address: this.localAddress, family: 'IPv4', port: 0 };
-  }
 }
 
 /** Creates a connected pair; destroying either end destroys the other. */

@@ -8,8 +8,18 @@ export const WEBSOCKET_VERSION = '13';
 
 const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * Canonical forms already computed: the same few dozen names come with every request. Bounded in entries and name
+ * length, since the names come from visitors (at most 64 KiB of keys).
+ */
+const canonicalCache = new Map<string, string>();
+const CANONICAL_CACHE_ENTRIES = 1024;
+const CANONICAL_CACHE_NAME_LENGTH = 64;
+
 /** Go's `textproto.CanonicalMIMEHeaderKey`: `content-type` → `Content-Type`; invalid names are left alone. */
 export function canonicalHeaderKey(name: string): string {
+  const cached = canonicalCache.get(name);
+  if (cached !== undefined) return cached;
   if (!TOKEN_CHAR.test(name)) return name;
   let out = '';
   let upper = true;
@@ -17,6 +27,7 @@ export function canonicalHeaderKey(name: string): string {
     out += upper ? ch.toUpperCase() : ch.toLowerCase();
     upper = ch === '-';
   }
+  if (name.length <= CANONICAL_CACHE_NAME_LENGTH && canonicalCache.size < CANONICAL_CACHE_ENTRIES) canonicalCache.set(name, out);
   return out;
 }
 

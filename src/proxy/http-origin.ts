@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ORIGIN_REQUEST_DEFAULTS, type OriginRequestConfig } from '../ingress/origin-request.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from '../transport/tls/cloudflare-roots.js';
 import { originDialOptions } from './dial-options.js';
@@ -18,6 +18,7 @@ import { Http1Transport, type CustomConnect } from './http1-transport.js';
 import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
+import { undici } from './undici.js';
 
 /** `connectTimeout` default (docs/protocol.md §10.5). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.connectTimeout * 1000;
@@ -49,7 +50,8 @@ export interface HttpOriginSettings {
 }
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
-function toWire(value: string): string {
+export function toWire(value: string): string {
+  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
@@ -191,6 +193,7 @@ export class HttpOriginService implements OriginService {
     const o = this.options;
     const https = this.origin.startsWith('https:');
     const dial = originDialOptions(o);
+    const { Agent, buildConnector } = undici();
     const connector = buildConnector({
       ...dial,
       // undici bounds TCP + TLS together, so the TLS budget is added for HTTPS origins (§10.5).

@@ -5,7 +5,8 @@
  * dispatch = it is busy again, `disconnect` = its socket is gone.
  */
 import type { Duplex } from 'node:stream';
-import { Client, Pool, type Dispatcher } from 'undici';
+import type { Client, Dispatcher, Pool } from 'undici';
+import { undici } from './undici.js';
 
 /** Go's `http.DefaultMaxIdleConnsPerHost`, used when the per-host value is 0 (Go `net/http/transport.go`). */
 export const GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST = 2;
@@ -21,20 +22,27 @@ export function idleConnectionCap(keepAliveConnections: number): number {
 
 type Connector = NonNullable<Extract<Client.Options['connect'], (...args: never[]) => unknown>>;
 
-/** A Client that reports each dispatch, so an idle connection picked up again stops counting as idle. */
-class WatchedClient extends Client {
-  constructor(
-    origin: URL,
-    options: Client.Options,
-    private readonly onDispatch: () => void,
-  ) {
-    super(origin, options);
-  }
+type WatchedClientClass = new (origin: URL, options: Client.Options, onDispatch: () => void) => Client;
 
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    this.onDispatch();
-    return super.dispatch(options, handler);
-  }
+let watchedClientClass: WatchedClientClass | undefined;
+
+/** A Client that reports each dispatch, so an idle connection picked up again stops counting as idle. */
+function watchedClient(): WatchedClientClass {
+  watchedClientClass ??= class WatchedClient extends undici().Client {
+    constructor(
+      origin: URL,
+      options: Client.Options,
+      private readonly onDispatch: () => void,
+    ) {
+      super(origin, options);
+    }
+
+    override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      this.onDispatch();
+      return super.dispatch(options, handler);
+    }
+  };
+  return watchedClientClass;
 }
 
 /** One idle-connection budget, shared by every pool of an origin service (Go: one `http.Transport` per rule). */
@@ -51,11 +59,12 @@ export class IdleConnectionCap {
 
   /** `Agent.Options.factory`: a Pool per origin whose Clients obey the cap. */
   readonly poolFactory = (origin: string | URL, options: object): Dispatcher =>
-    new Pool(origin, { ...(options as Pool.Options), factory: (o, opts) => this.client(o, opts as Client.Options) });
+    new (undici().Pool)(origin, { ...(options as Pool.Options), factory: (o, opts) => this.client(o, opts as Client.Options) });
 
   private client(origin: URL, options: Client.Options): Client {
     let socket: Duplex | undefined;
     const connect = options.connect as Connector;
+    const WatchedClient = watchedClient();
     const client: Client = new WatchedClient(
       origin,
       {

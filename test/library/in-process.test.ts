@@ -141,3 +141,50 @@ test('per-hostname ingress mixes a URL origin and in-process apps; remote servic
     urlOrigin.close();
   }
 });
+
+for (const protocol of ['quic', 'http2'] as const) {
+  test(`${protocol}: a Node app in-process: streamed response without a length after a 103, chunked upload, HEAD, and a visitor leaving mid-response`, async () => {
+    let leftReq: (() => void) | undefined;
+    const resClosed = new Promise<void>((resolve) => (leftReq = resolve));
+    const server = http.createServer((req, res) => {
+      if (req.url === '/stream') {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        res.setHeader('content-type', 'text/plain');
+        for (let i = 0; i < 5; i++) res.write(`part${i};`);
+        res.end('done');
+      } else if (req.url === '/upload') {
+        void sha256Of(req).then((r) => res.end(JSON.stringify({ ...r, te: req.headers['transfer-encoding'] ?? null })));
+      } else if (req.url === '/head') {
+        res.setHeader('x-kind', 'head');
+        res.end(req.method === 'HEAD' ? undefined : 'body');
+      } else if (req.url === '/endless') {
+        res.on('close', () => leftReq?.());
+        res.write('first;');
+      }
+    });
+    const env = await startTunnelEnv({ protocol, tunnel: { origin: server } });
+    try {
+      const stream = await visit(env.edge.visitorUrl, { path: '/stream' });
+      assert.equal(stream.status, 200);
+      assert.equal(stream.body.toString(), 'part0;part1;part2;part3;part4;done');
+
+      const up = await visit(env.edge.visitorUrl, { method: 'POST', path: '/upload', body: patternStream(3 * MB, 5) });
+      assert.deepEqual(JSON.parse(up.body.toString()), { sha: await patternSha256(3 * MB, 5), bytes: 3 * MB, te: 'chunked' });
+
+      const head = await visit(env.edge.visitorUrl, { method: 'HEAD', path: '/head' });
+      assert.equal(head.status, 200);
+      assert.deepEqual(head.headers.filter(([n]) => n === 'x-kind').map(([, v]) => v), ['head']);
+      assert.equal(head.body.length, 0);
+
+      const url = new URL('/endless', env.edge.visitorUrl);
+      const visitor = http.request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'app.test' }, agent: false });
+      visitor.end();
+      const [res] = (await once(visitor, 'response')) as [http.IncomingMessage];
+      await once(res, 'data');
+      visitor.destroy();
+      await resClosed;
+    } finally {
+      await env.close();
+    }
+  });
+}

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { EdgeDialError, EdgeTlsError, edgeTlsErrorFromNode } from '../errors.js';
-import { edgeTrustAnchors } from '../tls/trust.js';
+import { edgeSecureContext } from '../tls/trust.js';
 
 /** SNI and verified name of the HTTP/2 edge (§4.1). */
 export const HTTP2_EDGE_SERVER_NAME = 'h2.cftunnel.com';
@@ -33,7 +33,8 @@ export interface EdgeTlsDialOptions {
 /** Opens a verified TLS connection to the edge; rejects with {@link EdgeDialError} or {@link EdgeTlsError}. */
 export function dialEdgeTls(options: EdgeTlsDialOptions): Promise<tls.TLSSocket> {
   const serverName = options.serverName ?? HTTP2_EDGE_SERVER_NAME;
-  const ca = edgeTrustAnchors(options.caCert);
+  // One shared context for every edge connection (validates a --cacert bundle on first use).
+  const secureContext = edgeSecureContext(options.caCert, options.ecdhCurve);
   return new Promise((resolve, reject) => {
     const signal = options.signal;
     if (signal?.aborted) {
@@ -48,10 +49,9 @@ export function dialEdgeTls(options: EdgeTlsDialOptions): Promise<tls.TLSSocket>
     const socket = tls.connect({
       socket: tcp,
       servername: net.isIP(serverName) ? undefined : serverName,
-      ca,
+      secureContext,
       rejectUnauthorized: true,
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(serverName, cert),
-      ecdhCurve: options.ecdhCurve,
     });
     tcp.once('error', onError);
     const timer = setTimeout(() => fail(new EdgeDialError(`dial to ${options.host}:${options.port} timed out`)), options.timeoutMs ?? HTTP2_DIAL_TIMEOUT_MS);

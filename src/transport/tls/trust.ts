@@ -3,7 +3,7 @@
  * Node's root store plus cloudflared's three embedded Cloudflare certificates. Verification is never turned off.
  */
 import { X509Certificate } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { CftunnelError } from '../../errors.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from './cloudflare-roots.js';
 
@@ -38,4 +38,23 @@ export function parseCaBundle(pem: string | Buffer): string[] {
 export function edgeTrustAnchors(caCert?: string | Buffer): string[] {
   if (caCert !== undefined) return parseCaBundle(caCert);
   return [...rootCertificates, ...CLOUDFLARE_EMBEDDED_ROOTS];
+}
+
+/** Secure contexts built so far, by trust bundle and key-exchange groups; a handful at most per process. */
+const secureContexts = new Map<string, SecureContext>();
+const MAX_CACHED_CONTEXTS = 8;
+
+/**
+ * The TLS context for edge connections: built once per trust bundle and key-exchange groups and shared by every
+ * connection, since each context holds its own parsed copy of the ~150 root certificates (~1.3 MB, issue #19).
+ */
+export function edgeSecureContext(caCert?: string | Buffer, ecdhCurve?: string): SecureContext {
+  const key = `${ecdhCurve ?? ''}\n${caCert === undefined ? '' : typeof caCert === 'string' ? caCert : caCert.toString('utf8')}`;
+  let context = secureContexts.get(key);
+  if (context === undefined) {
+    context = createSecureContext({ ca: edgeTrustAnchors(caCert), ...(ecdhCurve !== undefined ? { ecdhCurve } : {}) });
+    if (secureContexts.size >= MAX_CACHED_CONTEXTS) secureContexts.delete(secureContexts.keys().next().value as string);
+    secureContexts.set(key, context);
+  }
+  return context;
 }
