@@ -17,8 +17,8 @@ import {
   type EdgeAddressPool,
   type EdgeIpVersion,
   type EdgeResolver,
-} from './edge/index.js';
-import type { DnsOverTlsOptions } from './edge/index.js';
+} from './edge-discovery/index.js';
+import type { DnsOverTlsOptions } from './edge-discovery/index.js';
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
 import type { TunnelLogger } from './observability/logger.js';

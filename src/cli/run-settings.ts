@@ -3,7 +3,7 @@
  * (§2), protocol (§3.3), durations and limits (§12.1), metrics (§13.1), logging (§13.3).
  */
 import net from 'node:net';
-import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge/index.js';
+import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge-discovery/index.js';
 import type { ProtocolOption } from '../supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS } from '../supervisor/supervisor.js';
 import { LOCAL_CONFIGURATION_FLAGS } from '../orchestration/local-config.js';
@@ -13,7 +13,7 @@ import { flagBool, flagInt, flagValue, type ParsedFlags } from './flags.js';
 import { formatGoDuration, parseGoDuration, DurationSyntaxError } from './go-duration.js';
 import { NO_EFFECT_FLAGS } from './run-flags.js';
 import { singleOriginRule, type SingleOriginRule } from './origin-flags.js';
-import { splitHostPort } from '../edge/host-port.js';
+import { splitHostPort } from '../edge-discovery/host-port.js';
 
 /** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
 export const MAX_GRACE_PERIOD_MS = 3 * 60_000;

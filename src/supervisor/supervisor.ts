@@ -18,7 +18,7 @@ import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
 import { dialTunnelConnection } from './dial.js';
-import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
+import type { EdgeAddress, EdgeAddressPool } from '../edge-discovery/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
 import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, type ProtocolSelection } from './protocol.js';
 

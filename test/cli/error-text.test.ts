@@ -20,7 +20,7 @@ import { EdgeRequestError } from '../../src/connection/edge-request.js';
 import { ControlStreamTimeoutError } from '../../src/connection/http2-connection.js';
 import { ConnectRequestFrameError, TruncatedPreambleError, UnknownStreamSignatureError } from '../../src/connection/preamble.js';
 import { SerializedHeadersError } from '../../src/connection/serialized-headers.js';
-import { DnsOverTlsError, EdgeDiscoveryError, EdgeDiscoveryOptionError, NoFreeEdgeAddressError, ProtocolPercentageError } from '../../src/edge/errors.js';
+import { DnsOverTlsError, EdgeDiscoveryError, EdgeDiscoveryOptionError, NoFreeEdgeAddressError, ProtocolPercentageError } from '../../src/edge-discovery/errors.js';
 import { IngressConfigError, UnsupportedServiceError } from '../../src/ingress/errors.js';
 import { Re2SyntaxError } from '../../src/ingress/regex.js';
 import { MetricsAddressError, MetricsListenError } from '../../src/metrics/errors.js';

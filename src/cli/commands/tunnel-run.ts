@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { edgeResolverForServers } from '../../edge/index.js';
+import { edgeResolverForServers } from '../../edge-discovery/index.js';
 import { parseCaBundle } from '../../transport/tls/trust.js';
 import { CftunnelError } from '../../errors.js';
 import { parseToken } from '../../token/index.js';

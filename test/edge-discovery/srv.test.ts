@@ -9,7 +9,7 @@ import {
   resolveEdgeRegion,
   splitHostPort,
   type SrvRecord,
-} from '../../src/edge/index.js';
+} from '../../src/edge-discovery/index.js';
 
 const rec = (name: string, priority: number, weight: number): SrvRecord => ({ name, port: 7844, priority, weight });
 

@@ -14,7 +14,7 @@ import {
   SRV_FAILURE_HINTS,
   type DiscoverEdgeOptions,
   type EdgeAddress,
-} from '../../src/edge/index.js';
+} from '../../src/edge-discovery/index.js';
 import { startDnsOverTlsServer, startDnsServer, type DnsTestServer, type DnsZone } from '../helpers/dns-server.js';
 import { errorText } from '../../src/errors.js';
 

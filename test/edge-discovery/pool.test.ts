@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EdgeAddressPool, NoFreeEdgeAddressError, SECONDARY_SET_TIMEOUT_MS, type EdgeAddress } from '../../src/edge/index.js';
+import { EdgeAddressPool, NoFreeEdgeAddressError, SECONDARY_SET_TIMEOUT_MS, type EdgeAddress } from '../../src/edge-discovery/index.js';
 
 const v4 = (n: number): EdgeAddress => ({ host: `198.41.192.${n}`, port: 7844, family: 4 });
 const v6 = (n: number): EdgeAddress => ({ host: `2606:4700:a0::${n}`, port: 7844, family: 6 });

@@ -9,7 +9,7 @@ import {
   ProtocolPercentageError,
   PROTOCOL_PERCENTAGE_RECORD,
   selectByPercentage,
-} from '../../src/edge/index.js';
+} from '../../src/edge-discovery/index.js';
 import { startDnsServer, type DnsTestServer } from '../helpers/dns-server.js';
 
 describe('FNV-1a bucket (§3.2)', () => {
