@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 import { singleOriginRule, validateOriginUrl } from '../../src/cli/origin-flags.js';
 import { parseRunFlags } from '../../src/cli/commands/tunnel-run.js';
 import { UsageError } from '../../src/cli/errors.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
-import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 import { ORIGIN_UNREACHABLE_PREFIX } from '../../src/proxy/errors.js';
 import { startOrigin, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { generateEdgeCertificates, type EdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../src/local-edge/certs.js';
 import {
   discoverEdge,
   EdgeDiscoveryError,

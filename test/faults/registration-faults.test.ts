@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RegistrationDecision } from '../../src/edge-local/types.js';
+import type { RegistrationDecision } from '../../src/local-edge/types.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { RpcTimeoutError } from '../../src/rpc/errors.js';
 import { InitialConnectionError } from '../../src/supervisor/supervisor.js';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { makeToken, startTunnelEnv } from '../helpers/tunnel-env.js';
 import { nextEvents } from './events.js';

@@ -21,7 +21,7 @@ import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../.
 import { startQuicTunnelConnection, type QuicTunnelConnection } from '../../src/connection/quic-connection.js';
 import type { TunnelConnection } from '../../src/connection/tunnel-connection.js';
 import type { ConnectionContext, TunnelProtocol } from '../../src/connection/types.js';
-import { generateEdgeCertificates, type EdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../src/local-edge/certs.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { duplexPair } from '../../src/proxy/duplex-pair.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asciiBox, QUICK_TUNNEL_CREATED_LINE } from '../../src/cli/commands/quick-tunnel.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
-import { LocalEdge, type EdgeConnectionInfo } from '../../src/edge-local/index.js';
+import { LocalEdge, type EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 import { eventsOf, spawnCli, stopGracefully } from '../cli/child.js';

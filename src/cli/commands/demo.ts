@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { LocalEdge } from '../../edge-local/index.js';
+import { LocalEdge } from '../../local-edge/index.js';
 import { Tunnel } from '../../tunnel.js';
 import { startQuickTunnel } from '../../quick-tunnel/index.js';
 import { generateDemoToken } from '../demo-token.js';

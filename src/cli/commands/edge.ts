@@ -6,7 +6,7 @@ import { chmod, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CftunnelError } from '../../errors.js';
-import { LocalEdge } from '../../edge-local/index.js';
+import { LocalEdge } from '../../local-edge/index.js';
 import { quicAvailability } from '../../transport/quic/index.js';
 import { generateDemoToken } from '../demo-token.js';
 import { UsageError } from '../errors.js';
