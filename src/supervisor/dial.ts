@@ -6,7 +6,7 @@ import { startQuicTunnelConnection } from '../connection/quic-connection.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
 import type { ConnectionContext, TunnelProtocol } from '../connection/types.js';
 import type { EdgeAddress as PoolEdgeAddress } from '../edge-discovery/index.js';
-import { dialEdgeTls } from '../transport/http2/dial.js';
+import { dialEdgeTls } from '../transport/tls/edge-dial.js';
 import { EdgeDialError, EdgeTlsError, type EdgeTlsReason } from '../transport/errors.js';
 import { connectQuic, QUIC_SERVER_NAME, QuicTlsError, QuicUnavailableError, type QuicFlowControl, type QuicTlsFailure } from '../transport/quic/index.js';
 import { edgeTrustAnchors } from '../transport/tls/trust.js';

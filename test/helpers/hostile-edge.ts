@@ -26,7 +26,7 @@ import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { duplexPair } from '../../src/proxy/duplex-pair.js';
 import { serveRegistration } from '../../src/rpc/tunnel/registration-server.js';
-import { dialEdgeTls } from '../../src/transport/http2/dial.js';
+import { dialEdgeTls } from '../../src/transport/tls/edge-dial.js';
 import {
   QUIC_ALPN,
   QUIC_SERVER_NAME,

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { EdgeDialError, EdgeTlsError, edgeTlsErrorFromNode } from '../errors.js';
-import { edgeTrustAnchors } from '../tls/trust.js';
+import { edgeTrustAnchors } from './trust.js';
 
 /** SNI and verified name of the HTTP/2 edge (§4.1). */
 export const HTTP2_EDGE_SERVER_NAME = 'h2.cftunnel.com';
