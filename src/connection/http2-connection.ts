@@ -24,7 +24,7 @@ import {
   RESPONSE_META_ORIGIN,
   TRACING_RESPONSE_HEADER,
   serializeResponseHeaders,
-} from './serialized-headers.js';
+} from '../wire/serialized-headers.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import { registerOrClose, type TunnelConnection, type TunnelConnectionEvents } from './tunnel-connection.js';
 

@@ -6,7 +6,7 @@ import { wireText } from '../errors.js';
 import { EventEmitter } from 'node:events';
 import { decodeConnectRequest, encodeConnectResponse, type ConnectRequest, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
-import { dataStreamPreamble, readStreamPreamble } from './preamble.js';
+import { dataStreamPreamble, readStreamPreamble } from '../wire/preamble.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { serveConfigRpcStream } from './config-rpc.js';
 import {

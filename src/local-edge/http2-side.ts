@@ -11,7 +11,7 @@ import {
   RESPONSE_HEADERS_HEADER,
   RESPONSE_META_HEADER,
   decodeSerializedHeaders,
-} from '../connection/serialized-headers.js';
+} from '../wire/serialized-headers.js';
 import { serveRegistration } from '../rpc/tunnel/registration-server.js';
 import { EdgeSideConnection } from './edge-connection.js';
 import type { LocalEdge } from './edge.js';

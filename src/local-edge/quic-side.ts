@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { decodeConnectResponse, encodeConnectRequest, type Metadata } from '../capnp/connect-codec.js';
-import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, RPC_STREAM_SIGNATURE, readStreamPreamble } from '../connection/preamble.js';
+import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, RPC_STREAM_SIGNATURE, readStreamPreamble } from '../wire/preamble.js';
 import {
   METADATA_HTTP_HEADER,
   METADATA_HTTP_HOST,
   METADATA_HTTP_METHOD,
   METADATA_HTTP_STATUS,
-} from '../connection/edge-request.js';
+} from '../wire/metadata.js';
 import { CloudflaredClient } from '../rpc/tunnel/cloudflared-client.js';
 import { serveRegistration } from '../rpc/tunnel/registration-server.js';
 import { listenQuic, type QuicConnection, type QuicServer, type QuicStream } from '../transport/quic/index.js';

@@ -1,5 +1,5 @@
 /** Header rules for requests to and responses from HTTP origins (docs/protocol.md §7.2, §10.6). */
-import { stripInternalRequestHeaders } from '../connection/serialized-headers.js';
+import { stripInternalRequestHeaders } from '../wire/serialized-headers.js';
 
 /** Header the connector ID is sent in: Go-canonical `Cf-Warp-Tag-` + `ID` (docs/protocol.md §1.4, §10.6). */
 export const WARP_TAG_PREFIX = 'Cf-Warp-Tag-';

@@ -17,7 +17,7 @@ import * as rpc from 'capnp-es/capnp/rpc';
 import { decodeConnectResponse, encodeConnectRequest, type ConnectRequest, type ConnectResponse } from '../../src/capnp/connect-codec.js';
 import { FrameReader } from '../../src/capnp/framing.js';
 import { startHttp2TunnelConnection, type Http2TunnelConnection } from '../../src/connection/http2-connection.js';
-import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/connection/preamble.js';
+import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/wire/preamble.js';
 import { startQuicTunnelConnection, type QuicTunnelConnection } from '../../src/connection/quic-connection.js';
 import type { TunnelConnection } from '../../src/connection/tunnel-connection.js';
 import type { ConnectionContext, TunnelProtocol } from '../../src/connection/types.js';

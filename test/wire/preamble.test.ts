@@ -14,7 +14,7 @@ import {
   dataStreamPreamble,
   readStreamPreamble,
   type StreamPreamble,
-} from '../../src/connection/preamble.js';
+} from '../../src/wire/preamble.js';
 
 interface Vector {
   name: string;

@@ -14,7 +14,7 @@ import {
   serializeResponseHeaders,
   stripInternalRequestHeaders,
   type HeaderPair,
-} from '../../src/connection/serialized-headers.js';
+} from '../../src/wire/serialized-headers.js';
 
 interface Block {
   fields: HeaderPair[];
