@@ -10,10 +10,10 @@ import { LOCAL_CONFIGURATION_FLAGS } from '../orchestration/local-config.js';
 import { readTokenFile } from '../token/index.js';
 import { UsageError } from './errors.js';
 import { flagBool, flagInt, flagValue, type ParsedFlags } from './flags.js';
-import { formatGoDuration, parseGoDuration, DurationSyntaxError } from './go-duration.js';
+import { formatGoDuration, parseGoDuration, DurationSyntaxError } from '../util/go-duration.js';
 import { NO_EFFECT_FLAGS } from './run-flags.js';
 import { singleOriginRule, type SingleOriginRule } from './origin-flags.js';
-import { splitHostPort } from '../edge-discovery/host-port.js';
+import { splitHostPort } from '../util/host-port.js';
 
 /** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
 export const MAX_GRACE_PERIOD_MS = 3 * 60_000;

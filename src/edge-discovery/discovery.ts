@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { lookupSrvOverTls, type DnsOverTlsOptions } from './dot.js';
 import { EdgeDiscoveryError } from './errors.js';
-import { splitHostPort } from './host-port.js';
+import { splitHostPort } from '../util/host-port.js';
 import { EdgeAddressPool, type EdgeAddressPoolOptions } from './pool.js';
 import type { EdgeAddress } from './region.js';
 import { systemEdgeResolver, type EdgeResolver, type SrvRecord } from './resolver.js';

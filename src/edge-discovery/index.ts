@@ -22,6 +22,5 @@ export {
   PROTOCOL_PERCENTAGE_RECORD,
 } from './protocol-percentage.js';
 export type { ProtocolPercentage } from './protocol-percentage.js';
-export { splitHostPort, joinHostPort } from './host-port.js';
-export type { HostPort } from './host-port.js';
+export type { HostPort } from '../util/host-port.js';
 export { EdgeDiscoveryError, EdgeDiscoveryOptionError, NoFreeEdgeAddressError, DnsOverTlsError, ProtocolPercentageError } from './errors.js';

@@ -3,7 +3,7 @@
  * forms, per-field inheritance, and the "only non-default values" view used by `updateLocalConfiguration` (§9.4).
  */
 import { isIP } from 'node:net';
-import { parseGoDuration } from '../cli/go-duration.js';
+import { parseGoDuration } from '../util/go-duration.js';
 import { IngressConfigError } from './errors.js';
 
 /** `access` block of a rule (§10.5, §10.6). */

@@ -15,7 +15,7 @@ import { CaCertFileError } from '../../src/cli/commands/tunnel-run.js';
 import { EdgeConfigFileError } from '../../src/cli/commands/edge.js';
 import { ConfigFileValueError } from '../../src/cli/config-file.js';
 import { UnsupportedFlagError, UsageError } from '../../src/cli/errors.js';
-import { DurationSyntaxError } from '../../src/cli/go-duration.js';
+import { DurationSyntaxError } from '../../src/util/go-duration.js';
 import { EdgeRequestError } from '../../src/connection/edge-request.js';
 import { ControlStreamTimeoutError } from '../../src/connection/http2-connection.js';
 import { ConnectRequestFrameError, TruncatedPreambleError, UnknownStreamSignatureError } from '../../src/wire/preamble.js';

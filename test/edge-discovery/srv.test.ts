@@ -7,7 +7,6 @@ import {
   orderSrvRecords,
   parseEdgeIpVersion,
   resolveEdgeRegion,
-  splitHostPort,
   type SrvRecord,
 } from '../../src/edge-discovery/index.js';
 
@@ -51,14 +50,5 @@ describe('IP version options (§2.4)', () => {
     assert.deepEqual(ipVersionForBindAddress('6', '127.0.0.1'), { ipVersion: '4', warning: 'IPv4 bind address is specified, but edge-ip-version is IPv6' });
     assert.deepEqual(ipVersionForBindAddress('4', '::1'), { ipVersion: '6', warning: 'IPv6 bind address is specified, but edge-ip-version is IPv4' });
     assert.throws(() => ipVersionForBindAddress('auto', 'localhost'), { message: 'invalid value for edge-bind-address: localhost' });
-  });
-});
-
-describe('splitHostPort', () => {
-  it('follows Go\'s rules', () => {
-    assert.deepEqual(splitHostPort('localhost:2000'), { host: 'localhost', port: 2000 });
-    assert.deepEqual(splitHostPort('[::1]:0'), { host: '::1', port: 0 });
-    assert.deepEqual(splitHostPort(':2000'), { host: '', port: 2000 });
-    for (const bad of ['localhost', '::1:80', '[::1]80', 'h:', 'h:70000', 'h:http']) assert.equal(splitHostPort(bad), undefined, bad);
   });
 });

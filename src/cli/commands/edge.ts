@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { flagBool, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
+import { splitHostPort } from '../../util/host-port.js';
 
 /** The `--token` value that asks for a generated throwaway token. */
 export const NEW_TOKEN = 'new';
@@ -93,9 +94,9 @@ ${formatFlagHelp(EDGE_FLAGS)}
 
 /** Splits `host:port` (IPv6 in brackets). */
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
-  if (m === null || Number(m[3]) > 65535) throw new UsageError(`${flag} ${JSON.stringify(text)} is not HOST:PORT`);
-  return { host: m[1] ?? m[2]!, port: Number(m[3]) };
+  const hp = splitHostPort(text);
+  if (hp === undefined || hp.host === '' || /\s/.test(hp.host)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not HOST:PORT`);
+  return hp;
 }
 
 /** Reads a `--config` file: `{"version":N,"config":{…}}`, or a bare configuration document taken as version 1. */

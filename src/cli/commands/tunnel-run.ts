@@ -21,7 +21,7 @@ import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
 import { keepProcessAlive } from '../keep-alive.js';
 import { serveUntilShutdown } from '../serve-until-shutdown.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
-import { formatGoDuration } from '../go-duration.js';
+import { formatGoDuration } from '../../util/go-duration.js';
 
 /** The `--cacert` file cannot be read. */
 export class CaCertFileError extends CftunnelError {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DurationSyntaxError, formatGoDuration, parseGoDuration } from '../../src/cli/go-duration.js';
+import { DurationSyntaxError, formatGoDuration, parseGoDuration } from '../../src/util/go-duration.js';
 
 test('parses Go duration syntax into milliseconds', () => {
   const cases: Array<[string, number]> = [
