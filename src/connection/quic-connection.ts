@@ -19,7 +19,7 @@ import {
 import { InFlight } from './in-flight.js';
 import { encodeV3RegistrationResponse, V3_RESPONSE, v3RegistrationRequestId } from './datagram-v3.js';
 import { datagramVersionOf } from './identity.js';
-import { pipeBody, pipeBothWays } from './pipe-body.js';
+import { pipeBody } from './pipe-body.js';
 import { WebSocketRelays } from './websocket-relay.js';
 import { ipTo16Bytes } from './net-ip.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';

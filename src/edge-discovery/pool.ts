@@ -101,7 +101,7 @@ export class EdgeAddressPool {
       this.connectivityErrors.set(connIndex, maxRetriesReached ? 0 : count + 1);
     }
     const old = this.addrUsedBy(connIndex);
-    if (old) this.regions[0].giveBack(old, true) || this.regions[1].giveBack(old, true);
+    if (old && !this.regions[0].giveBack(old, true)) this.regions[1].giveBack(old, true);
     return { address: this.takeUnused(connIndex, old), maxRetriesReached };
   }
 

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { parseToken, type TunnelCredentials } from '../token/index.js';

@@ -50,7 +50,6 @@ export interface HttpOriginSettings {
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
 function toWire(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 

@@ -155,7 +155,7 @@ test('without the QUIC binding, a quick tunnel with no --protocol runs over HTTP
   const [info] = await registered;
   assert.equal(info.protocol, 'http2');
   await connector.waitForLine(/; using http2$/, 'stderr');
-  const hostname = /https:\/\/(\S+)/.exec(await connector.waitForLine(/ INF \|  https:\/\//, 'stderr'))![1]!;
+  const hostname = /https:\/\/(\S+)/.exec(await connector.waitForLine(/ INF \| {2}https:\/\//, 'stderr'))![1]!;
   const res = await visit(edge.visitorUrl, { host: hostname });
   assert.equal(res.body.toString(), 'served over http2');
   await stopGracefully(connector);

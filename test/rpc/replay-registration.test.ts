@@ -154,6 +154,7 @@ test("our client's first two messages match control-c2e.0.bin/.1.bin message by 
     void client.registerConnection(recordedParams(c2e1)).catch(() => {});
     const [boot, call] = [await edge.next(), await edge.next()];
     assert.deepEqual(describe(boot), { bootstrap: 0 });
+    assert.deepEqual(describe(boot), describe(parse(c2e0)));
     const d = describe(call, 'registerParams');
     assert.deepEqual(d.target, { promisedAnswer: 0, transform: 0 });
     assert.equal(d.interfaceId, 'f71695ec7fe85497');

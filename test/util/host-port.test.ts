@@ -7,7 +7,8 @@ describe('splitHostPort', () => {
     assert.deepEqual(splitHostPort('localhost:2000'), { host: 'localhost', port: 2000 });
     assert.deepEqual(splitHostPort('[::1]:0'), { host: '::1', port: 0 });
     assert.deepEqual(splitHostPort(':2000'), { host: '', port: 2000 });
-    for (const bad of ['localhost', '::1:80', '[::1]80', 'h:', 'h:70000', 'h:http']) assert.equal(splitHostPort(bad), undefined, bad);
+    for (const bad of ['localhost', '::1:80', '[::1]80', 'h:', 'h:70000', 'h:http'])
+      assert.equal(splitHostPort(bad), undefined, bad);
   });
 });
 
@@ -19,7 +20,17 @@ describe('splitGoHostPort', () => {
   });
   it('rejects what net.SplitHostPort rejects', () => {
     // missing port, too many colons, missing ']', text after ']', stray brackets
-    for (const bad of ['example.com', '::1', '[::1', '[::1]x:80', '[::1]:80:90', 'a[b:80', 'a]b:80', '[a[b]:80', '[a]:8]0']) {
+    for (const bad of [
+      'example.com',
+      '::1',
+      '[::1',
+      '[::1]x:80',
+      '[::1]:80:90',
+      'a[b:80',
+      'a]b:80',
+      '[a[b]:80',
+      '[a]:8]0',
+    ]) {
       assert.equal(splitGoHostPort(bad), undefined, bad);
     }
   });

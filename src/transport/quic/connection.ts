@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
-  QuicConnectionError,
+  type QuicConnectionError,
   QuicHandshakeTimeoutError,
   QuicIdleTimeoutError,
   QuicLocalCloseError,
