@@ -1,7 +1,7 @@
 /**
  * The protocol-percentage TXT record and the per-account bucket that picks QUIC or HTTP/2 from it (docs/protocol.md §3.2).
  */
-import type { TunnelProtocol } from '../connection/types.js';
+import type { TunnelProtocol } from '../transport/protocol.js';
 import { ProtocolPercentageError } from './errors.js';
 import type { EdgeResolver } from './resolver.js';
 

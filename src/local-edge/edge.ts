@@ -24,6 +24,7 @@ import type {
   RegistrationDecision,
   RegistrationRequest,
 } from './types.js';
+import type { EdgeRouter, TcpFlowResult } from './router.js';
 
 /** Location code the local edge reports (the vectors' reference edge used `TST`). */
 export const LOCAL_EDGE_LOCATION = 'TST';
@@ -72,13 +73,13 @@ export interface LocalEdgeEvents {
   config_pushed: [result: ConfigPushResult];
   transport_closed: [info: { id?: string; protocol: EdgeProtocol; connIndex?: number; remoteAddress: string }];
   /** What the connector answered to a private-network TCP flow from a raw TCP listener. */
-  tcp_result: [result: { destination: string; ok: boolean; error: string | undefined }];
+  tcp_result: [result: TcpFlowResult];
   /** The quick-tunnel service created a tunnel. */
   quick_tunnel: [created: QuickTunnelCreated];
 }
 
 /** The local edge. */
-export class LocalEdge extends EventEmitter<LocalEdgeEvents> {
+export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRouter {
   /** Decides each registration; replace it in tests to refuse or delay. Default: accept known tunnels. */
   registrationDecider: (req: RegistrationRequest) => RegistrationDecision | Promise<RegistrationDecision>;
   private readonly tunnels = new Map<string, TunnelCredentials>();

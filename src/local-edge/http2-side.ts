@@ -14,7 +14,7 @@ import {
 } from '../wire/serialized-headers.js';
 import { serveRegistration } from '../rpc/tunnel/registration-server.js';
 import { EdgeSideConnection } from './edge-connection.js';
-import type { LocalEdge } from './edge.js';
+import type { EdgeRouter } from './router.js';
 import { registrationHandlers } from './registration.js';
 import type { ConfigPushResult, TunnelRequest, TunnelResponse } from './types.js';
 
@@ -25,14 +25,14 @@ const EDGE_AUTHORITY = 'h2.cftunnel.com';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
 
 /** Takes over a TLS connection a connector dialled. */
-export function acceptHttp2Connection(socket: TLSSocket, edge: LocalEdge): void {
+export function acceptHttp2Connection(socket: TLSSocket, edge: EdgeRouter): void {
   new EdgeHttp2Connection(socket, edge);
 }
 
 class EdgeHttp2Connection extends EdgeSideConnection {
   private readonly session: http2.ClientHttp2Session;
 
-  constructor(private readonly socket: TLSSocket, edge: LocalEdge) {
+  constructor(private readonly socket: TLSSocket, edge: EdgeRouter) {
     super('http2', `${socket.remoteAddress}:${socket.remotePort}`);
     edge.track(this);
     socket.on('error', () => undefined);

@@ -16,7 +16,7 @@ import { CloudflaredClient } from '../rpc/tunnel/cloudflared-client.js';
 import { serveRegistration } from '../rpc/tunnel/registration-server.js';
 import { listenQuic, type QuicConnection, type QuicServer, type QuicStream } from '../transport/quic/index.js';
 import { EdgeSideConnection } from './edge-connection.js';
-import type { LocalEdge } from './edge.js';
+import type { EdgeRouter } from './router.js';
 import { registrationHandlers } from './registration.js';
 import type { ConfigPushResult, TunnelRequest, TunnelResponse } from './types.js';
 
@@ -28,7 +28,7 @@ export interface QuicSide {
 
 /** Starts the QUIC listener of the local edge. */
 export async function startQuicSide(
-  edge: LocalEdge,
+  edge: EdgeRouter,
   options: { host: string; port: number; cert: string; key: string },
 ): Promise<QuicSide> {
   const server: QuicServer = await listenQuic({ ...options, alpn: ['argotunnel'] });
@@ -51,7 +51,7 @@ function requestMetadata(req: TunnelRequest): Metadata[] {
 class EdgeQuicConnection extends EdgeSideConnection {
   private controlSeen = false;
 
-  constructor(private readonly quic: QuicConnection, private readonly edge: LocalEdge) {
+  constructor(private readonly quic: QuicConnection, private readonly edge: EdgeRouter) {
     super('quic', `${quic.remoteAddress.address}:${quic.remoteAddress.port}`);
     edge.track(this);
     quic.on('stream', (stream: QuicStream) => this.onStream(stream));

@@ -3,7 +3,7 @@ import type { ConnectionDetails, ConnectionErrorInfo, RegisterConnectionParams }
 import type { RegistrationHandlers } from '../rpc/tunnel/registration-server.js';
 import { formatUuid, parseUuid } from '../token/uuid.js';
 import type { EdgeSideConnection } from './edge-connection.js';
-import type { LocalEdge } from './edge.js';
+import type { EdgeRouter } from './router.js';
 import type { RegistrationRequest } from './types.js';
 
 function ipText(bytes: Buffer): string {
@@ -39,7 +39,7 @@ export function registrationRequest(p: RegisterConnectionParams): RegistrationRe
 }
 
 /** The registration RPC handlers of one connection, backed by the edge's bookkeeping. */
-export function registrationHandlers(edge: LocalEdge, conn: EdgeSideConnection): RegistrationHandlers {
+export function registrationHandlers(edge: EdgeRouter, conn: EdgeSideConnection): RegistrationHandlers {
   return {
     async registerConnection(params): Promise<ConnectionDetails | { error: ConnectionErrorInfo }> {
       const decision = await edge.handleRegistration(conn, registrationRequest(params), params.tunnelSecret);

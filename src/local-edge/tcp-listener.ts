@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { LocalEdge } from './edge.js';
+import type { EdgeRouter } from './router.js';
 
 /** A running TCP listener. */
 export interface TcpListener {
@@ -15,7 +15,7 @@ export interface TcpListener {
 
 /** Starts a TCP listener whose connections are tunnelled to `destination` (`ip:port`). */
 export async function startTcpListener(
-  edge: LocalEdge,
+  edge: EdgeRouter,
   options: { host: string; port: number; destination: string },
 ): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();

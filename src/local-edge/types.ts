@@ -1,8 +1,10 @@
 /** Shapes shared by the local edge's transports, its visitor listeners and its public API. */
 import type { Duplex, Readable } from 'node:stream';
 
-/** Transport of a connector's connection to the local edge. */
-export type EdgeProtocol = 'quic' | 'http2';
+import type { TunnelProtocol } from '../transport/protocol.js';
+
+/** Transport of a connector's connection to the local edge: the connector's {@link TunnelProtocol}. */
+export type EdgeProtocol = TunnelProtocol;
 
 /** What a connector sent in `registerConnection` (docs/protocol.md §6.6), as the edge decoded it. */
 export interface RegistrationRequest {

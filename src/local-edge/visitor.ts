@@ -6,8 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
-import { canonicalHeaderKey } from '../proxy/headers.js';
-import type { LocalEdge } from './edge.js';
+import { canonicalHeaderKey } from '../util/headers.js';
+import type { EdgeRouter } from './router.js';
 import type { TunnelRequest, TunnelResponse } from './types.js';
 
 /** The running visitor listener. */
@@ -24,7 +24,7 @@ export const CONNECTOR_ERROR_STATUS = 502;
 /** Request headers a proxy never forwards (RFC 9110 §7.6.1); Content-Length/Transfer-Encoding are kept for §7.2. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'host']);
 
-function edgeHeaders(edge: LocalEdge, raw: string[], visitorIp: string, websocket: boolean): Array<[string, string]> {
+function edgeHeaders(edge: EdgeRouter, raw: string[], visitorIp: string, websocket: boolean): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
@@ -76,7 +76,7 @@ function writeHead(res: http.ServerResponse, status: number, headers: Array<[str
 
 type ForwardResult = TunnelResponse | { ok: false; error: string };
 
-async function forward(edge: LocalEdge, treq: TunnelRequest): Promise<ForwardResult | undefined> {
+async function forward(edge: EdgeRouter, treq: TunnelRequest): Promise<ForwardResult | undefined> {
   const conn = edge.route(treq.host);
   if (conn === undefined) return undefined;
   try {
@@ -87,7 +87,7 @@ async function forward(edge: LocalEdge, treq: TunnelRequest): Promise<ForwardRes
 }
 
 /** Starts the visitor HTTP listener. */
-export async function startVisitorListener(edge: LocalEdge, options: { host: string; port: number }): Promise<VisitorListener> {
+export async function startVisitorListener(edge: EdgeRouter, options: { host: string; port: number }): Promise<VisitorListener> {
   const sockets = new Set<Socket>();
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     // The visitor leaving before the response cancels its tunnel stream (and so the origin request).

@@ -18,6 +18,7 @@ import { Http1Transport, type CustomConnect } from './http1-transport.js';
 import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
+import { headerIndex } from '../util/headers.js';
 
 /** `connectTimeout` default (docs/protocol.md §10.5). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.connectTimeout * 1000;
@@ -120,10 +121,6 @@ async function sizeIfSmall(body: Readable): Promise<Buffer | Readable> {
     }
   })();
   return rest;
-}
-
-function headerIndex(headers: ReadonlyArray<readonly [string, string]>, lower: string): number {
-  return headers.findIndex(([n]) => n.length === lower.length && n.toLowerCase() === lower);
 }
 
 /** An HTTP(S) origin reached through pooled connections. */

@@ -1,0 +1,39 @@
+/**
+ * HTTP header names the way Go treats them: the canonical form of `textproto.CanonicalMIMEHeaderKey`, and
+ * case-insensitive lookup in `[name, value]` lists (header order and duplicates kept, docs/protocol.md §7.2).
+ */
+
+/** A header list in wire order. */
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Go's `textproto.CanonicalMIMEHeaderKey`: `content-type` → `Content-Type`; invalid names are left alone. */
+export function canonicalHeaderKey(name: string): string {
+  if (!TOKEN_CHAR.test(name)) return name;
+  let out = '';
+  let upper = true;
+  for (const ch of name) {
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === '-';
+  }
+  return out;
+}
+
+/** Index of the first header named `lowerName` (given in lower case) in any case, or -1. */
+export function headerIndex(headers: HeaderList, lowerName: string): number {
+  return headers.findIndex(([n]) => n.length === lowerName.length && n.toLowerCase() === lowerName);
+}
+
+/** Value of the first header named `lowerName` (given in lower case) in any case. */
+export function headerValue(headers: HeaderList, lowerName: string): string | undefined {
+  const i = headerIndex(headers, lowerName);
+  return i < 0 ? undefined : headers[i]![1];
+}
+
+/** Values of every header named `lowerName` (given in lower case) in any case, in order. */
+export function headerValues(headers: HeaderList, lowerName: string): string[] {
+  const out: string[] = [];
+  for (const [n, v] of headers) if (n.length === lowerName.length && n.toLowerCase() === lowerName) out.push(v);
+  return out;
+}
