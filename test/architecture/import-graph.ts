@@ -88,7 +88,8 @@ export function readImportGraph(srcDir: string): ImportGraph {
     const targets = new Set<string>();
     for (const spec of importSpecifiers(readFileSync(join(srcDir, file), 'utf8'))) {
       const resolved = posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts');
-      if (!known.has(resolved)) throw new Error(`${file}: import ${JSON.stringify(spec)} does not resolve to a file of src/`);
+      if (!known.has(resolved))
+        throw new Error(`${file}: import ${JSON.stringify(spec)} does not resolve to a file of src/`);
       targets.add(resolved);
     }
     graph.set(file, [...targets].sort());
@@ -192,8 +193,10 @@ export function layerViolations(graph: ImportGraph): LayerViolation[] {
 function violation(a: string, b: string): string | undefined {
   const sideA = SIDE_MODULES[a];
   const sideB = SIDE_MODULES[b];
-  if (sideA !== undefined) return sideA.mayImport.includes(b) ? undefined : `${a} may import only ${sideA.mayImport.join(', ')}`;
-  if (sideB !== undefined) return sideB.importedBy.includes(a) ? undefined : `only ${sideB.importedBy.join(', ')} may import ${b}`;
+  if (sideA !== undefined)
+    return sideA.mayImport.includes(b) ? undefined : `${a} may import only ${sideA.mayImport.join(', ')}`;
+  if (sideB !== undefined)
+    return sideB.importedBy.includes(a) ? undefined : `only ${sideB.importedBy.join(', ')} may import ${b}`;
   const la = layerIndex(a);
   const lb = layerIndex(b);
   if (la === undefined) return `${a} is in no layer`;
