@@ -3,10 +3,9 @@
  * (docs/protocol.md §4.1: `quic.cftunnel.com` for QUIC, `h2.cftunnel.com` for HTTP/2), generated at start so that
  * nothing secret is ever committed. The connector trusts the CA through `--cacert` / the `caCert` option.
  */
-import { webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadX509 } from '../util/x509.js';
+import { createSelfSignedCa, ECDSA_P256_SHA256, generateEcdsaKeys, loadX509, privateKeyPem, randomSerialNumber } from '../util/x509.js';
 
 /** SNI names the real edge's certificates answer to (docs/protocol.md §4.1). */
 export const EDGE_SERVER_NAMES = ['quic.cftunnel.com', 'h2.cftunnel.com'] as const;
@@ -37,49 +36,32 @@ export interface GenerateEdgeCertificatesOptions {
   caCommonName?: string;
 }
 
-const ALGORITHM: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-
-function pemOfKey(pkcs8: ArrayBuffer): string {
-  const b64 = Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
-}
-
-function serial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
-}
-
 /** Creates a fresh CA and a leaf certificate signed by it (ECDSA P-256). */
 export async function generateEdgeCertificates(options: GenerateEdgeCertificatesOptions = {}): Promise<EdgeCertificates> {
   const x509 = await loadX509();
   const now = Date.now();
-  const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const caName = `CN=${options.caCommonName ?? 'cftunnel local edge CA'}, O=cftunnel`;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: caName,
+  const caKeys = await generateEcdsaKeys();
+  const ca = await createSelfSignedCa({
+    name: `CN=${options.caCommonName ?? 'cftunnel local edge CA'}, O=cftunnel`,
     notBefore: new Date(now - 24 * 3600_000),
     notAfter: new Date(now + 3650 * 24 * 3600_000),
     keys: caKeys,
-    signingAlgorithm: ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
+    keyUsages: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+    extensions: [await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey)],
   });
 
-  const leafKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const leafKeys = await generateEcdsaKeys();
   const dnsNames = options.dnsNames ?? EDGE_SERVER_NAMES;
   const ips = options.ipAddresses ?? EDGE_SERVER_IPS;
   const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
+    serialNumber: randomSerialNumber(),
     subject: `CN=${dnsNames[0] ?? 'cftunnel-edge'}`,
     issuer: ca.subject,
     notBefore: options.notBefore ?? new Date(now - 3600_000),
     notAfter: options.notAfter ?? new Date(now + 30 * 24 * 3600_000),
     signingKey: caKeys.privateKey,
     publicKey: leafKeys.publicKey,
-    signingAlgorithm: ALGORITHM,
+    signingAlgorithm: ECDSA_P256_SHA256,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -92,8 +74,7 @@ export async function generateEdgeCertificates(options: GenerateEdgeCertificates
     ],
   });
 
-  const keyPkcs8 = await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey);
-  return { caPem: ca.toString('pem') + '\n', certPem: leaf.toString('pem') + '\n', keyPem: pemOfKey(keyPkcs8) };
+  return { caPem: ca.toString('pem') + '\n', certPem: leaf.toString('pem') + '\n', keyPem: await privateKeyPem(leafKeys.privateKey) };
 }
 
 /** File names used inside a `--certs DIR` folder. */
