@@ -14,6 +14,7 @@ import { formatGoDuration, parseGoDuration, DurationSyntaxError } from '../util/
 import { NO_EFFECT_FLAGS } from './run-flags.js';
 import { singleOriginRule, type SingleOriginRule } from './origin-flags.js';
 import { splitHostPort } from '../util/host-port.js';
+import { DEFAULT_METRICS_ADDRESS } from '../metrics/listen.js';
 
 /** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
 export const MAX_GRACE_PERIOD_MS = 3 * 60_000;
@@ -38,7 +39,6 @@ export type LogOutput = 'default' | 'json';
 export type TokenSource = 'flag' | 'env' | 'config' | 'file';
 
 /** `--metrics` default (§13.1): `localhost:0` tries 127.0.0.1:20241-20245 in order, then a random port. */
-export const DEFAULT_METRICS_ADDRESS = 'localhost:0';
 
 /** Everything `tunnel run` needs, validated. */
 export interface RunSettings {

@@ -13,13 +13,12 @@ import {
   decodeSerializedHeaders,
 } from '../wire/serialized-headers.js';
 import { serveRegistration } from '../rpc/tunnel/registration-server.js';
+// The edge puts its own TLS name in `:authority` of its control and config requests (vectors http2/control).
+import { HTTP2_EDGE_SERVER_NAME as EDGE_AUTHORITY } from '../transport/tls/edge-dial.js';
 import { EdgeSideConnection } from './edge-connection.js';
 import type { EdgeRouter } from './router.js';
 import { registrationHandlers } from './registration.js';
 import type { ConfigPushResult, TunnelRequest, TunnelResponse } from './types.js';
-
-/** Name the edge puts in `:authority` of its control and config requests (vectors http2/control). */
-const EDGE_AUTHORITY = 'h2.cftunnel.com';
 
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);

@@ -6,11 +6,12 @@
 /** A header list in wire order. */
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
-const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A valid header name: one or more RFC 9110 token characters. */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Go's `textproto.CanonicalMIMEHeaderKey`: `content-type` → `Content-Type`; invalid names are left alone. */
 export function canonicalHeaderKey(name: string): string {
-  if (!TOKEN_CHAR.test(name)) return name;
+  if (!HTTP_TOKEN.test(name)) return name;
   let out = '';
   let upper = true;
   for (const ch of name) {
