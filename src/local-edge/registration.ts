@@ -1,5 +1,5 @@
 /** Translation between the registration RPC's wire values and the local edge's decisions. */
-import type { ConnectionDetails, ConnectionErrorInfo, RegisterConnectionParams } from '../rpc/tunnel/codec.js';
+import type { WireConnectionDetails, ConnectionErrorInfo, RegisterConnectionParams } from '../rpc/tunnel/codec.js';
 import type { RegistrationHandlers } from '../rpc/tunnel/registration-server.js';
 import { formatUuid, parseUuid } from '../token/uuid.js';
 import type { EdgeSideConnection } from './edge-connection.js';
@@ -41,7 +41,7 @@ export function registrationRequest(p: RegisterConnectionParams): RegistrationRe
 /** The registration RPC handlers of one connection, backed by the edge's bookkeeping. */
 export function registrationHandlers(edge: EdgeRouter, conn: EdgeSideConnection): RegistrationHandlers {
   return {
-    async registerConnection(params): Promise<ConnectionDetails | { error: ConnectionErrorInfo }> {
+    async registerConnection(params): Promise<WireConnectionDetails | { error: ConnectionErrorInfo }> {
       const decision = await edge.handleRegistration(conn, registrationRequest(params), params.tunnelSecret);
       if (!decision.accept) {
         return {
