@@ -35,16 +35,10 @@ export interface RegisterConnectionParams {
   numPreviousAttempts: number;
 }
 
-/** The edge's answer to a successful `registerConnection` as the connector reports it (§6.7): the UUID as text. */
-export interface ConnectionDetails {
-  /** The edge's id for this connection (16 bytes, shown as a UUID). */
-  readonly uuid: string;
-  /** Edge location code, e.g. `TST` or `lhr01`. */
-  readonly locationName: string;
-  readonly tunnelIsRemotelyManaged: boolean;
-}
-
-/** A successful registration as the wire carries it (docs/protocol.md §6.2 `ConnectionDetails`): the UUID as bytes. */
+/**
+ * A successful registration as the wire carries it (docs/protocol.md §6.2 `ConnectionDetails`): the UUID as bytes.
+ * The connector reports it as `ConnectionDetails` (./connection-details.ts).
+ */
 export interface WireConnectionDetails {
   /** 16-byte connection UUID chosen by the edge. */
   uuid: Buffer;
