@@ -2,10 +2,10 @@
  * The `cftunnel` command: `tunnel run` / `run` (a cloudflared-compatible connector), `edge` (the local edge),
  * `demo`, `help` and `--version`. Sets `process.exitCode`: 0 success, 1 startup/runtime failure, 2 usage error.
  */
-import { runDemo, parseDemoFlags, demoHelp } from './commands/demo.js';
-import { runEdge, parseEdgeFlags, edgeHelp } from './commands/edge.js';
-import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
-import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './commands/quick-tunnel.js';
+import { runDemo, parseDemoFlags, demoHelp } from './demo-command.js';
+import { runEdge, parseEdgeFlags, edgeHelp } from './edge-command.js';
+import { parseRunFlags, runTunnel, tunnelRunHelp } from './tunnel-run-command.js';
+import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './quick-tunnel-command.js';
 import { errorText } from '../errors.js';
 import { exitCodeFor, UsageError } from './errors.js';
 import { installFatalHandlers } from './fatal.js';

@@ -1,12 +1,13 @@
 /**
- * Imports go one way (README "Layout"): no import cycle between files or between modules (top-level folders of src/
- * and the files directly in it), and no import against the layer order of `LAYERS` in ./import-graph.ts.
+ * Imports go one way (README "Layout"): no import cycle between files, between folders at any depth, or between
+ * modules (top-level folders of src/ and the files directly in it), and no import against the layer order of `LAYERS` in ./import-graph.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   cycles,
+  folderGraph,
   importSpecifiers,
   layerViolations,
   moduleGraph,
@@ -56,6 +57,10 @@ describe('the import graph of src/', () => {
         .sort(),
       Object.keys(KNOWN_MODULE_CYCLES).sort(),
     );
+  });
+
+  it('has no import cycle between folders at any depth (a folder and its subfolder included)', () => {
+    assert.deepEqual(cycles(folderGraph(graph)), []);
   });
 
   it('sees the imports it checks (the graph is not empty and includes type-only and dynamic imports)', () => {
@@ -129,5 +134,8 @@ describe('the rules themselves', () => {
     const folderCycle = g({ 'a/x.ts': ['b/y.ts'], 'b/y.ts': [], 'b/z.ts': ['a/w.ts'], 'a/w.ts': [] });
     assert.deepEqual(cycles(folderCycle), []);
     assert.deepEqual(cycles(moduleGraph(folderCycle)), [['a', 'b']]);
+    const nested = g({ 'a/x.ts': ['a/b/y.ts'], 'a/b/y.ts': ['a/z.ts'], 'a/z.ts': [] });
+    assert.deepEqual(cycles(moduleGraph(nested)), []);
+    assert.deepEqual(cycles(folderGraph(nested)), [['a', 'a/b']]);
   });
 });

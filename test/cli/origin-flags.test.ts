@@ -16,7 +16,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 import { singleOriginRule, validateOriginUrl } from '../../src/cli/origin-flags.js';
-import { parseRunFlags } from '../../src/cli/commands/tunnel-run.js';
+import { parseRunFlags } from '../../src/cli/tunnel-run-command.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { assertNoSecret, eventsOf, spawnCli, startEdge, stopGracefully, type Listening } from './child.js';

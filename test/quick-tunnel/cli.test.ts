@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asciiBox, QUICK_TUNNEL_CREATED_LINE } from '../../src/cli/commands/quick-tunnel.js';
+import { asciiBox, QUICK_TUNNEL_CREATED_LINE } from '../../src/cli/quick-tunnel-command.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
 import { LocalEdge, type EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';

@@ -5,15 +5,15 @@
 import { chmod, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CftunnelError } from '../../errors.js';
-import { LocalEdge } from '../../local-edge/index.js';
-import { quicAvailability } from '../../transport/quic/index.js';
-import { generateDemoToken } from '../demo-token.js';
-import { UsageError } from '../errors.js';
-import { flagBool, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
-import type { CliIo } from '../io.js';
-import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
-import { splitHostPort } from '../../util/host-port.js';
+import { CftunnelError } from '../errors.js';
+import { LocalEdge } from '../local-edge/index.js';
+import { quicAvailability } from '../transport/quic/index.js';
+import { generateDemoToken } from './demo-token.js';
+import { UsageError } from './errors.js';
+import { flagBool, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
+import type { CliIo } from './io.js';
+import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
+import { splitHostPort } from '../util/host-port.js';
 
 /** The `--token` value that asks for a generated throwaway token. */
 export const NEW_TOKEN = 'new';

@@ -4,24 +4,24 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { edgeResolverForServers } from '../../edge-discovery/index.js';
-import { parseCaBundle } from '../../transport/tls/trust.js';
-import { CftunnelError } from '../../errors.js';
-import { parseToken } from '../../token/index.js';
-import { Tunnel } from '../../tunnel.js';
-import { configFromUrl } from '../../orchestration/local-config.js';
-import { useFatalLogger } from '../fatal.js';
-import { applyConfigFile, type AppliedConfigFile } from '../config-file.js';
-import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from '../flags.js';
-import type { CliIo } from '../io.js';
-import { createCliLogger } from '../logger.js';
-import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
-import { resolveRunSettings, type RunSettings } from '../run-settings.js';
-import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
-import { keepProcessAlive } from '../keep-alive.js';
-import { serveUntilShutdown } from '../serve-until-shutdown.js';
-import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
-import { formatGoDuration } from '../../util/go-duration.js';
+import { edgeResolverForServers } from '../edge-discovery/index.js';
+import { parseCaBundle } from '../transport/tls/trust.js';
+import { CftunnelError } from '../errors.js';
+import { parseToken } from '../token/index.js';
+import { Tunnel } from '../tunnel.js';
+import { configFromUrl } from '../orchestration/local-config.js';
+import { useFatalLogger } from './fatal.js';
+import { applyConfigFile, type AppliedConfigFile } from './config-file.js';
+import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type ParsedFlags } from './flags.js';
+import type { CliIo } from './io.js';
+import { createCliLogger } from './logger.js';
+import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from './run-flags.js';
+import { resolveRunSettings, type RunSettings } from './run-settings.js';
+import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
+import { keepProcessAlive } from './keep-alive.js';
+import { serveUntilShutdown } from './serve-until-shutdown.js';
+import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
+import { formatGoDuration } from '../util/go-duration.js';
 
 /** The `--cacert` file cannot be read. */
 export class CaCertFileError extends CftunnelError {

@@ -5,16 +5,16 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { LocalEdge } from '../../local-edge/index.js';
-import { Tunnel } from '../../tunnel.js';
-import { startQuickTunnel } from '../../quick-tunnel/index.js';
-import { generateDemoToken } from '../demo-token.js';
-import { flagBool, flagInt, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
-import type { CliIo } from '../io.js';
-import { createCliLogger } from '../logger.js';
-import { parseProtocol } from '../run-settings.js';
-import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
-import { UsageError } from '../errors.js';
+import { LocalEdge } from '../local-edge/index.js';
+import { Tunnel } from '../tunnel.js';
+import { startQuickTunnel } from '../quick-tunnel/index.js';
+import { generateDemoToken } from './demo-token.js';
+import { flagBool, flagInt, flagValue, formatFlagHelp, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
+import type { CliIo } from './io.js';
+import { createCliLogger } from './logger.js';
+import { parseProtocol } from './run-settings.js';
+import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
+import { UsageError } from './errors.js';
 
 /** Connections the demo opens unless told otherwise; fewer than cloudflared's 4 keep the output short. */
 const DEMO_HA_CONNECTIONS = 2;

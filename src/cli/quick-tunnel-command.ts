@@ -4,19 +4,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { DEFAULT_QUICK_SERVICE_URL, QUICK_TUNNEL_HA_CONNECTIONS, quickTunnelOptions, requestQuickTunnel, type QuickTunnelGrant } from '../../quick-tunnel/index.js';
-import { Tunnel } from '../../tunnel.js';
-import { UsageError } from '../errors.js';
-import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
-import type { CliIo } from '../io.js';
-import { keepProcessAlive } from '../keep-alive.js';
-import { createCliLogger } from '../logger.js';
-import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../run-flags.js';
-import { resolveConnectorSettings, type ConnectorSettings } from '../run-settings.js';
-import { serveUntilShutdown } from '../serve-until-shutdown.js';
-import { forcedExitMessage, waitForShutdownSignal } from '../signals.js';
-import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from '../version.js';
-import { CaCertFileError } from './tunnel-run.js';
+import { DEFAULT_QUICK_SERVICE_URL, QUICK_TUNNEL_HA_CONNECTIONS, quickTunnelOptions, requestQuickTunnel, type QuickTunnelGrant } from '../quick-tunnel/index.js';
+import { Tunnel } from '../tunnel.js';
+import { UsageError } from './errors.js';
+import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
+import type { CliIo } from './io.js';
+import { keepProcessAlive } from './keep-alive.js';
+import { createCliLogger } from './logger.js';
+import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from './run-flags.js';
+import { resolveConnectorSettings, type ConnectorSettings } from './run-settings.js';
+import { serveUntilShutdown } from './serve-until-shutdown.js';
+import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
+import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
+import { CaCertFileError } from './tunnel-run-command.js';
 
 /** `--quick-service` (cloudflared's hidden flag of `tunnel`; no environment variable). */
 const QUICK_SERVICE_FLAG: FlagSpec = {
