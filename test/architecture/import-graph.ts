@@ -144,28 +144,26 @@ export function folderOf(file: string): string {
   return dir === '.' ? moduleOf(file) : dir;
 }
 
-/** The graph between folders: `a/b/x.ts → a/y.ts` is the edge `a/b → a` (see {@link folderOf}). */
-export function folderGraph(graph: ImportGraph): ImportGraph {
+/** `graph` with every file replaced by `nodeOf(file)`; edges inside one node left out. */
+function collapse(graph: ImportGraph, nodeOf: (file: string) => string): ImportGraph {
   const out = new Map<string, Set<string>>();
   for (const [file, targets] of graph) {
-    const from = folderOf(file);
+    const from = nodeOf(file);
     const set = out.get(from) ?? new Set<string>();
     out.set(from, set);
-    for (const target of targets) if (folderOf(target) !== from) set.add(folderOf(target));
+    for (const target of targets) if (nodeOf(target) !== from) set.add(nodeOf(target));
   }
   return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
 }
 
-/** The graph between modules ({@link moduleOf}); self-edges left out. */
+/** The graph between folders: `a/b/x.ts → a/y.ts` is the edge `a/b → a` (see {@link folderOf}). */
+export function folderGraph(graph: ImportGraph): ImportGraph {
+  return collapse(graph, folderOf);
+}
+
+/** The graph between modules ({@link moduleOf}). */
 export function moduleGraph(graph: ImportGraph): ImportGraph {
-  const out = new Map<string, Set<string>>();
-  for (const [file, targets] of graph) {
-    const from = moduleOf(file);
-    const set = out.get(from) ?? new Set<string>();
-    out.set(from, set);
-    for (const target of targets) if (moduleOf(target) !== from) set.add(moduleOf(target));
-  }
-  return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
+  return collapse(graph, moduleOf);
 }
 
 /** One import that breaks the layer rules, as `from.ts -> to.ts (why)`. */
