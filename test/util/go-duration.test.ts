@@ -26,18 +26,37 @@ test('parses Go duration syntax into milliseconds', () => {
 });
 
 test('rejects what Go rejects', () => {
-  for (const text of ['', '-', '30', '1.5', 's', '.s', '1x', '1sm', '1 s', ' 1s', '1s ', '1S', '1d', '--1s', '1m-30s']) {
+  for (const text of [
+    '',
+    '-',
+    '30',
+    '1.5',
+    's',
+    '.s',
+    '1x',
+    '1sm',
+    '1 s',
+    ' 1s',
+    '1s ',
+    '1S',
+    '1d',
+    '--1s',
+    '1m-30s',
+  ]) {
     assert.throws(() => parseGoDuration(text), DurationSyntaxError, JSON.stringify(text));
   }
 });
 
 test('the syntax error names the text and has a stable code', () => {
-  assert.throws(() => parseGoDuration('ten seconds'), (err: unknown) => {
-    assert.ok(err instanceof DurationSyntaxError);
-    assert.equal(err.code, 'CFT_ERR_DURATION_SYNTAX');
-    assert.match(err.message, /"ten seconds"/);
-    return true;
-  });
+  assert.throws(
+    () => parseGoDuration('ten seconds'),
+    (err: unknown) => {
+      assert.ok(err instanceof DurationSyntaxError);
+      assert.equal(err.code, 'CFT_ERR_DURATION_SYNTAX');
+      assert.match(err.message, /"ten seconds"/);
+      return true;
+    },
+  );
 });
 
 test('formats milliseconds like Go prints durations', () => {
