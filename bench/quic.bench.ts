@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { generateEdgeCertificates } from '../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../src/local-edge/certs.js';
 import { connectQuic, type QuicConnection } from '../src/transport/quic/index.js';
 import { MAX_SEND_UDP_PAYLOAD_V4 } from '../src/transport/quic/config.js';
 import { measureQuicheWork } from './quic/quiche-work.js';

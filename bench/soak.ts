@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { LocalEdge } from '../src/edge-local/index.js';
+import { LocalEdge } from '../src/local-edge/index.js';
 import { Tunnel } from '../src/tunnel.js';
 import { makeToken } from '../test/helpers/tunnel-env.js';
 import { patternSha256, patternStream, startTestOrigin, type EchoReport } from '../test/helpers/test-origin.js';

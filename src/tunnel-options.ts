@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { CftunnelError } from './errors.js';
-import { splitHostPort } from './edge/host-port.js';
+import { splitHostPort } from './util/host-port.js';
 import { TunnelSecret } from './token/secret.js';
 import type { TunnelOptions } from './tunnel.js';
 

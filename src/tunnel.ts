@@ -17,11 +17,11 @@ import {
   type EdgeAddressPool,
   type EdgeIpVersion,
   type EdgeResolver,
-} from './edge/index.js';
-import type { DnsOverTlsOptions } from './edge/index.js';
+} from './edge-discovery/index.js';
+import type { DnsOverTlsOptions } from './edge-discovery/index.js';
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
-import type { TunnelLogger } from './observability/logger.js';
+import type { TunnelLogger } from './util/logger.js';
 import { silentLogger } from './observability/silent-logger.js';
 import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
 import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type ConfigurationEvent } from './orchestration/configured.js';

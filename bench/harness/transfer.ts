@@ -3,7 +3,7 @@
  * and the raw `node:tls` and `node:http2` baselines of the same transfer.
  */
 import http from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { BenchError } from './errors.js';

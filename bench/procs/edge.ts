@@ -1,5 +1,5 @@
 /** Benchmark child: the local edge (connector-facing port plus visitor HTTP port) in its own process. */
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { serveChild } from './child.js';
 
 /** Config the driver sends. */

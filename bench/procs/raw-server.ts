@@ -6,7 +6,7 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { generateEdgeCertificates } from '../../src/edge-local/index.js';
+import { generateEdgeCertificates } from '../../src/local-edge/index.js';
 import { DOWNLOAD_PATHNAME, SMALL_BODY } from '../harness/routes.js';
 import { RAW_TLS_HEADER_BYTES, RawTlsOp } from '../harness/raw-tls.js';
 import { writeFiller } from '../harness/filler.js';

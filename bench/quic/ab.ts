@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 import type { connectQuic as ConnectQuic } from '../../src/transport/quic/index.js';
 import { DOWNLOAD_PREFIX, countBytes, pinProcesses, writeBulk, type PeerSample } from './shared.js';
 

@@ -2,8 +2,8 @@
  * The `cftunnel` command: `tunnel run` / `run` (a cloudflared-compatible connector), `edge` (the local edge),
  * `demo`, `help` and `--version`. Sets `process.exitCode`: 0 success, 1 startup/runtime failure, 2 usage error.
  */
-import { parseRunFlags, runTunnel, tunnelRunHelp } from './commands/tunnel-run.js';
-import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './commands/quick-tunnel.js';
+import { parseRunFlags, runTunnel, tunnelRunHelp } from './tunnel-run-command.js';
+import { isQuickTunnelRequest, parseTunnelCommandFlags, runQuickTunnel } from './quick-tunnel-command.js';
 import { errorText } from '../errors.js';
 import { exitCodeFor, UsageError } from './errors.js';
 import { installFatalHandlers } from './fatal.js';
@@ -42,8 +42,8 @@ export function versionLine(): string {
 const HELP_BY_COMMAND: Readonly<Record<string, () => string | Promise<string>>> = {
   tunnel: tunnelRunHelp,
   run: tunnelRunHelp,
-  edge: async () => (await import('./commands/edge.js')).edgeHelp(),
-  demo: async () => (await import('./commands/demo.js')).demoHelp(),
+  edge: async () => (await import('./edge-command.js')).edgeHelp(),
+  demo: async () => (await import('./demo-command.js')).demoHelp(),
 };
 
 async function runTunnelCommand(args: readonly string[], io: CliIo): Promise<void> {
@@ -92,11 +92,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
       return runTunnel(parsed, io);
     }
     case 'edge': {
-      const { runEdge, parseEdgeFlags } = await import('./commands/edge.js');
+      const { runEdge, parseEdgeFlags } = await import('./edge-command.js');
       return runEdge(parseEdgeFlags(args, io.env), io);
     }
     case 'demo': {
-      const { runDemo, parseDemoFlags } = await import('./commands/demo.js');
+      const { runDemo, parseDemoFlags } = await import('./demo-command.js');
       return runDemo(parseDemoFlags(args), io);
     }
     default:

@@ -10,7 +10,8 @@ import { domainToASCII } from 'node:url';
 import type { OriginRequestOverrides } from '../ingress/origin-request.js';
 import { UsageError } from './errors.js';
 import { flagBool, flagValue, type FlagSpec, type ParsedFlags } from './flags.js';
-import { DurationSyntaxError, parseGoDuration } from './go-duration.js';
+import { DurationSyntaxError, parseGoDuration } from '../util/go-duration.js';
+import { joinHostPort, splitGoHostPort } from '../util/host-port.js';
 
 /** Help suffix of the flags that only shape the single rule (cloudflared's cmd.go legacyTunnelFlag says the same). */
 const URL_RULE_ONLY = '(--url rule only)';
@@ -57,23 +58,8 @@ export interface SingleOriginRule {
   readonly originRequest: OriginRequestOverrides;
 }
 
-/** Go's `net.SplitHostPort` (enough of it): `host:port` or `[v6]:port`, the port being whatever follows. */
-function splitGoHostPort(text: string): { host: string; port: string } | undefined {
-  if (text.startsWith('[')) {
-    const m = /^\[([^\]]*)\]:(.*)$/.exec(text);
-    return m === null ? undefined : { host: m[1]!, port: m[2]! };
-  }
-  const colon = text.lastIndexOf(':');
-  if (colon < 0 || text.slice(0, colon).includes(':')) return undefined;
-  return { host: text.slice(0, colon), port: text.slice(colon + 1) };
-}
-
-function joinGoHostPort(host: string, port: string): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 function ipOrigin(scheme: string, host: string, port: string): string {
-  if (port !== '') return `${scheme}://${joinGoHostPort(host, port)}`;
+  if (port !== '') return `${scheme}://${joinHostPort(host, port)}`;
   return host.includes(':') ? `${scheme}://[${host}]` : `${scheme}://${host}`;
 }
 
@@ -117,7 +103,7 @@ export function validateOriginUrl(text: string): string {
   // parser refuses service paths.
   const port = /^\d*/.exec(hostPort.port)![0];
   if (port === '') throw urlError(`URL ${text} has invalid format`);
-  return `http://${joinGoHostPort(ascii, port)}`;
+  return `http://${joinHostPort(ascii, port)}`;
 }
 
 function originFlagValue(name: string, kind: OriginFlagKind, text: string): number | boolean | string {

@@ -3,17 +3,18 @@
  * (§2), protocol (§3.3), durations and limits (§12.1), metrics (§13.1), logging (§13.3).
  */
 import net from 'node:net';
-import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge/index.js';
+import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge-discovery/index.js';
 import type { ProtocolOption } from '../supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS } from '../supervisor/supervisor.js';
 import { LOCAL_CONFIGURATION_FLAGS } from '../orchestration/local-config.js';
 import { readTokenFile } from '../token/index.js';
 import { UsageError } from './errors.js';
 import { flagBool, flagInt, flagValue, type ParsedFlags } from './flags.js';
-import { formatGoDuration, parseGoDuration, DurationSyntaxError } from './go-duration.js';
+import { formatGoDuration, parseGoDuration, DurationSyntaxError } from '../util/go-duration.js';
 import { NO_EFFECT_FLAGS } from './run-flags.js';
 import { singleOriginRule, type SingleOriginRule } from './origin-flags.js';
-import { splitHostPort } from '../edge/host-port.js';
+import { splitHostPort } from '../util/host-port.js';
+import { DEFAULT_METRICS_ADDRESS } from '../metrics/listen.js';
 
 /** Upper bound of `--grace-period` (§12.1: "must be ≤ 3 min"). */
 export const MAX_GRACE_PERIOD_MS = 3 * 60_000;
@@ -38,7 +39,6 @@ export type LogOutput = 'default' | 'json';
 export type TokenSource = 'flag' | 'env' | 'config' | 'file';
 
 /** `--metrics` default (§13.1): `localhost:0` tries 127.0.0.1:20241-20245 in order, then a random port. */
-export const DEFAULT_METRICS_ADDRESS = 'localhost:0';
 
 /** Everything `tunnel run` needs, validated. */
 export interface RunSettings {

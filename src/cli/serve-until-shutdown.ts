@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { joinHostPort } from '../edge/host-port.js';
+import { joinHostPort } from '../util/host-port.js';
 import { EdgeTlsError } from '../transport/errors.js';
 import type { Tunnel } from '../tunnel.js';
 import { edgeTlsHint } from './edge-tls-hint.js';

@@ -1,21 +1,6 @@
-/** The package version, read from package.json whether running from `src/` (tsx) or `dist/src/` (built). */
-import { readFileSync } from 'node:fs';
+/** What `cftunnel --version` and the start-up log report. */
 
 /** The cloudflared release whose wire behaviour cftunnel follows (the version it reports to the edge, §1.4). */
 export { DEFAULT_CLIENT_VERSION as COMPATIBLE_CLOUDFLARED_VERSION } from '../connection/identity.js';
-
-let cached: string | undefined;
-
-/** `version` of the cftunnel package.json (nearest of `../../` and `../../../` from this file). */
-export function cliVersion(): string {
-  if (cached !== undefined) return cached;
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'cftunnel' && typeof pkg.version === 'string') return (cached = pkg.version);
-    } catch {
-      // Not there from this layout; try the next one.
-    }
-  }
-  return (cached = 'unknown');
-}
+/** `version` of the cftunnel package.json. */
+export { packageVersion as cliVersion } from '../util/package-version.js';

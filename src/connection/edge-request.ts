@@ -4,6 +4,7 @@
  */
 import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';
+import { METADATA_HTTP_HEADER, METADATA_HTTP_HOST, METADATA_HTTP_METHOD, METADATA_HTTP_STATUS } from '../wire/metadata.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { requestHasBody } from '../proxy/headers.js';
 import { PassThrough, type Readable } from 'node:stream';
@@ -14,12 +15,6 @@ import { PassThrough, type Readable } from 'node:stream';
  */
 export const WARP_ROUTING_DISABLED_MESSAGE =
   'cloudflared received a request from WARP client, but your configuration has disabled ingress from WARP clients. To enable this, set "warp-routing:\\n\\t enabled: true" in your config.yaml';
-
-/** Metadata keys of a ConnectRequest (§7.2). */
-export const METADATA_HTTP_METHOD = 'HttpMethod';
-export const METADATA_HTTP_HOST = 'HttpHost';
-export const METADATA_HTTP_HEADER = 'HttpHeader';
-export const METADATA_HTTP_STATUS = 'HttpStatus';
 
 /**
  * Bytes Go's `url.Parse` refuses anywhere in a URL (ASCII controls and DEL: `net/url: invalid control character in

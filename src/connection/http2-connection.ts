@@ -21,7 +21,7 @@ import {
   RESPONSE_META_ORIGIN,
   TRACING_RESPONSE_HEADER,
   serializeResponseHeaders,
-} from './serialized-headers.js';
+} from '../wire/serialized-headers.js';
 import type { ConnectionContext, TunnelProtocol } from './types.js';
 import { registerOrClose, TunnelConnectionCore, type ControlStream, type ResponseWriter } from './connection-core.js';
 

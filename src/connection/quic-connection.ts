@@ -7,7 +7,7 @@ import { wireText } from '../errors.js';
 import { decodeConnectRequest, encodeConnectResponse, type ConnectRequest, type ConnectResponse } from '../capnp/connect-codec.js';
 import type { OriginResponse } from '../proxy/index.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
-import { dataStreamPreamble, readStreamPreamble } from './preamble.js';
+import { dataStreamPreamble, readStreamPreamble } from '../wire/preamble.js';
 import { serveConfigRpcStream } from './config-rpc.js';
 import { WARP_ROUTING_DISABLED_MESSAGE, originRequestFromConnect, responseMetadata } from './edge-request.js';
 import { encodeV3RegistrationResponse, V3_RESPONSE, v3RegistrationRequestId } from './datagram-v3.js';

@@ -2,7 +2,7 @@
  * What a tunnel connection (one registered QUIC or HTTP/2 connection to the edge) needs from the layers above it,
  * and what it offers them. Transports and connections never import the supervisor; the supervisor hands them this.
  */
-import type { TunnelLogger as Logger } from '../observability/logger.js';
+import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelCredentials } from '../token/index.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { ConnectorIdentity } from './identity.js';

@@ -3,8 +3,9 @@
  * forms, per-field inheritance, and the "only non-default values" view used by `updateLocalConfiguration` (§9.4).
  */
 import { isIP } from 'node:net';
-import { parseGoDuration } from '../cli/go-duration.js';
+import { parseGoDuration } from '../util/go-duration.js';
 import { IngressConfigError } from './errors.js';
+import { goJsonMember, isPlainObject } from '../util/go-json.js';
 
 /** `access` block of a rule (§10.5, §10.6). */
 export interface AccessConfig {
@@ -101,18 +102,10 @@ const FIELD_KINDS: Readonly<Record<string, Kind>> = {
 
 const GO_TYPE: Readonly<Record<Kind, string>> = { duration: 'config.CustomDuration', bool: 'bool', int: 'int', uint: 'uint', string: 'string' };
 
-/** True for a plain (non-array) object. */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Reads member `name`: exact first, then (JSON only) case-insensitively like Go's encoding/json. */
 export function member(obj: Record<string, unknown>, name: string, syntax: ConfigSyntax): unknown {
-  if (Object.hasOwn(obj, name)) return obj[name];
-  if (syntax === 'yaml') return undefined;
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
-  return undefined;
+  if (syntax === 'yaml') return Object.hasOwn(obj, name) ? obj[name] : undefined;
+  return goJsonMember(obj, name);
 }
 
 function jsonTypeName(v: unknown): string {

@@ -14,6 +14,7 @@ import {
 } from './origin-request.js';
 import { compileRe2, type PathPattern } from './regex.js';
 import { parseIngressService, type IngressService } from './service.js';
+import { splitGoHostPort } from '../util/host-port.js';
 
 /** One rule as read from a configuration document (§9.2), `originRequest` already type-checked. */
 export interface IngressRuleConfig {
@@ -58,26 +59,8 @@ function isCatchAll(hostname: string, path: string): boolean {
   return (hostname === '' || hostname === '*') && path === '';
 }
 
-/** Go's net.SplitHostPort: the host and port parts, or undefined when it would return an error. */
-export function splitHostPort(text: string): { host: string; port: string } | undefined {
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return undefined;
-  let host: string;
-  if (text.startsWith('[')) {
-    const end = text.indexOf(']');
-    if (end < 0 || end + 1 !== colon) return undefined;
-    host = text.slice(1, end);
-  } else {
-    host = text.slice(0, colon);
-    if (host.includes(':')) return undefined;
-  }
-  const port = text.slice(colon + 1);
-  if (/[[\]]/.test(host.replace(/^\[|\]$/g, '')) || /[[\]]/.test(port)) return undefined;
-  return { host, port };
-}
-
 function validateHostname(hostname: string, pathSource: string, index: number, total: number): void {
-  if (splitHostPort(hostname) !== undefined) throw new IngressConfigError(ERR_HOSTNAME_CONTAINS_PORT);
+  if (splitGoHostPort(hostname) !== undefined) throw new IngressConfigError(ERR_HOSTNAME_CONTAINS_PORT);
   if (hostname.lastIndexOf('*') > 0) throw new IngressConfigError(ERR_BAD_WILDCARD);
   const catchAll = isCatchAll(hostname, pathSource);
   const last = index === total - 1;
@@ -97,7 +80,7 @@ function hostMatches(pattern: string, host: string): boolean {
 
 /** Strips a `:port` suffix the way cloudflared does before matching (§10.1 step 1: Go SplitHostPort). */
 export function stripPort(host: string): string {
-  return splitHostPort(host)?.host ?? host;
+  return splitGoHostPort(host)?.host ?? host;
 }
 
 function punycodeOf(hostname: string): string | undefined {

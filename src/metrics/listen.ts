@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { splitHostPort } from '../edge/host-port.js';
+import { splitHostPort } from '../util/host-port.js';
 import { MetricsAddressError, MetricsListenError } from './errors.js';
 
 /** cloudflared's default `--metrics` value on a host (not in a container) (§13.1). */

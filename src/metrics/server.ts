@@ -3,7 +3,7 @@
  * anything else. It only reads what its callbacks return; the token and tunnel secret are never given to it.
  */
 import http from 'node:http';
-import { joinHostPort } from '../edge/host-port.js';
+import { joinHostPort } from '../util/host-port.js';
 import { DEFAULT_METRICS_ADDRESS, KNOWN_METRICS_PORTS, listenMetrics } from './listen.js';
 import type { TunnelMetrics } from './tunnel-metrics.js';
 

@@ -3,7 +3,7 @@
  * remotely managed tunnel arrives afterwards in a configuration push (docs/protocol.md §9.3). A locally managed
  * tunnel (the edge said `tunnelIsRemotelyManaged: false`, §6.8) never receives one: its local rules are final.
  */
-import type { ConnectionDetails } from '../connection/types.js';
+import type { ConnectionDetails } from '../rpc/tunnel/connection-details.js';
 import { CftunnelError } from '../errors.js';
 import type { TunnelConfig } from './remote-config.js';
 

@@ -5,7 +5,6 @@
 import { IngressConfigError } from '../ingress/errors.js';
 import {
   ORIGIN_REQUEST_DEFAULTS,
-  isPlainObject,
   member,
   parseDurationSeconds,
   parseOriginRequest,
@@ -13,6 +12,7 @@ import {
   typeError,
   type ConfigSyntax,
 } from '../ingress/origin-request.js';
+import { isPlainObject } from '../util/go-json.js';
 import { IngressRules, type IngressRuleConfig } from '../ingress/rules.js';
 
 /** `warp-routing` defaults (§9.2, 2023.7.3 `ingress/config.go`). */

@@ -8,6 +8,7 @@ import type { createRemoteJWKSet } from 'jose';
 import { CftunnelError } from '../errors.js';
 import type { AccessConfig } from '../ingress/origin-request.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
+import { headerValue } from '../util/headers.js';
 
 /** Request header carrying the Access token (§10.6). */
 export const ACCESS_JWT_HEADER = 'cf-access-jwt-assertion';
@@ -55,7 +56,7 @@ export class AccessProtectedService implements OriginService {
   }
 
   async roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
-    const token = req.headers.find(([n]) => n.toLowerCase() === ACCESS_JWT_HEADER)?.[1] ?? '';
+    const token = headerValue(req.headers, ACCESS_JWT_HEADER) ?? '';
     if (token === '') return { status: ACCESS_FORBIDDEN_STATUS, headers: [], body: null };
     let audience: string[];
     try {

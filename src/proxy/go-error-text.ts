@@ -2,7 +2,7 @@
  * Renders Node socket errors the way Go's net package prints them, so `OriginError` messages read like
  * cloudflared's (`dial tcp 127.0.0.1:9: connect: connection refused`, docs/protocol.md §7.3).
  */
-import { isIP } from 'node:net';
+import { joinHostPort } from '../util/host-port.js';
 
 /** Go's syscall error strings for the errno codes a dial commonly fails with. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
@@ -31,10 +31,6 @@ interface SysError {
 /** Where the connection was going: a TCP host:port or a unix socket path. */
 export type DialTarget = { network: 'tcp'; host: string; port: number } | { network: 'unix'; path: string };
 
-function hostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /** Unwraps AggregateError (happy eyeballs) and undici wrappers down to the errno-carrying error. */
 function rootError(err: unknown): SysError {
   let e = err as SysError;
@@ -50,7 +46,7 @@ function rootError(err: unknown): SysError {
 export function goErrorText(err: unknown, target: DialTarget): string {
   const e = rootError(err);
   const code = e.code ?? '';
-  const dest = target.network === 'unix' ? target.path : hostPort(e.address ?? target.host, e.port ?? target.port);
+  const dest = target.network === 'unix' ? target.path : joinHostPort(e.address ?? target.host, e.port ?? target.port);
   const dial = `dial ${target.network} ${dest}`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return `dial ${target.network}: lookup ${e.hostname ?? (target.network === 'tcp' ? target.host : target.path)}: no such host`;

@@ -1,39 +1,11 @@
 /** Header rules for requests to and responses from HTTP origins (docs/protocol.md §7.2, §10.6). */
-import { stripInternalRequestHeaders } from '../connection/serialized-headers.js';
+import { stripInternalRequestHeaders } from '../wire/serialized-headers.js';
+import { canonicalHeaderKey, headerValues } from '../util/headers.js';
 
 /** Header the connector ID is sent in: Go-canonical `Cf-Warp-Tag-` + `ID` (docs/protocol.md §1.4, §10.6). */
 export const WARP_TAG_PREFIX = 'Cf-Warp-Tag-';
 /** WebSocket version cloudflared sets on upgrade requests (docs/protocol.md §10.6). */
 export const WEBSOCKET_VERSION = '13';
-
-const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/**
- * Canonical forms already computed: the same few dozen names come with every request. Bounded in entries and name
- * length, since the names come from visitors (at most 64 KiB of keys).
- */
-const canonicalCache = new Map<string, string>();
-const CANONICAL_CACHE_ENTRIES = 1024;
-const CANONICAL_CACHE_NAME_LENGTH = 64;
-
-/** Go's `textproto.CanonicalMIMEHeaderKey`: `content-type` → `Content-Type`; invalid names are left alone. */
-export function canonicalHeaderKey(name: string): string {
-  const cached = canonicalCache.get(name);
-  if (cached !== undefined) return cached;
-  if (!TOKEN_CHAR.test(name)) return name;
-  let out = '';
-  let upper = true;
-  for (const ch of name) {
-    out += upper ? ch.toUpperCase() : ch.toLowerCase();
-    upper = ch === '-';
-  }
-  if (name.length <= CANONICAL_CACHE_NAME_LENGTH && canonicalCache.size < CANONICAL_CACHE_ENTRIES) canonicalCache.set(name, out);
-  return out;
-}
-
-function findHeader(headers: ReadonlyArray<readonly [string, string]>, lower: string): string[] {
-  return headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
-}
 
 /**
  * cloudflared's body rule (docs/protocol.md §7.2): a body is attached only when `Content-Length` > 0, when
@@ -41,8 +13,8 @@ function findHeader(headers: ReadonlyArray<readonly [string, string]>, lower: st
  */
 export function requestHasBody(headers: ReadonlyArray<readonly [string, string]>, isWebsocket: boolean): boolean {
   if (isWebsocket) return true;
-  if (findHeader(headers, 'transfer-encoding').some((v) => v.toLowerCase().includes('chunked'))) return true;
-  const length = findHeader(headers, 'content-length')[0];
+  if (headerValues(headers, 'transfer-encoding').some((v) => v.toLowerCase().includes('chunked'))) return true;
+  const length = headerValues(headers, 'content-length')[0];
   return length !== undefined && /^\d+$/.test(length.trim()) && Number(length) > 0;
 }
 

@@ -3,12 +3,11 @@
  * `127.0.0.1:<random>` with a self-signed certificate, started on first use and proxied to as an ordinary HTTPS
  * origin that trusts exactly that certificate (`originServerName` is ignored for it).
  */
-import { webcrypto } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { loadX509 } from '../util/x509.js';
+import { createSelfSignedCa, generateEcdsaKeys, loadX509, privateKeyPem } from '../util/x509.js';
 import type { OriginRequestConfig } from '../ingress/origin-request.js';
 import { HttpOriginService } from './http-origin.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
@@ -16,32 +15,25 @@ import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 /** Listen address of the built-in server (cloudflared: `127.0.0.1:` with a random port, §10.2). */
 export const HELLO_WORLD_HOST = '127.0.0.1';
 
-const ALGORITHM: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-
 /** A fresh self-signed certificate for 127.0.0.1 / localhost. */
 export async function generateHelloWorldCertificate(): Promise<{ certPem: string; keyPem: string }> {
   const x509 = await loadX509();
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await generateEcdsaKeys();
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+  const cert = await createSelfSignedCa({
     name: 'CN=localhost, O=cftunnel hello world',
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + 365 * 24 * 3600_000),
     keys,
-    signingAlgorithm: ALGORITHM,
+    keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
       new x509.SubjectAlternativeNameExtension([
         { type: 'dns', value: 'localhost' },
         { type: 'ip', value: HELLO_WORLD_HOST },
       ]),
     ],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
-  return { certPem: `${cert.toString('pem')}\n`, keyPem };
+  return { certPem: `${cert.toString('pem')}\n`, keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 function escapeHtml(text: string): string {

@@ -19,6 +19,7 @@ import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 import { undici } from './undici.js';
+import { headerIndex } from '../util/headers.js';
 
 /** `connectTimeout` default (docs/protocol.md §10.5). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.connectTimeout * 1000;
@@ -51,7 +52,6 @@ export interface HttpOriginSettings {
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
 export function toWire(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
@@ -127,10 +127,6 @@ async function sizeIfSmall(body: Readable): Promise<Buffer | Readable> {
     }
   })();
   return rest;
-}
-
-function headerIndex(headers: ReadonlyArray<readonly [string, string]>, lower: string): number {
-  return headers.findIndex(([n]) => n.length === lower.length && n.toLowerCase() === lower);
 }
 
 /** An HTTP(S) origin reached through pooled connections. */

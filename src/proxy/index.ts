@@ -30,7 +30,6 @@ export {
 } from './errors.js';
 export {
   requestHasBody,
-  canonicalHeaderKey,
   buildOriginRequestHeaders,
   trailersFromUndici,
   WARP_TAG_PREFIX,

@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { IngressRule, IngressRules } from '../ingress/rules.js';
-import type { TunnelLogger } from '../observability/logger.js';
+import type { TunnelLogger } from '../util/logger.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 
 /** Resolves a matched rule to its live origin service (one connection pool per rule). */

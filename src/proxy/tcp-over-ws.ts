@@ -10,6 +10,7 @@ import { OriginError, OriginRequestCancelledError } from './errors.js';
 import { goErrorText } from './go-error-text.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 import { acceptWebSocket, upgradeResponseHeaders } from './websocket-server.js';
+import { headerValue } from '../util/headers.js';
 
 /** Header carrying a bastion's destination (§10.2). */
 export const JUMP_DESTINATION_HEADER = 'cf-access-jump-destination';
@@ -19,10 +20,6 @@ export class BastionDestinationError extends OriginError {
   constructor(detail: string) {
     super(detail);
   }
-}
-
-function header(req: OriginRequest, lower: string): string | undefined {
-  return req.headers.find(([n]) => n.toLowerCase() === lower)?.[1];
 }
 
 /** `host:port` from a jump-destination value: scheme and path stripped (§10.2). */
@@ -58,7 +55,7 @@ export class TcpOverWebSocketService implements OriginService {
       if (port === undefined) throw new OriginError(`address ${host}: missing port in address`);
       return { host, port };
     }
-    const value = header(req, JUMP_DESTINATION_HEADER);
+    const value = headerValue(req.headers, JUMP_DESTINATION_HEADER);
     if (value === undefined || value === '') throw new BastionDestinationError(`no ${JUMP_DESTINATION_HEADER} header in the request`);
     return bastionDestination(value);
   }
@@ -98,7 +95,7 @@ export class TcpOverWebSocketService implements OriginService {
     // Either side ending tears the other down; errors only end the session.
     pipeline(session.payload, tcp, () => undefined);
     pipeline(tcp, session.payload, () => undefined);
-    return { status: 101, headers: upgradeResponseHeaders(header(req, 'sec-websocket-key') ?? ''), body: null, socket: session.edge };
+    return { status: 101, headers: upgradeResponseHeaders(headerValue(req.headers, 'sec-websocket-key') ?? ''), body: null, socket: session.edge };
   }
 
   close(): Promise<void> {

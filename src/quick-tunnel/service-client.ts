@@ -5,6 +5,7 @@
 import { CftunnelError } from '../errors.js';
 import { decodeStdBase64, formatUuid, parseUuid, TunnelSecret, type TunnelCredentials } from '../token/index.js';
 import { QuickTunnelRateLimitedError, QuickTunnelRefusedError, QuickTunnelResponseError, QuickTunnelUnreachableError, type QuickTunnelServiceMessage } from './errors.js';
+import { goJsonMember as member, isPlainObject } from '../util/go-json.js';
 
 /** cloudflared's default `--quick-service`. */
 export const DEFAULT_QUICK_SERVICE_URL = 'https://api.trycloudflare.com';
@@ -44,20 +45,9 @@ function excerpt(body: string): string {
   return masked.length > EXCERPT_CHARS ? `${masked.slice(0, EXCERPT_CHARS)}…` : masked;
 }
 
-/** A member of a JSON object matched like Go's `encoding/json`: exact name first, then case-insensitively. */
-function member(obj: Record<string, unknown>, name: string): unknown {
-  if (name in obj) return obj[name];
-  const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : obj[key];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function serviceMessages(value: unknown): QuickTunnelServiceMessage[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(isObject).map((e) => {
+  return value.filter(isPlainObject).map((e) => {
     const code = member(e, 'code');
     const message = member(e, 'message');
     return { code: typeof code === 'number' ? code : undefined, message: typeof message === 'string' ? message : JSON.stringify(e) };
@@ -96,10 +86,10 @@ export function parseQuickTunnelAnswer(status: number, body: string): QuickTunne
     // The SyntaxError text quotes the input, which may hold a secret: only the masked excerpt is shown.
     throw new QuickTunnelResponseError(status, `the answer is not JSON: ${JSON.stringify(excerpt(body))}`);
   }
-  if (!isObject(doc)) throw new QuickTunnelResponseError(status, 'the answer is not a JSON object');
+  if (!isPlainObject(doc)) throw new QuickTunnelResponseError(status, 'the answer is not a JSON object');
   if (member(doc, 'success') !== true) throw new QuickTunnelRefusedError(status, serviceMessages(member(doc, 'errors')));
   const result = member(doc, 'result');
-  if (!isObject(result)) throw new QuickTunnelResponseError(status, '"result" is missing');
+  if (!isPlainObject(result)) throw new QuickTunnelResponseError(status, '"result" is missing');
   const field = (name: string): string => {
     const value = member(result, name);
     if (typeof value !== 'string' || value === '') throw new QuickTunnelResponseError(status, `"result.${name}" is missing or not a string`);
@@ -157,7 +147,7 @@ export async function requestQuickTunnel(options: RequestQuickTunnelOptions): Pr
     let text = body;
     try {
       const doc: unknown = JSON.parse(body);
-      if (isObject(doc)) text = serviceMessages(member(doc, 'errors')).map((e) => e.message).join('; ');
+      if (isPlainObject(doc)) text = serviceMessages(member(doc, 'errors')).map((e) => e.message).join('; ');
     } catch {
       // A plain-text body (Cloudflare's `error code: 1015`) is quoted as is.
     }

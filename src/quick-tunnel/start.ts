@@ -2,7 +2,7 @@
  * `startQuickTunnel`: what `cloudflared tunnel --url …` does without a token (docs/protocol.md §20) as a library call —
  * ask the quick-tunnel service for credentials, then run one connection serving the given origin.
  */
-import { cliVersion } from '../cli/version.js';
+import { packageVersion } from '../util/package-version.js';
 import type { Origin } from '../proxy/in-process/origin.js';
 import { quicAvailability } from '../transport/quic/index.js';
 import { startTunnel, TunnelOptionsError, type Tunnel, type TunnelOptions } from '../tunnel.js';
@@ -74,7 +74,7 @@ export async function startQuickTunnel(options: QuickTunnelOptions): Promise<Qui
   const { serviceUrl, userAgent, serviceTimeoutMs, ...tunnelOptions } = options;
   const grant = await requestQuickTunnel({
     serviceUrl,
-    userAgent: userAgent ?? `cftunnel/${cliVersion()}`,
+    userAgent: userAgent ?? `cftunnel/${packageVersion()}`,
     timeoutMs: serviceTimeoutMs,
     signal: options.signal,
   });

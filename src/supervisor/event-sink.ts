@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { ConnectionDetails, TunnelProtocol } from '../connection/types.js';
-import type { EdgeAddress } from '../edge/index.js';
+import type { EdgeAddress } from '../edge-discovery/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
 import { connectionConnectedChannel, connectionDisconnectedChannel } from '../observability/diagnostics.js';
 import { RegistrationError } from '../rpc/tunnel/registration-error.js';

@@ -4,7 +4,7 @@
  * drains every connection.
  */
 import { EventEmitter } from 'node:events';
-import type { TunnelLogger as Logger } from '../observability/logger.js';
+import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
 import type { ConnectionContext, RequestObserver, TunnelProtocol, TunnelSettings } from '../connection/types.js';
 import { HTTP2_PING_INTERVAL_MS } from '../connection/http2-connection.js';
@@ -19,7 +19,7 @@ import type { TunnelCredentials } from '../token/index.js';
 import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
 import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
 import { dialTunnelConnection, type DialOptions } from './dial.js';
-import type { EdgeAddress, EdgeAddressPool } from '../edge/index.js';
+import type { EdgeAddress, EdgeAddressPool } from '../edge-discovery/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
 import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, type ProtocolSelection } from './protocol.js';
 

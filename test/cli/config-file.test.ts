@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRunFlags } from '../../src/cli/commands/tunnel-run.js';
+import { parseRunFlags } from '../../src/cli/tunnel-run-command.js';
 import { applyConfigFile, ConfigFileValueError } from '../../src/cli/config-file.js';
 import { exitCodeFor, UnsupportedFlagError, UsageError } from '../../src/cli/errors.js';
 import { main } from '../../src/cli/main.js';

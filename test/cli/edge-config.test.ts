@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EdgeConfigFileError, parseHostPort, readEdgeConfig } from '../../src/cli/commands/edge.js';
+import { EdgeConfigFileError, parseHostPort, readEdgeConfig } from '../../src/cli/edge-command.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { spawnCli } from './child.js';

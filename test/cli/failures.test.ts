@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { assertNoSecret, runCli, spawnCli, startEdge, stopGracefully } from './child.js';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { DIAGNOSTICS_CHANNELS } from '../../src/observability/diagnostics.js';
 import { startTunnel } from '../../src/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRunFlags } from '../../src/cli/commands/tunnel-run.js';
+import { parseRunFlags } from '../../src/cli/tunnel-run-command.js';
 import { UnsupportedFlagError, UsageError, exitCodeFor } from '../../src/cli/errors.js';
 import { flagValue } from '../../src/cli/flags.js';
 import { UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';

@@ -1,9 +1,9 @@
 /** The CLI as a process: exit codes and one-line messages for usage errors and startup failures; help and version. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoHelp, DEMO_FLAGS } from '../../src/cli/commands/demo.js';
-import { edgeHelp, EDGE_FLAGS } from '../../src/cli/commands/edge.js';
-import { tunnelRunHelp } from '../../src/cli/commands/tunnel-run.js';
+import { demoHelp, DEMO_FLAGS } from '../../src/cli/demo-command.js';
+import { edgeHelp, EDGE_FLAGS } from '../../src/cli/edge-command.js';
+import { tunnelRunHelp } from '../../src/cli/tunnel-run-command.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from '../../src/cli/run-flags.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { runCli } from './child.js';

@@ -16,8 +16,8 @@ import {
   datagramVersionOf,
   selectFeatures,
 } from '../../src/connection/identity.js';
-import { RPC_STREAM_SIGNATURE } from '../../src/connection/preamble.js';
-import { DEFAULT_EDGE_IP_VERSION } from '../../src/edge/index.js';
+import { RPC_STREAM_SIGNATURE } from '../../src/wire/preamble.js';
+import { DEFAULT_EDGE_IP_VERSION } from '../../src/edge-discovery/index.js';
 import { parseOriginRequest } from '../../src/ingress/origin-request.js';
 import { DEFAULT_METRICS_ADDRESS } from '../../src/metrics/listen.js';
 import { defaultAccessTeamUrl } from '../../src/proxy/access.js';

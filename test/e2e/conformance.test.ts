@@ -14,8 +14,8 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { decodeConnectRequest, decodeConnectResponse, type Metadata } from '../../src/capnp/connect-codec.js';
-import { decodeSerializedHeaders } from '../../src/connection/serialized-headers.js';
-import type { TunnelRequest, TunnelResponse } from '../../src/edge-local/types.js';
+import { decodeSerializedHeaders } from '../../src/wire/serialized-headers.js';
+import type { TunnelRequest, TunnelResponse } from '../../src/local-edge/types.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 

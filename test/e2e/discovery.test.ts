@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalEdge } from '../../src/edge-local/index.js';
-import { edgeResolverForServers } from '../../src/edge/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
+import { edgeResolverForServers } from '../../src/edge-discovery/index.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';

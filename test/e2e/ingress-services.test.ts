@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { WebSocket } from 'ws';
-import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 import type { OriginServices } from '../../src/orchestration/origin-services.js';
 import { startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { headerValues, visit } from '../helpers/visitor.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { EdgeConnectionInfo } from '../../src/edge-local/index.js';
+import type { EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { startTunnelEnv } from '../helpers/tunnel-env.js';
 
 test('quic: the reconnect of an index reuses its local UDP port', async () => {

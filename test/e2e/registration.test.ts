@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { LocalEdge, generateEdgeCertificates } from '../../src/edge-local/index.js';
+import { LocalEdge, generateEdgeCertificates } from '../../src/local-edge/index.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
 import { InitialConnectionError } from '../../src/supervisor/supervisor.js';

@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalEdge, type EdgeConnectionInfo } from '../../src/edge-local/index.js';
+import { LocalEdge, type EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
 import { spawnCli, stopGracefully, type CliChild } from '../cli/child.js';
 import { makeToken } from '../helpers/tunnel-env.js';

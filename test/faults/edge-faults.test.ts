@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { makeToken, startTunnelEnv } from '../helpers/tunnel-env.js';
 import { startTestOrigin } from '../helpers/test-origin.js';
@@ -24,7 +24,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       const reconnected = nextEvents<ConnEvent>(env.tunnel, 'connected', 1, (e) => e.connIndex === 2);
       const lost = nextEvents<ConnEvent>(env.tunnel, 'disconnected', 1);
       env.edge.dropConnection(2);
-      const [[gone]] = await lost;
+      const [gone] = (await lost)[0]!;
       assert.equal(gone.connIndex, 2);
       // The three other connections carry traffic while index 2 is away.
       for (let i = 0; i < 6; i++) assert.equal((await visit(env.edge.visitorUrl, { path: `/during/${i}` })).status, 200);
@@ -103,7 +103,7 @@ test('quic: a silent edge (every datagram dropped) ends the connection by idle t
     const lost = nextEvents<ConnEvent>(tunnel, 'disconnected', 1);
     const back = nextEvents<ConnEvent>(tunnel, 'connected', 1);
     relay.setRates({ dropRate: 1 });
-    const [[gone]] = await lost;
+    const [gone] = (await lost)[0]!;
     assert.ok(gone.error, 'the connection ends with an error');
     assert.match(`${gone.error.name} ${gone.error.message} ${(gone.error as { code?: string }).code}`, /idle|timeout/i);
     relay.setRates({ dropRate: 0 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';

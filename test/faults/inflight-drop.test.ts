@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel } from '../../src/tunnel.js';
 import type { RequestSummary } from '../../src/observability/request-observer.js';
 import { makeToken, startOrigin, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';

@@ -15,7 +15,7 @@ import { CONNECT_MAX_METADATA_ENTRIES, encodeConnectRequest, type ConnectRequest
 import { RegistrationServer_UnregisterConnection$Params, RegistrationServer_UnregisterConnection$Results } from '../../src/capnp/gen/tunnelrpc.js';
 import { CLOUDFLARED_SERVER_ID, CONFIGURATION_MANAGER_ID, REGISTRATION_SERVER_ID, SESSION_MANAGER_ID } from '../../src/capnp/interfaces.js';
 import { HTTP2_MAX_HEADER_LIST_PAIRS } from '../../src/connection/http2-connection.js';
-import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, MAX_CONNECT_REQUEST_BYTES, RPC_STREAM_SIGNATURE } from '../../src/connection/preamble.js';
+import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, MAX_CONNECT_REQUEST_BYTES, RPC_STREAM_SIGNATURE } from '../../src/wire/preamble.js';
 import type { TunnelProtocol } from '../../src/connection/types.js';
 import { DEFAULT_MAX_RPC_FRAME_BYTES } from '../../src/rpc/connection.js';
 import { RpcExceptionError, RpcFrameError } from '../../src/rpc/errors.js';

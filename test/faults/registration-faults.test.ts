@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RegistrationDecision } from '../../src/edge-local/types.js';
+import type { RegistrationDecision } from '../../src/local-edge/types.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { RpcTimeoutError } from '../../src/rpc/errors.js';
 import { InitialConnectionError } from '../../src/supervisor/supervisor.js';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { makeToken, startTunnelEnv } from '../helpers/tunnel-env.js';
 import { nextEvents } from './events.js';
@@ -58,7 +58,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       try {
         const retried = nextEvents<Reconnecting>(env.tunnel, 'reconnecting', 1);
         const details = await env.tunnel.ready();
-        const [[event]] = await retried;
+        const [event] = (await retried)[0]!;
         assert.ok(event.error instanceof RegistrationError);
         assert.equal(event.error.code, code);
         assert.equal(details.locationName, 'TST');
@@ -125,7 +125,7 @@ for (const protocol of ['quic', 'http2'] as const) {
     const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol, haConnections: 1 });
     try {
       const retried = nextEvents<Reconnecting>(tunnel, 'reconnecting', 1);
-      const [[event]] = await retried;
+      const [event] = (await retried)[0]!;
       release?.();
       assert.ok(event.error instanceof RpcTimeoutError, String(event.error));
       assert.equal((event.error as RpcTimeoutError).code, 'CFT_ERR_RPC_TIMEOUT');

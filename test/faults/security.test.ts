@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { LocalEdge, generateEdgeCertificates } from '../../src/edge-local/index.js';
+import { LocalEdge, generateEdgeCertificates } from '../../src/local-edge/index.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
 import { EdgeTlsError } from '../../src/transport/errors.js';
 import { Tunnel } from '../../src/tunnel.js';

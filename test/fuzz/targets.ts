@@ -22,8 +22,8 @@ import {
   TruncatedPreambleError,
   UnknownStreamSignatureError,
   type StreamPreamble,
-} from '../../src/connection/preamble.js';
-import { decodeSerializedHeaders, encodeSerializedHeaders, SerializedHeadersError } from '../../src/connection/serialized-headers.js';
+} from '../../src/wire/preamble.js';
+import { decodeSerializedHeaders, encodeSerializedHeaders, SerializedHeadersError } from '../../src/wire/serialized-headers.js';
 import { RpcError } from '../../src/rpc/errors.js';
 import { DEFAULT_MAX_RPC_FRAME_BYTES } from '../../src/rpc/connection.js';
 import { serveCloudflared } from '../../src/rpc/tunnel/cloudflared-server.js';

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import dnsPacket from 'dns-packet';
-import { DnsStreamDecoder, frameDnsMessage } from '../../src/edge/dns-stream.js';
+import { DnsStreamDecoder, frameDnsMessage } from '../../src/edge-discovery/dns-stream.js';
 
 /** One SRV record's data. */
 export interface SrvData {

@@ -1,5 +1,5 @@
 /** Edge address pools for supervisor tests (the production path builds them from `--edge` or DNS). */
-import { EdgeAddressPool, type EdgeAddressPoolOptions } from '../../src/edge/index.js';
+import { EdgeAddressPool, type EdgeAddressPoolOptions } from '../../src/edge-discovery/index.js';
 
 /** A pool whose addresses are dealt alternately into the two regions, like `--edge` does (§2.5). */
 export function poolOf(addresses: ReadonlyArray<{ host: string; port: number }>, options: EdgeAddressPoolOptions = {}): EdgeAddressPool {

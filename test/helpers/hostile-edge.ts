@@ -17,16 +17,16 @@ import * as rpc from 'capnp-es/capnp/rpc';
 import { decodeConnectResponse, encodeConnectRequest, type ConnectRequest, type ConnectResponse } from '../../src/capnp/connect-codec.js';
 import { FrameReader } from '../../src/capnp/framing.js';
 import { startHttp2TunnelConnection, type Http2TunnelConnection } from '../../src/connection/http2-connection.js';
-import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/connection/preamble.js';
+import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/wire/preamble.js';
 import { startQuicTunnelConnection, type QuicTunnelConnection } from '../../src/connection/quic-connection.js';
 import type { TunnelConnection } from '../../src/connection/tunnel-connection.js';
 import type { ConnectionContext, TunnelProtocol, TunnelSettings } from '../../src/connection/types.js';
-import { generateEdgeCertificates, type EdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../src/local-edge/certs.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { duplexPair } from '../../src/proxy/duplex-pair.js';
 import { serveRegistration } from '../../src/rpc/tunnel/registration-server.js';
-import { dialEdgeTls } from '../../src/transport/http2/dial.js';
+import { dialEdgeTls } from '../../src/transport/tls/edge-dial.js';
 import {
   QUIC_ALPN,
   QUIC_SERVER_NAME,

@@ -2,7 +2,7 @@
  * One origin with the routes the end-to-end tests need (echo, status codes, cookies, large bodies, WebSocket echo),
  * on a real `http.Server` on loopback.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { WebSocketServer } from 'ws';

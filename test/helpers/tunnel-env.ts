@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { LocalEdge, type LocalEdgeOptions } from '../../src/edge-local/index.js';
+import { LocalEdge, type LocalEdgeOptions } from '../../src/local-edge/index.js';
 import { Tunnel, type TunnelOptions } from '../../src/tunnel.js';
 import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import WebSocket from 'ws';
-import type { EdgeProtocol } from '../../src/edge-local/index.js';
+import type { EdgeProtocol } from '../../src/local-edge/index.js';
 import { patternSha256, patternStream, type EchoReport } from '../helpers/test-origin.js';
 import { headerValues, visit, type VisitOptions } from '../helpers/visitor.js';
 import { cloudflaredVersion, spawnCloudflared, type CloudflaredChild } from './cloudflared-child.js';

@@ -13,7 +13,7 @@ import {
   LocalEdge,
   type ConfigPushResult,
   type EdgeConnectionInfo,
-} from '../../src/edge-local/index.js';
+} from '../../src/local-edge/index.js';
 import { startTestOrigin } from '../helpers/test-origin.js';
 import { EventLog } from './event-log.js';
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fixturePath } from '../helpers/fixtures.js';
-import type { EdgeProtocol } from '../../src/edge-local/index.js';
+import type { EdgeProtocol } from '../../src/local-edge/index.js';
 
 interface Inputs {
   token: string;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { generateEdgeCertificates } from '../../src/edge-local/index.js';
+import { generateEdgeCertificates } from '../../src/local-edge/index.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { connectionContext, makeToken, startOrigin, startTunnelEnv } from '../helpers/tunnel-env.js';

@@ -1,7 +1,7 @@
 /** The library is safe inside a host application: close() leaves no handles, an AbortSignal aborts startup. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel, startTunnel } from '../../src/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { LocalEdge } from '../../src/edge-local/index.js';
+import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel, TunnelOptionsError, UnauthorizedTokenError, parseToken, startTunnel, type TunnelOptions } from '../../src/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 

@@ -16,7 +16,7 @@ import { configFromUrl, loadConfigFile } from '../../src/orchestration/local-con
 import { INITIAL_CONFIG_VERSION, Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { Tunnel } from '../../src/index.js';
 import { makeToken } from '../helpers/tunnel-env.js';
-import { generateEdgeCertificates } from '../../src/edge-local/certs.js';
+import { generateEdgeCertificates } from '../../src/local-edge/certs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cftunnel-ca-pool-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

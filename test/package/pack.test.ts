@@ -33,8 +33,8 @@ test('npm pack ships LICENSE, README, bin, dist and the sources, and nothing fro
     'dist/src/index.js',
     'dist/src/index.d.ts',
     'dist/src/cli/main.js',
-    'dist/src/edge-local/index.js',
-    'dist/src/edge-local/index.d.ts',
+    'dist/src/local-edge/index.js',
+    'dist/src/local-edge/index.d.ts',
     'src/index.ts',
     'src/capnp/schema/tunnelrpc.capnp',
   ]) {

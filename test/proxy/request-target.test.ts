@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { requestTarget } from '../../src/proxy/http-origin.js';
 import { originResponseHeaders, validFinalStatus } from '../../src/proxy/headers.js';
 import { decodeConnectResponse, encodeConnectResponse } from '../../src/capnp/connect-codec.js';
-import { decodeSerializedHeaders, serializeResponseHeaders } from '../../src/connection/serialized-headers.js';
+import { decodeSerializedHeaders, serializeResponseHeaders } from '../../src/wire/serialized-headers.js';
 
 test('requestTarget keeps dot segments, %2e and backslashes; drops the fragment; escapes what a request line cannot carry', () => {
   assert.equal(requestTarget('http://a.test/public/../admin'), '/public/../admin');

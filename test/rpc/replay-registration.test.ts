@@ -9,7 +9,7 @@ import { utils } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
 import { RegistrationServer_RegisterConnection$Params } from '../../src/capnp/gen/tunnelrpc.js';
 import { RpcAbortedError } from '../../src/rpc/errors.js';
-import { readRegisterConnectionParams, type ConnectionDetails, type RegisterConnectionParams } from '../../src/rpc/tunnel/codec.js';
+import { readRegisterConnectionParams, type WireConnectionDetails, type RegisterConnectionParams } from '../../src/rpc/tunnel/codec.js';
 import { RegistrationClient } from '../../src/rpc/tunnel/registration-client.js';
 import { serveRegistration } from '../../src/rpc/tunnel/registration-server.js';
 import { describe, parse, splitFrames, vector, type ContentKind } from './describe.js';
@@ -23,7 +23,7 @@ function recordedParams(frame: Buffer): RegisterConnectionParams {
 }
 
 /** What the reference edge answered (decoded from the recorded Return). */
-function recordedDetails(frame: Buffer): ConnectionDetails {
+function recordedDetails(frame: Buffer): WireConnectionDetails {
   const d = describe(parse(frame), 'registerResults').content as { uuid: string; locationName: string; tunnelIsRemotelyManaged: boolean };
   return { uuid: Buffer.from(d.uuid, 'hex'), locationName: d.locationName, tunnelIsRemotelyManaged: d.tunnelIsRemotelyManaged };
 }
@@ -154,6 +154,7 @@ test("our client's first two messages match control-c2e.0.bin/.1.bin message by 
     void client.registerConnection(recordedParams(c2e1)).catch(() => {});
     const [boot, call] = [await edge.next(), await edge.next()];
     assert.deepEqual(describe(boot), { bootstrap: 0 });
+    assert.deepEqual(describe(boot), describe(parse(c2e0)));
     const d = describe(call, 'registerParams');
     assert.deepEqual(d.target, { promisedAnswer: 0, transform: 0 });
     assert.equal(d.interfaceId, 'f71695ec7fe85497');

@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
-import { LocalEdge, type EdgeConnectionInfo } from '../../src/edge-local/index.js';
+import { LocalEdge, type EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { selectProtocol, type ProtocolOption } from '../../src/supervisor/protocol.js';

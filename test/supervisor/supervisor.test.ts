@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
-import { LocalEdge, type RegistrationDecision } from '../../src/edge-local/index.js';
+import { LocalEdge, type RegistrationDecision } from '../../src/local-edge/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { selectProtocol } from '../../src/supervisor/protocol.js';

@@ -147,7 +147,7 @@ test('without the binding, `cftunnel demo` (the README\'s first command) still s
   const demo = spawnCli(['demo'], withoutBinding);
   t.after(() => demo.kill());
   const up = await demo.waitForLine(/^cftunnel demo is up: curl http:\/\/127\.0\.0\.1:\d+\/$/);
-  await demo.waitForLine(/^  connection 0: protocol=http2 /);
+  await demo.waitForLine(/^ {2}connection 0: protocol=http2 /);
   const res = await fetch(up.slice(up.indexOf('http://')));
   assert.equal(res.status, 200);
   assert.match(await res.text(), /^Hello from the cftunnel demo origin!/);

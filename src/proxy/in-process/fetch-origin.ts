@@ -5,7 +5,8 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { OriginError } from '../errors.js';
-import { buildOriginRequestHeaders, canonicalHeaderKey } from '../headers.js';
+import { buildOriginRequestHeaders } from '../headers.js';
+import { canonicalHeaderKey } from '../../util/headers.js';
 import type { OriginRequest, OriginResponse, OriginService } from '../types.js';
 
 /** A fetch-style request handler. */

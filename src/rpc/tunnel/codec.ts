@@ -35,8 +35,11 @@ export interface RegisterConnectionParams {
   numPreviousAttempts: number;
 }
 
-/** A successful registration (docs/protocol.md §6.2 `ConnectionDetails`). */
-export interface ConnectionDetails {
+/**
+ * A successful registration as the wire carries it (docs/protocol.md §6.2 `ConnectionDetails`): the UUID as bytes.
+ * The connector reports it as `ConnectionDetails` (./connection-details.ts).
+ */
+export interface WireConnectionDetails {
   /** 16-byte connection UUID chosen by the edge. */
   uuid: Buffer;
   /** Colo code, e.g. `ams01`. */
@@ -136,15 +139,15 @@ export function readRegisterConnectionParams(p: RegistrationServer_RegisterConne
   };
 }
 
-/** Fills ConnectionDetails. */
-export function writeConnectionDetails(s: ConnectionDetailsStruct, v: ConnectionDetails): void {
+/** Fills a ConnectionDetails struct. */
+export function writeConnectionDetails(s: ConnectionDetailsStruct, v: WireConnectionDetails): void {
   initData((n) => s._initUuid(n), v.uuid);
   s.locationName = v.locationName;
   s.tunnelIsRemotelyManaged = v.tunnelIsRemotelyManaged;
 }
 
-/** Reads ConnectionDetails. */
-export function readConnectionDetails(s: ConnectionDetailsStruct): ConnectionDetails {
+/** Reads a ConnectionDetails struct. */
+export function readConnectionDetails(s: ConnectionDetailsStruct): WireConnectionDetails {
   return { uuid: dataToBuffer(s.uuid), locationName: s.locationName, tunnelIsRemotelyManaged: s.tunnelIsRemotelyManaged };
 }
 

@@ -12,7 +12,7 @@ import {
   readConnectionDetails,
   readConnectionError,
   writeRegisterConnectionParams,
-  type ConnectionDetails,
+  type WireConnectionDetails,
   type RegisterConnectionParams,
 } from './codec.js';
 import { REGISTER_CONNECTION, UNREGISTER_CONNECTION, UPDATE_LOCAL_CONFIGURATION } from './methods.js';
@@ -26,7 +26,7 @@ export class RegistrationClient extends BootstrapClient {
    * Registers this connection. Resolves with the edge's ConnectionDetails; rejects with {@link RegistrationError}
    * when the edge answers a ConnectionError, or an `RpcError` when the RPC itself fails.
    */
-  async registerConnection(params: RegisterConnectionParams, options: CallOptions = {}): Promise<ConnectionDetails> {
+  async registerConnection(params: RegisterConnectionParams, options: CallOptions = {}): Promise<WireConnectionDetails> {
     const outcome = await this.callAndRead(
       REGISTER_CONNECTION,
       (p) => writeRegisterConnectionParams(p, params),

@@ -12,7 +12,7 @@ import {
   readRegisterConnectionParams,
   writeConnectionDetails,
   writeConnectionError,
-  type ConnectionDetails,
+  type WireConnectionDetails,
   type ConnectionErrorInfo,
   type RegisterConnectionParams,
 } from './codec.js';
@@ -21,7 +21,7 @@ import { REGISTER_CONNECTION, UNREGISTER_CONNECTION, UPDATE_LOCAL_CONFIGURATION 
 /** What the edge's registration handlers decide. */
 export interface RegistrationHandlers {
   /** Accept (ConnectionDetails) or refuse (`{ error }`) a connection. */
-  registerConnection(params: RegisterConnectionParams): Promise<ConnectionDetails | { error: ConnectionErrorInfo }>;
+  registerConnection(params: RegisterConnectionParams): Promise<WireConnectionDetails | { error: ConnectionErrorInfo }>;
   unregisterConnection(): Promise<void>;
   updateLocalConfiguration(config: Buffer): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * Transport settings of the connector and the local edge, and their translation into a quiche `Config`.
  */
-import { X509Certificate } from 'node:crypto';
+import { parsePemCertificates } from '../../util/pem.js';
 import { QuicConfigError } from './errors.js';
 import type { NativeConfig, NativeQuiche } from './native.js';
 
@@ -91,15 +91,9 @@ export interface QuicTransportTuning {
 /** Parses a PEM bundle, throwing {@link QuicConfigError} if it holds no valid certificate. */
 export function validatePem(pem: string | Buffer, what: string): Buffer {
   const text = pem.toString();
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (!blocks || blocks.length === 0) throw new QuicConfigError(`${what}: no PEM certificate found`);
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch (cause) {
-      throw new QuicConfigError(`${what}: invalid PEM certificate`, { cause });
-    }
-  }
+  const parsed = parsePemCertificates(text);
+  if (parsed.ok && parsed.blocks.length === 0) throw new QuicConfigError(`${what}: no PEM certificate found`);
+  if (!parsed.ok) throw new QuicConfigError(`${what}: invalid PEM certificate`, { cause: parsed.cause });
   return Buffer.from(text);
 }
 

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
-  QuicConnectionError,
+  type QuicConnectionError,
   QuicHandshakeTimeoutError,
   QuicIdleTimeoutError,
   QuicLocalCloseError,
@@ -29,7 +29,7 @@ const DEFAULT_URGENCY = 127;
 const INTERNAL_ERROR = 0x1;
 
 /** Header form bit: set on long-header packets (RFC 9000 §17.2). */
-const LONG_HEADER_BIT = 0x80;
+export const LONG_HEADER_BIT = 0x80;
 /** Long-header packet types carrying a Length field (Initial 0, 0-RTT 1, Handshake 2; RFC 9000 §17.2). */
 const LONG_TYPE_INITIAL = 0;
 const LONG_TYPE_RETRY = 3;

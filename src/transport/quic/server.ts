@@ -13,7 +13,7 @@ import {
   type QuicTransportTuning,
 } from './config.js';
 import { CONNECTION_ID_LENGTH } from './client.js';
-import { QuicConnection } from './connection.js';
+import { LONG_HEADER_BIT, QuicConnection } from './connection.js';
 import { QuicConfigError } from './errors.js';
 import { loadQuiche, type NativeConfig, type NativeQuiche } from './native.js';
 import { bindUdp } from './socket.js';
@@ -33,8 +33,6 @@ export interface QuicServerOptions extends QuicTransportTuning {
 
 /** Smallest client Initial datagram (RFC 9000 §14.1); shorter ones are not worth a connection. */
 const MIN_INITIAL_DATAGRAM = 1200;
-/** Header form bit: set on long-header packets (RFC 9000 §17.2). */
-const LONG_HEADER_BIT = 0x80;
 
 /** A QUIC listener. Emits `'connection'` (QuicConnection) once a client's handshake completed. */
 export class QuicServer extends EventEmitter {

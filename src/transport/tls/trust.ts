@@ -2,8 +2,8 @@
  * Which certificates verify the edge (docs/protocol.md §4.2): a `--cacert` bundle replaces everything; otherwise
  * Node's root store plus cloudflared's three embedded Cloudflare certificates. Verification is never turned off.
  */
-import { X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { parsePemCertificates } from '../../util/pem.js';
 import { CftunnelError } from '../../errors.js';
 import { CLOUDFLARE_EMBEDDED_ROOTS } from './cloudflare-roots.js';
 
@@ -14,24 +14,17 @@ export class CaCertError extends CftunnelError {
   }
 }
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 /**
  * Splits and validates a PEM bundle. Every block must parse: a bundle that silently loses certificates would make
  * verification fail later with a misleading "unknown authority".
  */
 export function parseCaBundle(pem: string | Buffer): string[] {
-  const text = typeof pem === 'string' ? pem : pem.toString('utf8');
-  const blocks = text.match(PEM_BLOCK) ?? [];
-  if (blocks.length === 0) throw new CaCertError('the CA bundle contains no PEM certificate');
-  for (const [i, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch (cause) {
-      throw new CaCertError(`certificate ${i + 1} of the CA bundle is not a valid X.509 certificate`, { cause });
-    }
+  const parsed = parsePemCertificates(pem);
+  if (!parsed.ok) {
+    throw new CaCertError(`certificate ${parsed.index + 1} of the CA bundle is not a valid X.509 certificate`, { cause: parsed.cause });
   }
-  return blocks;
+  if (parsed.blocks.length === 0) throw new CaCertError('the CA bundle contains no PEM certificate');
+  return parsed.blocks;
 }
 
 /** The PEM certificates trusted for the edge: `caCert` alone when given, else Node's roots + Cloudflare's (§4.2). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/edge-local/certs.js';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/local-edge/certs.js';
 import {
   QuicConfigError,
   QuicHandshakeTimeoutError,

@@ -1,6 +1,6 @@
 /** Shared setup for the QUIC transport tests: certificates, a loopback server and a connected client. */
 import { once } from 'node:events';
-import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/edge-local/certs.js';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/local-edge/certs.js';
 import {
   connectQuic,
   listenQuic,

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
 import tls from 'node:tls';
-import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/edge-local/certs.js';
+import { generateEdgeCertificates, type EdgeCertificates } from '../../../src/local-edge/certs.js';
 import {
   curvePreferences,
   detectPostQuantumSupport,

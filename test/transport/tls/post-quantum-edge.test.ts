@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { LocalEdge, type EdgeConnectionInfo } from '../../../src/edge-local/index.js';
+import { LocalEdge, type EdgeConnectionInfo } from '../../../src/local-edge/index.js';
 import { Tunnel } from '../../../src/tunnel.js';
 import { detectPostQuantumSupport } from '../../../src/transport/tls/curves.js';
 import { GROUP, startTlsHelloSniffer } from '../../helpers/tls-hello-sniffer.js';
