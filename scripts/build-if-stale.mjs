@@ -2,7 +2,7 @@
 // Builds dist/ with tsc unless it is newer than every input, and says so either way: `npm install` (the `prepare`
 // script) and `npm run demo` would otherwise sit silent for the 8-24 s tsc takes on a small machine.
 // Usage: node scripts/build-if-stale.mjs [--force]
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ function main() {
     return 0;
   }
   process.stderr.write('cftunnel: compiling TypeScript into dist/ (tsc; takes 10-25 s on a small machine)...\n');
+  // From scratch: files of renamed or deleted sources would otherwise stay in dist/ (and be packed).
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) return r.status ?? 1;

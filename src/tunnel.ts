@@ -15,10 +15,7 @@ import {
   staticEdgePool,
   systemEdgeResolver,
   type EdgeAddressPool,
-  type EdgeIpVersion,
-  type EdgeResolver,
 } from './edge-discovery/index.js';
-import type { DnsOverTlsOptions } from './edge-discovery/index.js';
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
 import type { TunnelLogger } from './util/logger.js';
@@ -31,140 +28,22 @@ import { checkCaPools } from './orchestration/ca-pools.js';
 import { testHooksOf, type TunnelTestHooks } from './internal/test-hooks.js';
 import { buildTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
-import type { OriginRequestOptions } from './ingress/origin-request-options.js';
 import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
 import type { OriginService } from './proxy/types.js';
-import { selectProtocol, type ProtocolOption } from './supervisor/protocol.js';
+import { selectProtocol } from './supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
 import { parseToken, type TunnelCredentials } from './token/index.js';
-import { QuicUnavailableError, quicAvailability, type QuicFlowControl } from './transport/quic/index.js';
+import { QuicUnavailableError, quicAvailability } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
 import { parseCaBundle } from './transport/tls/trust.js';
-import { TunnelOptionsError, validateTunnelOptions } from './tunnel-options.js';
+import { TunnelOptionsError, validateTunnelOptions, type TunnelOptions } from './tunnel-options.js';
 
 export { TunnelOptionsError };
 
 /** Feature string sent when strict post-quantum mode is requested (docs/protocol.md §14.4). */
 export const POST_QUANTUM_FEATURE = FEATURE_POST_QUANTUM;
 
-/** One local ingress rule (cloudflared's `ingress:` entry, docs/protocol.md §10). */
-export interface IngressRuleOptions {
-  /** Public hostname the rule matches (`app.example.com`, `*.example.com`); absent or `*` for the catch-all. */
-  hostname?: string;
-  /** Go RE2 regular expression matched anywhere in the URL path. */
-  path?: string;
-  /** Service URL or string (`http://localhost:8080`, `http_status:404`, `hello_world`, …) or an in-process app. */
-  service: Origin;
-  /** This rule's options; unset fields inherit the top-level `originRequest` (§10.4). */
-  originRequest?: OriginRequestOptions;
-}
-
-/** Options of {@link Tunnel}. */
-export interface TunnelOptions {
-  /** Tunnel token (`cloudflared tunnel run --token`) or parsed credentials. */
-  token: string | TunnelCredentials;
-  /**
-   * Origin for every request until a remote configuration arrives: a service URL (`--url`, e.g.
-   * `http://localhost:8080`), or an app served in-process with no port — an `http.Server`, a `(req, res)` listener
-   * (Express), or an object with `fetch(request)` (Hono). See also `ingress` and `services`.
-   */
-  origin?: Origin;
-  /** Same as `origin` with a URL (cloudflared's `--url`). */
-  url?: string;
-  /**
-   * Local ingress rules (cloudflared's `ingress:` list), validated with cloudflared's rules and messages; services
-   * may be URLs/service strings or in-process origins. The last rule must be a catch-all.
-   */
-  ingress?: IngressRuleOptions[];
-  /** Top-level `originRequest` defaults every `ingress` rule inherits field by field (§10.4, §10.5). */
-  originRequest?: OriginRequestOptions;
-  /**
-   * In-process origins for service strings of the *remote* configuration: a dashboard rule pointing at
-   * `http://localhost:3000` is served by `services['http://localhost:3000']` instead of being dialled.
-   */
-  services?: Record<string, Exclude<Origin, string>>;
-  /** A prebuilt local configuration (e.g. `loadConfigFile(path).config`); overrides `origin`/`url`/`ingress`. */
-  config?: TunnelConfig;
-  /** `--tag NAME=VALUE` pairs, sent to origins as `Cf-Warp-Tag-<Name>` (§10.6). */
-  tags?: Record<string, string>;
-  /** Flag values echoed in `__configuration_flags` of `updateLocalConfiguration` (§9.4). */
-  configurationFlags?: Record<string, string>;
-  /**
-   * Static edge addresses `host:port` (`--edge`); one HA connection per address, like cloudflared. Without it the
-   * edge is discovered through DNS (SRV `_v2-origintunneld._tcp.argotunnel.com`, DNS-over-TLS fallback).
-   */
-  edge?: string[];
-  /** Discovery region (`--region`, e.g. `us`); the token's endpoint is used when absent. */
-  region?: string;
-  /** `--edge-ip-version`: `4`, `6` or `auto` (default). */
-  edgeIpVersion?: EdgeIpVersion;
-  /** DNS used for discovery; defaults to the system resolver. Tests inject a loopback DNS server. */
-  dnsResolver?: EdgeResolver;
-  /** DNS-over-TLS fallback settings, or `false` to disable it. */
-  dnsOverTls?: DnsOverTlsOptions | false;
-  /** PEM bundle that replaces the edge trust anchors (`--cacert`). */
-  caCert?: string | Buffer;
-  /** `auto` (QUIC, falling back to HTTP/2), `quic` or `http2`. */
-  protocol?: ProtocolOption;
-  /**
-   * How `auto` picks the first protocol (docs/protocol.md §3.3): `default` (QUIC first — cloudflared's choice when a
-   * token was given with `--token`/`TUNNEL_TOKEN`) or `remote` (the `protocol-v2.argotunnel.com` TXT percentages
-   * and the account's FNV-1a bucket — cloudflared's choice otherwise, e.g. with `--token-file`).
-   */
-  protocolSelector?: 'default' | 'remote';
-  /**
-   * Strict post-quantum key agreement (`--post-quantum`): only X25519MLKEM768 is offered. The QUIC binding cannot
-   * choose key-exchange groups, so strict mode runs on HTTP/2; it fails when this Node's OpenSSL lacks the group.
-   */
-  postQuantum?: boolean;
-  /** Number of HA connections (default 4). */
-  haConnections?: number;
-  /** Local address to dial the edge from (`--edge-bind-address`). */
-  edgeBindAddress?: string;
-  /** `--retries`: backoff exponent cap and fallback trigger (default 5). */
-  retries?: number;
-  /** Grace period for `close()` (default 30 s). */
-  gracePeriodMs?: number;
-  /**
-   * Address of the metrics/readiness server (`--metrics`, e.g. `localhost:0` for cloudflared's 20241-20245 search).
-   * No server when absent; the metrics themselves are always kept (`tunnel.metrics`).
-   */
-  metrics?: string;
-  /**
-   * Hostname of a quick tunnel, reported by the metrics server at `/quicktunnel` (docs/protocol.md §20.4). Set by
-   * `startQuickTunnel`; leave unset for other tunnels.
-   */
-  quickTunnelHostname?: string;
-  /** A pino logger, or any object with pino's level methods (`debug`, `info`, `warn`, `error`); default silent. */
-  logger?: TunnelLogger;
-  /** Aborts startup / closes the tunnel. */
-  signal?: AbortSignal;
-  /**
-   * Extra feature strings for `ClientInfo.features` (`--features`, docs/protocol.md §14.3): merged with the defaults
-   * as cloudflared does; `support_datagram_v3_2` selects datagram v3.
-   */
-  features?: readonly string[];
-  /**
-   * Overrides of the connector identity: `version` replaces the reported cloudflared version (default
-   * `DEFAULT_CLIENT_VERSION`), `features` the whole feature list; tests pin the connector id.
-   */
-  identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
-  /** Milliseconds between starting HA connections (default 1000, docs/protocol.md §12.1). */
-  haSpacingMs?: number;
-  /**
-   * QUIC receive-window caps in bytes (`--quic-connection-level-flow-control-limit` / `--quic-stream-level-…`,
-   * docs/protocol.md §5.1): defaults 30 MiB per connection (the QUIC library caps it at 24 MiB) and 6 MiB per stream.
-   */
-  quicFlowControl?: QuicFlowControl;
-  /** Bound on each RPC with the edge and on serving an edge-opened RPC stream (`--rpc-timeout`, default 5000 ms). */
-  rpcTimeoutMs?: number;
-  /**
-   * cloudflared's behaviour for a token the edge refuses as `Unauthorized` before the first registration: retry
-   * forever (the CLI does). Default false: `ready()` / `startTunnel` reject with `UnauthorizedTokenError`
-   * (`CFT_ERR_UNAUTHORIZED`) carrying the edge's reason.
-   */
-  retryUnauthorizedAtStartup?: boolean;
-}
+export type { IngressRuleOptions, TunnelOptions } from './tunnel-options.js';
 
 /**
  * Events of {@link Tunnel}. `request` fires when a proxied request is over (only computed while someone listens);

@@ -6,44 +6,12 @@ import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelCredentials } from '../token/index.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { ConnectorIdentity } from './identity.js';
+import type { RequestObserver } from '../observability/request-observer.js';
 
-/** Transport of a tunnel connection (docs/protocol.md §3.1). */
-export type TunnelProtocol = 'quic' | 'http2';
-
-/** The edge's answer to a successful `registerConnection` (§6.7). */
-export interface ConnectionDetails {
-  /** The edge's id for this connection (16 bytes, shown as a UUID). */
-  readonly uuid: string;
-  /** Edge location code, e.g. `TST` or `lhr01`. */
-  readonly locationName: string;
-  readonly tunnelIsRemotelyManaged: boolean;
-}
-
-/** What the connection layer tells observers (metrics, logs, diagnostics_channel, library events) per request. */
-export interface RequestInfo {
-  readonly connIndex: number;
-  readonly protocol: TunnelProtocol;
-  readonly method: string;
-  /** Eyeball URL as the edge sent it. */
-  readonly url: string;
-  readonly host: string;
-  readonly isWebsocket: boolean;
-  /** `Cf-Ray` header, when the edge sent one. */
-  readonly cfRay: string | undefined;
-}
-
-/** Per-request callbacks; every method must be cheap and must not throw. */
-export interface RequestHandle {
-  /** The origin answered (status as received from the origin, before any 101→200 rewrite). */
-  response(status: number): void;
-  /** The request is over; `error` when it failed (before or after the response). */
-  end(error?: Error): void;
-}
-
-/** Observes the requests a connection serves. */
-export interface RequestObserver {
-  start(info: RequestInfo): RequestHandle;
-}
+// One definition each, below the connection layer; re-exported because the connection layer speaks in them.
+export type { TunnelProtocol } from '../transport/protocol.js';
+export type { ConnectionDetails } from '../rpc/tunnel/connection-details.js';
+export type { RequestInfo, RequestHandle, RequestObserver } from '../observability/request-observer.js';
 
 /**
  * The RPC and configuration-push metrics a connection updates where the calls happen (docs/protocol.md §13.2; the
