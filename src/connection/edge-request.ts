@@ -6,6 +6,7 @@ import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { requestHasBody } from '../proxy/headers.js';
+import { requireHttp2Status } from '../proxy/http2-status.js';
 import type { ConnectionContext, RequestHandle, TunnelProtocol } from './types.js';
 import { STATUS_CODES } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
@@ -132,8 +133,11 @@ export function forwardToOrigin(ctx: ConnectionContext, req: OriginRequest, sign
   const path = urlPath(req.url);
   const rule = ctx.orchestrator.config.ingress.match(req.host, path);
   const service = ctx.origins.serviceFor(rule);
-  if (!debugEnabled(ctx.logger)) return service.roundTrip(req, signal);
-  return roundTripLogged(ctx, req, signal, protocol, rule.index, rule.service.canonical, service.roundTrip.bind(service));
+  const sent = debugEnabled(ctx.logger)
+    ? roundTripLogged(ctx, req, signal, protocol, rule.index, rule.service.canonical, service.roundTrip.bind(service))
+    : service.roundTrip(req, signal);
+  // §8.5: node:http2 cannot send a status QUIC relays (e.g. 999): an origin failure there, with the reason.
+  return protocol === 'http2' ? sent.then(requireHttp2Status) : sent;
 }
 
 /** Whether a logger with pino's shape logs at debug (loggers without `isLevelEnabled` are asked to log). */
