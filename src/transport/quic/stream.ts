@@ -216,7 +216,18 @@ export class QuicStream extends Duplex {
     const stopped = STOPPED_RE.exec(message);
     if (stopped) {
       this.writeDone = true;
-      this.destroy(new QuicStreamStoppedError(this.id, Number(stopped[1])));
+      const error = new QuicStreamStoppedError(this.id, Number(stopped[1]));
+      // STOP_SENDING stops only our sending side (RFC 9000 §3.5): the peer may still be sending, e.g. a connector that
+      // answered early, then stopped the unread upload (§7.4) and whose FIN can arrive after the STOP_SENDING. Queued
+      // writes are dropped (as after reset()), writers learn it from 'stopped', and the stream fails once the
+      // reader has seen the end.
+      if (!this.readableEnded) {
+        this.releasePendingWrites();
+        this.emit('stopped', error);
+        this.once('end', () => this.destroy(error));
+        return;
+      }
+      this.destroy(error);
       return;
     }
     this.destroy(err instanceof Error ? err : new Error(message));
