@@ -236,7 +236,20 @@ export class HttpOriginService implements OriginService {
     // origin gets no SNI and its certificate is checked against the IP (§10.6).
     const sni = isIP(servername) === 0 ? servername : undefined;
     agent = new Agent({
-      connect: this.customConnect ?? ((opts, callback) => connector({ ...opts, servername: sni as string }, callback)),
+      connect:
+        this.customConnect ??
+        ((opts, callback) =>
+          connector({ ...opts, servername: sni as string }, (err, socket) => {
+            // An origin that switched to http/1.1 since its probe: never hand undici an HTTP/1 socket (alpn-probe.ts).
+            if (err === null && https && o.http2Origin && (socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
+              socket.destroy();
+              this.alpnVerdicts.delete(servername);
+              callback(new Error('the origin did not negotiate h2 by ALPN'), null);
+              return;
+            }
+            if (err === null) callback(null, socket);
+            else callback(err, null);
+          })),
       allowH2: o.http2Origin,
       factory: this.idleCap.poolFactory,
       keepAliveTimeout: o.keepAliveTimeout * 1000,
