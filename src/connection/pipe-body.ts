@@ -21,6 +21,7 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
       dest.off('finish', onFinish);
       dest.off('close', onClose);
       dest.off('aborted', onAborted);
+      dest.off('stopped', onError);
     };
     const onError = (err: Error): void => {
       cleanup();
@@ -43,6 +44,8 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
     dest.once('finish', onFinish);
     dest.once('close', onClose);
     dest.once('aborted', onAborted);
+    // A QUIC stream the edge sent STOP_SENDING for keeps its readable side but drops writes: stop copying.
+    dest.once('stopped', onError);
     source.pipe(dest);
   });
 }

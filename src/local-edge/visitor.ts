@@ -127,7 +127,10 @@ export async function startVisitorListener(edge: EdgeRouter, options: { host: st
         body.destroy();
         return;
       }
-      body.on('error', () => res.destroy());
+      // A stream that failed after delivering its end (its sending side stopped by the connector) left the response whole.
+      body.on('error', () => {
+        if (!body.readableEnded) res.destroy();
+      });
       body.pipe(res);
       res.once('close', () => {
         if (!body.readableEnded) body.destroy();

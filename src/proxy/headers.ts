@@ -102,11 +102,11 @@ export function originResponseHeaders(raw: readonly string[], upgrade: boolean):
 }
 
 /**
- * Final statuses passed on: 200-599 (and 101 for upgrades). RFC 9110 §15 makes anything else invalid, to be treated
- * as a server error; Node's HTTP/2 server cannot send it either, so both transports answer it as an origin failure.
+ * Final statuses passed on: any 3-digit status from 200 up (and 101 for upgrades), as cloudflared relays what Go's
+ * HTTP client accepts (§7.3, §8.5). The HTTP/2 transport narrows this to what node:http2 can send (`http2-status.ts`).
  */
 export function validFinalStatus(status: number): boolean {
-  return status === 101 || (status >= 200 && status <= 599);
+  return status === 101 || (status >= 200 && status <= 999);
 }
 
 /** Response headers from undici's raw list (HTTP/2 origins): as {@link originResponseHeaders}, bytes kept. */

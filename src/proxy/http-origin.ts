@@ -15,6 +15,7 @@ import { InvalidOriginServiceError, OriginError, OriginRequestCancelledError } f
 import type { DialTarget } from './go-error-text.js';
 import { buildOriginRequestHeaders } from './headers.js';
 import { Http1Transport, type CustomConnect } from './http1-transport.js';
+import { probeAlpn } from './alpn-probe.js';
 import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
@@ -159,22 +160,53 @@ export class HttpOriginService implements OriginService {
     this.idleCap = new IdleConnectionCap(idleConnectionCap(this.options.keepAliveConnections));
     // HTTP/1.1 goes through node:http (see http1-transport.ts for why); undici only negotiates HTTP/2 with TLS
     // origins (ALPN), so a cleartext origin is HTTP/1.1 even with http2Origin (Go's transport does no h2c either).
-    if (!this.options.http2Origin || url.protocol !== 'https:') {
-      this.http1 = new Http1Transport({
-        target: this.target,
-        https: url.protocol === 'https:',
-        dial: originDialOptions(this.options),
-        tlsTimeoutMs: Math.max(0, this.options.tlsTimeout) * 1000,
-        ca: this.ca,
-        rejectUnauthorized: !this.options.noTLSVerify,
-        ...(target.connect !== undefined ? { connect: target.connect as unknown as CustomConnect } : {}),
-        maxIdle: this.idleCap.max,
-        keepAliveTimeoutMs: this.options.keepAliveTimeout * 1000,
-      });
-    }
+    if (!this.options.http2Origin || url.protocol !== 'https:') this.http1 = this.createHttp1Transport(url);
+    // http2Origin: an origin that picks http/1.1 by ALPN goes through node:http too, never undici's HTTP/1 parser.
+    else this.http1Fallback = this.createHttp1Transport(url);
+  }
+
+  private createHttp1Transport(url: URL): Http1Transport {
+    return new Http1Transport({
+      target: this.target,
+      https: url.protocol === 'https:',
+      dial: originDialOptions(this.options),
+      tlsTimeoutMs: Math.max(0, this.options.tlsTimeout) * 1000,
+      ca: this.ca,
+      rejectUnauthorized: !this.options.noTLSVerify,
+      ...(this.customConnect !== undefined ? { connect: this.customConnect as unknown as CustomConnect } : {}),
+      maxIdle: this.idleCap.max,
+      keepAliveTimeoutMs: this.options.keepAliveTimeout * 1000,
+    });
   }
 
   private readonly http1: Http1Transport | undefined;
+  private readonly http1Fallback: Http1Transport | undefined;
+  /** http2Origin: what each TLS server name negotiated by ALPN (probed once; §10.5). */
+  private readonly alpnVerdicts = new Map<string, Promise<boolean>>();
+
+  /** Whether requests for `servername` go through node:http: always without http2Origin, else unless ALPN says h2. */
+  private async http1For(servername: string): Promise<Http1Transport | undefined> {
+    if (this.http1 !== undefined) return this.http1;
+    if (this.http1Fallback === undefined || this.customConnect !== undefined) return undefined;
+    let verdict = this.alpnVerdicts.get(servername);
+    if (verdict === undefined) {
+      const o = this.options;
+      const dial = originDialOptions(o);
+      verdict = probeAlpn({
+        ...(this.target.network === 'tcp' ? { host: this.target.host, port: this.target.port } : { path: this.target.path }),
+        ...(isIP(servername) === 0 ? { servername } : {}),
+        ca: this.ca,
+        rejectUnauthorized: !o.noTLSVerify,
+        timeoutMs: dial.timeout === 0 ? 0 : dial.timeout + Math.max(0, o.tlsTimeout) * 1000,
+      }).then((alpn) => {
+        // A failed dial is not remembered: undici's attempt reports the error as cloudflared words it.
+        if (alpn === null) this.alpnVerdicts.delete(servername);
+        return alpn !== null && alpn !== 'h2';
+      });
+      this.alpnVerdicts.set(servername, verdict);
+    }
+    return (await verdict) ? this.http1Fallback : undefined;
+  }
 
   /** Idle pooled origin connections right now (bounded by `keepAliveConnections`, §10.5). */
   get idleConnections(): number {
@@ -203,7 +235,20 @@ export class HttpOriginService implements OriginService {
     // origin gets no SNI and its certificate is checked against the IP (§10.6).
     const sni = isIP(servername) === 0 ? servername : undefined;
     agent = new Agent({
-      connect: this.customConnect ?? ((opts, callback) => connector({ ...opts, servername: sni as string }, callback)),
+      connect:
+        this.customConnect ??
+        ((opts, callback) =>
+          connector({ ...opts, servername: sni as string }, (err, socket) => {
+            // An origin that switched to http/1.1 since its probe: never hand undici an HTTP/1 socket (alpn-probe.ts).
+            if (err === null && https && o.http2Origin && (socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
+              socket.destroy();
+              this.alpnVerdicts.delete(servername);
+              callback(new Error('the origin did not negotiate h2 by ALPN'), null);
+              return;
+            }
+            if (err === null) callback(null, socket);
+            else callback(err, null);
+          })),
       allowH2: o.http2Origin,
       factory: this.idleCap.poolFactory,
       keepAliveTimeout: o.keepAliveTimeout * 1000,
@@ -263,13 +308,14 @@ export class HttpOriginService implements OriginService {
     const servername = this.serverName(req);
     const path = requestTarget(req.url);
     const method = req.isWebsocket ? 'GET' : req.method;
-    if (this.http1 !== undefined) {
+    const http1 = await this.http1For(servername);
+    if (http1 !== undefined) {
       const flat: string[] = ['Host', toWire(built.host)];
       for (const [name, value] of built.headers) flat.push(name, toWire(value));
       if (req.isWebsocket) flat.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
       // Go sends a body of unknown length chunked whatever the method (Node would not for GET).
       else if (chunked) flat.push('Transfer-Encoding', 'chunked');
-      return this.http1.roundTrip({ method, path, headers: flat, body, servername }, signal);
+      return http1.roundTrip({ method, path, headers: flat, body, servername }, signal);
     }
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));
@@ -301,6 +347,7 @@ export class HttpOriginService implements OriginService {
     const agents = [...this.agents.values()];
     this.agents.clear();
     this.http1?.close();
+    this.http1Fallback?.close();
     await Promise.allSettled(agents.map((a) => a.destroy()));
   }
 }

@@ -210,7 +210,18 @@ export class QuicStream extends Duplex {
       this.destroy(new QuicStreamResetError(this.id, failure.errorCode));
     } else if (failure.kind === 'stopped') {
       this.writeDone = true;
-      this.destroy(new QuicStreamStoppedError(this.id, failure.errorCode));
+      const error = new QuicStreamStoppedError(this.id, failure.errorCode);
+      // STOP_SENDING stops only our sending side (RFC 9000 §3.5): the peer may still be sending, e.g. a connector that
+      // answered early, then stopped the unread upload (§7.4) and whose FIN can arrive after the STOP_SENDING. Queued
+      // writes are dropped (as after reset()), writers learn it from 'stopped', and the stream fails once the
+      // reader has seen the end.
+      if (!this.readableEnded) {
+        this.releasePendingWrites();
+        this.emit('stopped', error);
+        this.once('end', () => this.destroy(error));
+        return;
+      }
+      this.destroy(error);
     } else {
       this.destroy(new QuicStreamFailedError(this.id, err));
     }

@@ -147,15 +147,22 @@ test('reset with a code reaches the peer as QuicStreamResetError, both direction
   await pair.close();
 });
 
-test('stop-sending with a code reaches the writer as QuicStreamStoppedError, both directions', async () => {
+test('stop-sending with a code reaches the writer as QuicStreamStoppedError (\'stopped\', then \'error\' once the read side ended), both directions', async () => {
   const pair = await quicPair();
   for (const [opener, acceptor, code] of [
     [pair.client, pair.serverConn, 9],
     [pair.serverConn, pair.client, 0x77],
   ] as const) {
     const [s, peer] = await openedPair(opener, acceptor, 'start');
+    const stopped = once(s, 'stopped');
     const failed = once(s, 'error');
     peer.stopSending(code);
+    const [early] = await stopped;
+    assert.ok(early instanceof QuicStreamStoppedError, String(early));
+    assert.equal(early.errorCode, code);
+    // STOP_SENDING stops the sending side only (RFC 9000 §3.5): the stream fails once the peer's side has ended too.
+    s.resume();
+    peer.end();
     const [err] = await failed;
     assert.ok(err instanceof QuicStreamStoppedError, String(err));
     assert.equal(err.errorCode, code);
@@ -226,4 +233,38 @@ test('openStream waits for stream credit instead of failing', async () => {
   b.end();
   await readAll(b);
   await pair.close();
+});
+
+// A connector answering early (a 413 to an upload) sends its answer, FIN, then STOP_SENDING for the unread upload
+// (docs/protocol.md §7.4). The uploading side must still read that answer to its end: STOP_SENDING stops its sending
+// side only (RFC 9000 §3.5). It used to fail the whole stream, losing the FIN (a slow visitor's upload hung).
+test('stop-sending after the peer FIN: the reader still gets every byte and the end, queued writes are dropped, then the error', async () => {
+  const window = 64 * 1024;
+  const pair = await quicPair({}, { initialStreamWindow: window, maxStreamWindow: window });
+  const accepted = once(pair.serverConn, 'stream') as Promise<[QuicStream]>;
+  const s = await pair.client.openStream();
+  s.on('error', () => undefined);
+  // Far above the peer's stream window: the write stays queued, and nobody reads `s` yet.
+  s.end(randomBytes(4 * 1024 * 1024));
+  const [peer] = await accepted;
+  peer.on('error', () => undefined);
+  try {
+    // Either order may reach `s` first: the FIN is not guaranteed to arrive before the STOP_SENDING.
+    await new Promise<void>((resolve) => peer.end('413 answer', resolve));
+    peer.stopSending(0);
+    // The write side settles first (its queued bytes dropped); before the fix the stream closed with nothing read.
+    const settled = await new Promise<string>((resolve) => {
+      s.once('finish', () => resolve('finish'));
+      s.once('close', () => resolve('close'));
+    });
+    assert.equal(settled, 'finish');
+    const closed = new Promise((resolve) => s.once('close', resolve));
+    assert.equal((await readAll(s)).toString(), '413 answer');
+    await closed;
+    assert.ok(s.errored instanceof QuicStreamStoppedError, String(s.errored));
+  } finally {
+    peer.destroy();
+    s.destroy();
+    await pair.close();
+  }
 });
