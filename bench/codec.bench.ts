@@ -34,9 +34,15 @@ const request: ConnectRequest = {
     { key: 'HttpHeader:Cf-Ipcountry', val: 'GB' },
     { key: 'HttpHeader:Cf-Ray', val: '8a1b2c3d4e5f6071-LHR' },
     { key: 'HttpHeader:Cf-Visitor', val: '{"scheme":"https"}' },
-    { key: 'HttpHeader:Cookie', val: 'session=4f9a1c2e8b7d6a5f3e2d1c0b9a8f7e6d; theme=dark; _ga=GA1.2.123456789.1700000000' },
+    {
+      key: 'HttpHeader:Cookie',
+      val: 'session=4f9a1c2e8b7d6a5f3e2d1c0b9a8f7e6d; theme=dark; _ga=GA1.2.123456789.1700000000',
+    },
     { key: 'HttpHeader:Referer', val: 'https://app.example.com/dashboard' },
-    { key: 'HttpHeader:User-Agent', val: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36' },
+    {
+      key: 'HttpHeader:User-Agent',
+      val: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
+    },
     { key: 'HttpHeader:X-Forwarded-For', val: '203.0.113.45' },
     { key: 'HttpHeader:X-Forwarded-Proto', val: 'https' },
     { key: 'HttpHeader:Sec-Fetch-Mode', val: 'navigate' },
@@ -53,7 +59,10 @@ const response: ConnectResponse = {
     { key: 'HttpHeader:Cache-Control', val: 'private, max-age=0, must-revalidate' },
     { key: 'HttpHeader:Date', val: 'Wed, 25 Nov 2026 16:30:00 GMT' },
     { key: 'HttpHeader:Etag', val: 'W/"47a6-18c1f2b3a4d"' },
-    { key: 'HttpHeader:Set-Cookie', val: 'session=4f9a1c2e8b7d6a5f3e2d1c0b9a8f7e6d; Path=/; HttpOnly; Secure; SameSite=Lax' },
+    {
+      key: 'HttpHeader:Set-Cookie',
+      val: 'session=4f9a1c2e8b7d6a5f3e2d1c0b9a8f7e6d; Path=/; HttpOnly; Secure; SameSite=Lax',
+    },
     { key: 'HttpHeader:Vary', val: 'Accept-Encoding' },
   ],
 };
@@ -97,7 +106,9 @@ const cases: Array<[string, () => number, () => number]> = [
 ];
 
 console.log(`encode+decode per second (median of ${ROUNDS} rounds of ${ROUND_MS} ms), node ${process.version}`);
-console.log(`request frame ${encodeConnectRequest(request).length} bytes, response frame ${encodeConnectResponse(response).length} bytes`);
+console.log(
+  `request frame ${encodeConnectRequest(request).length} bytes, response frame ${encodeConnectResponse(response).length} bytes`,
+);
 for (const [name, hand, reference] of cases) {
   const handRate = measure(hand);
   const referenceRate = measure(reference);

@@ -57,7 +57,10 @@ async function drive(service: OriginService, n: number): Promise<void> {
 
 const paths: Record<string, OriginService> = {
   'in-process, direct exchange': createNodeOriginService(server),
-  'in-process, HTTP/1.1 over an in-memory socket (before)': new HttpOriginService({ origin: 'http://in-process.invalid', connect: inProcessConnector(server) }),
+  'in-process, HTTP/1.1 over an in-memory socket (before)': new HttpOriginService({
+    origin: 'http://in-process.invalid',
+    connect: inProcessConnector(server),
+  }),
   'app on a port, URL origin client': new HttpOriginService({ origin: `http://127.0.0.1:${port}` }),
 };
 const results: Record<string, { cpuUs: number[]; rate: number[] }> = {};
@@ -76,10 +79,14 @@ for (let round = 0; round < rounds; round++) {
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const base = results['in-process, direct exchange']!;
-console.log(`| origin path (${rounds} rounds × ${perRound} requests, c=${CONCURRENCY}) | CPU µs/req (median) | req/s (median) | CPU vs direct |`);
+console.log(
+  `| origin path (${rounds} rounds × ${perRound} requests, c=${CONCURRENCY}) | CPU µs/req (median) | req/s (median) | CPU vs direct |`,
+);
 console.log('|---|---|---|---|');
 for (const [name, r] of Object.entries(results)) {
-  console.log(`| ${name} | ${median(r.cpuUs).toFixed(1)} | ${Math.round(median(r.rate))} | x${(median(r.cpuUs) / median(base.cpuUs)).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${median(r.cpuUs).toFixed(1)} | ${Math.round(median(r.rate))} | x${(median(r.cpuUs) / median(base.cpuUs)).toFixed(2)} |`,
+  );
 }
 for (const service of Object.values(paths)) await service.close();
 server.close();

@@ -130,7 +130,11 @@ const UDP_WINDOW = 256;
  * with a window acknowledged by the peer, no QUIC work at all. QUIC's CPU per packet minus this is what quiche and the
  * driver cost; the MB/s is the most any QUIC driver on node:dgram could reach here with this packet size.
  */
-async function udpCeiling(peer: ChildProcess, port: number, bytes: number): Promise<{ mbps: number; clientUs: number; serverUs: number }> {
+async function udpCeiling(
+  peer: ChildProcess,
+  port: number,
+  bytes: number,
+): Promise<{ mbps: number; clientUs: number; serverUs: number }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.connect(port, '127.0.0.1', resolve));
   socket.setSendBufferSize(4 * 1024 * 1024);
@@ -183,7 +187,11 @@ async function udpCeiling(peer: ChildProcess, port: number, bytes: number): Prom
   socket.close();
   const received = (after.datagrams ?? 0) - (before.datagrams ?? 0);
   const serverUs = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-  return { mbps: (received * datagram.length) / 1e6 / seconds, clientUs: clientUs / total, serverUs: serverUs / Math.max(1, received) };
+  return {
+    mbps: (received * datagram.length) / 1e6 / seconds,
+    clientUs: clientUs / total,
+    serverUs: serverUs / Math.max(1, received),
+  };
 }
 
 /** CPU µs of this process (user + system). */
@@ -237,10 +245,16 @@ async function main(): Promise<void> {
   const certs = await generateEdgeCertificates();
   // QUIC_BENCH_PEER_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server side.
   const peerArgs = process.env.QUIC_BENCH_PEER_ARGS?.split(' ').filter(Boolean) ?? [];
-  const peer = fork(fileURLToPath(new URL('./quic/peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...peerArgs] });
+  const peer = fork(fileURLToPath(new URL('./quic/peer.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx', ...peerArgs],
+  });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, relayDropRate: 0.01 });
-  const [ports] = (await once(peer, 'message')) as [{ quicPort: number; h2Port: number; relayPort: number; udpPort: number }];
-  console.log(`placement: ${PIN ? pinProcesses(peer) : 'unpinned (QUIC_BENCH_PIN=0)'}, lossy relay in ${RELAY_PLACE === 'own' ? 'its own process' : 'the server process'}`);
+  const [ports] = (await once(peer, 'message')) as [
+    { quicPort: number; h2Port: number; relayPort: number; udpPort: number },
+  ];
+  console.log(
+    `placement: ${PIN ? pinProcesses(peer) : 'unpinned (QUIC_BENCH_PIN=0)'}, lossy relay in ${RELAY_PLACE === 'own' ? 'its own process' : 'the server process'}`,
+  );
   const dial = (port: number): Promise<QuicConnection> =>
     connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem });
 
@@ -249,7 +263,9 @@ async function main(): Promise<void> {
   let relayPort = ports.relayPort;
   let relayProcess: ChildProcess | undefined;
   if (WITH_LOSSY && RELAY_PLACE === 'own') {
-    relayProcess = fork(fileURLToPath(new URL('./quic/relay-process.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+    relayProcess = fork(fileURLToPath(new URL('./quic/relay-process.ts', import.meta.url)), {
+      execArgv: ['--import', 'tsx'],
+    });
     relayProcess.send({ targetPort: ports.quicPort, dropRate: 0.01, seed: 7 });
     relayPort = ((await once(relayProcess, 'message')) as [{ port: number }])[0].port;
   }
@@ -261,7 +277,11 @@ async function main(): Promise<void> {
       record('quic bulk up MB/s, 1 % loss', await bulkUp(lossy, LOSSY_BULK_BYTES));
       await lossy.close();
     }
-    console.log(`run ${run + 1}: ${Object.entries(results).map(([k, v]) => `${k}=${fmt(v[v.length - 1]!, 2)}`).join(', ')}`);
+    console.log(
+      `run ${run + 1}: ${Object.entries(results)
+        .map(([k, v]) => `${k}=${fmt(v[v.length - 1]!, 2)}`)
+        .join(', ')}`,
+    );
   }
   relayProcess?.disconnect();
   async function transportRuns(): Promise<void> {

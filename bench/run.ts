@@ -28,7 +28,10 @@ function machine(): string {
 function revision(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean).length;
     return dirty === 0 ? head : `${head} + ${dirty} uncommitted file(s) under src/`;
   } catch {
     return 'unknown';
@@ -38,14 +41,22 @@ function revision(): string {
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseBenchArgs(process.argv.slice(2), SCENARIOS.map((s) => s.name));
+    args = parseBenchArgs(
+      process.argv.slice(2),
+      SCENARIOS.map((s) => s.name),
+    );
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${usage(SCENARIOS)}`);
     process.exitCode = 2;
     return;
   }
   console.log(`# cftunnel bench — ${new Date().toISOString()}`);
-  console.log(`machine: ${machine()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `machine: ${machine()}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`revision: ${revision()}`);
   console.log(`command: npm run bench -- ${process.argv.slice(2).join(' ')}\n`);
   const all: Figure[] = [];
@@ -66,7 +77,12 @@ async function main(): Promise<void> {
       if (args.runs > 1) ctx.log(`run ${i + 1} of ${args.runs}`);
       const figures = await scenario.run(ctx);
       runs.push(figures);
-      console.log(`\n## ${name}, run ${i + 1} (load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
+      console.log(
+        `\n## ${name}, run ${i + 1} (load average after: ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})\n`,
+      );
       printFigures(figures);
       console.log('');
     }
@@ -77,10 +93,14 @@ async function main(): Promise<void> {
     }
     all.push(...runs.flat());
   }
-  if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify({ machine: machine(), revision: revision(), date: new Date().toISOString(), argv: process.argv.slice(2), figures: all }, null, 2)}\n`);
+  if (args.json !== undefined)
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ machine: machine(), revision: revision(), date: new Date().toISOString(), argv: process.argv.slice(2), figures: all }, null, 2)}\n`,
+    );
 }
 
 await main().catch((err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

@@ -52,7 +52,10 @@ class StalledError extends Error {}
 function withTimeout<T>(p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const stall = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StalledError(`no answer within ${OPERATION_TIMEOUT_MS} ms`)), OPERATION_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new StalledError(`no answer within ${OPERATION_TIMEOUT_MS} ms`)),
+      OPERATION_TIMEOUT_MS,
+    );
   });
   return Promise.race([p, stall]).finally(() => clearTimeout(timer));
 }
@@ -81,14 +84,21 @@ async function one(kind: string, visitorUrl: string, downloadSha: string): Promi
       return;
     }
     case 'upload': {
-      const r = await visit(visitorUrl, { method: 'POST', path: '/up', body: patternStream(UPLOAD_BYTES, 7), headers: { 'content-length': String(UPLOAD_BYTES) } });
+      const r = await visit(visitorUrl, {
+        method: 'POST',
+        path: '/up',
+        body: patternStream(UPLOAD_BYTES, 7),
+        headers: { 'content-length': String(UPLOAD_BYTES) },
+      });
       const report = JSON.parse(r.body.toString('utf8')) as EchoReport;
-      if (r.status !== 200 || report.bodyLength !== UPLOAD_BYTES) throw new Error(`upload: status ${r.status} length ${report.bodyLength}`);
+      if (r.status !== 200 || report.bodyLength !== UPLOAD_BYTES)
+        throw new Error(`upload: status ${r.status} length ${report.bodyLength}`);
       return;
     }
     case 'download': {
       const r = await visit(visitorUrl, { path: `/download?size=${DOWNLOAD_BYTES}&seed=3`, hashBody: true });
-      if (r.status !== 200 || r.sha256 !== downloadSha) throw new Error(`download: status ${r.status} bytes ${r.bytes}`);
+      if (r.status !== 200 || r.sha256 !== downloadSha)
+        throw new Error(`download: status ${r.status} bytes ${r.bytes}`);
       return;
     }
     default: {
@@ -149,7 +159,15 @@ async function main(): Promise<number> {
   const origin = await startTestOrigin();
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
-  const tunnel = new Tunnel({ token, url: origin.url, edge: Array.from({ length: HA_CONNECTIONS }, () => `127.0.0.1:${edge.address.port}`), caCert: edge.caPem, protocol, haConnections: HA_CONNECTIONS, haSpacingMs: 0 });
+  const tunnel = new Tunnel({
+    token,
+    url: origin.url,
+    edge: Array.from({ length: HA_CONNECTIONS }, () => `127.0.0.1:${edge.address.port}`),
+    caCert: edge.caPem,
+    protocol,
+    haConnections: HA_CONNECTIONS,
+    haSpacingMs: 0,
+  });
   await tunnel.ready();
   const downloadSha = await patternSha256(DOWNLOAD_BYTES, 3);
   const started = Date.now();
@@ -157,7 +175,13 @@ async function main(): Promise<number> {
   let seq = 0;
   const sample = (): void => {
     const m = process.memoryUsage();
-    samples.push({ t: Date.now() - started, rss: m.rss, heapUsed: m.heapUsed, handles: process.getActiveResourcesInfo().length, done: counts.ok });
+    samples.push({
+      t: Date.now() - started,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      handles: process.getActiveResourcesInfo().length,
+      done: counts.ok,
+    });
     const s = samples.at(-1)!;
     console.error(
       `t=${(s.t / 1000).toFixed(0)}s rss=${(s.rss / 2 ** 20).toFixed(1)}MiB heap=${(s.heapUsed / 2 ** 20).toFixed(1)}MiB handles=${s.handles} ok=${counts.ok} failedInFault=${counts.failedInFault} failedOutside=${counts.failedOutsideFault} stalled=${counts.stalled} conns=${tunnel.connections.length} edgeConns=${edge.connections().length}`,
@@ -183,7 +207,8 @@ async function main(): Promise<number> {
         if (explainedByFault(t0, Date.now())) counts.failedInFault++;
         else {
           counts.failedOutsideFault++;
-          if (failures.length < 20) failures.push(`${kind} at ${((t0 - started) / 1000).toFixed(1)}s: ${(err as Error).message}`);
+          if (failures.length < 20)
+            failures.push(`${kind} at ${((t0 - started) / 1000).toFixed(1)}s: ${(err as Error).message}`);
         }
       }
     }
@@ -204,11 +229,19 @@ async function main(): Promise<number> {
     drops: drops.length,
     requests: counts,
     throughputPerSecond: Number((counts.ok / ((Date.now() - started) / 1000)).toFixed(1)),
-    rssMiB: { first: samples[0]!.rss / 2 ** 20, last: samples.at(-1)!.rss / 2 ** 20, max: Math.max(...samples.map((s) => s.rss)) / 2 ** 20 },
+    rssMiB: {
+      first: samples[0]!.rss / 2 ** 20,
+      last: samples.at(-1)!.rss / 2 ** 20,
+      max: Math.max(...samples.map((s) => s.rss)) / 2 ** 20,
+    },
     rssSlopeMiBPerHour: Number((slopePerHour(steady, 'rss') / 2 ** 20).toFixed(2)),
     heapSlopeMiBPerHour: Number((slopePerHour(steady, 'heapUsed') / 2 ** 20).toFixed(2)),
     handleSlopePerHour: Number(slopePerHour(steady, 'handles').toFixed(2)),
-    handles: { first: samples[0]!.handles, last: samples.at(-1)!.handles, max: Math.max(...samples.map((s) => s.handles)) },
+    handles: {
+      first: samples[0]!.handles,
+      last: samples.at(-1)!.handles,
+      max: Math.max(...samples.map((s) => s.handles)),
+    },
     failuresOutsideFaults: failures,
   };
   console.log(JSON.stringify(summary, null, 2));

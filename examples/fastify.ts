@@ -9,4 +9,11 @@ await app.ready();
 
 const tunnel = await startTunnel({ token: process.env.TUNNEL_TOKEN!, origin: app.server, ...edgeFromEnv() });
 console.log('ready', tunnel.connections.length);
-process.once('SIGTERM', () => void tunnel.close().then(() => app.close()).then(() => console.log('closed')));
+process.once(
+  'SIGTERM',
+  () =>
+    void tunnel
+      .close()
+      .then(() => app.close())
+      .then(() => console.log('closed')),
+);

@@ -38,7 +38,10 @@ function main() {
   // From scratch: files of renamed or deleted sources would otherwise stay in dist/ (and be packed).
   rmSync(join(root, 'dist'), { recursive: true, force: true });
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) return r.status ?? 1;
   writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);
   process.stderr.write('cftunnel: build done\n');

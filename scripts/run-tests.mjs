@@ -28,4 +28,4 @@ if (files.length === 0) {
 }
 const args = ['--import', 'tsx', '--test', '--test-timeout=180000', '--test-concurrency=2', ...files];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(signal ? 1 : code ?? 1));
+child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

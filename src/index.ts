@@ -30,5 +30,15 @@ export { RegistrationError } from './rpc/tunnel/registration-error.js';
 export { EdgeTlsError, EdgeDialError } from './transport/errors.js';
 export { TunnelMetrics } from './metrics/index.js';
 export { startQuickTunnel, requestQuickTunnel, DEFAULT_QUICK_SERVICE_URL } from './quick-tunnel/index.js';
-export { QuickTunnelUnreachableError, QuickTunnelRateLimitedError, QuickTunnelResponseError, QuickTunnelRefusedError } from './quick-tunnel/index.js';
-export type { QuickTunnel, QuickTunnelOptions, QuickTunnelGrant, QuickTunnelServiceMessage } from './quick-tunnel/index.js';
+export {
+  QuickTunnelUnreachableError,
+  QuickTunnelRateLimitedError,
+  QuickTunnelResponseError,
+  QuickTunnelRefusedError,
+} from './quick-tunnel/index.js';
+export type {
+  QuickTunnel,
+  QuickTunnelOptions,
+  QuickTunnelGrant,
+  QuickTunnelServiceMessage,
+} from './quick-tunnel/index.js';

@@ -63,13 +63,15 @@ const plainObject: Check = (v, f) => {
 
 function oneOf(values: readonly string[]): Check {
   return (v, f) => {
-    if (typeof v !== 'string' || !values.includes(v)) fail(f, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`);
+    if (typeof v !== 'string' || !values.includes(v))
+      fail(f, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`);
   };
 }
 
 function integer(min: number): Check {
   return (v, f) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(f, `must be an integer >= ${min}, got ${typeof v === 'number' ? v : kindOf(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      fail(f, `must be an integer >= ${min}, got ${typeof v === 'number' ? v : kindOf(v)}`);
   };
 }
 
@@ -77,7 +79,10 @@ function milliseconds(min: number): Check {
   return (v, f) => {
     // Node timers take at most 2^31-1 ms; a larger value would silently become 1 ms.
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > 2 ** 31 - 1) {
-      fail(f, `must be a number of milliseconds in ${min}..${2 ** 31 - 1}, got ${typeof v === 'number' ? v : kindOf(v)}`);
+      fail(
+        f,
+        `must be a number of milliseconds in ${min}..${2 ** 31 - 1}, got ${typeof v === 'number' ? v : kindOf(v)}`,
+      );
     }
   };
 }
@@ -93,7 +98,13 @@ function recordOf(check: Check): Check {
 const inProcessOrigin: Check = (v, f) => {
   if (typeof v === 'function') return;
   if (typeof v === 'object' && v !== null && typeof (v as { fetch?: unknown }).fetch === 'function') return;
-  if (typeof v === 'object' && v !== null && typeof (v as { emit?: unknown }).emit === 'function' && typeof (v as { listen?: unknown }).listen === 'function') return;
+  if (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { emit?: unknown }).emit === 'function' &&
+    typeof (v as { listen?: unknown }).listen === 'function'
+  )
+    return;
   fail(f, `must be an http.Server, a (req, res) listener or an object with fetch(), got ${kindOf(v)}`);
 };
 
@@ -103,7 +114,8 @@ const origin: Check = (v, f) => {
 };
 
 const token: Check = (v, f) => {
-  if (v === undefined || v === null || v === '') fail(f, 'is required: a tunnel token (e.g. process.env.TUNNEL_TOKEN) or parsed credentials');
+  if (v === undefined || v === null || v === '')
+    fail(f, 'is required: a tunnel token (e.g. process.env.TUNNEL_TOKEN) or parsed credentials');
   if (typeof v === 'string') return;
   const c = v as Record<string, unknown>;
   if (
@@ -150,7 +162,13 @@ const ingress: Check = (v, f) => {
 
 const config: Check = (v, f) => {
   const c = v as Record<string, unknown>;
-  if (typeof v !== 'object' || v === null || typeof c.raw !== 'string' || typeof c.ingress !== 'object' || c.ingress === null) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof c.raw !== 'string' ||
+    typeof c.ingress !== 'object' ||
+    c.ingress === null
+  ) {
     fail(f, `must be a configuration from loadConfigFile() / parseConfigFile() / configFromUrl(), got ${kindOf(v)}`);
   }
 };
@@ -166,12 +184,17 @@ const edgeBindAddress: Check = (v, f) => {
 
 const metrics: Check = (v, f) => {
   string(v, f);
-  if (splitHostPort(v as string) === undefined) fail(f, `must be "host:port" (e.g. "localhost:0"), got ${JSON.stringify(v)}`);
+  if (splitHostPort(v as string) === undefined)
+    fail(f, `must be "host:port" (e.g. "localhost:0"), got ${JSON.stringify(v)}`);
 };
 
 const dnsResolver: Check = (v, f) => {
   const r = v as Record<string, unknown>;
-  if (typeof v !== 'object' || v === null || ['resolveSrv', 'resolveTxt', 'lookup'].some((m) => typeof r[m] !== 'function')) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    ['resolveSrv', 'resolveTxt', 'lookup'].some((m) => typeof r[m] !== 'function')
+  ) {
     fail(f, 'must be an object with resolveSrv(), resolveTxt() and lookup()');
   }
 };
@@ -183,7 +206,11 @@ const dnsOverTls: Check = (v, f) => {
 
 const logger: Check = (v, f) => {
   const l = v as Record<string, unknown>;
-  if (typeof v !== 'object' || v === null || ['debug', 'info', 'warn', 'error'].some((m) => typeof l[m] !== 'function')) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    ['debug', 'info', 'warn', 'error'].some((m) => typeof l[m] !== 'function')
+  ) {
     fail(f, 'must be a pino logger (debug, info, warn and error methods)');
   }
 };

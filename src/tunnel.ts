@@ -3,7 +3,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
-import { createConnectorIdentity, FEATURE_POST_QUANTUM, selectFeatures, type ConnectorIdentity } from './connection/identity.js';
+import {
+  createConnectorIdentity,
+  FEATURE_POST_QUANTUM,
+  selectFeatures,
+  type ConnectorIdentity,
+} from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
 import {
@@ -21,7 +26,12 @@ import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics
 import type { TunnelLogger } from './util/logger.js';
 import { silentLogger } from './observability/silent-logger.js';
 import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
-import { closedBeforeConfigured, configurationEvent, FirstConfiguration, type ConfigurationEvent } from './orchestration/configured.js';
+import {
+  closedBeforeConfigured,
+  configurationEvent,
+  FirstConfiguration,
+  type ConfigurationEvent,
+} from './orchestration/configured.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { checkCaPools } from './orchestration/ca-pools.js';
@@ -63,7 +73,8 @@ export interface TunnelEvents extends SupervisorEvents {
 
 /** Builds the local configuration and registers in-process origins under synthetic service URLs. */
 function localConfig(options: TunnelOptions, inProcess: Map<string, () => OriginService>): TunnelConfig {
-  for (const [service, origin] of Object.entries(options.services ?? {})) inProcess.set(service, inProcessServiceFactory(origin));
+  for (const [service, origin] of Object.entries(options.services ?? {}))
+    inProcess.set(service, inProcessServiceFactory(origin));
   if (options.config !== undefined) return options.config;
   const serviceString = (origin: Origin): string => {
     if (!isInProcessOrigin(origin)) return origin;
@@ -118,7 +129,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (options.caCert !== undefined) parseCaBundle(options.caCert);
     // HTTP/2 alone (asked for, or strict post-quantum) never loads the QUIC binding: 2.5 MB of RSS saved.
     const http2Only = options.protocol === 'http2' || options.postQuantum === true;
-    const quic: ReturnType<typeof quicAvailability> = http2Only ? { available: false, reason: 'QUIC not asked for' } : quicAvailability();
+    const quic: ReturnType<typeof quicAvailability> = http2Only
+      ? { available: false, reason: 'QUIC not asked for' }
+      : quicAvailability();
     // Asking for QUIC where it cannot run is the caller's to fix (use http2 or auto); auto falls back below.
     if (options.protocol === 'quic' && !quic.available) throw new QuicUnavailableError(quic.reason);
     this.identity = createConnectorIdentity({
@@ -146,7 +159,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.readyPromise.then(
       (details) => {
         clearInterval(startupHold);
-        const local = this.firstConfiguration.registered(details, () => configurationEvent('local', -1, this.orchestrator.config));
+        const local = this.firstConfiguration.registered(details, () =>
+          configurationEvent('local', -1, this.orchestrator.config),
+        );
         if (local !== undefined) this.emit('configuration', local);
       },
       (err: unknown) => {
@@ -161,7 +176,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const o = this.options;
     const quicAvailable = quic.available;
     // Say why a tunnel that could have used QUIC does not: otherwise HTTP/2 on macOS or musl looks like a choice.
-    if (!quic.available && (o.protocol ?? 'auto') === 'auto' && !o.postQuantum) this.logger.info(`${quic.reason}; using http2`);
+    if (!quic.available && (o.protocol ?? 'auto') === 'auto' && !o.postQuantum)
+      this.logger.info(`${quic.reason}; using http2`);
     // A local rule's caPool is read like a remote one's (asynchronously, bounded); unreadable fails startup (§9.3).
     await checkCaPools(this.orchestrator.config);
     const pq = await detectPostQuantumSupport();
@@ -170,10 +186,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const protocolOption = o.postQuantum ? 'http2' : (o.protocol ?? 'auto');
     let selection = selectProtocol(protocolOption, quicAvailable);
     if (protocolOption === 'auto' && o.protocolSelector === 'remote' && quicAvailable) {
-      const percentages = await fetchProtocolPercentages(o.dnsResolver ?? systemEdgeResolver()).catch((err: unknown) => {
-        this.logger.warn({ err }, 'Unable to lookup protocol percentage.');
-        return undefined;
-      });
+      const percentages = await fetchProtocolPercentages(o.dnsResolver ?? systemEdgeResolver()).catch(
+        (err: unknown) => {
+          this.logger.warn({ err }, 'Unable to lookup protocol percentage.');
+          return undefined;
+        },
+      );
       const initial = selectByPercentage(percentages, this.credentials.accountTag);
       this.logger.debug({ protocol: initial }, `Fetched protocol: ${initial}`);
       selection = { initial, fallback: initial === 'quic' ? 'http2' : undefined };
@@ -203,8 +221,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       observer: this.requestObserver(),
       retryUnauthorizedAtStartup: o.retryUnauthorizedAtStartup ?? false,
     });
-    for (const name of ['connected', 'disconnected', 'reconnecting', 'dialing', 'protocol_fallback', 'protocol_restored', 'config'] as const) {
-      this.supervisor.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
+    for (const name of [
+      'connected',
+      'disconnected',
+      'reconnecting',
+      'dialing',
+      'protocol_fallback',
+      'protocol_restored',
+      'config',
+    ] as const) {
+      this.supervisor.on(name, (...args: unknown[]) =>
+        (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args),
+      );
     }
     if (o.metrics !== undefined) {
       this.metricsServer = await startMetricsServer({
@@ -213,11 +241,17 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         connectorId: this.identity.connectorId,
         readyConnections: () => this.supervisor?.connections.length ?? 0,
         quickTunnelHostname: o.quickTunnelHostname,
-        config: () => JSON.stringify({ version: this.orchestrator.currentVersion, config: JSON.parse(this.orchestrator.config.raw) }),
+        config: () =>
+          JSON.stringify({
+            version: this.orchestrator.currentVersion,
+            config: JSON.parse(this.orchestrator.config.raw),
+          }),
       });
       this.logger.info(this.metricsServer.logMessage);
     }
-    return this.supervisor.start(o.signal === undefined ? this.startAbort.signal : AbortSignal.any([o.signal, this.startAbort.signal]));
+    return this.supervisor.start(
+      o.signal === undefined ? this.startAbort.signal : AbortSignal.any([o.signal, this.startAbort.signal]),
+    );
   }
 
   private edgePool(): Promise<EdgeAddressPool> {
@@ -225,7 +259,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const log = this.logger;
     if (o.edge !== undefined) return staticEdgePool(o.edge, { resolver: o.dnsResolver, log });
     // §2.4: a bind address forces the edge IP version to its own family.
-    const { ipVersion, warning } = ipVersionForBindAddress(o.edgeIpVersion ?? DEFAULT_EDGE_IP_VERSION, o.edgeBindAddress);
+    const { ipVersion, warning } = ipVersionForBindAddress(
+      o.edgeIpVersion ?? DEFAULT_EDGE_IP_VERSION,
+      o.edgeBindAddress,
+    );
     if (warning !== undefined) log.warn(warning);
     return discoverEdge({
       region: o.region ?? this.credentials.endpoint,
@@ -265,7 +302,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** Registered connections. */
   get connections(): ReadonlyArray<{ connIndex: number; protocol: TunnelProtocol; details: ConnectionDetails }> {
-    return (this.supervisor?.connections ?? []).map((c) => ({ connIndex: c.connIndex, protocol: c.protocol, details: c.details }));
+    return (this.supervisor?.connections ?? []).map((c) => ({
+      connIndex: c.connIndex,
+      protocol: c.protocol,
+      details: c.details,
+    }));
   }
 
   /** The configuration requests are routed with. */
@@ -280,13 +321,20 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** What `console.log(tunnel)` shows: identifiers and state, never the options (they held the token). */
   [inspect.custom](_depth: number, opts: object, show: typeof inspect): string {
-    return `Tunnel ${show({
-      tunnelId: this.credentials.tunnelId,
-      connectorId: this.identity.connectorId,
-      connections: this.connections.map((c) => ({ connIndex: c.connIndex, protocol: c.protocol, location: c.details.locationName })),
-      configVersion: this.orchestrator.currentVersion,
-      closing: this.closing !== undefined,
-    }, opts)}`;
+    return `Tunnel ${show(
+      {
+        tunnelId: this.credentials.tunnelId,
+        connectorId: this.identity.connectorId,
+        connections: this.connections.map((c) => ({
+          connIndex: c.connIndex,
+          protocol: c.protocol,
+          location: c.details.locationName,
+        })),
+        configVersion: this.orchestrator.currentVersion,
+        closing: this.closing !== undefined,
+      },
+      opts,
+    )}`;
   }
 
   /** Graceful close: unregister, drain in-flight requests up to `graceMs`, close connections and origin pools. */

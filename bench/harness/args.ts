@@ -42,7 +42,8 @@ export function usage(scenarios: Array<{ name: string; description: string }>): 
 function positive(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new BenchError(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new BenchError(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -67,7 +68,8 @@ export function parseBenchArgs(argv: string[], known: string[]): BenchArgs {
   const scenarios = positionals.flatMap((p) => (p === 'all' ? known : [p]));
   for (const s of scenarios) if (!known.includes(s)) throw new BenchError(`unknown scenario ${JSON.stringify(s)}`);
   const protocol = values.protocol;
-  if (protocol !== 'quic' && protocol !== 'http2' && protocol !== 'both') throw new BenchError('--protocol must be quic, http2 or both');
+  if (protocol !== 'quic' && protocol !== 'http2' && protocol !== 'both')
+    throw new BenchError('--protocol must be quic, http2 or both');
   const size = positive('size', values.size);
   return {
     scenarios,

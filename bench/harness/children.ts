@@ -54,7 +54,10 @@ export async function startChild<Config, Info>(
   createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
   const exited = once(child, 'exit');
   const ready = new Promise<Info>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BenchError(`${name} did not start within ${CHILD_START_TIMEOUT_MS} ms`)), CHILD_START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new BenchError(`${name} did not start within ${CHILD_START_TIMEOUT_MS} ms`)),
+      CHILD_START_TIMEOUT_MS,
+    );
     child.on('message', (m: ChildMessage<Info>) => {
       if (m.type === 'ready') {
         clearTimeout(timer);

@@ -17,7 +17,8 @@ const STOP_TIMEOUT_MS = 15_000;
 /** The binary named by `CFTUNNEL_CLOUDFLARED`, or why there is none. */
 export function cloudflaredBinary(): { path: string } | { skipped: string } {
   const path = process.env.CFTUNNEL_CLOUDFLARED;
-  if (path === undefined || path === '') return { skipped: 'set CFTUNNEL_CLOUDFLARED=/path/to/cloudflared for the cloudflared baseline' };
+  if (path === undefined || path === '')
+    return { skipped: 'set CFTUNNEL_CLOUDFLARED=/path/to/cloudflared for the cloudflared baseline' };
   if (!existsSync(path)) return { skipped: `CFTUNNEL_CLOUDFLARED=${path} does not exist` };
   return { path };
 }
@@ -51,9 +52,28 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
   writeFileSync(caFile, o.caPem);
   const edges = Array.from({ length: o.haConnections }, () => ['--edge', o.edge]).flat();
   const args = [
-    '--no-autoupdate', 'tunnel', ...edges, '--cacert', caFile, '--ha-connections', String(o.haConnections),
-    '--edge-ip-version', '4', '--metrics', '127.0.0.1:0', '--loglevel', 'info',
-    '--grace-period', '1s', '--url', o.url, 'run', '--protocol', o.protocol, '--token', o.token,
+    '--no-autoupdate',
+    'tunnel',
+    ...edges,
+    '--cacert',
+    caFile,
+    '--ha-connections',
+    String(o.haConnections),
+    '--edge-ip-version',
+    '4',
+    '--metrics',
+    '127.0.0.1:0',
+    '--loglevel',
+    'info',
+    '--grace-period',
+    '1s',
+    '--url',
+    o.url,
+    'run',
+    '--protocol',
+    o.protocol,
+    '--token',
+    o.token,
   ];
   // The interop suite's spawner: TUNNEL_* variables hidden, HOME scratch, DNS kept on loopback where possible.
   const child = spawnCloudflared(o.binary, args, home);
@@ -66,10 +86,20 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
     }
     rmSync(home, { recursive: true, force: true });
   };
-  const registered = child.lines.waitFor({ match: (l) => l.includes('Registered tunnel connection'), count: o.haConnections, label: 'Registered tunnel connection', timeoutMs: REGISTER_TIMEOUT_MS });
+  const registered = child.lines.waitFor({
+    match: (l) => l.includes('Registered tunnel connection'),
+    count: o.haConnections,
+    label: 'Registered tunnel connection',
+    timeoutMs: REGISTER_TIMEOUT_MS,
+  });
   // Whichever of the two loses the race settles later with nobody listening.
   registered.catch(() => undefined);
-  const exitedEarly = child.exited.then(({ code }) => new BenchError(`cloudflared exited with code ${String(code)} before it registered:\n${child.lines.all.slice(-20).join('\n')}`));
+  const exitedEarly = child.exited.then(
+    ({ code }) =>
+      new BenchError(
+        `cloudflared exited with code ${String(code)} before it registered:\n${child.lines.all.slice(-20).join('\n')}`,
+      ),
+  );
   try {
     const outcome = await Promise.race([registered, exitedEarly]);
     if (outcome instanceof BenchError) throw outcome;

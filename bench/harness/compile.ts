@@ -43,7 +43,11 @@ let compiled: Promise<void> | undefined;
 export function compileForChildren(): Promise<void> {
   compiled ??= (async () => {
     prepareRoot();
-    const entryPoints = [join(REPO_ROOT, 'src'), join(REPO_ROOT, 'bench/procs'), join(REPO_ROOT, 'bench/harness')].flatMap((d) => tsFiles(d));
+    const entryPoints = [
+      join(REPO_ROOT, 'src'),
+      join(REPO_ROOT, 'bench/procs'),
+      join(REPO_ROOT, 'bench/harness'),
+    ].flatMap((d) => tsFiles(d));
     await build({
       entryPoints,
       outdir: COMPILED_ROOT,

@@ -10,7 +10,11 @@ import { LatencyRecorder, type RateFigures } from './latency.js';
 export const H2_SERVER_NAME = 'h2.cftunnel.com';
 
 /** Connects `count` HTTP/2 sessions to 127.0.0.1:`port` trusting `caPem`. */
-export async function connectH2Sessions(port: number, caPem: string, count: number): Promise<http2.ClientHttp2Session[]> {
+export async function connectH2Sessions(
+  port: number,
+  caPem: string,
+  count: number,
+): Promise<http2.ClientHttp2Session[]> {
   return Promise.all(
     Array.from({ length: count }, async () => {
       const session = http2.connect(`https://127.0.0.1:${port}`, { ca: caPem, servername: H2_SERVER_NAME });
@@ -37,7 +41,12 @@ function oneGet(session: http2.ClientHttp2Session, path: string): Promise<number
 }
 
 /** Keeps `inFlight` GETs of `path` going for `durationSeconds` over `sessions` (round-robin). */
-export async function h2Load(sessions: http2.ClientHttp2Session[], path: string, inFlight: number, durationSeconds: number): Promise<RateFigures> {
+export async function h2Load(
+  sessions: http2.ClientHttp2Session[],
+  path: string,
+  inFlight: number,
+  durationSeconds: number,
+): Promise<RateFigures> {
   const latencies = new LatencyRecorder();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(durationSeconds * 1e9));

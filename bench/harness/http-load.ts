@@ -40,9 +40,8 @@ export async function autocannonLoad(options: HttpLoadOptions): Promise<RateFigu
       opts.headers = { 'content-type': 'application/octet-stream' };
     }
     if (options.requests !== undefined) opts.requests = options.requests;
-    const instance = autocannon(
-      opts,
-      (err: unknown, r: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)),
+    const instance = autocannon(opts, (err: unknown, r: autocannon.Result) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) latencies.recordMs(responseTime);

@@ -34,6 +34,14 @@ export class LatencyRecorder {
     const h = this.histogram;
     const ms = (p: number): number => h.percentile(p) / 1e6;
     const requests = h.count;
-    return { requests, seconds, reqPerSec: requests / seconds, p50: ms(50), p99: ms(99), p999: ms(99.9), errors: this.errors };
+    return {
+      requests,
+      seconds,
+      reqPerSec: requests / seconds,
+      p50: ms(50),
+      p99: ms(99),
+      p999: ms(99.9),
+      errors: this.errors,
+    };
   }
 }

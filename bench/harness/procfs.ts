@@ -54,7 +54,12 @@ export function readProc(pid: number): ProcReading | undefined {
     // Fields after the parenthesised command name (which may hold spaces); utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rss: statusKb(status, 'VmRSS'), hwm: statusKb(status, 'VmHWM'), cpuSeconds: ticks / CLOCK_TICKS, runQueueSeconds: runQueueSeconds(pid) };
+    return {
+      rss: statusKb(status, 'VmRSS'),
+      hwm: statusKb(status, 'VmHWM'),
+      cpuSeconds: ticks / CLOCK_TICKS,
+      runQueueSeconds: runQueueSeconds(pid),
+    };
   } catch {
     return undefined;
   }

@@ -38,7 +38,8 @@ export interface ProfileSummary {
 export function ownerOf(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   const src = /\/src\/([^/]+)(?:\/([^/]+)\/)?/.exec(url);
-  if (src !== null && !url.includes('node_modules')) return src[2] === undefined || src[2].includes('.') ? `src/${src[1]}` : `src/${src[1]}/${src[2]}`;
+  if (src !== null && !url.includes('node_modules'))
+    return src[2] === undefined || src[2].includes('.') ? `src/${src[1]}` : `src/${src[1]}/${src[2]}`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg !== null) return pkg[1]!;
   if (url.startsWith('node:')) {
@@ -88,9 +89,15 @@ export function summariseProfile(path: string, top = 15): ProfileSummary {
 
 /** The summary as text. */
 export function formatProfileSummary(s: ProfileSummary): string {
-  const lines = [`profile: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${((s.totalMs - s.idleMs) / 1000).toFixed(1)} s busy`, '', 'self time by owner (% of busy):'];
-  for (const e of s.byOwner) lines.push(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}`);
+  const lines = [
+    `profile: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${((s.totalMs - s.idleMs) / 1000).toFixed(1)} s busy`,
+    '',
+    'self time by owner (% of busy):',
+  ];
+  for (const e of s.byOwner)
+    lines.push(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}`);
   lines.push('', 'self time by function (% of busy):');
-  for (const e of s.byFunction) lines.push(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}`);
+  for (const e of s.byFunction)
+    lines.push(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}`);
   return lines.join('\n');
 }

@@ -25,7 +25,10 @@ export interface CountingRelay {
   close(): Promise<void>;
 }
 
-function bindTcp(target: { host: string; port: number }, counters: RelayCounters): { server: net.Server; sockets: Set<net.Socket> } {
+function bindTcp(
+  target: { host: string; port: number },
+  counters: RelayCounters,
+): { server: net.Server; sockets: Set<net.Socket> } {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((down) => {
     const up = net.connect(target.port, target.host);
@@ -45,7 +48,10 @@ function bindTcp(target: { host: string; port: number }, counters: RelayCounters
   return { server, sockets };
 }
 
-function bindUdp(target: { host: string; port: number }, counters: RelayCounters): { socket: UdpSocket; upstreams: Map<string, UdpSocket> } {
+function bindUdp(
+  target: { host: string; port: number },
+  counters: RelayCounters,
+): { socket: UdpSocket; upstreams: Map<string, UdpSocket> } {
   const socket = createSocket('udp4');
   // One upstream socket per connector flow, so the edge sees as many peers as there are QUIC connections.
   const upstreams = new Map<string, UdpSocket>();

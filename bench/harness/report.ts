@@ -33,7 +33,8 @@ export function medianFigures(runs: Figure[][]): Array<Figure & { runs: number[]
   for (const run of runs) for (const f of run) groups.set(key(f), [...(groups.get(key(f)) ?? []), f]);
   return [...groups.values()].map((group) => {
     const baselines: Record<string, number> = {};
-    for (const name of Object.keys(group[0]!.baselines)) baselines[name] = median(group.map((f) => f.baselines[name] ?? NaN));
+    for (const name of Object.keys(group[0]!.baselines))
+      baselines[name] = median(group.map((f) => f.baselines[name] ?? NaN));
     return { ...group[0]!, value: median(group.map((f) => f.value)), baselines, runs: group.map((f) => f.value) };
   });
 }
@@ -56,7 +57,9 @@ function targetText(f: Figure): string {
 
 /** Prints figures as a Markdown table (pasteable into RESULTS.md), each with its ratios to its baselines. */
 export function printFigures(figures: Array<Figure & { runs?: number[] }>): void {
-  const rows = [['scenario', 'leg', 'protocol', 'metric', 'value', 'runs', 'baselines (ratio = value / baseline)', 'target']];
+  const rows = [
+    ['scenario', 'leg', 'protocol', 'metric', 'value', 'runs', 'baselines (ratio = value / baseline)', 'target'],
+  ];
   for (const f of figures) {
     const base = Object.entries(f.baselines)
       .map(([name, v]) => `${name} ${fmt(v)} (x${(f.value / v).toFixed(2)})`)

@@ -33,7 +33,10 @@ export interface Scenario {
 export type Role = 'connector' | 'edge' | 'origin' | 'driver';
 
 /** Runs `fn` while sampling the stack's processes (and the driver). */
-export async function measured<T>(stack: Stack, fn: () => Promise<T>): Promise<{ result: T; procs: Partial<Record<Role, ProcWindow>> }> {
+export async function measured<T>(
+  stack: Stack,
+  fn: () => Promise<T>,
+): Promise<{ result: T; procs: Partial<Record<Role, ProcWindow>> }> {
   const sampler = new ProcSampler({ ...stack.pids, driver: process.pid });
   try {
     const result = await fn();
@@ -63,7 +66,12 @@ export async function withStack<T>(
 ): Promise<T> {
   const before = profiles();
   ctx.log(`starting origin, edge and ${options.protocol} connector (${ctx.haConnections} connections)`);
-  const stack = await startStack({ ...options, haConnections: ctx.haConnections, profile: ctx.profile, mode: ctx.mode });
+  const stack = await startStack({
+    ...options,
+    haConnections: ctx.haConnections,
+    profile: ctx.profile,
+    mode: ctx.mode,
+  });
   try {
     return await fn(stack);
   } finally {
@@ -71,7 +79,9 @@ export async function withStack<T>(
     for (const f of profiles()) {
       if (before.has(f)) continue;
       const path = join(PROFILE_DIR, f);
-      ctx.log(`connector CPU profile (${options.protocol}): ${path}\n${formatProfileSummary(summariseProfile(path, PRINTED_PROFILE_ENTRIES))}`);
+      ctx.log(
+        `connector CPU profile (${options.protocol}): ${path}\n${formatProfileSummary(summariseProfile(path, PRINTED_PROFILE_ENTRIES))}`,
+      );
     }
   }
 }
@@ -98,12 +108,30 @@ export function processFigures(
   for (const role of ['connector', 'edge', 'origin', 'driver'] as const) {
     const w = procs[role];
     if (w === undefined) continue;
-    out.push({ ...base, metric: `${role} CPU`, unit: '% of a core', value: (100 * w.cpuSeconds) / seconds, baselines: {} });
+    out.push({
+      ...base,
+      metric: `${role} CPU`,
+      unit: '% of a core',
+      value: (100 * w.cpuSeconds) / seconds,
+      baselines: {},
+    });
     if (role === 'connector') {
-      out.push({ ...base, metric: 'connector waiting for a core', unit: '% of the window', value: (100 * w.runQueueSeconds) / seconds, baselines: {} });
+      out.push({
+        ...base,
+        metric: 'connector waiting for a core',
+        unit: '% of the window',
+        value: (100 * w.runQueueSeconds) / seconds,
+        baselines: {},
+      });
     }
     if (work !== undefined && work.count > 0 && (role === 'connector' || role === 'edge')) {
-      out.push({ ...base, metric: `${role} CPU per ${work.unit}`, unit: `µs/${work.unit}`, value: (w.cpuSeconds * 1e6) / work.count, baselines: {} });
+      out.push({
+        ...base,
+        metric: `${role} CPU per ${work.unit}`,
+        unit: `µs/${work.unit}`,
+        value: (w.cpuSeconds * 1e6) / work.count,
+        baselines: {},
+      });
     }
   }
   const c = procs.connector;
@@ -122,7 +150,10 @@ export const MB = 1e6;
  * left of the RSS beside the V8 heap and external memory (the binary's code, thread stacks, malloc arenas, quiche).
  * Nothing for a connector that is not a Node process (cloudflared).
  */
-export function memoryFigures(base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>, mem: NodeJS.MemoryUsage | undefined): Figure[] {
+export function memoryFigures(
+  base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>,
+  mem: NodeJS.MemoryUsage | undefined,
+): Figure[] {
   if (mem === undefined) return [];
   return [
     { ...base, metric: 'connector RSS at the end', unit: 'MB', value: mem.rss / MB, baselines: {} },
@@ -130,6 +161,12 @@ export function memoryFigures(base: Pick<Figure, 'scenario' | 'leg' | 'protocol'
     { ...base, metric: 'connector V8 heap total', unit: 'MB', value: mem.heapTotal / MB, baselines: {} },
     { ...base, metric: 'connector external (incl. buffers)', unit: 'MB', value: mem.external / MB, baselines: {} },
     { ...base, metric: 'connector array buffers', unit: 'MB', value: mem.arrayBuffers / MB, baselines: {} },
-    { ...base, metric: 'connector native and code', unit: 'MB', value: Math.max(0, mem.rss - mem.heapTotal - mem.external) / MB, baselines: {} },
+    {
+      ...base,
+      metric: 'connector native and code',
+      unit: 'MB',
+      value: Math.max(0, mem.rss - mem.heapTotal - mem.external) / MB,
+      baselines: {},
+    },
   ];
 }

@@ -75,7 +75,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const origin = inProcess
       ? undefined
-      : await startChild<OriginChildConfig, { url: string }>('origin', { kind: options.origin }, { name: `origin(${options.origin})`, mode: options.mode });
+      : await startChild<OriginChildConfig, { url: string }>(
+          'origin',
+          { kind: options.origin },
+          { name: `origin(${options.origin})`, mode: options.mode },
+        );
     if (origin !== undefined) started.push(origin);
     const edge = await startChild<EdgeChildConfig, EdgeChildInfo>('edge', { token }, { mode: options.mode });
     started.push(edge);
@@ -85,7 +89,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       edgePort = relay.port;
     }
     const haConnections = options.haConnections ?? DEFAULT_HA_CONNECTIONS;
-    const common = { pids: { edge: edge.pid, ...(origin === undefined ? {} : { origin: origin.pid }) }, protocol: options.protocol, visitorUrl: edge.info.visitorUrl, relay, stop: stopAll };
+    const common = {
+      pids: { edge: edge.pid, ...(origin === undefined ? {} : { origin: origin.pid }) },
+      protocol: options.protocol,
+      visitorUrl: edge.info.visitorUrl,
+      relay,
+      stop: stopAll,
+    };
     if (connectorKind.kind === 'cloudflared') {
       const cloudflared = await startCloudflaredConnector({
         binary: connectorKind.binary,
@@ -97,7 +107,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         haConnections,
       });
       started.push(cloudflared);
-      return { ...common, originUrl: origin!.info.url, pids: { ...common.pids, connector: cloudflared.pid }, connectorMemory: () => Promise.resolve(undefined) };
+      return {
+        ...common,
+        originUrl: origin!.info.url,
+        pids: { ...common.pids, connector: cloudflared.pid },
+        connectorMemory: () => Promise.resolve(undefined),
+      };
     }
     // CFT_BENCH_CONNECTOR_FLAGS: extra node flags for the connector alone (e.g. "--max-semi-space-size=2" to see what
     // V8's young-generation sizing costs in RSS and CPU).
@@ -119,7 +134,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { name: `connector(${options.protocol}${inProcess ? ', in-process app' : ''})`, execArgv, mode: options.mode },
     );
     started.push(connector);
-    return { ...common, originUrl: origin?.info.url ?? '', pids: { ...common.pids, connector: connector.pid }, connectorMemory: connector.memory };
+    return {
+      ...common,
+      originUrl: origin?.info.url ?? '',
+      pids: { ...common.pids, connector: connector.pid },
+      connectorMemory: connector.memory,
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -92,7 +92,11 @@ export async function tlsTransfer(port: number, caPem: string, op: RawTlsOp, byt
 }
 
 /** Raw HTTP/2 over TLS: one stream downloading or uploading `bytes`. */
-export async function h2Transfer(session: http2.ClientHttp2Session, direction: 'download' | 'upload', bytes: number): Promise<TransferFigures> {
+export async function h2Transfer(
+  session: http2.ClientHttp2Session,
+  direction: 'download' | 'upload',
+  bytes: number,
+): Promise<TransferFigures> {
   const start = process.hrtime.bigint();
   if (direction === 'download') {
     const req = session.request({ ':method': 'GET', ':path': downloadPath(bytes) });

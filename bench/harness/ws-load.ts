@@ -20,7 +20,12 @@ const OPEN_BATCH = 50;
 const MESSAGE = Buffer.alloc(64, 0x77);
 
 /** Opens `count` WebSockets to `wsUrl`, then echoes for `durationSeconds`; `onOpen` runs once all are open. */
-export async function websocketLoad(wsUrl: string, count: number, durationSeconds: number, onOpen?: () => void): Promise<WebSocketFigures> {
+export async function websocketLoad(
+  wsUrl: string,
+  count: number,
+  durationSeconds: number,
+  onOpen?: () => void,
+): Promise<WebSocketFigures> {
   const sockets: WebSocket[] = [];
   try {
     for (let i = 0; i < count; i += OPEN_BATCH) {

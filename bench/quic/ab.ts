@@ -24,7 +24,9 @@ const cpu = (): number => {
 async function measure(dir: string): Promise<Record<string, number>> {
   const impl = pathToFileURL(resolve(dir, 'index.ts')).href;
   const { connectQuic } = (await import(impl)) as { connectQuic: typeof ConnectQuic };
-  const peer = fork(fileURLToPath(new URL('./ab-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...(process.env.AB_PEER_ARGS?.split(' ').filter(Boolean) ?? [])] });
+  const peer = fork(fileURLToPath(new URL('./ab-peer.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx', ...(process.env.AB_PEER_ARGS?.split(' ').filter(Boolean) ?? [])],
+  });
   peer.send({ certPem: certs.certPem, keyPem: certs.keyPem, impl });
   // Each side on its own core, as in bench/quic.bench.ts.
   if (process.env.AB_PIN !== '0') pinProcesses(peer);
@@ -48,7 +50,8 @@ async function measure(dir: string): Promise<Record<string, number>> {
     out[`${name} client ${unitName}`] = c / units;
     out[`${name} server ${unitName}`] = s / units;
     if (k > 0) out[`${name} client µs/pkt`] = c / k;
-    if (process.env.AB_VERBOSE !== undefined) console.log(name, 'client sent', conn.packetsSent, 'received', conn.packetsReceived);
+    if (process.env.AB_VERBOSE !== undefined)
+      console.log(name, 'client sent', conn.packetsSent, 'received', conn.packetsReceived);
     if (p1.packets - p0.packets > 0) out[`${name} server µs/pkt`] = s / (p1.packets - p0.packets);
   };
   const exchange = async (body: string | Buffer, up?: number): Promise<number> => {
@@ -58,13 +61,16 @@ async function measure(dir: string): Promise<Record<string, number>> {
     else await writeBulk(st, up);
     return a;
   };
-  if (process.env.AB_ONLY === undefined || process.env.AB_ONLY === 'down') await phase('down', BYTES / 1e9 * 1e6, 's/GB', () => exchange(`${DOWNLOAD_PREFIX}${BYTES}`));
-  if (process.env.AB_ONLY === undefined) await phase('up', BYTES / 1e9 * 1e6, 's/GB', () => exchange('', BYTES));
+  if (process.env.AB_ONLY === undefined || process.env.AB_ONLY === 'down')
+    await phase('down', (BYTES / 1e9) * 1e6, 's/GB', () => exchange(`${DOWNLOAD_PREFIX}${BYTES}`));
+  if (process.env.AB_ONLY === undefined) await phase('up', (BYTES / 1e9) * 1e6, 's/GB', () => exchange('', BYTES));
   const streams = async (): Promise<void> => {
     let next = 0;
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (next++ < STREAMS) await exchange('GET /hello HTTP/1.1 small request');
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next++ < STREAMS) await exchange('GET /hello HTTP/1.1 small request');
+      }),
+    );
   };
   if (process.env.AB_ONLY === undefined) {
     await streams();
@@ -80,7 +86,10 @@ async function measure(dir: string): Promise<Record<string, number>> {
 const rounds = Number(roundsArg ?? 2);
 const all: Record<string, Record<string, number[]>> = { A: {}, B: {} };
 for (let r = 0; r < rounds; r++) {
-  for (const [label, dir] of [['A', dirA!], ['B', dirB!]] as const) {
+  for (const [label, dir] of [
+    ['A', dirA!],
+    ['B', dirB!],
+  ] as const) {
     const m = await measure(dir);
     for (const [k, v] of Object.entries(m)) (all[label]![k] ??= []).push(v);
   }
@@ -90,5 +99,10 @@ const med = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-console.log(`${'metric'.padEnd(28)} ${'A'.padStart(8)} ${'B'.padStart(8)}   (A=${dirA}, B=${dirB}, ${rounds} rounds, medians)`);
-for (const k of Object.keys(all.B!)) console.log(`${k.padEnd(28)} ${(all.A![k] ? med(all.A![k]!) : NaN).toFixed(2).padStart(8)} ${med(all.B![k]!).toFixed(2).padStart(8)}`);
+console.log(
+  `${'metric'.padEnd(28)} ${'A'.padStart(8)} ${'B'.padStart(8)}   (A=${dirA}, B=${dirB}, ${rounds} rounds, medians)`,
+);
+for (const k of Object.keys(all.B!))
+  console.log(
+    `${k.padEnd(28)} ${(all.A![k] ? med(all.A![k]!) : NaN).toFixed(2).padStart(8)} ${med(all.B![k]!).toFixed(2).padStart(8)}`,
+  );

@@ -38,7 +38,11 @@ process.once('message', (start: Start) => {
     h2.listen(0, '127.0.0.1');
     await once(h2, 'listening');
     const h2Address = h2.address();
-    const relay = await startUdpRelay({ target: { host: '127.0.0.1', port: quic.address().port }, dropRate: start.relayDropRate, seed: 7 });
+    const relay = await startUdpRelay({
+      target: { host: '127.0.0.1', port: quic.address().port },
+      dropRate: start.relayDropRate,
+      seed: 7,
+    });
     // Raw node:dgram sink for the UDP ceiling baseline: acknowledges every UDP_ACK_EVERY datagrams with a 1-byte datagram
     // (the sender keeps a window of unacknowledged datagrams, as a QUIC sender's congestion window would).
     const sink = createSocket('udp4');
@@ -59,7 +63,12 @@ process.once('message', (start: Start) => {
       const sample: PeerSample = { cpu: process.cpuUsage(), packets, datagrams: sinkDatagrams };
       process.send?.(sample);
     });
-    process.send?.({ quicPort: quic.address().port, h2Port: typeof h2Address === 'object' && h2Address ? h2Address.port : 0, relayPort: relay.address().port, udpPort: sink.address().port });
+    process.send?.({
+      quicPort: quic.address().port,
+      h2Port: typeof h2Address === 'object' && h2Address ? h2Address.port : 0,
+      relayPort: relay.address().port,
+      udpPort: sink.address().port,
+    });
     process.once('disconnect', () => process.exit(0));
   })();
 });

@@ -23,10 +23,20 @@ const A = { host: '127.0.0.1', port: 40001 };
 const B = { host: '127.0.0.1', port: 40002 };
 
 /** Moves `bytes` over one stream between two in-memory quiche connections. */
-export function measureQuicheWork(certs: { certPem: string; keyPem: string; caPem: string }, bytes: number): QuicheWork {
+export function measureQuicheWork(
+  certs: { certPem: string; keyPem: string; caPem: string },
+  bytes: number,
+): QuicheWork {
   const quiche = loadQuiche();
-  const clientConfig = buildConfig(quiche, { ca: Buffer.from(certs.caPem), maxSendUdpPayload: MAX_SEND_UDP_PAYLOAD_V4 });
-  const serverConfig = buildConfig(quiche, { cert: Buffer.from(certs.certPem), key: Buffer.from(certs.keyPem), maxSendUdpPayload: MAX_SEND_UDP_PAYLOAD_V4 });
+  const clientConfig = buildConfig(quiche, {
+    ca: Buffer.from(certs.caPem),
+    maxSendUdpPayload: MAX_SEND_UDP_PAYLOAD_V4,
+  });
+  const serverConfig = buildConfig(quiche, {
+    cert: Buffer.from(certs.certPem),
+    key: Buffer.from(certs.keyPem),
+    maxSendUdpPayload: MAX_SEND_UDP_PAYLOAD_V4,
+  });
   const client = quiche.Connection.connect('quic.cftunnel.com', randomBytes(16), A, B, clientConfig);
   let server: NativeConnection | undefined;
   const toClient = { from: B, to: A };
@@ -34,16 +44,17 @@ export function measureQuicheWork(certs: { certPem: string; keyPem: string; caPe
   const out = Buffer.allocUnsafe(65_535);
   // Handshake: shuttle until both are established.
   for (let i = 0; i < 100 && !(client.isEstablished() && server?.isEstablished()); i++) {
-    for (let r; (r = client.send(out)) !== null; ) {
+    for (let r; (r = client.send(out)) !== null;) {
       server ??= quiche.Connection.accept(randomBytes(16), null, B, A, serverConfig);
       server.recv(out.subarray(0, r[0]), toServer);
     }
-    if (server !== undefined) for (let r; (r = server.send(out)) !== null; ) client.recv(out.subarray(0, r[0]), toClient);
+    if (server !== undefined)
+      for (let r; (r = server.send(out)) !== null;) client.recv(out.subarray(0, r[0]), toClient);
   }
   if (server === undefined || !client.isEstablished()) throw new Error('in-memory handshake failed');
   // The sender is the server (a download), stream 0 opened by the client.
   client.streamSend(0, Buffer.from('x'), false);
-  for (let r; (r = client.send(out)) !== null; ) server.recv(out.subarray(0, r[0]), toServer);
+  for (let r; (r = client.send(out)) !== null;) server.recv(out.subarray(0, r[0]), toServer);
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   const readBuf = Buffer.allocUnsafe(256 * 1024);
   const flight: Buffer[] = [];
@@ -60,21 +71,27 @@ export function measureQuicheWork(certs: { certPem: string; keyPem: string; caPe
       if (n === null || n === 0) break;
       sent += n;
     }
-    for (let r; (r = server.send(out)) !== null; ) flight.push(Buffer.from(out.subarray(0, r[0])));
+    for (let r; (r = server.send(out)) !== null;) flight.push(Buffer.from(out.subarray(0, r[0])));
     senderMs += performance.now() - t;
     packets += flight.length;
     // Receiver: take the flight, read the stream, answer with ACKs / window updates.
     t = performance.now();
     for (const p of flight) client.recv(p, toClient);
-    for (let r; (r = client.streamRecv(0, readBuf)) !== null; ) received += r[0];
+    for (let r; (r = client.streamRecv(0, readBuf)) !== null;) received += r[0];
     const acks: Buffer[] = [];
-    for (let r; (r = client.send(out)) !== null; ) acks.push(Buffer.from(out.subarray(0, r[0])));
+    for (let r; (r = client.send(out)) !== null;) acks.push(Buffer.from(out.subarray(0, r[0])));
     receiverMs += performance.now() - t;
     flight.length = 0;
     t = performance.now();
     for (const a of acks) server.recv(a, toServer);
     senderMs += performance.now() - t;
-    if (acks.length === 0 && received < bytes && server.timeout() === null) throw new Error('in-memory transfer stalled');
+    if (acks.length === 0 && received < bytes && server.timeout() === null)
+      throw new Error('in-memory transfer stalled');
   }
-  return { senderUsPerPacket: (senderMs * 1000) / packets, receiverUsPerPacket: (receiverMs * 1000) / packets, packets, streamBytesPerPacket: bytes / packets };
+  return {
+    senderUsPerPacket: (senderMs * 1000) / packets,
+    receiverUsPerPacket: (receiverMs * 1000) / packets,
+    packets,
+    streamBytesPerPacket: bytes / packets,
+  };
 }

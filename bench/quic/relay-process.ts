@@ -7,7 +7,11 @@ import { startUdpRelay } from '../../test/helpers/udp-relay.js';
 
 process.once('message', (start: { targetPort: number; dropRate: number; seed: number }) => {
   void (async () => {
-    const relay = await startUdpRelay({ target: { host: '127.0.0.1', port: start.targetPort }, dropRate: start.dropRate, seed: start.seed });
+    const relay = await startUdpRelay({
+      target: { host: '127.0.0.1', port: start.targetPort },
+      dropRate: start.dropRate,
+      seed: start.seed,
+    });
     process.send?.({ port: relay.address().port });
     process.once('disconnect', () => process.exit(0));
   })();

@@ -5,7 +5,15 @@
 import { autocannonLoad, type HttpLoadOptions } from '../harness/http-load.js';
 import type { Figure } from '../harness/report.js';
 import { UPLOAD_PATH, downloadPath } from '../harness/routes.js';
-import { MB, measured, memoryFigures, processFigures, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
+import {
+  MB,
+  measured,
+  memoryFigures,
+  processFigures,
+  withStack,
+  type Scenario,
+  type ScenarioContext,
+} from '../harness/scenario.js';
 
 const DEFAULT_REQUESTS = 10_000;
 const BODY_BYTES = 1 * MB;
@@ -48,7 +56,13 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       const leg = { scenario: 'bodies', leg: `${amount} × 1 MB`, protocol };
       out.push(
         { ...leg, metric: 'req/s', unit: 'req/s', value: result.reqPerSec, baselines },
-        { ...leg, metric: 'body MB/s', unit: 'MB/s', value: (result.reqPerSec * BODY_BYTES) / MB, baselines: { 'origin direct': (baselines['origin direct']! * BODY_BYTES) / MB } },
+        {
+          ...leg,
+          metric: 'body MB/s',
+          unit: 'MB/s',
+          value: (result.reqPerSec * BODY_BYTES) / MB,
+          baselines: { 'origin direct': (baselines['origin direct']! * BODY_BYTES) / MB },
+        },
         { ...leg, metric: 'errors', unit: '', value: result.errors, baselines: {} },
       );
       const c = procs.connector;
@@ -56,15 +70,31 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
         out.push(
           { ...leg, metric: 'connector RSS first', unit: 'MB', value: c.rss.first / MB, baselines: {} },
           // Past the warm-up (pools, JIT, heap sizing): growth from here to `last` is what "flat" is about.
-          { ...leg, metric: 'connector RSS at 20 % of the run', unit: 'MB', value: sampleAt(c.rss.samples, WARM_FRACTION) / MB, baselines: {} },
+          {
+            ...leg,
+            metric: 'connector RSS at 20 % of the run',
+            unit: 'MB',
+            value: sampleAt(c.rss.samples, WARM_FRACTION) / MB,
+            baselines: {},
+          },
           { ...leg, metric: 'connector RSS last', unit: 'MB', value: c.rss.last / MB, baselines: {} },
         );
       }
-      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, { count: result.requests, unit: 'req' }), ...memoryFigures(leg, await stack.connectorMemory()));
+      out.push(
+        ...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, {
+          count: result.requests,
+          unit: 'req',
+        }),
+        ...memoryFigures(leg, await stack.connectorMemory()),
+      );
     });
   }
   return out;
 }
 
 /** The `bodies` scenario. */
-export const bodies: Scenario = { name: 'bodies', description: '10k requests with 1 MB bodies (RSS first/last/max must stay flat)', run };
+export const bodies: Scenario = {
+  name: 'bodies',
+  description: '10k requests with 1 MB bodies (RSS first/last/max must stay flat)',
+  run,
+};

@@ -23,7 +23,9 @@ async function baselines(ctx: ScenarioContext, bytes: number): Promise<Record<Di
   await withRawServer(ctx, async (raw) => {
     for (const direction of DIRECTIONS) {
       ctx.log(`node:tls ${direction} baseline, ${bytes / MB} MB`);
-      out[direction]['node:tls'] = (await tlsTransfer(raw.tlsPort, raw.caPem, direction === 'download' ? RawTlsOp.Download : RawTlsOp.Upload, bytes)).mbPerSec;
+      out[direction]['node:tls'] = (
+        await tlsTransfer(raw.tlsPort, raw.caPem, direction === 'download' ? RawTlsOp.Download : RawTlsOp.Upload, bytes)
+      ).mbPerSec;
       const [session] = await connectH2Sessions(raw.h2Port, raw.caPem, 1);
       try {
         ctx.log(`node:http2 ${direction} baseline, ${bytes / MB} MB`);
@@ -53,9 +55,17 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
         ctx.log(`${protocol} tunnel ${direction}, ${bytes / MB} MB`);
         const { result, procs } = await measured(stack, () => transfer(direction, stack.visitorUrl, bytes));
         const leg = { scenario: 'bulk', leg: direction, protocol };
-        out.push({ ...leg, metric: 'throughput', unit: 'MB/s', value: result.mbPerSec, baselines: base[direction], target: { op: '>=', value: TARGET_MB_PER_SEC } });
+        out.push({
+          ...leg,
+          metric: 'throughput',
+          unit: 'MB/s',
+          value: result.mbPerSec,
+          baselines: base[direction],
+          target: { op: '>=', value: TARGET_MB_PER_SEC },
+        });
         const cpu = procs.connector?.cpuSeconds;
-        if (cpu !== undefined) out.push({ ...leg, metric: 'connector CPU per GB', unit: 's/GB', value: cpu / (bytes / 1e9), baselines: {} });
+        if (cpu !== undefined)
+          out.push({ ...leg, metric: 'connector CPU per GB', unit: 's/GB', value: cpu / (bytes / 1e9), baselines: {} });
         out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB));
       }
     });
@@ -64,4 +74,8 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
 }
 
 /** The `bulk` scenario. */
-export const bulk: Scenario = { name: 'bulk', description: '1 GB download and 1 GB upload through one stream (MB/s, connector CPU s/GB)', run };
+export const bulk: Scenario = {
+  name: 'bulk',
+  description: '1 GB download and 1 GB upload through one stream (MB/s, connector CPU s/GB)',
+  run,
+};

@@ -61,28 +61,73 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       const implied = (perDatagram: number): Record<string, number> =>
         datagrams === 0 ? {} : { '1 s keep-alive implies': keepAliveDatagramsPerMinute * perDatagram };
       const payloadBase = { ...implied(meanPayload), 'cloudflared #1415': CLOUDFLARED_IDLE_BYTES_PER_MINUTE };
-      const wireBase = { ...implied(meanPayload + UDP_IPV4_OVERHEAD), 'cloudflared #1415': CLOUDFLARED_IDLE_BYTES_PER_MINUTE };
+      const wireBase = {
+        ...implied(meanPayload + UDP_IPV4_OVERHEAD),
+        'cloudflared #1415': CLOUDFLARED_IDLE_BYTES_PER_MINUTE,
+      };
       out.push(
-        { ...leg, metric: 'wire bytes/min (payload)', unit: 'B/min', value: perMinute(up + down), baselines: payloadBase },
-        { ...leg, metric: 'wire bytes/min (+IP/UDP headers)', unit: 'B/min', value: perMinute(up + down + datagrams * UDP_IPV4_OVERHEAD), baselines: wireBase },
+        {
+          ...leg,
+          metric: 'wire bytes/min (payload)',
+          unit: 'B/min',
+          value: perMinute(up + down),
+          baselines: payloadBase,
+        },
+        {
+          ...leg,
+          metric: 'wire bytes/min (+IP/UDP headers)',
+          unit: 'B/min',
+          value: perMinute(up + down + datagrams * UDP_IPV4_OVERHEAD),
+          baselines: wireBase,
+        },
         { ...leg, metric: 'connector→edge bytes/min', unit: 'B/min', value: perMinute(up), baselines: {} },
-        { ...leg, metric: 'datagrams/min (both ways)', unit: '/min', value: perMinute(datagrams), baselines: datagrams === 0 ? {} : { '1 s keep-alive implies': keepAliveDatagramsPerMinute } },
+        {
+          ...leg,
+          metric: 'datagrams/min (both ways)',
+          unit: '/min',
+          value: perMinute(datagrams),
+          baselines: datagrams === 0 ? {} : { '1 s keep-alive implies': keepAliveDatagramsPerMinute },
+        },
         { ...leg, metric: 'connector→edge datagrams/min', unit: '/min', value: perMinute(upDatagrams), baselines: {} },
       );
       const c = procs.connector;
       if (c !== undefined) {
         out.push(
-          { ...leg, metric: 'connector RSS', unit: 'MB', value: c.rss.last / MB, baselines: { 'bare node': bareRss / MB }, target: { op: '<=', value: TARGET_IDLE_RSS_MB } },
+          {
+            ...leg,
+            metric: 'connector RSS',
+            unit: 'MB',
+            value: c.rss.last / MB,
+            baselines: { 'bare node': bareRss / MB },
+            target: { op: '<=', value: TARGET_IDLE_RSS_MB },
+          },
           { ...leg, metric: 'connector RSS peak (VmHWM)', unit: 'MB', value: c.hwm / MB, baselines: {} },
-          { ...leg, metric: 'connector CPU', unit: 'ms/min', value: (c.cpuSeconds * 1000 * 60) / seconds, baselines: {} },
+          {
+            ...leg,
+            metric: 'connector CPU',
+            unit: 'ms/min',
+            value: (c.cpuSeconds * 1000 * 60) / seconds,
+            baselines: {},
+          },
         );
       }
       out.push(...memoryFigures(leg, await stack.connectorMemory()));
-      if (procs.edge !== undefined) out.push({ ...leg, metric: 'edge CPU', unit: 'ms/min', value: (procs.edge.cpuSeconds * 1000 * 60) / seconds, baselines: {} });
+      if (procs.edge !== undefined)
+        out.push({
+          ...leg,
+          metric: 'edge CPU',
+          unit: 'ms/min',
+          value: (procs.edge.cpuSeconds * 1000 * 60) / seconds,
+          baselines: {},
+        });
     });
   }
   return out;
 }
 
 /** The `idle` scenario. */
-export const idle: Scenario = { name: 'idle', description: '4 connections idle for 60 s (connector RSS, CPU, wire bytes/min)', run };
+export const idle: Scenario = {
+  name: 'idle',
+  description: '4 connections idle for 60 s (connector RSS, CPU, wire bytes/min)',
+  run,
+};

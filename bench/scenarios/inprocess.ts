@@ -27,12 +27,19 @@ interface Leg {
   errors: number;
 }
 
-async function leg(ctx: ScenarioContext, connector: StackOptions['connector'], protocol: StackOptions['protocol'], label: string): Promise<Leg> {
+async function leg(
+  ctx: ScenarioContext,
+  connector: StackOptions['connector'],
+  protocol: StackOptions['protocol'],
+  label: string,
+): Promise<Leg> {
   return withStack(ctx, { protocol, origin: 'small', connector }, async (stack) => {
     const seconds = ctx.durationSeconds ?? DEFAULT_DURATION_SECONDS;
     await autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS });
     ctx.log(`${label}: ${protocol}, ${CONNECTIONS} connections, ${seconds} s`);
-    const { result, procs } = await measured(stack, () => autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: seconds }));
+    const { result, procs } = await measured(stack, () =>
+      autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: seconds }),
+    );
     const cpu = (procs.connector?.cpuSeconds ?? 0) + (procs.origin?.cpuSeconds ?? 0);
     return {
       reqPerSec: result.reqPerSec,
@@ -49,7 +56,10 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
   if ('skipped' in binary) ctx.log(`cloudflared leg skipped: ${binary.skipped}`);
   const out: Figure[] = [];
   for (const protocol of ctx.protocols) {
-    const behindCloudflared = 'path' in binary ? await leg(ctx, { kind: 'cloudflared', binary: binary.path }, protocol, 'app on a port behind cloudflared') : undefined;
+    const behindCloudflared =
+      'path' in binary
+        ? await leg(ctx, { kind: 'cloudflared', binary: binary.path }, protocol, 'app on a port behind cloudflared')
+        : undefined;
     const viaUrl = await leg(ctx, { kind: 'cftunnel' }, protocol, 'app on a port behind cftunnel');
     const inProcess = await leg(ctx, { kind: 'cftunnel', inProcess: true }, protocol, 'app in-process in cftunnel');
     const base = { scenario: 'inprocess', leg: `c=${CONNECTIONS}`, protocol };
@@ -57,9 +67,19 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       ...(behindCloudflared === undefined ? {} : { 'cloudflared → port': behindCloudflared[k] }),
       'cftunnel → port': viaUrl[k],
     });
-    const rateTarget = Math.max(viaUrl.reqPerSec * TARGET_VS_URL, (behindCloudflared?.reqPerSec ?? 0) * TARGET_VS_CLOUDFLARED);
+    const rateTarget = Math.max(
+      viaUrl.reqPerSec * TARGET_VS_URL,
+      (behindCloudflared?.reqPerSec ?? 0) * TARGET_VS_CLOUDFLARED,
+    );
     out.push(
-      { ...base, metric: 'in-process req/s', unit: 'req/s', value: inProcess.reqPerSec, baselines: baselines('reqPerSec'), target: { op: '>=', value: rateTarget } },
+      {
+        ...base,
+        metric: 'in-process req/s',
+        unit: 'req/s',
+        value: inProcess.reqPerSec,
+        baselines: baselines('reqPerSec'),
+        target: { op: '>=', value: rateTarget },
+      },
       {
         ...base,
         metric: 'in-process p99',
@@ -68,8 +88,20 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
         baselines: baselines('p99'),
         target: behindCloudflared === undefined ? undefined : { op: '<=', value: behindCloudflared.p99 },
       },
-      { ...base, metric: 'CPU per req (connector + app)', unit: 'µs/req', value: inProcess.cpuPerReqUs, baselines: baselines('cpuPerReqUs') },
-      { ...base, metric: 'connector peak RSS', unit: 'MB', value: inProcess.peakRssMb, baselines: baselines('peakRssMb') },
+      {
+        ...base,
+        metric: 'CPU per req (connector + app)',
+        unit: 'µs/req',
+        value: inProcess.cpuPerReqUs,
+        baselines: baselines('cpuPerReqUs'),
+      },
+      {
+        ...base,
+        metric: 'connector peak RSS',
+        unit: 'MB',
+        value: inProcess.peakRssMb,
+        baselines: baselines('peakRssMb'),
+      },
       { ...base, metric: 'errors', unit: '', value: inProcess.errors, baselines: baselines('errors') },
     );
   }

@@ -19,14 +19,33 @@ const TARGET_REQ_PER_SEC = 5000;
 const TARGET_P99_MS = 20;
 const TARGET_RSS_UNDER_LOAD_MB = 90;
 
-function rateFigures(base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>, r: RateFigures, baselines: Record<string, RateFigures>, c: number): Figure[] {
+function rateFigures(
+  base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>,
+  r: RateFigures,
+  baselines: Record<string, RateFigures>,
+  c: number,
+): Figure[] {
   const pick = (k: 'reqPerSec' | 'p50' | 'p99' | 'p999'): Record<string, number> =>
     Object.fromEntries(Object.entries(baselines).map(([name, b]) => [name, b[k]]));
   const at32 = c === 32;
   return [
-    { ...base, metric: 'req/s', unit: 'req/s', value: r.reqPerSec, baselines: pick('reqPerSec'), target: at32 ? { op: '>=', value: TARGET_REQ_PER_SEC } : undefined },
+    {
+      ...base,
+      metric: 'req/s',
+      unit: 'req/s',
+      value: r.reqPerSec,
+      baselines: pick('reqPerSec'),
+      target: at32 ? { op: '>=', value: TARGET_REQ_PER_SEC } : undefined,
+    },
     { ...base, metric: 'p50', unit: 'ms', value: r.p50, baselines: pick('p50') },
-    { ...base, metric: 'p99', unit: 'ms', value: r.p99, baselines: pick('p99'), target: at32 ? { op: '<=', value: TARGET_P99_MS } : undefined },
+    {
+      ...base,
+      metric: 'p99',
+      unit: 'ms',
+      value: r.p99,
+      baselines: pick('p99'),
+      target: at32 ? { op: '<=', value: TARGET_P99_MS } : undefined,
+    },
     { ...base, metric: 'p99.9', unit: 'ms', value: r.p999, baselines: pick('p999') },
     { ...base, metric: 'errors', unit: '', value: r.errors, baselines: {} },
   ];
@@ -53,15 +72,27 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       if (!baselines.get(CONNECTIONS[0]!)!['origin direct']) {
         for (const c of CONNECTIONS) {
           ctx.log(`origin direct, ${c} connections, ${seconds} s`);
-          baselines.get(c)!['origin direct'] = await autocannonLoad({ url: stack.originUrl, connections: c, durationSeconds: seconds });
+          baselines.get(c)!['origin direct'] = await autocannonLoad({
+            url: stack.originUrl,
+            connections: c,
+            durationSeconds: seconds,
+          });
         }
       }
       await autocannonLoad({ url: stack.visitorUrl, connections: 32, durationSeconds: WARMUP_SECONDS });
       for (const c of CONNECTIONS) {
         ctx.log(`${protocol} tunnel, ${c} connections, ${seconds} s`);
-        const { result, procs } = await measured(stack, () => autocannonLoad({ url: stack.visitorUrl, connections: c, durationSeconds: seconds }));
+        const { result, procs } = await measured(stack, () =>
+          autocannonLoad({ url: stack.visitorUrl, connections: c, durationSeconds: seconds }),
+        );
         const base = { scenario: 'small', leg: `c=${c}`, protocol };
-        out.push(...rateFigures(base, result, baselines.get(c)!, c), ...processFigures(base, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, { count: result.requests, unit: 'req' }));
+        out.push(
+          ...rateFigures(base, result, baselines.get(c)!, c),
+          ...processFigures(base, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, {
+            count: result.requests,
+            unit: 'req',
+          }),
+        );
       }
     });
   }
@@ -69,4 +100,8 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
 }
 
 /** The `small` scenario. */
-export const small: Scenario = { name: 'small', description: 'small GETs at 1, 32 and 256 connections (req/s, p50/p99/p99.9)', run };
+export const small: Scenario = {
+  name: 'small',
+  description: 'small GETs at 1, 32 and 256 connections (req/s, p50/p99/p99.9)',
+  run,
+};

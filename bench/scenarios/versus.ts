@@ -35,14 +35,20 @@ interface Round {
   memory: NodeJS.MemoryUsage | undefined;
 }
 
-async function round(ctx: ScenarioContext, options: Omit<StackOptions, 'haConnections' | 'profile' | 'mode'>, label: string): Promise<Round> {
+async function round(
+  ctx: ScenarioContext,
+  options: Omit<StackOptions, 'haConnections' | 'profile' | 'mode'>,
+  label: string,
+): Promise<Round> {
   return withStack(ctx, options, async (stack: Stack) => {
     await new Promise<void>((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const idleRss = readProc(stack.pids.connector)?.rss ?? NaN;
     const seconds = ctx.durationSeconds ?? DEFAULT_DURATION_SECONDS;
     await autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS });
     ctx.log(`${label}: ${options.protocol}, ${CONNECTIONS} connections, ${seconds} s`);
-    const { result, procs } = await measured(stack, () => autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: seconds }));
+    const { result, procs } = await measured(stack, () =>
+      autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: seconds }),
+    );
     const c = procs.connector!;
     return {
       idleRssMb: idleRss / MB,
@@ -61,18 +67,61 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
   if ('skipped' in binary) ctx.log(`cloudflared baseline skipped: ${binary.skipped}`);
   const out: Figure[] = [];
   for (const protocol of ctx.protocols) {
-    const theirs = 'path' in binary ? await round(ctx, { protocol, origin: 'small', connector: { kind: 'cloudflared', binary: binary.path } }, 'cloudflared') : undefined;
+    const theirs =
+      'path' in binary
+        ? await round(
+            ctx,
+            { protocol, origin: 'small', connector: { kind: 'cloudflared', binary: binary.path } },
+            'cloudflared',
+          )
+        : undefined;
     const ours = await round(ctx, { protocol, origin: 'small' }, 'cftunnel');
     const base = { scenario: 'versus', leg: `c=${CONNECTIONS}`, protocol };
-    const vs = (k: keyof Omit<Round, 'memory'>): Record<string, number> => (theirs === undefined ? {} : { cloudflared: theirs[k] });
+    const vs = (k: keyof Omit<Round, 'memory'>): Record<string, number> =>
+      theirs === undefined ? {} : { cloudflared: theirs[k] };
     const ratioTarget = (k: 'reqPerSec' | 'cpuPerReqUs' | 'p99', op: '>=' | '<=', ratio: number): Figure['target'] =>
       theirs === undefined ? undefined : { op, value: theirs[k] * ratio };
     out.push(
-      { ...base, metric: 'req/s', unit: 'req/s', value: ours.reqPerSec, baselines: vs('reqPerSec'), target: ratioTarget('reqPerSec', '>=', TARGET_RATE_RATIO) },
-      { ...base, metric: 'p99', unit: 'ms', value: ours.p99, baselines: vs('p99'), target: ratioTarget('p99', '<=', 1) },
-      { ...base, metric: 'connector CPU per req', unit: 'µs/req', value: ours.cpuPerReqUs, baselines: vs('cpuPerReqUs'), target: ratioTarget('cpuPerReqUs', '<=', TARGET_CPU_RATIO) },
-      { ...base, metric: 'connector idle RSS', unit: 'MB', value: ours.idleRssMb, baselines: vs('idleRssMb'), target: { op: '<=', value: TARGET_IDLE_RSS_MB } },
-      { ...base, metric: 'connector peak RSS under load', unit: 'MB', value: ours.peakRssMb, baselines: vs('peakRssMb'), target: { op: '<=', value: TARGET_PEAK_RSS_MB } },
+      {
+        ...base,
+        metric: 'req/s',
+        unit: 'req/s',
+        value: ours.reqPerSec,
+        baselines: vs('reqPerSec'),
+        target: ratioTarget('reqPerSec', '>=', TARGET_RATE_RATIO),
+      },
+      {
+        ...base,
+        metric: 'p99',
+        unit: 'ms',
+        value: ours.p99,
+        baselines: vs('p99'),
+        target: ratioTarget('p99', '<=', 1),
+      },
+      {
+        ...base,
+        metric: 'connector CPU per req',
+        unit: 'µs/req',
+        value: ours.cpuPerReqUs,
+        baselines: vs('cpuPerReqUs'),
+        target: ratioTarget('cpuPerReqUs', '<=', TARGET_CPU_RATIO),
+      },
+      {
+        ...base,
+        metric: 'connector idle RSS',
+        unit: 'MB',
+        value: ours.idleRssMb,
+        baselines: vs('idleRssMb'),
+        target: { op: '<=', value: TARGET_IDLE_RSS_MB },
+      },
+      {
+        ...base,
+        metric: 'connector peak RSS under load',
+        unit: 'MB',
+        value: ours.peakRssMb,
+        baselines: vs('peakRssMb'),
+        target: { op: '<=', value: TARGET_PEAK_RSS_MB },
+      },
       { ...base, metric: 'errors', unit: '', value: ours.errors, baselines: vs('errors') },
       ...memoryFigures(base, ours.memory),
     );
@@ -83,6 +132,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
 /** The `versus` scenario. */
 export const versus: Scenario = {
   name: 'versus',
-  description: 'cftunnel beside cloudflared (CFTUNNEL_CLOUDFLARED): small GETs c=32, CPU per request, idle and peak RSS',
+  description:
+    'cftunnel beside cloudflared (CFTUNNEL_CLOUDFLARED): small GETs c=32, CPU per request, idle and peak RSS',
   run,
 };

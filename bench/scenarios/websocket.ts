@@ -30,11 +30,20 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
       const procs = sampler?.stop() ?? {};
       const leg = { scenario: 'websocket', leg: `${sockets} sockets`, protocol };
       out.push({ ...leg, metric: 'messages', unit: 'msg/s', value: result.msgsPerSec, baselines });
-      out.push(...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, { count: result.messages, unit: 'msg' }));
+      out.push(
+        ...processFigures(leg, procs, result.seconds, TARGET_RSS_UNDER_LOAD_MB, {
+          count: result.messages,
+          unit: 'msg',
+        }),
+      );
     });
   }
   return out;
 }
 
 /** The `websocket` scenario. */
-export const websocket: Scenario = { name: 'websocket', description: '1000 concurrent WebSockets echoing messages (msg/s, connector RSS)', run };
+export const websocket: Scenario = {
+  name: 'websocket',
+  description: '1000 concurrent WebSockets echoing messages (msg/s, connector RSS)',
+  run,
+};

@@ -125,10 +125,18 @@ export function decodeConnectResponse(frame: Uint8Array, options: TextOptions = 
   const r = new MessageReader(frame, LIMITS);
   const root = r.root();
   if (root === null) return { error: '', metadata: [] };
-  return { error: r.text(root, 0), metadata: readMetadata(r, root, 1, options.byteStringValues === true ? 'latin1' : 'utf8') };
+  return {
+    error: r.text(root, 0),
+    metadata: readMetadata(r, root, 1, options.byteStringValues === true ? 'latin1' : 'utf8'),
+  };
 }
 
-function readMetadata(r: MessageReader, s: StructRef, index: number, valEncoding: 'utf8' | 'latin1' = 'utf8'): Metadata[] {
+function readMetadata(
+  r: MessageReader,
+  s: StructRef,
+  index: number,
+  valEncoding: 'utf8' | 'latin1' = 'utf8',
+): Metadata[] {
   const list = r.structList(s, index);
   if (list === null) return [];
   const out = new Array<Metadata>(list.length);
@@ -189,7 +197,7 @@ class SegmentWriter {
       longest = Math.max(longest, k, v);
     }
     if (longest + 1 > MAX_LIST_COUNT || metadata.length * METADATA_POINTERS > MAX_LIST_COUNT) {
-      throw new RangeError('text or metadata list too large for a Cap\'n Proto message');
+      throw new RangeError("text or metadata list too large for a Cap'n Proto message");
     }
     this.lengths = lengths;
     const buf = Buffer.allocUnsafe(HEADER_BYTES + words * 8);

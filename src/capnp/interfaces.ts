@@ -90,26 +90,44 @@ function iface(id: bigint, name: string, supers: bigint[], list: ReadonlyArray<r
  */
 export const INTERFACES: ReadonlyMap<bigint, InterfaceInfo> = new Map<bigint, InterfaceInfo>(
   [
-    iface(REGISTRATION_SERVER_ID, 'RegistrationServer', [], [
-      ['registerConnection', 0xe6646dec8feaa6een, 0xea50d822450d1f17n],
-      ['unregisterConnection', 0xf9cb7f4431a307d0n, 0xb046e578094b1eadn],
-      ['updateLocalConfiguration', 0xc5d6e311876a3604n, 0xe5ceae5d6897d7ben],
-    ]),
-    iface(TUNNEL_SERVER_ID, 'TunnelServer', [REGISTRATION_SERVER_ID], [
-      ['registerTunnel', 0xb70431c0dc014915n, 0xf2c122394f447e8en],
-      ['getServerInfo', 0xdc3ed6801961e502n, 0xe3e37d096a5b564en],
-      ['unregisterTunnel', 0x9b87b390babc2ccfn, 0xa29a916d4ebdd894n],
-      ['obsoleteDeclarativeTunnelConnect', 0xa766b24d4fe5da35n, 0xfeac5c8f4899ef7cn],
-      ['authenticate', 0x85c8cea1ab1894f3n, 0xfc5edf80e39c0796n],
-      ['reconnectTunnel', 0xa353a3556df74984n, 0xd4d18de97bb12de3n],
-    ]),
-    iface(SESSION_MANAGER_ID, 'SessionManager', [], [
-      ['registerUdpSession', 0x904e297b87fbecean, 0x8635c6b4f45bf5cdn],
-      ['unregisterUdpSession', 0x96b74375ce9b0ef6n, 0xf24ec4ab5891b676n],
-    ]),
-    iface(CONFIGURATION_MANAGER_ID, 'ConfigurationManager', [], [
-      ['updateConfiguration', 0xb177ca2526a3ca76n, 0x958096448eb3373en],
-    ]),
+    iface(
+      REGISTRATION_SERVER_ID,
+      'RegistrationServer',
+      [],
+      [
+        ['registerConnection', 0xe6646dec8feaa6een, 0xea50d822450d1f17n],
+        ['unregisterConnection', 0xf9cb7f4431a307d0n, 0xb046e578094b1eadn],
+        ['updateLocalConfiguration', 0xc5d6e311876a3604n, 0xe5ceae5d6897d7ben],
+      ],
+    ),
+    iface(
+      TUNNEL_SERVER_ID,
+      'TunnelServer',
+      [REGISTRATION_SERVER_ID],
+      [
+        ['registerTunnel', 0xb70431c0dc014915n, 0xf2c122394f447e8en],
+        ['getServerInfo', 0xdc3ed6801961e502n, 0xe3e37d096a5b564en],
+        ['unregisterTunnel', 0x9b87b390babc2ccfn, 0xa29a916d4ebdd894n],
+        ['obsoleteDeclarativeTunnelConnect', 0xa766b24d4fe5da35n, 0xfeac5c8f4899ef7cn],
+        ['authenticate', 0x85c8cea1ab1894f3n, 0xfc5edf80e39c0796n],
+        ['reconnectTunnel', 0xa353a3556df74984n, 0xd4d18de97bb12de3n],
+      ],
+    ),
+    iface(
+      SESSION_MANAGER_ID,
+      'SessionManager',
+      [],
+      [
+        ['registerUdpSession', 0x904e297b87fbecean, 0x8635c6b4f45bf5cdn],
+        ['unregisterUdpSession', 0x96b74375ce9b0ef6n, 0xf24ec4ab5891b676n],
+      ],
+    ),
+    iface(
+      CONFIGURATION_MANAGER_ID,
+      'ConfigurationManager',
+      [],
+      [['updateConfiguration', 0xb177ca2526a3ca76n, 0x958096448eb3373en]],
+    ),
     iface(CLOUDFLARED_SERVER_ID, 'CloudflaredServer', [SESSION_MANAGER_ID, CONFIGURATION_MANAGER_ID], []),
   ].map((info) => [info.id, info]),
 );

@@ -218,7 +218,9 @@ export class MessageReader {
     const length = t.hi >>> 3;
     if (length === 0) throw new CapnpDecodeError('capnp Text has no NUL terminator');
     if (length - 1 > this.limits.maxTextBytes) {
-      throw new CapnpDecodeError(`capnp Text of ${length - 1} bytes exceeds the ${this.limits.maxTextBytes}-byte limit`);
+      throw new CapnpDecodeError(
+        `capnp Text of ${length - 1} bytes exceeds the ${this.limits.maxTextBytes}-byte limit`,
+      );
     }
     this.checkRange(t.segment, t.offset, length);
     this.charge(Math.ceil(length / 8));
@@ -273,7 +275,8 @@ export class MessageReader {
         pointerOffset = padOffset;
       } else {
         // A double-far landing pad: a far pointer to the object's start, then a tag describing the object.
-        if (kind !== KIND_FAR || (lo & 4) !== 0) throw new CapnpDecodeError('capnp double-far landing pad is malformed');
+        if (kind !== KIND_FAR || (lo & 4) !== 0)
+          throw new CapnpDecodeError('capnp double-far landing pad is malformed');
         const objectSegment = hi;
         const objectWord = lo >>> 3;
         lo = view.getInt32(padOffset + 8, true);
@@ -320,14 +323,18 @@ export class MessageReader {
 
   private checkListLength(length: number): void {
     if (length > this.limits.maxListElements) {
-      throw new CapnpDecodeError(`capnp list of ${length} elements exceeds the limit of ${this.limits.maxListElements}`);
+      throw new CapnpDecodeError(
+        `capnp list of ${length} elements exceeds the limit of ${this.limits.maxListElements}`,
+      );
     }
   }
 
   private charge(words: number): void {
     this.wordsLeft -= words;
     if (this.wordsLeft < 0) {
-      throw new CapnpDecodeError(`capnp message exceeds the traversal limit of ${this.limits.traversalLimitWords} words`);
+      throw new CapnpDecodeError(
+        `capnp message exceeds the traversal limit of ${this.limits.traversalLimitWords} words`,
+      );
     }
   }
 }

@@ -6,7 +6,14 @@
 import { CftunnelError } from '../errors.js';
 import { loadConfigFile, loadYaml, type LocalConfigFile } from '../orchestration/local-config.js';
 import type { TunnelConfig } from '../orchestration/remote-config.js';
-import { dashed, unsupportedMessage, type FlagSource, type FlagSpec, type ParsedFlags, type UnsupportedFlagSpec } from './flags.js';
+import {
+  dashed,
+  unsupportedMessage,
+  type FlagSource,
+  type FlagSpec,
+  type ParsedFlags,
+  type UnsupportedFlagSpec,
+} from './flags.js';
 
 /**
  * File keys that name a non-token run. With a token they are ignored (the token wins, §1.2); without one the run is
@@ -59,12 +66,18 @@ function flagValues(spec: FlagSpec, value: unknown, path: string): string[] {
   if (spec.repeatable && Array.isArray(value)) {
     return value.map((item) => {
       if (typeof item === 'string') return item;
-      throw new ConfigFileValueError(path, `expected a list of strings for ${spec.name}, found ${yamlType(item)} in it`);
+      throw new ConfigFileValueError(
+        path,
+        `expected a list of strings for ${spec.name}, found ${yamlType(item)} in it`,
+      );
     });
   }
   // Numbers are accepted for numeric flags such as ha-connections and retries (YAML reads `4` as a number).
   if (typeof value === 'string' || typeof value === 'number') return [String(value)];
-  throw new ConfigFileValueError(path, `expected ${spec.repeatable ? 'string or list' : 'string'} found ${yamlType(value)} for ${spec.name}`);
+  throw new ConfigFileValueError(
+    path,
+    `expected ${spec.repeatable ? 'string or list' : 'string'} found ${yamlType(value)} for ${spec.name}`,
+  );
 }
 
 /** Sections that would be silently dropped: originRequest / warp-routing in a file without ingress rules. */
@@ -72,7 +85,9 @@ function unusedSectionsOf(file: LocalConfigFile): string[] {
   if (file.hasIngress) return [];
   const doc: unknown = loadYaml().parse(file.config.raw);
   if (typeof doc !== 'object' || doc === null) return [];
-  return INGRESS_ONLY_SECTIONS.filter((k) => (doc as Record<string, unknown>)[k] !== undefined && (doc as Record<string, unknown>)[k] !== null);
+  return INGRESS_ONLY_SECTIONS.filter(
+    (k) => (doc as Record<string, unknown>)[k] !== undefined && (doc as Record<string, unknown>)[k] !== null,
+  );
 }
 
 /**

@@ -21,10 +21,34 @@ const DEMO_HA_CONNECTIONS = 2;
 
 /** Flags of `cftunnel demo`. */
 export const DEMO_FLAGS: readonly FlagSpec[] = [
-  { name: 'protocol', aliases: ['p'], type: 'string', placeholder: 'PROTO', defaultText: 'auto', description: 'auto, quic or http2.' },
-  { name: 'ha-connections', type: 'string', placeholder: 'N', defaultText: String(DEMO_HA_CONNECTIONS), description: 'Connections to the local edge.' },
-  { name: 'loglevel', type: 'string', placeholder: 'LEVEL', defaultText: 'warn', description: 'Connector log level on stderr (debug, info, warn, error).' },
-  { name: 'quick', type: 'boolean', description: 'Run a quick tunnel: the local edge\'s quick-tunnel service creates it (one connection, a generated hostname).' },
+  {
+    name: 'protocol',
+    aliases: ['p'],
+    type: 'string',
+    placeholder: 'PROTO',
+    defaultText: 'auto',
+    description: 'auto, quic or http2.',
+  },
+  {
+    name: 'ha-connections',
+    type: 'string',
+    placeholder: 'N',
+    defaultText: String(DEMO_HA_CONNECTIONS),
+    description: 'Connections to the local edge.',
+  },
+  {
+    name: 'loglevel',
+    type: 'string',
+    placeholder: 'LEVEL',
+    defaultText: 'warn',
+    description: 'Connector log level on stderr (debug, info, warn, error).',
+  },
+  {
+    name: 'quick',
+    type: 'boolean',
+    description:
+      "Run a quick tunnel: the local edge's quick-tunnel service creates it (one connection, a generated hostname).",
+  },
 ];
 
 /** Help text of `cftunnel demo`. */
@@ -97,10 +121,20 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
       const interrupted = new AbortController();
       void shutdown.signal.then(() => interrupted.abort());
       const protocolOption = protocol === 'auto' ? undefined : protocol;
-      const started = await startQuickTunnel({ origin: originUrl, serviceUrl: edge.quickServiceUrl, edge: [edgeAddress], caCert: edge.caPem, protocol: protocolOption, logger, signal: interrupted.signal });
+      const started = await startQuickTunnel({
+        origin: originUrl,
+        serviceUrl: edge.quickServiceUrl,
+        edge: [edgeAddress],
+        caCert: edge.caPem,
+        protocol: protocolOption,
+        logger,
+        signal: interrupted.signal,
+      });
       tunnel = started.tunnel;
       visit = `curl -H 'Host: ${started.hostname}' ${edge.visitorUrl}/   (quick tunnel ${started.url})`;
-      io.stdout.write(`  connection 0: protocol=${tunnel.connections[0]?.protocol} (a quick tunnel runs one connection)\n`);
+      io.stdout.write(
+        `  connection 0: protocol=${tunnel.connections[0]?.protocol} (a quick tunnel runs one connection)\n`,
+      );
     }
     tunnel ??= new Tunnel({
       token,
@@ -113,7 +147,9 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
       logger,
     });
     tunnel.on('connected', (c) =>
-      io.stdout.write(`  connection ${c.connIndex}: protocol=${c.protocol} location=${c.details.locationName} id=${c.details.uuid}\n`),
+      io.stdout.write(
+        `  connection ${c.connIndex}: protocol=${c.protocol} location=${c.details.locationName} id=${c.details.uuid}\n`,
+      ),
     );
     tunnel.on('disconnected', (c) => io.stdout.write(`  connection ${c.connIndex} closed\n`));
     await Promise.race([tunnel.ready(), shutdown.signal]);
@@ -121,7 +157,9 @@ export async function runDemo(parsed: ParsedFlags, io: CliIo): Promise<void> {
     await closeAll();
     throw err;
   }
-  io.stdout.write(`cftunnel demo is up: ${visit}\n  origin: ${originUrl}\n  edge: ${edge.address.host}:${edge.address.port}\n  press Ctrl-C to stop\n`);
+  io.stdout.write(
+    `cftunnel demo is up: ${visit}\n  origin: ${originUrl}\n  edge: ${edge.address.host}:${edge.address.port}\n  press Ctrl-C to stop\n`,
+  );
   const signal = await shutdown.signal;
   io.stdout.write(`Initiating graceful shutdown due to signal ${signal} ...\n`);
   await tunnel.close({ graceMs: 0 });

@@ -22,8 +22,20 @@ export const GENERATED_TOKEN_FILE = 'tunnel-token';
 
 /** Flags of `cftunnel edge`. */
 export const EDGE_FLAGS: readonly FlagSpec[] = [
-  { name: 'listen', type: 'string', placeholder: 'HOST:PORT', defaultText: '127.0.0.1:7844', description: 'Connector-facing address (QUIC on UDP and HTTP/2 on TCP, same port).' },
-  { name: 'http', type: 'string', placeholder: 'HOST:PORT', defaultText: '127.0.0.1:0', description: 'Visitor HTTP listener.' },
+  {
+    name: 'listen',
+    type: 'string',
+    placeholder: 'HOST:PORT',
+    defaultText: '127.0.0.1:7844',
+    description: 'Connector-facing address (QUIC on UDP and HTTP/2 on TCP, same port).',
+  },
+  {
+    name: 'http',
+    type: 'string',
+    placeholder: 'HOST:PORT',
+    defaultText: '127.0.0.1:0',
+    description: 'Visitor HTTP listener.',
+  },
   {
     name: 'tcp',
     type: 'string',
@@ -43,22 +55,35 @@ export const EDGE_FLAGS: readonly FlagSpec[] = [
     name: 'quick-tunnels',
     type: 'string',
     placeholder: 'HOST:PORT',
-    description: 'Also serve a quick-tunnel service here (POST /tunnel creates a tunnel routed by its generated hostname); give its URL as --quick-service.',
+    description:
+      'Also serve a quick-tunnel service here (POST /tunnel creates a tunnel routed by its generated hostname); give its URL as --quick-service.',
   },
   {
     name: 'config',
     type: 'string',
     placeholder: 'FILE',
-    description: 'Remote configuration pushed after each registration: JSON {"version":N,"config":{…}} or a bare config (version 1).',
+    description:
+      'Remote configuration pushed after each registration: JSON {"version":N,"config":{…}} or a bare config (version 1).',
   },
-  { name: 'certs', type: 'string', placeholder: 'DIR', description: 'Directory for ca.pem/edge.pem/edge.key (created if missing). Default: a temporary directory.' },
-  { name: 'quic', type: 'boolean', defaultText: 'true where QUIC is available', description: 'Serve QUIC (--quic=false to disable).' },
+  {
+    name: 'certs',
+    type: 'string',
+    placeholder: 'DIR',
+    description: 'Directory for ca.pem/edge.pem/edge.key (created if missing). Default: a temporary directory.',
+  },
+  {
+    name: 'quic',
+    type: 'boolean',
+    defaultText: 'true where QUIC is available',
+    description: 'Serve QUIC (--quic=false to disable).',
+  },
   { name: 'http2', type: 'boolean', defaultText: 'true', description: 'Serve HTTP/2 (--http2=false to disable).' },
   {
     name: 'remotely-managed',
     type: 'boolean',
     defaultText: 'true',
-    description: 'What registration tells the connector; --remotely-managed=false makes it send its local configuration (local_config event).',
+    description:
+      'What registration tells the connector; --remotely-managed=false makes it send its local configuration (local_config event).',
   },
 ];
 
@@ -95,7 +120,8 @@ ${formatFlagHelp(EDGE_FLAGS)}
 /** Splits `host:port` (IPv6 in brackets). */
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
   const hp = splitHostPort(text);
-  if (hp === undefined || hp.host === '' || /\s/.test(hp.host)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not HOST:PORT`);
+  if (hp === undefined || hp.host === '' || /\s/.test(hp.host))
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not HOST:PORT`);
   return hp;
 }
 
@@ -113,7 +139,8 @@ export async function readEdgeConfig(path: string): Promise<{ version: number; c
   } catch (err) {
     throw new EdgeConfigFileError(path, `not JSON: ${(err as Error).message}`, err);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new EdgeConfigFileError(path, 'not a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new EdgeConfigFileError(path, 'not a JSON object');
   const rec = doc as Record<string, unknown>;
   if (typeof rec.version === 'number' && 'config' in rec) {
     if (!Number.isInteger(rec.version)) throw new EdgeConfigFileError(path, '"version" is not an integer');
@@ -151,7 +178,8 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const given = [...(parsed.values.get('token') ?? [])];
   const quickListen = flagValue(parsed, 'quick-tunnels');
   const quickTunnels = quickListen === undefined ? undefined : parseHostPort(quickListen, '--quick-tunnels');
-  if (given.length === 0 && quickTunnels === undefined) throw new UsageError('cftunnel edge needs at least one --token (or TUNNEL_TOKEN, --token new or --quick-tunnels)');
+  if (given.length === 0 && quickTunnels === undefined)
+    throw new UsageError('cftunnel edge needs at least one --token (or TUNNEL_TOKEN, --token new or --quick-tunnels)');
   const generated = given.includes(NEW_TOKEN) ? generateDemoToken() : undefined;
   const tokens = given.map((t) => (t === NEW_TOKEN ? generated! : t));
   const listen = parseHostPort(flagValue(parsed, 'listen') ?? '127.0.0.1:7844', '--listen');
@@ -160,28 +188,56 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const quic = quicAvailability();
   // Without --quic, serve QUIC where the binding loads (HTTP/2 alone elsewhere, e.g. macOS); --quic=true insists.
   const transports = { quic: flagBool(parsed, 'quic', quic.available), http2: flagBool(parsed, 'http2', true) };
-  if (!transports.quic && !transports.http2) throw new UsageError('--quic=false and --http2=false leave nothing to serve');
+  if (!transports.quic && !transports.http2)
+    throw new UsageError('--quic=false and --http2=false leave nothing to serve');
   const configPath = flagValue(parsed, 'config');
   const config = configPath === undefined ? undefined : await readEdgeConfig(configPath);
-  const tempCerts = flagValue(parsed, 'certs') === undefined ? await mkdtemp(join(tmpdir(), 'cftunnel-edge-')) : undefined;
+  const tempCerts =
+    flagValue(parsed, 'certs') === undefined ? await mkdtemp(join(tmpdir(), 'cftunnel-edge-')) : undefined;
   const certsDir = flagValue(parsed, 'certs') ?? tempCerts!;
 
-  const print = (event: string, fields: object): void => void io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+  const print = (event: string, fields: object): void =>
+    void io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
   const shutdown = waitForShutdownSignal((signal) => void io.stderr.write(`${forcedExitMessage(signal)}\n`));
   let edge: LocalEdge;
   try {
-    edge = await LocalEdge.start({ host: listen.host, port: listen.port, httpHost: http.host, httpPort: http.port, tcp, tunnels: tokens, certsDir, config, transports, remotelyManaged: flagBool(parsed, 'remotely-managed', true), quickTunnels });
+    edge = await LocalEdge.start({
+      host: listen.host,
+      port: listen.port,
+      httpHost: http.host,
+      httpPort: http.port,
+      tcp,
+      tunnels: tokens,
+      certsDir,
+      config,
+      transports,
+      remotelyManaged: flagBool(parsed, 'remotely-managed', true),
+      quickTunnels,
+    });
   } catch (err) {
     shutdown.dispose();
     if (tempCerts !== undefined) await rm(tempCerts, { recursive: true, force: true });
     throw err;
   }
   if (!quic.available && flagValue(parsed, 'quic') === undefined) print('quic_unavailable', { reason: quic.reason });
-  edge.on('register', (info) => print('register', { ...info.registration, id: info.id, protocol: info.protocol, remoteAddress: info.remoteAddress }));
-  edge.on('unregister', (info) => print('unregister', { id: info.id, connIndex: info.connIndex, protocol: info.protocol, tunnelId: info.tunnelId }));
+  edge.on('register', (info) =>
+    print('register', {
+      ...info.registration,
+      id: info.id,
+      protocol: info.protocol,
+      remoteAddress: info.remoteAddress,
+    }),
+  );
+  edge.on('unregister', (info) =>
+    print('unregister', { id: info.id, connIndex: info.connIndex, protocol: info.protocol, tunnelId: info.tunnelId }),
+  );
   edge.on('config_pushed', (result) => print('config_pushed', result));
-  edge.on('local_config', (info, text) => print('local_config', { id: info.id, connIndex: info.connIndex, config: text }));
-  edge.on('registration_refused', (req, decision) => print('registration_refused', { tunnelId: req.tunnelId, connIndex: req.connIndex, decision }));
+  edge.on('local_config', (info, text) =>
+    print('local_config', { id: info.id, connIndex: info.connIndex, config: text }),
+  );
+  edge.on('registration_refused', (req, decision) =>
+    print('registration_refused', { tunnelId: req.tunnelId, connIndex: req.connIndex, decision }),
+  );
   edge.on('transport_closed', (info) => print('transport_closed', info));
   edge.on('quick_tunnel', (created) => print('quick_tunnel', created));
   const host = edge.address.host.includes(':') ? `[${edge.address.host}]` : edge.address.host;
@@ -203,7 +259,8 @@ export async function runEdge(parsed: ParsedFlags, io: CliIo): Promise<void> {
     ...(edge.quickServiceUrl === undefined ? {} : { quickService: edge.quickServiceUrl }),
     ...(connector === undefined ? {} : { tokenFile: connector.tokenFile, connector: connector.command }),
   });
-  if (connector !== undefined) io.stderr.write(`Run the connector (the token is in ${connector.tokenFile}):\n  ${connector.command}\n`);
+  if (connector !== undefined)
+    io.stderr.write(`Run the connector (the token is in ${connector.tokenFile}):\n  ${connector.command}\n`);
   const signal = await shutdown.signal;
   print('shutdown', { signal });
   await edge.close();

@@ -15,7 +15,10 @@ const WHAT_FAILED: Readonly<Record<EdgeTlsError['reason'], string>> = {
 
 /** The line logged the first time a connection fails with an {@link EdgeTlsError}. */
 export function edgeTlsHint(err: EdgeTlsError, address: string, caCertPath: string | undefined): string {
-  const trust = caCertPath === undefined ? 'the system roots and Cloudflare\'s roots' : `--cacert ${caCertPath}`;
-  const fix = err.reason === 'unknown-authority' ? `check that ${trust} holds the CA of that edge` : 'check the --edge address and --cacert';
+  const trust = caCertPath === undefined ? "the system roots and Cloudflare's roots" : `--cacert ${caCertPath}`;
+  const fix =
+    err.reason === 'unknown-authority'
+      ? `check that ${trust} holds the CA of that edge`
+      : 'check the --edge address and --cacert';
   return `The edge at ${address} ${WHAT_FAILED[err.reason]} (trusted: ${trust}); cftunnel keeps redialling as cloudflared does, but every attempt will fail the same way until that changes: ${fix}`;
 }

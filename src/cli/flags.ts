@@ -108,7 +108,14 @@ export function parseFlags(argv: readonly string[], options: ParseFlagsOptions):
   const add = (spec: FlagSpec, value: string, given: string): void => {
     const list = values.get(spec.name) ?? [];
     if (list.length > 0 && !spec.repeatable) throw new UsageError(`flag ${given} given more than once`);
-    list.push(...(spec.commaList ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : [value]));
+    list.push(
+      ...(spec.commaList
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v !== '')
+        : [value]),
+    );
     values.set(spec.name, list);
     sources.set(spec.name, 'flag');
   };
@@ -154,7 +161,8 @@ export function parseFlags(argv: readonly string[], options: ParseFlagsOptions):
   if (env !== undefined) {
     for (const spec of options.unsupported ?? []) {
       for (const variable of spec.env ?? []) {
-        if (env[variable]) throw unsupportedMessage(spec, `environment variable ${variable} (flag ${dashed(spec.name)})`);
+        if (env[variable])
+          throw unsupportedMessage(spec, `environment variable ${variable} (flag ${dashed(spec.name)})`);
       }
     }
     for (const spec of options.flags) {
@@ -163,7 +171,15 @@ export function parseFlags(argv: readonly string[], options: ParseFlagsOptions):
       if (variable === undefined) continue;
       const raw = env[variable]!;
       const value = spec.type === 'boolean' ? String(parseGoBool(raw, `environment variable ${variable}`)) : raw;
-      values.set(spec.name, spec.commaList ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : [value]);
+      values.set(
+        spec.name,
+        spec.commaList
+          ? value
+              .split(',')
+              .map((v) => v.trim())
+              .filter((v) => v !== '')
+          : [value],
+      );
       sources.set(spec.name, 'env');
       envNames.set(spec.name, variable);
     }

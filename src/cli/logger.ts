@@ -44,12 +44,18 @@ export function formatConsoleLine(json: string): string {
   const fields: Array<[string, unknown]> = [];
   for (const [k, v] of Object.entries(rec)) {
     if (FIXED_KEYS.has(k)) continue;
-    if (k === 'err' && typeof v === 'object' && v !== null) fields.push(['error', (v as { message?: unknown }).message ?? v]);
+    if (k === 'err' && typeof v === 'object' && v !== null)
+      fields.push(['error', (v as { message?: unknown }).message ?? v]);
     else fields.push([k, v]);
   }
   fields.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const level = LEVEL_ABBREVIATIONS[String(rec.level)] ?? '???';
-  const parts = [String(rec.time ?? ''), level, String(rec.message ?? ''), ...fields.map(([k, v]) => `${k}=${consoleValue(v)}`)];
+  const parts = [
+    String(rec.time ?? ''),
+    level,
+    String(rec.message ?? ''),
+    ...fields.map(([k, v]) => `${k}=${consoleValue(v)}`),
+  ];
   return `${parts.join(' ')}\n`;
 }
 
@@ -80,10 +86,16 @@ export function createCliLogger(options: CliLoggerOptions): Logger {
   const stderr = options.stderr ?? process.stderr;
   const useConsole = options.output !== 'json';
   const streams: pino.StreamEntry[] = [
-    { level: options.level, stream: useConsole ? consoleDestination(stderr) : { write: (line: string) => void stderr.write(line) } },
+    {
+      level: options.level,
+      stream: useConsole ? consoleDestination(stderr) : { write: (line: string) => void stderr.write(line) },
+    },
   ];
   if (options.logFile !== undefined) {
-    streams.push({ level: options.level, stream: pino.destination({ dest: options.logFile, sync: true, append: true, mkdir: true }) });
+    streams.push({
+      level: options.level,
+      stream: pino.destination({ dest: options.logFile, sync: true, append: true, mkdir: true }),
+    });
   }
   return pino(
     {

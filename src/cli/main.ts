@@ -11,7 +11,20 @@ import { processIo, type CliIo } from './io.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 
 /** `cftunnel tunnel` subcommands of cloudflared that cftunnel does not have (it only runs tunnels). */
-const CLOUDFLARED_TUNNEL_SUBCOMMANDS = new Set(['create', 'route', 'vnet', 'list', 'ready', 'info', 'ingress', 'delete', 'cleanup', 'token', 'login', 'diag']);
+const CLOUDFLARED_TUNNEL_SUBCOMMANDS = new Set([
+  'create',
+  'route',
+  'vnet',
+  'list',
+  'ready',
+  'info',
+  'ingress',
+  'delete',
+  'cleanup',
+  'token',
+  'login',
+  'diag',
+]);
 
 /** Top-level help. */
 export function mainHelp(): string {
@@ -56,10 +69,14 @@ async function runTunnelCommand(args: readonly string[], io: CliIo): Promise<voi
       io.stdout.write(tunnelRunHelp());
       return;
     }
-    throw new UsageError('cftunnel tunnel needs a subcommand: run (see cftunnel tunnel run --help), or --url URL for a quick tunnel');
+    throw new UsageError(
+      'cftunnel tunnel needs a subcommand: run (see cftunnel tunnel run --help), or --url URL for a quick tunnel',
+    );
   }
   if (sub !== 'run') {
-    const why = CLOUDFLARED_TUNNEL_SUBCOMMANDS.has(sub) ? 'cftunnel only runs tunnels; use cloudflared to manage them' : 'unknown subcommand';
+    const why = CLOUDFLARED_TUNNEL_SUBCOMMANDS.has(sub)
+      ? 'cftunnel only runs tunnels; use cloudflared to manage them'
+      : 'unknown subcommand';
     throw new UsageError(`cftunnel tunnel ${sub} is not supported (${why})`);
   }
   await runTunnel({ ...parsed, positionals: rest }, io);

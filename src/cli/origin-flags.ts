@@ -18,34 +18,191 @@ const URL_RULE_ONLY = '(--url rule only)';
 
 /** Flags that pick the single origin service, in cloudflared's order of precedence. */
 const SERVICE_FLAG_SPECS: readonly FlagSpec[] = [
-  { name: 'hello-world', env: ['TUNNEL_HELLO_WORLD'], type: 'boolean', description: 'Serve the built-in hello-world origin (takes precedence over --url).' },
-  { name: 'bastion', env: ['TUNNEL_BASTION'], type: 'boolean', description: 'Run as a jump host: each request names its TCP destination (Cf-Access-Jump-Destination).' },
-  { name: 'unix-socket', env: ['TUNNEL_UNIX_SOCKET'], type: 'string', placeholder: 'PATH', description: 'Plain HTTP origin on a Unix socket, instead of --url.' },
+  {
+    name: 'hello-world',
+    env: ['TUNNEL_HELLO_WORLD'],
+    type: 'boolean',
+    description: 'Serve the built-in hello-world origin (takes precedence over --url).',
+  },
+  {
+    name: 'bastion',
+    env: ['TUNNEL_BASTION'],
+    type: 'boolean',
+    description: 'Run as a jump host: each request names its TCP destination (Cf-Access-Jump-Destination).',
+  },
+  {
+    name: 'unix-socket',
+    env: ['TUNNEL_UNIX_SOCKET'],
+    type: 'string',
+    placeholder: 'PATH',
+    description: 'Plain HTTP origin on a Unix socket, instead of --url.',
+  },
 ];
 
 /** How each `originRequest` flag's text is read. */
 type OriginFlagKind = 'duration' | 'bool' | 'int' | 'port' | 'string';
 
 /** `originRequest` flags: flag name → [JSON key, kind] (cloudflared `ingress/config.go`). */
-const ORIGIN_REQUEST_FLAGS: ReadonlyArray<{ spec: FlagSpec; key: keyof OriginRequestOverrides; kind: OriginFlagKind }> = [
-  { key: 'connectTimeout', kind: 'duration', spec: { name: 'proxy-connect-timeout', type: 'string', placeholder: 'DURATION', defaultText: '30s', description: `Timeout for connecting to the origin. ${URL_RULE_ONLY}` } },
-  { key: 'tlsTimeout', kind: 'duration', spec: { name: 'proxy-tls-timeout', type: 'string', placeholder: 'DURATION', defaultText: '10s', description: `Timeout for the TLS handshake with the origin. ${URL_RULE_ONLY}` } },
-  { key: 'tcpKeepAlive', kind: 'duration', spec: { name: 'proxy-tcp-keepalive', type: 'string', placeholder: 'DURATION', defaultText: '30s', description: `TCP keep-alive period of origin connections. ${URL_RULE_ONLY}` } },
-  { key: 'noHappyEyeballs', kind: 'bool', spec: { name: 'proxy-no-happy-eyeballs', type: 'boolean', description: `Do not race IPv4 and IPv6 when dialling the origin. ${URL_RULE_ONLY}` } },
-  { key: 'keepAliveConnections', kind: 'int', spec: { name: 'proxy-keepalive-connections', type: 'string', placeholder: 'N', defaultText: '100', description: `Idle origin connections kept for reuse. ${URL_RULE_ONLY}` } },
-  { key: 'keepAliveTimeout', kind: 'duration', spec: { name: 'proxy-keepalive-timeout', type: 'string', placeholder: 'DURATION', defaultText: '1m30s', description: `How long an idle origin connection is kept. ${URL_RULE_ONLY}` } },
-  { key: 'httpHostHeader', kind: 'string', spec: { name: 'http-host-header', env: ['TUNNEL_HTTP_HOST_HEADER'], type: 'string', placeholder: 'HOST', description: `Host header sent to the origin (the visitor's host goes in X-Forwarded-Host). ${URL_RULE_ONLY}` } },
-  { key: 'originServerName', kind: 'string', spec: { name: 'origin-server-name', env: ['TUNNEL_ORIGIN_SERVER_NAME'], type: 'string', placeholder: 'NAME', description: `Name expected on the origin certificate (and sent as SNI). ${URL_RULE_ONLY}` } },
-  { key: 'caPool', kind: 'string', spec: { name: 'origin-ca-pool', env: ['TUNNEL_ORIGIN_CA_POOL'], type: 'string', placeholder: 'FILE', description: `Extra PEM bundle trusted for the origin certificate. ${URL_RULE_ONLY}` } },
-  { key: 'noTLSVerify', kind: 'bool', spec: { name: 'no-tls-verify', env: ['NO_TLS_VERIFY'], type: 'boolean', description: `Accept any origin certificate (the connection to the edge is still verified). ${URL_RULE_ONLY}` } },
-  { key: 'disableChunkedEncoding', kind: 'bool', spec: { name: 'no-chunked-encoding', env: ['TUNNEL_NO_CHUNKED_ENCODING'], type: 'boolean', description: `Send request bodies to the origin without chunked encoding (WSGI servers). ${URL_RULE_ONLY}` } },
-  { key: 'http2Origin', kind: 'bool', spec: { name: 'http2-origin', env: ['TUNNEL_ORIGIN_ENABLE_HTTP2'], type: 'boolean', description: `Offer HTTP/2 to HTTPS origins. ${URL_RULE_ONLY}` } },
-  { key: 'proxyAddress', kind: 'string', spec: { name: 'proxy-address', env: ['TUNNEL_PROXY_ADDRESS'], type: 'string', placeholder: 'IP', defaultText: '127.0.0.1', description: 'Legacy: recorded in originRequest.proxyAddress, unused (as in cloudflared).' } },
-  { key: 'proxyPort', kind: 'port', spec: { name: 'proxy-port', env: ['TUNNEL_PROXY_PORT'], type: 'string', placeholder: 'PORT', defaultText: '0', description: 'Legacy: recorded in originRequest.proxyPort, unused (as in cloudflared).' } },
-];
+const ORIGIN_REQUEST_FLAGS: ReadonlyArray<{ spec: FlagSpec; key: keyof OriginRequestOverrides; kind: OriginFlagKind }> =
+  [
+    {
+      key: 'connectTimeout',
+      kind: 'duration',
+      spec: {
+        name: 'proxy-connect-timeout',
+        type: 'string',
+        placeholder: 'DURATION',
+        defaultText: '30s',
+        description: `Timeout for connecting to the origin. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'tlsTimeout',
+      kind: 'duration',
+      spec: {
+        name: 'proxy-tls-timeout',
+        type: 'string',
+        placeholder: 'DURATION',
+        defaultText: '10s',
+        description: `Timeout for the TLS handshake with the origin. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'tcpKeepAlive',
+      kind: 'duration',
+      spec: {
+        name: 'proxy-tcp-keepalive',
+        type: 'string',
+        placeholder: 'DURATION',
+        defaultText: '30s',
+        description: `TCP keep-alive period of origin connections. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'noHappyEyeballs',
+      kind: 'bool',
+      spec: {
+        name: 'proxy-no-happy-eyeballs',
+        type: 'boolean',
+        description: `Do not race IPv4 and IPv6 when dialling the origin. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'keepAliveConnections',
+      kind: 'int',
+      spec: {
+        name: 'proxy-keepalive-connections',
+        type: 'string',
+        placeholder: 'N',
+        defaultText: '100',
+        description: `Idle origin connections kept for reuse. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'keepAliveTimeout',
+      kind: 'duration',
+      spec: {
+        name: 'proxy-keepalive-timeout',
+        type: 'string',
+        placeholder: 'DURATION',
+        defaultText: '1m30s',
+        description: `How long an idle origin connection is kept. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'httpHostHeader',
+      kind: 'string',
+      spec: {
+        name: 'http-host-header',
+        env: ['TUNNEL_HTTP_HOST_HEADER'],
+        type: 'string',
+        placeholder: 'HOST',
+        description: `Host header sent to the origin (the visitor's host goes in X-Forwarded-Host). ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'originServerName',
+      kind: 'string',
+      spec: {
+        name: 'origin-server-name',
+        env: ['TUNNEL_ORIGIN_SERVER_NAME'],
+        type: 'string',
+        placeholder: 'NAME',
+        description: `Name expected on the origin certificate (and sent as SNI). ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'caPool',
+      kind: 'string',
+      spec: {
+        name: 'origin-ca-pool',
+        env: ['TUNNEL_ORIGIN_CA_POOL'],
+        type: 'string',
+        placeholder: 'FILE',
+        description: `Extra PEM bundle trusted for the origin certificate. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'noTLSVerify',
+      kind: 'bool',
+      spec: {
+        name: 'no-tls-verify',
+        env: ['NO_TLS_VERIFY'],
+        type: 'boolean',
+        description: `Accept any origin certificate (the connection to the edge is still verified). ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'disableChunkedEncoding',
+      kind: 'bool',
+      spec: {
+        name: 'no-chunked-encoding',
+        env: ['TUNNEL_NO_CHUNKED_ENCODING'],
+        type: 'boolean',
+        description: `Send request bodies to the origin without chunked encoding (WSGI servers). ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'http2Origin',
+      kind: 'bool',
+      spec: {
+        name: 'http2-origin',
+        env: ['TUNNEL_ORIGIN_ENABLE_HTTP2'],
+        type: 'boolean',
+        description: `Offer HTTP/2 to HTTPS origins. ${URL_RULE_ONLY}`,
+      },
+    },
+    {
+      key: 'proxyAddress',
+      kind: 'string',
+      spec: {
+        name: 'proxy-address',
+        env: ['TUNNEL_PROXY_ADDRESS'],
+        type: 'string',
+        placeholder: 'IP',
+        defaultText: '127.0.0.1',
+        description: 'Legacy: recorded in originRequest.proxyAddress, unused (as in cloudflared).',
+      },
+    },
+    {
+      key: 'proxyPort',
+      kind: 'port',
+      spec: {
+        name: 'proxy-port',
+        env: ['TUNNEL_PROXY_PORT'],
+        type: 'string',
+        placeholder: 'PORT',
+        defaultText: '0',
+        description: 'Legacy: recorded in originRequest.proxyPort, unused (as in cloudflared).',
+      },
+    },
+  ];
 
 /** Every single-origin flag of `tunnel run`. */
-export const ORIGIN_FLAG_SPECS: readonly FlagSpec[] = [...SERVICE_FLAG_SPECS, ...ORIGIN_REQUEST_FLAGS.map((f) => f.spec)];
+export const ORIGIN_FLAG_SPECS: readonly FlagSpec[] = [
+  ...SERVICE_FLAG_SPECS,
+  ...ORIGIN_REQUEST_FLAGS.map((f) => f.spec),
+];
 
 /** URL schemes `--url` accepts (cloudflared `validation/validation.go` supportedProtocols). */
 const SUPPORTED_URL_SCHEMES: readonly string[] = ['http', 'https', 'rdp', 'ssh', 'smb', 'tcp'];
@@ -83,7 +240,8 @@ export function validateOriginUrl(text: string): string {
   const withScheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]+)/.exec(text);
   if (withScheme !== null) {
     const scheme = withScheme[1]!.toLowerCase();
-    if (!SUPPORTED_URL_SCHEMES.includes(scheme)) throw urlError(`Currently Cloudflare Tunnel does not support ${scheme} protocol.`);
+    if (!SUPPORTED_URL_SCHEMES.includes(scheme))
+      throw urlError(`Currently Cloudflare Tunnel does not support ${scheme} protocol.`);
     let url: URL;
     try {
       url = new URL(`http://${withScheme[2]}`);
@@ -107,7 +265,8 @@ export function validateOriginUrl(text: string): string {
 }
 
 function originFlagValue(name: string, kind: OriginFlagKind, text: string): number | boolean | string {
-  const bad = (detail: string): UsageError => new UsageError(`invalid value ${JSON.stringify(text)} for flag --${name}: ${detail}`);
+  const bad = (detail: string): UsageError =>
+    new UsageError(`invalid value ${JSON.stringify(text)} for flag --${name}: ${detail}`);
   switch (kind) {
     case 'duration':
       try {

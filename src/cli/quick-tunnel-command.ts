@@ -4,10 +4,23 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { DEFAULT_QUICK_SERVICE_URL, QUICK_TUNNEL_HA_CONNECTIONS, quickTunnelOptions, requestQuickTunnel, type QuickTunnelGrant } from '../quick-tunnel/index.js';
+import {
+  DEFAULT_QUICK_SERVICE_URL,
+  QUICK_TUNNEL_HA_CONNECTIONS,
+  quickTunnelOptions,
+  requestQuickTunnel,
+  type QuickTunnelGrant,
+} from '../quick-tunnel/index.js';
 import { Tunnel } from '../tunnel.js';
 import { UsageError } from './errors.js';
-import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
+import {
+  flagValue,
+  formatFlagHelp,
+  formatUnsupportedHelp,
+  parseFlags,
+  type FlagSpec,
+  type ParsedFlags,
+} from './flags.js';
 import type { CliIo } from './io.js';
 import { keepProcessAlive } from './keep-alive.js';
 import { createCliLogger } from './logger.js';
@@ -38,7 +51,8 @@ export const QUICK_TUNNEL_NOTICE =
   'https://developers.cloudflare.com/cloudflare-one/connections/connect-apps';
 
 /** First line of the URL box, cloudflared's text (scripts and wrappers look for it). */
-export const QUICK_TUNNEL_CREATED_LINE = 'Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):';
+export const QUICK_TUNNEL_CREATED_LINE =
+  'Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):';
 
 /**
  * Parses `cftunnel tunnel …` arguments (a subcommand such as `run` stays in the positionals). `--quick-service` is
@@ -85,18 +99,35 @@ export function asciiBox(lines: readonly string[], padding = 2): string[] {
 function validateQuickRun(parsed: ParsedFlags): void {
   for (const flag of ['token', 'token-file']) {
     if ((flagValue(parsed, flag) ?? '') !== '') {
-      throw new UsageError(`--${flag} is set: run a named tunnel with cftunnel tunnel run (a quick tunnel needs no token)`);
+      throw new UsageError(
+        `--${flag} is set: run a named tunnel with cftunnel tunnel run (a quick tunnel needs no token)`,
+      );
     }
   }
-  if (flagValue(parsed, 'config') !== undefined) throw new UsageError('--config is not supported with a quick tunnel; use flags');
+  if (flagValue(parsed, 'config') !== undefined)
+    throw new UsageError('--config is not supported with a quick tunnel; use flags');
   if (flagValue(parsed, 'quick-service') === '') throw new UsageError('--quick-service is empty');
 }
 
-function logQuickStartup(logger: Logger, settings: ConnectorSettings, grant: QuickTunnelGrant, protocolSet: boolean): void {
+function logQuickStartup(
+  logger: Logger,
+  settings: ConnectorSettings,
+  grant: QuickTunnelGrant,
+  protocolSet: boolean,
+): void {
   logger.info({ tunnelID: grant.credentials.tunnelId }, 'Starting tunnel');
   logger.info(`Version ${cliVersion()} (cftunnel, wire-compatible with cloudflared ${COMPATIBLE_CLOUDFLARED_VERSION})`);
   logger.info(
-    { settings: { url: settings.url, edge: settings.edge, metrics: settings.metrics, cacert: settings.caCertPath, protocol: protocolSet ? settings.protocol : undefined, 'ha-connections': QUICK_TUNNEL_HA_CONNECTIONS } },
+    {
+      settings: {
+        url: settings.url,
+        edge: settings.edge,
+        metrics: settings.metrics,
+        cacert: settings.caCertPath,
+        protocol: protocolSet ? settings.protocol : undefined,
+        'ha-connections': QUICK_TUNNEL_HA_CONNECTIONS,
+      },
+    },
     'Settings',
   );
   if (settings.haConnections !== undefined && settings.haConnections !== QUICK_TUNNEL_HA_CONNECTIONS) {
@@ -120,7 +151,12 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
       throw new CaCertFileError(settings.caCertPath!, err);
     });
   }
-  const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
+  const logger = createCliLogger({
+    level: settings.logLevel,
+    output: settings.output,
+    logFile: settings.logFile,
+    stderr: io.stderr,
+  });
   const shutdown = waitForShutdownSignal((signal) => logger.warn(forcedExitMessage(signal)));
   const release = keepProcessAlive();
   const requestAbort = new AbortController();
@@ -128,8 +164,14 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
   let grant: QuickTunnelGrant;
   try {
     logger.info(QUICK_TUNNEL_NOTICE);
-    logger.info(`Requesting new quick Tunnel on ${serviceUrl === DEFAULT_QUICK_SERVICE_URL ? 'trycloudflare.com' : serviceUrl}...`);
-    grant = await requestQuickTunnel({ serviceUrl, userAgent: `cftunnel/${cliVersion()}`, signal: requestAbort.signal });
+    logger.info(
+      `Requesting new quick Tunnel on ${serviceUrl === DEFAULT_QUICK_SERVICE_URL ? 'trycloudflare.com' : serviceUrl}...`,
+    );
+    grant = await requestQuickTunnel({
+      serviceUrl,
+      userAgent: `cftunnel/${cliVersion()}`,
+      signal: requestAbort.signal,
+    });
   } catch (err) {
     shutdown.dispose();
     release();
@@ -149,7 +191,9 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
         {
           // --url (http:// added where the scheme is missing) or --hello-world, with the origin flags (§10.4).
           origin: settings.singleOrigin.service ?? settings.url!,
-          ...(Object.keys(settings.singleOrigin.originRequest).length > 0 ? { originRequest: settings.singleOrigin.originRequest } : {}),
+          ...(Object.keys(settings.singleOrigin.originRequest).length > 0
+            ? { originRequest: settings.singleOrigin.originRequest }
+            : {}),
           tags: settings.tags,
           edge: settings.edge,
           region: settings.region,
@@ -167,5 +211,13 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
         grant,
       ),
     );
-  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile, caCertPath: settings.caCertPath });
+  await serveUntilShutdown({
+    createTunnel,
+    logger,
+    shutdown,
+    release,
+    gracePeriodMs: settings.gracePeriodMs,
+    pidFile: settings.pidFile,
+    caCertPath: settings.caCertPath,
+  });
 }

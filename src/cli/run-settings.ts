@@ -100,7 +100,10 @@ export const NO_TOKEN_MESSAGE =
  * @throws {UsageError} no token at all.
  * @throws {import('../token/index.js').TokenFileError} the token file cannot be read.
  */
-export async function resolveToken(parsed: ParsedFlags, missing = NO_TOKEN_MESSAGE): Promise<{ token: string; source: TokenSource }> {
+export async function resolveToken(
+  parsed: ParsedFlags,
+  missing = NO_TOKEN_MESSAGE,
+): Promise<{ token: string; source: TokenSource }> {
   const direct = flagValue(parsed, 'token');
   if (direct !== undefined && direct !== '') return { token: direct, source: parsed.sources.get('token') ?? 'flag' };
   const file = flagValue(parsed, 'token-file');
@@ -118,7 +121,8 @@ export function parseGracePeriod(text: string | undefined): number {
     if (err instanceof DurationSyntaxError) throw new UsageError(`--grace-period: ${err.message}`);
     throw err;
   }
-  if (ms < 0 || ms > MAX_GRACE_PERIOD_MS) throw new UsageError(`--grace-period ${text} is out of range: it must be between 0s and 3m`);
+  if (ms < 0 || ms > MAX_GRACE_PERIOD_MS)
+    throw new UsageError(`--grace-period ${text} is out of range: it must be between 0s and 3m`);
   return ms;
 }
 
@@ -193,7 +197,8 @@ function parseRpcTimeout(text: string | undefined): number | undefined {
   try {
     ms = parseGoDuration(text);
   } catch (err) {
-    if (err instanceof DurationSyntaxError) throw new UsageError(`invalid value ${JSON.stringify(text)} for flag --rpc-timeout: ${err.message}`);
+    if (err instanceof DurationSyntaxError)
+      throw new UsageError(`invalid value ${JSON.stringify(text)} for flag --rpc-timeout: ${err.message}`);
     throw err;
   }
   if (ms <= 0) throw new UsageError(`invalid value ${JSON.stringify(text)} for flag --rpc-timeout: must be positive`);
@@ -203,7 +208,10 @@ function parseRpcTimeout(text: string | undefined): number | undefined {
 /** `--metrics` (§13.1): a `host:port` address, checked before anything starts (a usage error, exit code 2). */
 export function parseMetricsAddress(text: string | undefined): string {
   if (text === undefined || text === '') return DEFAULT_METRICS_ADDRESS;
-  if (splitHostPort(text) === undefined) throw new UsageError(`invalid value ${JSON.stringify(text)} for --metrics: expected HOST:PORT (e.g. 127.0.0.1:20241)`);
+  if (splitHostPort(text) === undefined)
+    throw new UsageError(
+      `invalid value ${JSON.stringify(text)} for --metrics: expected HOST:PORT (e.g. 127.0.0.1:20241)`,
+    );
   return text;
 }
 

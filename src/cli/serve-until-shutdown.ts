@@ -65,7 +65,9 @@ export async function serveUntilShutdown(o: ServeUntilShutdownOptions): Promise<
     }
   }
   if (o.pidFile !== undefined && !startupAbort.signal.aborted) {
-    await writeFile(o.pidFile, `${process.pid}`).catch((err: unknown) => logger.error({ err, pidfile: o.pidFile }, 'Failed to write pidfile'));
+    await writeFile(o.pidFile, `${process.pid}`).catch((err: unknown) =>
+      logger.error({ err, pidfile: o.pidFile }, 'Failed to write pidfile'),
+    );
   }
   await stopped;
   o.release();

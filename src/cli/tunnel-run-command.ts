@@ -26,7 +26,10 @@ import { formatGoDuration } from '../util/go-duration.js';
 /** The `--cacert` file cannot be read. */
 export class CaCertFileError extends CftunnelError {
   constructor(path: string, cause: unknown) {
-    super('CFT_ERR_CACERT_FILE', `Failed to read --cacert file ${path}: ${(cause as Error).message}`, { retryable: false, cause });
+    super('CFT_ERR_CACERT_FILE', `Failed to read --cacert file ${path}: ${(cause as Error).message}`, {
+      retryable: false,
+      cause,
+    });
   }
 }
 
@@ -65,10 +68,20 @@ ${formatUnsupportedHelp(UNSUPPORTED_RUN_FLAGS)}
 
 /** Parses `tunnel run` arguments (positionals already stripped of `tunnel`/`run`) with cloudflared's rules. */
 export function parseRunFlags(argv: readonly string[], env: CliIo['env']): ParsedFlags {
-  return parseFlags(argv, { command: 'cftunnel tunnel run', flags: RUN_FLAGS, unsupported: UNSUPPORTED_RUN_FLAGS, env });
+  return parseFlags(argv, {
+    command: 'cftunnel tunnel run',
+    flags: RUN_FLAGS,
+    unsupported: UNSUPPORTED_RUN_FLAGS,
+    env,
+  });
 }
 
-function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, config: AppliedConfigFile | undefined): void {
+function logStartup(
+  logger: Logger,
+  settings: RunSettings,
+  tunnelId: string,
+  config: AppliedConfigFile | undefined,
+): void {
   logger.info({ tunnelID: tunnelId }, 'Starting tunnel');
   logger.info(`Version ${cliVersion()} (cftunnel, wire-compatible with cloudflared ${COMPATIBLE_CLOUDFLARED_VERSION})`);
   logger.info(`Node.js ${process.version}, ${process.platform} ${process.arch}`);
@@ -81,7 +94,8 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
         config: settings.configFile,
         url: settings.url,
         service: settings.singleOrigin.service,
-        originRequest: Object.keys(settings.singleOrigin.originRequest).length > 0 ? settings.singleOrigin.originRequest : undefined,
+        originRequest:
+          Object.keys(settings.singleOrigin.originRequest).length > 0 ? settings.singleOrigin.originRequest : undefined,
         edge: settings.edge,
         tag: settings.tags,
         region: settings.region,
@@ -110,15 +124,23 @@ function logStartup(logger: Logger, settings: RunSettings, tunnelId: string, con
   }
   if (config !== undefined) {
     logger.info({ config: config.file.source, keys: config.applied }, 'Applied settings from the configuration file');
-    for (const key of config.ignoredKeys) logger.warn({ config: config.file.source, key }, 'Configuration file key is not a cftunnel flag; ignored');
-    if (config.nonTokenRun !== undefined) logger.info('A token is set: the tunnel and credentials-file of the configuration file are ignored');
+    for (const key of config.ignoredKeys)
+      logger.warn({ config: config.file.source, key }, 'Configuration file key is not a cftunnel flag; ignored');
+    if (config.nonTokenRun !== undefined)
+      logger.info('A token is set: the tunnel and credentials-file of the configuration file are ignored');
     if (config.localConfig !== undefined) {
-      logger.info({ rules: config.localConfig.ingress.rules.length }, 'Using the ingress rules of the configuration file');
+      logger.info(
+        { rules: config.localConfig.ingress.rules.length },
+        'Using the ingress rules of the configuration file',
+      );
       if (settings.singleOrigin.service !== undefined || Object.keys(settings.singleOrigin.originRequest).length > 0) {
-        logger.warn('--url and the origin flags are ignored: the configuration file has ingress rules, which take precedence');
+        logger.warn(
+          '--url and the origin flags are ignored: the configuration file has ingress rules, which take precedence',
+        );
       }
     }
-    for (const section of config.unusedSections) logger.warn({ section }, 'Configuration file section is only used together with ingress rules; ignored');
+    for (const section of config.unusedSections)
+      logger.warn({ section }, 'Configuration file section is only used together with ingress rules; ignored');
   }
   for (const flag of settings.noEffectFlags) logger.debug(`--${flag} has no effect in cftunnel`);
   if (settings.tunnelArgument !== undefined) {
@@ -133,7 +155,10 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
     return;
   }
   const configPath = flagValue(parsed, 'config');
-  const config = configPath === undefined || configPath === '' ? undefined : await applyConfigFile(parsed, configPath, RUN_FLAGS, UNSUPPORTED_RUN_FLAGS);
+  const config =
+    configPath === undefined || configPath === ''
+      ? undefined
+      : await applyConfigFile(parsed, configPath, RUN_FLAGS, UNSUPPORTED_RUN_FLAGS);
   const settings = await resolveRunSettings(config?.parsed ?? parsed, config?.nonTokenRun);
   const credentials = parseToken(settings.token);
   let caCert: Buffer | undefined;
@@ -148,7 +173,12 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       throw new CaCertFileError(settings.caCertPath, err);
     }
   }
-  const logger = createCliLogger({ level: settings.logLevel, output: settings.output, logFile: settings.logFile, stderr: io.stderr });
+  const logger = createCliLogger({
+    level: settings.logLevel,
+    output: settings.output,
+    logFile: settings.logFile,
+    stderr: io.stderr,
+  });
   useFatalLogger(logger);
   logStartup(logger, settings, credentials.tunnelId, config);
   const testDnsServer = io.env[TEST_DNS_SERVER_ENV];
@@ -164,7 +194,12 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       edge: settings.edge,
       region: settings.region,
       edgeIpVersion: settings.edgeIpVersion,
-      ...(testDnsServer ? { dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }), dnsOverTls: false } : {}),
+      ...(testDnsServer
+        ? {
+            dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }),
+            dnsOverTls: false,
+          }
+        : {}),
       caCert,
       protocol: settings.protocol,
       // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
@@ -178,11 +213,22 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       gracePeriodMs: settings.gracePeriodMs,
       features: settings.features,
       rpcTimeoutMs: settings.rpcTimeoutMs,
-      quicFlowControl: { maxConnectionWindow: settings.quicConnectionWindow, maxStreamWindow: settings.quicStreamWindow },
+      quicFlowControl: {
+        maxConnectionWindow: settings.quicConnectionWindow,
+        maxStreamWindow: settings.quicStreamWindow,
+      },
       ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
       // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
       retryUnauthorizedAtStartup: true,
       logger,
     });
-  await serveUntilShutdown({ createTunnel, logger, shutdown, release, gracePeriodMs: settings.gracePeriodMs, pidFile: settings.pidFile, caCertPath: settings.caCertPath });
+  await serveUntilShutdown({
+    createTunnel,
+    logger,
+    shutdown,
+    release,
+    gracePeriodMs: settings.gracePeriodMs,
+    pidFile: settings.pidFile,
+    caCertPath: settings.caCertPath,
+  });
 }

@@ -23,8 +23,10 @@ export async function serveConfigRpcStream(
     async updateConfiguration(version, config) {
       const apply = async () => {
         const result = await ctx.tunnel.orchestrator.updateConfiguration(version, config);
-        if (result.err !== null) ctx.tunnel.logger.error({ version, err: result.err }, 'Failed to update configuration');
-        else if (result.latestAppliedVersion === version) ctx.tunnel.logger.info({ version }, 'Updated to new configuration');
+        if (result.err !== null)
+          ctx.tunnel.logger.error({ version, err: result.err }, 'Failed to update configuration');
+        else if (result.latestAppliedVersion === version)
+          ctx.tunnel.logger.info({ version }, 'Updated to new configuration');
         onConfig?.(version, result.err);
         return result;
       };

@@ -178,7 +178,9 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
     let failure: Error | undefined;
     let headSent = false;
     try {
-      const res = await tunnel.orchestrator.originProxy().proxy(req, abort.signal, { logger: tunnel.logger, connIndex: this.connIndex, protocol: this.protocol });
+      const res = await tunnel.orchestrator
+        .originProxy()
+        .proxy(req, abort.signal, { logger: tunnel.logger, connIndex: this.connIndex, protocol: this.protocol });
       observed?.response(res.status);
       writer.writeHead(res);
       headSent = true;
@@ -206,7 +208,10 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
    * text for warp routing turned off.
    */
   protected refuseWarpFlow(writer: ResponseWriter, dest?: string): void {
-    this.ctx.tunnel.logger.error({ connIndex: this.connIndex, ...(dest === undefined ? {} : { dest }) }, WARP_ROUTING_DISABLED_MESSAGE);
+    this.ctx.tunnel.logger.error(
+      { connIndex: this.connIndex, ...(dest === undefined ? {} : { dest }) },
+      WARP_ROUTING_DISABLED_MESSAGE,
+    );
     writer.fail(new EdgeRequestError(WARP_ROUTING_DISABLED_MESSAGE));
   }
 

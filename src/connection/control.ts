@@ -39,23 +39,25 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
     async register(originLocalIp) {
       const { credentials, identity } = ctx.tunnel;
       ctx.tunnel.logger.debug({ connIndex: ctx.connIndex }, 'Registering tunnel connection');
-      const details = await counted(ctx, 'register_connection', () => client.registerConnection(
-        {
-          accountTag: credentials.accountTag,
-          tunnelSecret: credentials.tunnelSecret.bytes(),
-          tunnelId: credentials.tunnelIdBytes,
-          connIndex: ctx.connIndex,
-          clientId: identity.clientId,
-          features: [...identity.features],
-          version: identity.version,
-          arch: identity.arch,
-          originLocalIp,
-          replaceExisting: false,
-          compressionQuality: 0,
-          numPreviousAttempts: ctx.numPreviousAttempts,
-        },
-        { timeoutMs: ctx.tunnel.rpcTimeoutMs },
-      ));
+      const details = await counted(ctx, 'register_connection', () =>
+        client.registerConnection(
+          {
+            accountTag: credentials.accountTag,
+            tunnelSecret: credentials.tunnelSecret.bytes(),
+            tunnelId: credentials.tunnelIdBytes,
+            connIndex: ctx.connIndex,
+            clientId: identity.clientId,
+            features: [...identity.features],
+            version: identity.version,
+            arch: identity.arch,
+            originLocalIp,
+            replaceExisting: false,
+            compressionQuality: 0,
+            numPreviousAttempts: ctx.numPreviousAttempts,
+          },
+          { timeoutMs: ctx.tunnel.rpcTimeoutMs },
+        ),
+      );
       const result: ConnectionDetails = {
         uuid: formatUuid(details.uuid),
         locationName: details.locationName,
@@ -64,7 +66,9 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
       // §6.8: only connection 0 of a locally managed tunnel pushes its configuration; failures are only logged.
       if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.tunnel.localConfig !== undefined) {
         const localConfig = ctx.tunnel.localConfig;
-        counted(ctx, 'update_local_configuration', () => client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.tunnel.rpcTimeoutMs })).then(
+        counted(ctx, 'update_local_configuration', () =>
+          client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.tunnel.rpcTimeoutMs }),
+        ).then(
           () => ctx.tunnel.metrics?.localConfigPushed(true),
           (err: unknown) => {
             ctx.tunnel.metrics?.localConfigPushed(false);

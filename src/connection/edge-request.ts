@@ -4,7 +4,12 @@
  */
 import type { ConnectRequest, Metadata } from '../capnp/connect-codec.js';
 import { CftunnelError } from '../errors.js';
-import { METADATA_HTTP_HEADER, METADATA_HTTP_HOST, METADATA_HTTP_METHOD, METADATA_HTTP_STATUS } from '../wire/metadata.js';
+import {
+  METADATA_HTTP_HEADER,
+  METADATA_HTTP_HOST,
+  METADATA_HTTP_METHOD,
+  METADATA_HTTP_STATUS,
+} from '../wire/metadata.js';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { requestHasBody } from '../proxy/headers.js';
 import { PassThrough, type Readable } from 'node:stream';

@@ -155,7 +155,10 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
   private readonly pingTimer: NodeJS.Timeout;
   private pingOutstanding = false;
 
-  constructor(private readonly socket: TLSSocket, ctx: ConnectionContext) {
+  constructor(
+    private readonly socket: TLSSocket,
+    ctx: ConnectionContext,
+  ) {
     super(ctx);
     // The edge negotiates no ALPN (§4.1), and Http2Server refuses such sockets as "unknown protocol"; build the
     // server session on the already-connected TLS socket directly instead: the edge is the HTTP/2 client (§8.1).
@@ -192,7 +195,10 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
   private probe(): void {
     if (this.session.destroyed || this.session.closed) return;
     if (this.pingOutstanding) {
-      this.ctx.tunnel.logger.warn({ connIndex: this.connIndex }, 'edge did not answer an HTTP/2 PING; closing the connection');
+      this.ctx.tunnel.logger.warn(
+        { connIndex: this.connIndex },
+        'edge did not answer an HTTP/2 PING; closing the connection',
+      );
       this.session.destroy();
       this.socket.destroy();
       this.markClosed();
@@ -319,7 +325,8 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
     let config: string;
     try {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { version?: unknown; config?: unknown };
-      if (typeof body.version !== 'number' || !Number.isInteger(body.version)) throw new Error('version is not an integer');
+      if (typeof body.version !== 'number' || !Number.isInteger(body.version))
+        throw new Error('version is not an integer');
       version = body.version;
       config = JSON.stringify(body.config ?? null);
     } catch (err) {
@@ -359,7 +366,10 @@ function respondError(stream: http2.ServerHttp2Stream): void {
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     return;
   }
-  stream.respond({ ':status': 502, [HEADER_RESPONSE_META]: RESPONSE_META_CLOUDFLARED, 'content-length': 0 }, { endStream: true });
+  stream.respond(
+    { ':status': 502, [HEADER_RESPONSE_META]: RESPONSE_META_CLOUDFLARED, 'content-length': 0 },
+    { endStream: true },
+  );
 }
 
 /**

@@ -59,7 +59,14 @@ export function selectFeatures(cliFeatures: readonly string[] = [], postQuantum 
  */
 export const DEFAULT_CLIENT_VERSION = '2026.8.2';
 
-const GOARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le' };
+const GOARCH: Readonly<Record<string, string>> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  ia32: '386',
+  arm: 'arm',
+  s390x: 's390x',
+  ppc64: 'ppc64le',
+};
 
 /** `<GOOS>_<GOARCH>` of this process, as cloudflared reports it (§1.4). */
 export function clientArch(): string {
@@ -79,7 +86,9 @@ export interface ConnectorIdentity {
 }
 
 /** Creates a fresh identity; every field can be overridden (tests pin the connector id). */
-export function createConnectorIdentity(overrides: Partial<Omit<ConnectorIdentity, 'clientId'>> = {}): ConnectorIdentity {
+export function createConnectorIdentity(
+  overrides: Partial<Omit<ConnectorIdentity, 'clientId'>> = {},
+): ConnectorIdentity {
   const connectorId = overrides.connectorId ?? randomUUID();
   const clientId = parseUuid(connectorId);
   if (clientId === null) throw new TypeError('connectorId must be a UUID');

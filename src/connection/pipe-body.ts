@@ -34,7 +34,8 @@ export function pipeBody(source: Readable, dest: Writable): Promise<void> {
       resolve();
     };
     // An HTTP/2 stream whose session lost its socket emits 'aborted' and then 'finish' as if the body had been sent.
-    const onAborted = (): void => onError(new ResponseIncompleteError('the edge stream was aborted before the response was complete'));
+    const onAborted = (): void =>
+      onError(new ResponseIncompleteError('the edge stream was aborted before the response was complete'));
     const onClose = (): void => {
       if (dest.writableFinished) return onFinish();
       onError(new ResponseIncompleteError('the edge stream closed before the response was complete'));

@@ -4,7 +4,12 @@
  * {@link TunnelConnectionCore}; requests are answered with a ConnectResponse (§7.3).
  */
 import { wireText } from '../errors.js';
-import { decodeConnectRequest, encodeConnectResponse, type ConnectRequest, type ConnectResponse } from '../capnp/connect-codec.js';
+import {
+  decodeConnectRequest,
+  encodeConnectResponse,
+  type ConnectRequest,
+  type ConnectResponse,
+} from '../capnp/connect-codec.js';
 import type { OriginResponse } from '../proxy/index.js';
 import type { QuicConnection, QuicStream } from '../transport/quic/index.js';
 import { dataStreamPreamble, readStreamPreamble } from '../wire/preamble.js';
@@ -87,10 +92,14 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
    * edge routed before it processed our unregistration must not fail. */
   protected readonly refusesDuringDrain = false;
 
-  constructor(private readonly quic: QuicConnection, ctx: ConnectionContext) {
+  constructor(
+    private readonly quic: QuicConnection,
+    ctx: ConnectionContext,
+  ) {
     super(ctx);
     quic.on('stream', (stream: QuicStream) => this.onStream(stream));
-    if (datagramVersionOf(ctx.tunnel.identity.features) === 'v3') quic.on('datagram', (d: Buffer) => this.onDatagramV3(d));
+    if (datagramVersionOf(ctx.tunnel.identity.features) === 'v3')
+      quic.on('datagram', (d: Buffer) => this.onDatagramV3(d));
     quic.once('close', (err?: Error) => this.markClosed(err));
   }
 
@@ -143,7 +152,10 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
   private onDatagramV3(datagram: Buffer): void {
     const requestId = v3RegistrationRequestId(datagram);
     if (requestId === undefined || this.closing) return;
-    this.ctx.tunnel.logger.debug({ connIndex: this.connIndex, requestId: requestId.toString('hex') }, WARP_ROUTING_DISABLED_MESSAGE);
+    this.ctx.tunnel.logger.debug(
+      { connIndex: this.connIndex, requestId: requestId.toString('hex') },
+      WARP_ROUTING_DISABLED_MESSAGE,
+    );
     this.quic.sendDatagram(encodeV3RegistrationResponse(requestId, V3_RESPONSE.unableToBindSocket));
   }
 

@@ -56,9 +56,14 @@ async function lookupEdgeSrv(name: string, resolver: EdgeResolver, options: Disc
       // cloudflared reports the system resolver's error, not the fallback's.
     }
   }
-  options.log?.error({ err: systemError.message }, 'edge discovery: error looking up Cloudflare edge IPs: the DNS query failed');
+  options.log?.error(
+    { err: systemError.message },
+    'edge discovery: error looking up Cloudflare edge IPs: the DNS query failed',
+  );
   for (const line of SRV_FAILURE_HINTS) options.log?.error({}, line);
-  throw new EdgeDiscoveryError(`Could not lookup srv records on ${name}: ${systemError.message}`, { cause: systemError });
+  throw new EdgeDiscoveryError(`Could not lookup srv records on ${name}: ${systemError.message}`, {
+    cause: systemError,
+  });
 }
 
 async function resolveTarget(record: SrvRecord, resolver: EdgeResolver): Promise<EdgeAddress[]> {
@@ -66,7 +71,9 @@ async function resolveTarget(record: SrvRecord, resolver: EdgeResolver): Promise
   try {
     ips = await resolver.lookup(record.name);
   } catch (cause) {
-    throw new EdgeDiscoveryError(`Couldn't resolve SRV record ${describeSrv(record)}: ${(cause as Error).message}`, { cause });
+    throw new EdgeDiscoveryError(`Couldn't resolve SRV record ${describeSrv(record)}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (ips.length === 0) throw new EdgeDiscoveryError(`SRV record ${describeSrv(record)} had no IPs`);
   return ips.map((ip) => ({ host: ip.address, port: record.port, family: ip.family }));
@@ -88,7 +95,9 @@ export async function discoverEdge(options: DiscoverEdgeOptions = {}): Promise<E
     regions.push(addresses);
   }
   if (regions.length < 2) {
-    throw new EdgeDiscoveryError(`expected at least 2 Cloudflare Regions regions, but SRV only returned ${regions.length}`);
+    throw new EdgeDiscoveryError(
+      `expected at least 2 Cloudflare Regions regions, but SRV only returned ${regions.length}`,
+    );
   }
   return new EdgeAddressPool(regions[0]!, regions[1]!, options);
 }
@@ -120,14 +129,20 @@ async function resolveStaticEntry(entry: string, resolver: EdgeResolver): Promis
  * addresses are dealt alternately into region 1 and region 2 with IP version `auto`. Rejects with
  * {@link EdgeDiscoveryError} when no entry resolves.
  */
-export async function staticEdgePool(entries: readonly string[], options: StaticEdgeOptions = {}): Promise<EdgeAddressPool> {
+export async function staticEdgePool(
+  entries: readonly string[],
+  options: StaticEdgeOptions = {},
+): Promise<EdgeAddressPool> {
   const resolver = options.resolver ?? systemEdgeResolver();
   const resolved: EdgeAddress[] = [];
   for (const entry of entries) {
     try {
       resolved.push(await resolveStaticEntry(entry, resolver));
     } catch (err) {
-      options.log?.error({ address: entry, err: (err as Error).message }, 'edge discovery: failed to resolve to TCP address');
+      options.log?.error(
+        { address: entry, err: (err as Error).message },
+        'edge discovery: failed to resolve to TCP address',
+      );
     }
   }
   if (resolved.length === 0) throw new EdgeDiscoveryError('failed to resolve any edge address');

@@ -46,7 +46,15 @@ function encodeQuery(id: number, name: string): Buffer {
     id,
     flags: wire.RECURSION_DESIRED,
     questions: [{ type: 'SRV', class: 'IN', name }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD_SIZE, flags: 0, options: [] } as unknown as dnsPacket.Answer],
+    additionals: [
+      {
+        type: 'OPT',
+        name: '.',
+        udpPayloadSize: EDNS_PAYLOAD_SIZE,
+        flags: 0,
+        options: [],
+      } as unknown as dnsPacket.Answer,
+    ],
   });
 }
 
@@ -82,7 +90,10 @@ export function lookupSrvOverTls(name: string, options: DnsOverTlsOptions = {}):
       minVersion: 'TLSv1.2',
     });
     const decoder = new DnsStreamDecoder();
-    const timer = setTimeout(() => finish(new DnsOverTlsError(`DNS-over-TLS lookup of ${name} via ${host}:${port} timed out`)), options.timeoutMs ?? DOT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new DnsOverTlsError(`DNS-over-TLS lookup of ${name} via ${host}:${port} timed out`)),
+      options.timeoutMs ?? DOT_TIMEOUT_MS,
+    );
     let settled = false;
     function finish(err: Error | undefined, records?: SrvRecord[]): void {
       if (settled) return;
@@ -111,7 +122,13 @@ export function lookupSrvOverTls(name: string, options: DnsOverTlsOptions = {}):
         return;
       }
     });
-    socket.once('error', (cause) => finish(new DnsOverTlsError(`DNS-over-TLS lookup of ${name} via ${host}:${port} failed: ${cause.message}`, { cause })));
-    socket.once('close', () => finish(new DnsOverTlsError(`DNS-over-TLS server ${host}:${port} closed the connection without answering`)));
+    socket.once('error', (cause) =>
+      finish(
+        new DnsOverTlsError(`DNS-over-TLS lookup of ${name} via ${host}:${port} failed: ${cause.message}`, { cause }),
+      ),
+    );
+    socket.once('close', () =>
+      finish(new DnsOverTlsError(`DNS-over-TLS server ${host}:${port} closed the connection without answering`)),
+    );
   });
 }

@@ -23,4 +23,10 @@ export {
 } from './protocol-percentage.js';
 export type { ProtocolPercentage } from './protocol-percentage.js';
 export type { HostPort } from '../util/host-port.js';
-export { EdgeDiscoveryError, EdgeDiscoveryOptionError, NoFreeEdgeAddressError, DnsOverTlsError, ProtocolPercentageError } from './errors.js';
+export {
+  EdgeDiscoveryError,
+  EdgeDiscoveryOptionError,
+  NoFreeEdgeAddressError,
+  DnsOverTlsError,
+  ProtocolPercentageError,
+} from './errors.js';

@@ -28,10 +28,16 @@ export interface IpVersionForBind {
 export function ipVersionForBindAddress(ipVersion: EdgeIpVersion, bindAddress: string | undefined): IpVersionForBind {
   if (!bindAddress) return { ipVersion, warning: undefined };
   if (isIPv4(bindAddress)) {
-    return { ipVersion: '4', warning: ipVersion === '6' ? 'IPv4 bind address is specified, but edge-ip-version is IPv6' : undefined };
+    return {
+      ipVersion: '4',
+      warning: ipVersion === '6' ? 'IPv4 bind address is specified, but edge-ip-version is IPv6' : undefined,
+    };
   }
   if (isIPv6(bindAddress)) {
-    return { ipVersion: '6', warning: ipVersion === '4' ? 'IPv6 bind address is specified, but edge-ip-version is IPv4' : undefined };
+    return {
+      ipVersion: '6',
+      warning: ipVersion === '4' ? 'IPv6 bind address is specified, but edge-ip-version is IPv4' : undefined,
+    };
   }
   throw new EdgeDiscoveryOptionError(`invalid value for edge-bind-address: ${bindAddress}`);
 }

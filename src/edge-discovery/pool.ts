@@ -69,7 +69,10 @@ export class EdgeAddressPool {
   capHaConnections(requested: number, held = 0): HaConnectionsCap {
     const available = this.capacity + held;
     if (requested <= available) return { haConnections: requested, message: undefined };
-    return { haConnections: available, message: `You requested ${requested} HA connections but I can give you at most ${available}.` };
+    return {
+      haConnections: available,
+      message: `You requested ${requested} HA connections but I can give you at most ${available}.`,
+    };
   }
 
   /** The address `connIndex` currently holds, if any. */

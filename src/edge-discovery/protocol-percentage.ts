@@ -42,7 +42,8 @@ export function parseProtocolPercentages(text: string): ProtocolPercentage[] {
   if (!Array.isArray(value)) throw new ProtocolPercentageError('invalid protocol percentage record: not a JSON array');
   return value.map((item: unknown, i) => {
     if (item === null) return { protocol: '', percentage: 0 };
-    if (typeof item !== 'object' || Array.isArray(item)) throw new ProtocolPercentageError(`invalid protocol percentage record: entry ${i} is not an object`);
+    if (typeof item !== 'object' || Array.isArray(item))
+      throw new ProtocolPercentageError(`invalid protocol percentage record: entry ${i} is not an object`);
     // Go matches member names case-insensitively and a later duplicate overwrites an earlier one.
     let protocol: unknown = null;
     let percentage: unknown = null;
@@ -50,8 +51,15 @@ export function parseProtocolPercentages(text: string): ProtocolPercentage[] {
       if (key.toLowerCase() === 'protocol') protocol = v;
       else if (key.toLowerCase() === 'percentage') percentage = v;
     }
-    if (protocol !== null && typeof protocol !== 'string') throw new ProtocolPercentageError(`invalid protocol percentage record: entry ${i} protocol is not a string`);
-    if (percentage !== null && (typeof percentage !== 'number' || !Number.isInteger(percentage) || percentage < INT32_MIN || percentage > INT32_MAX)) {
+    if (protocol !== null && typeof protocol !== 'string')
+      throw new ProtocolPercentageError(`invalid protocol percentage record: entry ${i} protocol is not a string`);
+    if (
+      percentage !== null &&
+      (typeof percentage !== 'number' ||
+        !Number.isInteger(percentage) ||
+        percentage < INT32_MIN ||
+        percentage > INT32_MAX)
+    ) {
       throw new ProtocolPercentageError(`invalid protocol percentage record: entry ${i} percentage is not an int32`);
     }
     return { protocol: (protocol as string | null) ?? '', percentage: (percentage as number | null) ?? 0 };
@@ -62,15 +70,22 @@ export function parseProtocolPercentages(text: string): ProtocolPercentage[] {
  * Looks up and parses the TXT record. Only the first record counts; its character-strings are joined, as Go's
  * `LookupTXT` does. Rejects with {@link ProtocolPercentageError}.
  */
-export async function fetchProtocolPercentages(resolver: Pick<EdgeResolver, 'resolveTxt'>): Promise<ProtocolPercentage[]> {
+export async function fetchProtocolPercentages(
+  resolver: Pick<EdgeResolver, 'resolveTxt'>,
+): Promise<ProtocolPercentage[]> {
   let records: string[][];
   try {
     records = await resolver.resolveTxt(PROTOCOL_PERCENTAGE_RECORD);
   } catch (cause) {
-    throw new ProtocolPercentageError(`lookup of ${PROTOCOL_PERCENTAGE_RECORD} failed: ${(cause as Error).message}`, { cause });
+    throw new ProtocolPercentageError(`lookup of ${PROTOCOL_PERCENTAGE_RECORD} failed: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   const first = records[0];
-  if (!first) throw new ProtocolPercentageError(`No TXT record found for ${PROTOCOL_PERCENTAGE_RECORD} to determine connection protocol`);
+  if (!first)
+    throw new ProtocolPercentageError(
+      `No TXT record found for ${PROTOCOL_PERCENTAGE_RECORD} to determine connection protocol`,
+    );
   return parseProtocolPercentages(first.join(''));
 }
 
@@ -97,7 +112,10 @@ export function protocolBucket(accountTag: string): number {
  * The first protocol of {@link PROTOCOL_PRIORITY} whose percentage is strictly greater than the account's bucket; QUIC
  * when none is, or when the lookup failed (`percentages` undefined).
  */
-export function selectByPercentage(percentages: readonly ProtocolPercentage[] | undefined, accountTag: string): TunnelProtocol {
+export function selectByPercentage(
+  percentages: readonly ProtocolPercentage[] | undefined,
+  accountTag: string,
+): TunnelProtocol {
   if (percentages) {
     const bucket = protocolBucket(accountTag);
     for (const protocol of PROTOCOL_PRIORITY) if (percentageOf(percentages, protocol) > bucket) return protocol;

@@ -31,13 +31,18 @@ export class Region {
   private active: AddressSet;
   private primaryDeadline = 0;
 
-  constructor(addresses: readonly EdgeAddress[], ipVersion: EdgeIpVersion, private readonly env: PoolEnvironment) {
+  constructor(
+    addresses: readonly EdgeAddress[],
+    ipVersion: EdgeIpVersion,
+    private readonly env: PoolEnvironment,
+  ) {
     const v4: AddressSet = new Map();
     const v6: AddressSet = new Map();
     for (const a of addresses) (a.family === 4 ? v4 : v6).set(a, undefined);
     // The family of the first resolved address is the system's preference (§2.3); an empty region prefers IPv6.
     const preferred = addresses[0]?.family ?? 6;
-    const [first, second] = ipVersion === '4' ? [v4, undefined] : ipVersion === '6' ? [v6, undefined] : preferred === 4 ? [v4, v6] : [v6, v4];
+    const [first, second] =
+      ipVersion === '4' ? [v4, undefined] : ipVersion === '6' ? [v6, undefined] : preferred === 4 ? [v4, v6] : [v6, v4];
     for (const [a] of first) this.primary.set(a, undefined);
     if (second) for (const [a] of second) this.secondary.set(a, undefined);
     this.active = this.primary;

@@ -23,8 +23,12 @@ export function edgeSrvName(region?: string): string {
  * The region to discover: `--region` or the token's endpoint `e`; both at once is a start-up error in cloudflared
  * (`cmd/cloudflared/tunnel/configuration.go`).
  */
-export function resolveEdgeRegion(regionFlag: string | undefined, tokenEndpoint: string | undefined): string | undefined {
-  if (regionFlag && tokenEndpoint) throw new EdgeDiscoveryOptionError('region provided with a token that has an endpoint');
+export function resolveEdgeRegion(
+  regionFlag: string | undefined,
+  tokenEndpoint: string | undefined,
+): string | undefined {
+  if (regionFlag && tokenEndpoint)
+    throw new EdgeDiscoveryOptionError('region provided with a token that has an endpoint');
   return regionFlag || tokenEndpoint || undefined;
 }
 

@@ -31,7 +31,10 @@ export class CaPoolError extends CftunnelError {
     reason: string,
     options: { cause?: unknown } = {},
   ) {
-    super('CFT_ERR_CA_POOL', `unable to read the file ${path} for --origin-ca-pool: ${reason}`, { retryable: false, ...options });
+    super('CFT_ERR_CA_POOL', `unable to read the file ${path} for --origin-ca-pool: ${reason}`, {
+      retryable: false,
+      ...options,
+    });
   }
 }
 

@@ -100,7 +100,13 @@ const FIELD_KINDS: Readonly<Record<string, Kind>> = {
   http2Origin: 'bool',
 };
 
-const GO_TYPE: Readonly<Record<Kind, string>> = { duration: 'config.CustomDuration', bool: 'bool', int: 'int', uint: 'uint', string: 'string' };
+const GO_TYPE: Readonly<Record<Kind, string>> = {
+  duration: 'config.CustomDuration',
+  bool: 'bool',
+  int: 'int',
+  uint: 'uint',
+  string: 'string',
+};
 
 /** Reads member `name`: exact first, then (JSON only) case-insensitively like Go's encoding/json. */
 export function member(obj: Record<string, unknown>, name: string, syntax: ConfigSyntax): unknown {
@@ -119,7 +125,9 @@ function jsonTypeName(v: unknown): string {
 /** Go's wording for a type mismatch, so a rejected update reads like cloudflared's. */
 export function typeError(value: unknown, field: string, goType: string, syntax: ConfigSyntax): IngressConfigError {
   return syntax === 'json'
-    ? new IngressConfigError(`json: cannot unmarshal ${jsonTypeName(value)} into Go struct field ${field} of type ${goType}`)
+    ? new IngressConfigError(
+        `json: cannot unmarshal ${jsonTypeName(value)} into Go struct field ${field} of type ${goType}`,
+      )
     : new IngressConfigError(`yaml: cannot unmarshal ${JSON.stringify(value)} into ${goType} (field ${field})`);
 }
 
@@ -158,7 +166,8 @@ function scalar(kind: Kind, value: unknown, field: string, syntax: ConfigSyntax)
 
 function stringList(value: unknown, field: string, syntax: ConfigSyntax): string[] {
   if (value === null || value === undefined) return [];
-  if (!Array.isArray(value) || value.some((x) => typeof x !== 'string')) throw typeError(value, field, '[]string', syntax);
+  if (!Array.isArray(value) || value.some((x) => typeof x !== 'string'))
+    throw typeError(value, field, '[]string', syntax);
   return value as string[];
 }
 
@@ -185,7 +194,8 @@ function parseIpRules(value: unknown, field: string, syntax: ConfigSyntax): IpRu
     const ports = member(raw, 'ports', syntax) ?? [];
     if (typeof prefix !== 'string') throw typeError(prefix, `${where}.prefix`, 'string', syntax);
     if (typeof allow !== 'boolean') throw typeError(allow, `${where}.allow`, 'bool', syntax);
-    if (!Array.isArray(ports) || ports.some((p) => !Number.isSafeInteger(p))) throw typeError(ports, `${where}.ports`, '[]int', syntax);
+    if (!Array.isArray(ports) || ports.some((p) => !Number.isSafeInteger(p)))
+      throw typeError(ports, `${where}.ports`, '[]int', syntax);
     return { prefix, allow, ports: ports as number[] };
   });
 }
@@ -210,7 +220,10 @@ export function parseOriginRequest(value: unknown, field: string, syntax: Config
 }
 
 /** Per-field inheritance (§10.4): an override wins when present; empty `ipRules` never overrides. */
-export function resolveOriginRequest(base: OriginRequestConfig, overrides: OriginRequestOverrides): OriginRequestConfig {
+export function resolveOriginRequest(
+  base: OriginRequestConfig,
+  overrides: OriginRequestOverrides,
+): OriginRequestConfig {
   const merged: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) continue;
@@ -243,9 +256,25 @@ export function parseCidr(prefix: string): { address: string; bits: number; fami
 
 /** The option fields in cloudflared's struct order, which is the JSON member order of §9.4. */
 const RAW_ORDER = [
-  'connectTimeout', 'tlsTimeout', 'tcpKeepAlive', 'noHappyEyeballs', 'keepAliveConnections', 'keepAliveTimeout',
-  'httpHostHeader', 'originServerName', 'matchSNItoHost', 'caPool', 'noTLSVerify', 'disableChunkedEncoding',
-  'bastionMode', 'proxyAddress', 'proxyPort', 'proxyType', 'ipRules', 'http2Origin', 'access',
+  'connectTimeout',
+  'tlsTimeout',
+  'tcpKeepAlive',
+  'noHappyEyeballs',
+  'keepAliveConnections',
+  'keepAliveTimeout',
+  'httpHostHeader',
+  'originServerName',
+  'matchSNItoHost',
+  'caPool',
+  'noTLSVerify',
+  'disableChunkedEncoding',
+  'bastionMode',
+  'proxyAddress',
+  'proxyPort',
+  'proxyType',
+  'ipRules',
+  'http2Origin',
+  'access',
 ] as const;
 
 /**
@@ -262,7 +291,8 @@ export function nonDefaultOriginRequest(cfg: OriginRequestConfig): Record<string
         out.access = { required, teamName, audTag: [...audTag], ...(environment !== '' ? { environment } : {}) };
       }
     } else if (key === 'ipRules') {
-      if (cfg.ipRules.length > 0) out.ipRules = cfg.ipRules.map((r) => ({ prefix: r.prefix, ports: [...r.ports], allow: r.allow }));
+      if (cfg.ipRules.length > 0)
+        out.ipRules = cfg.ipRules.map((r) => ({ prefix: r.prefix, ports: [...r.ports], allow: r.allow }));
     } else if (v !== ORIGIN_REQUEST_DEFAULTS[key]) {
       out[key] = v;
     }

@@ -124,7 +124,10 @@ export class IngressRules {
    * Validates rules in order; throws on the first problem (§10.3). With no rules at all the single catch-all
    * `http_status:503` is used.
    */
-  static fromConfig(configs: readonly IngressRuleConfig[], defaults: OriginRequestConfig = ORIGIN_REQUEST_DEFAULTS): IngressRules {
+  static fromConfig(
+    configs: readonly IngressRuleConfig[],
+    defaults: OriginRequestConfig = ORIGIN_REQUEST_DEFAULTS,
+  ): IngressRules {
     const list = configs.length === 0 ? [{ service: DEFAULT_CATCH_ALL_SERVICE }] : configs;
     return new IngressRules(
       list.map((cfg, i) => buildRule(cfg, i, list.length, defaults)),

@@ -18,20 +18,34 @@ export type IngressService =
   | { readonly kind: 'unix'; readonly path: string; readonly tls: boolean; readonly canonical: string }
   | { readonly kind: 'status'; readonly status: number; readonly canonical: string }
   | { readonly kind: 'hello_world'; readonly canonical: 'hello_world' }
-  | { readonly kind: 'tcp_over_ws'; readonly host: string; readonly port: number | undefined; readonly canonical: string }
+  | {
+      readonly kind: 'tcp_over_ws';
+      readonly host: string;
+      readonly port: number | undefined;
+      readonly canonical: string;
+    }
   | { readonly kind: 'bastion'; readonly canonical: 'bastion' };
 
 /** Scheme mapping of HTTP services: WebSocket schemes are dialled as HTTP(S) (§10.2). */
-const HTTP_SCHEMES: Readonly<Record<string, string>> = { 'http:': 'http:', 'https:': 'https:', 'ws:': 'http:', 'wss:': 'https:' };
+const HTTP_SCHEMES: Readonly<Record<string, string>> = {
+  'http:': 'http:',
+  'https:': 'https:',
+  'ws:': 'http:',
+  'wss:': 'https:',
+};
 
 function invalidAddress(service: string, cause?: unknown): IngressConfigError {
-  return new IngressConfigError(`${service} is an invalid address, please make sure it has a scheme and a hostname`, { cause });
+  return new IngressConfigError(`${service} is an invalid address, please make sure it has a scheme and a hostname`, {
+    cause,
+  });
 }
 
 function parseStatus(service: string, digits: string): IngressService {
   // Go's strconv.Atoi accepts an optional sign and decimal digits only.
   if (!/^[+-]?\d+$/.test(digits)) {
-    throw new IngressConfigError(`invalid HTTP status code: strconv.Atoi: parsing ${JSON.stringify(digits)}: invalid syntax`);
+    throw new IngressConfigError(
+      `invalid HTTP status code: strconv.Atoi: parsing ${JSON.stringify(digits)}: invalid syntax`,
+    );
   }
   const status = Number(digits);
   if (status < 100 || status > 999) throw new IngressConfigError(`invalid HTTP status code: ${status}`);
@@ -83,12 +97,14 @@ export function parseIngressService(service: string, options: OriginRequestConfi
     // The rule's ipRules are checked first, with cloudflared's messages, so a bad rule reads the same.
     for (const r of options.ipRules) {
       if (r.prefix === '') throw new IngressConfigError(`unable to create ip rule for ${service}: no prefix provided`);
-      if (parseCidr(r.prefix) === undefined) throw new IngressConfigError(`unable to create ip rule for ${service}: unable to parse cidr: ${r.prefix}`);
+      if (parseCidr(r.prefix) === undefined)
+        throw new IngressConfigError(`unable to create ip rule for ${service}: unable to parse cidr: ${r.prefix}`);
     }
     throw new UnsupportedServiceError(service);
   }
   if (service === 'bastion' || options.bastionMode) return { kind: 'bastion', canonical: 'bastion' };
   const parsed = parseUrlService(service);
-  if (parsed.kind === 'tcp_over_ws' && options.proxyType === 'socks') throw new UnsupportedServiceError('originRequest.proxyType "socks"');
+  if (parsed.kind === 'tcp_over_ws' && options.proxyType === 'socks')
+    throw new UnsupportedServiceError('originRequest.proxyType "socks"');
   return parsed;
 }

@@ -16,7 +16,10 @@ const hooks = new WeakMap<object, TunnelTestHooks>();
 /** Attaches `testHooks` to `options` (the object later passed to the Tunnel) and returns `options`. */
 export function withTestHooks<T extends object>(options: T, testHooks: TunnelTestHooks): T {
   for (const [name, value] of Object.entries(testHooks)) {
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 2 ** 31 - 1)) {
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 2 ** 31 - 1)
+    ) {
       throw new RangeError(`test hook ${name} must be a number of milliseconds in 1..${2 ** 31 - 1}`);
     }
   }

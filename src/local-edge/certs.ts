@@ -5,7 +5,14 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSelfSignedCa, ECDSA_P256_SHA256, generateEcdsaKeys, loadX509, privateKeyPem, randomSerialNumber } from '../util/x509.js';
+import {
+  createSelfSignedCa,
+  ECDSA_P256_SHA256,
+  generateEcdsaKeys,
+  loadX509,
+  privateKeyPem,
+  randomSerialNumber,
+} from '../util/x509.js';
 
 /** SNI names the real edge's certificates answer to (docs/protocol.md §4.1). */
 export const EDGE_SERVER_NAMES = ['quic.cftunnel.com', 'h2.cftunnel.com'] as const;
@@ -37,7 +44,9 @@ export interface GenerateEdgeCertificatesOptions {
 }
 
 /** Creates a fresh CA and a leaf certificate signed by it (ECDSA P-256). */
-export async function generateEdgeCertificates(options: GenerateEdgeCertificatesOptions = {}): Promise<EdgeCertificates> {
+export async function generateEdgeCertificates(
+  options: GenerateEdgeCertificatesOptions = {},
+): Promise<EdgeCertificates> {
   const x509 = await loadX509();
   const now = Date.now();
   const caKeys = await generateEcdsaKeys();
@@ -74,7 +83,11 @@ export async function generateEdgeCertificates(options: GenerateEdgeCertificates
     ],
   });
 
-  return { caPem: ca.toString('pem') + '\n', certPem: leaf.toString('pem') + '\n', keyPem: await privateKeyPem(leafKeys.privateKey) };
+  return {
+    caPem: ca.toString('pem') + '\n',
+    certPem: leaf.toString('pem') + '\n',
+    keyPem: await privateKeyPem(leafKeys.privateKey),
+  };
 }
 
 /** File names used inside a `--certs DIR` folder. */

@@ -18,7 +18,10 @@ export abstract class EdgeSideConnection extends EventEmitter<EdgeSideConnection
   unregistered = false;
   closed = false;
 
-  constructor(readonly protocol: EdgeProtocol, readonly remoteAddress: string) {
+  constructor(
+    readonly protocol: EdgeProtocol,
+    readonly remoteAddress: string,
+  ) {
     super();
   }
 

@@ -17,7 +17,12 @@ import { startQuicSide, type QuicSide } from './quic-side.js';
 import { quicAvailability } from '../transport/quic/index.js';
 import { startVisitorListener, type VisitorListener } from './visitor.js';
 import { startTcpListener, type TcpListener } from './tcp-listener.js';
-import { startQuickTunnelService, type QuickTunnelCreated, type QuickTunnelService, type QuickTunnelServiceOptions } from './quick-service.js';
+import {
+  startQuickTunnelService,
+  type QuickTunnelCreated,
+  type QuickTunnelService,
+  type QuickTunnelServiceOptions,
+} from './quick-service.js';
 import type {
   ConfigPushResult,
   EdgeConnectionInfo,
@@ -97,13 +102,18 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
   private currentConfig: { version: number; config: string } | undefined;
   private rayCounter = 0;
 
-  private constructor(readonly options: LocalEdgeOptions, readonly certs: EdgeCertificates, readonly caPath: string | undefined) {
+  private constructor(
+    readonly options: LocalEdgeOptions,
+    readonly certs: EdgeCertificates,
+    readonly caPath: string | undefined,
+  ) {
     super();
     for (const t of options.tunnels) {
       const creds = typeof t === 'string' ? parseToken(t) : t;
       this.tunnels.set(creds.tunnelId, creds);
     }
-    if (options.config) this.currentConfig = { version: options.config.version, config: JSON.stringify(options.config.config) };
+    if (options.config)
+      this.currentConfig = { version: options.config.version, config: JSON.stringify(options.config.config) };
     this.registrationDecider = () => ({ accept: true });
   }
 
@@ -141,10 +151,14 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
       });
       port = (this.tcpServer.address() as AddressInfo).port;
     }
-    if (transports.quic) this.quicSide = await startQuicSide(this, { host, port, cert: this.certs.certPem, key: this.certs.keyPem });
+    if (transports.quic)
+      this.quicSide = await startQuicSide(this, { host, port, cert: this.certs.certPem, key: this.certs.keyPem });
     if (port === 0 && this.quicSide) port = this.quicSide.port;
     this.boundPort = port;
-    this.visitor = await startVisitorListener(this, { host: this.options.httpHost ?? '127.0.0.1', port: this.options.httpPort ?? 0 });
+    this.visitor = await startVisitorListener(this, {
+      host: this.options.httpHost ?? '127.0.0.1',
+      port: this.options.httpPort ?? 0,
+    });
     if (this.options.quickTunnels) {
       const options = this.options.quickTunnels === true ? {} : this.options.quickTunnels;
       this.quickService = await startQuickTunnelService((creds, created) => {
@@ -153,7 +167,9 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
       }, options);
     }
     for (const l of this.options.tcp ?? []) {
-      this.tcpListeners.push(await startTcpListener(this, { host: l.host ?? '127.0.0.1', port: l.port ?? 0, destination: l.destination }));
+      this.tcpListeners.push(
+        await startTcpListener(this, { host: l.host ?? '127.0.0.1', port: l.port ?? 0, destination: l.destination }),
+      );
     }
   }
 
@@ -165,7 +181,12 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
    */
   async enableQuic(): Promise<void> {
     if (this.quicSide !== undefined) return;
-    this.quicSide = await startQuicSide(this, { host: this.address.host, port: this.boundPort, cert: this.certs.certPem, key: this.certs.keyPem });
+    this.quicSide = await startQuicSide(this, {
+      host: this.address.host,
+      port: this.boundPort,
+      cert: this.certs.certPem,
+      key: this.certs.keyPem,
+    });
   }
 
   /** Connector-facing address (`--edge host:port`). */
@@ -240,7 +261,11 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
   ): Promise<RegistrationDecision & { uuid?: string }> {
     const tunnel = this.tunnels.get(req.tunnelId);
     if (tunnel === undefined || tunnel.accountTag !== req.accountTag || !tunnel.tunnelSecret.equals(secret)) {
-      const decision: RegistrationDecision = { accept: false, cause: 'Unauthorized: Failed to authenticate tunnel', shouldRetry: false };
+      const decision: RegistrationDecision = {
+        accept: false,
+        cause: 'Unauthorized: Failed to authenticate tunnel',
+        shouldRetry: false,
+      };
       this.emit('registration_refused', req, decision);
       return decision;
     }
@@ -261,7 +286,12 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
     this.live.add(conn);
     conn.once('close', () => {
       this.live.delete(conn);
-      this.emit('transport_closed', { id: conn.info?.id, protocol: conn.protocol, connIndex: conn.info?.connIndex, remoteAddress: conn.remoteAddress });
+      this.emit('transport_closed', {
+        id: conn.info?.id,
+        protocol: conn.protocol,
+        connIndex: conn.info?.connIndex,
+        remoteAddress: conn.remoteAddress,
+      });
     });
     this.emit('register', conn.info);
     if (this.currentConfig) {
@@ -294,7 +324,8 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
     this.all.add(conn);
     conn.once('close', () => {
       this.all.delete(conn);
-      if (conn.info === undefined) this.emit('transport_closed', { protocol: conn.protocol, remoteAddress: conn.remoteAddress });
+      if (conn.info === undefined)
+        this.emit('transport_closed', { protocol: conn.protocol, remoteAddress: conn.remoteAddress });
     });
   }
 
@@ -302,7 +333,8 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
   route(host: string): EdgeSideConnection | undefined {
     const candidates: EdgeSideConnection[] = [];
     const tunnelId = this.tunnelForHost(host);
-    for (const c of this.live) if (c.info && !c.unregistered && !c.closed && c.info.tunnelId === tunnelId) candidates.push(c);
+    for (const c of this.live)
+      if (c.info && !c.unregistered && !c.closed && c.info.tunnelId === tunnelId) candidates.push(c);
     if (candidates.length === 0) return undefined;
     const n = (this.roundRobin.get(tunnelId) ?? 0) % candidates.length;
     this.roundRobin.set(tunnelId, n + 1);
@@ -321,7 +353,9 @@ export class LocalEdge extends EventEmitter<LocalEdgeEvents> implements EdgeRout
   /** Pushes a configuration to every registered connection (optionally of one tunnel) and collects the answers. */
   async pushConfig(version: number, config: unknown, options: { tunnelId?: string } = {}): Promise<ConfigPushResult[]> {
     const text = typeof config === 'string' ? config : JSON.stringify(config);
-    const targets = [...this.live].filter((c) => c.info && !c.unregistered && (options.tunnelId === undefined || c.info.tunnelId === options.tunnelId));
+    const targets = [...this.live].filter(
+      (c) => c.info && !c.unregistered && (options.tunnelId === undefined || c.info.tunnelId === options.tunnelId),
+    );
     const results = await Promise.all(targets.map((c) => this.pushTo(c, version, text)));
     // Only a configuration a connector accepted becomes the one new connections receive (the real edge never holds
     // an invalid one: the dashboard validates first).

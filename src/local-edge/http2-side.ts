@@ -21,7 +21,15 @@ import { registrationHandlers } from './registration.js';
 import type { ConfigPushResult, TunnelRequest, TunnelResponse } from './types.js';
 
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'te',
+]);
 
 /** Takes over a TLS connection a connector dialled. */
 export function acceptHttp2Connection(socket: TLSSocket, edge: EdgeRouter): void {
@@ -31,7 +39,10 @@ export function acceptHttp2Connection(socket: TLSSocket, edge: EdgeRouter): void
 class EdgeHttp2Connection extends EdgeSideConnection {
   private readonly session: http2.ClientHttp2Session;
 
-  constructor(private readonly socket: TLSSocket, edge: EdgeRouter) {
+  constructor(
+    private readonly socket: TLSSocket,
+    edge: EdgeRouter,
+  ) {
     super('http2', `${socket.remoteAddress}:${socket.remotePort}`);
     edge.track(this);
     socket.on('error', () => undefined);
@@ -79,7 +90,7 @@ class EdgeHttp2Connection extends EdgeSideConnection {
       // node:http2 forbids :scheme/:path on CONNECT.
       ':method': req.type === 'tcp' ? 'GET' : req.method,
       ':scheme': 'https',
-      ':authority': req.type === 'tcp' ? req.dest ?? '' : req.host,
+      ':authority': req.type === 'tcp' ? (req.dest ?? '') : req.host,
       ':path': req.type === 'tcp' ? '/' : req.path,
     };
     for (const [name, value] of req.headers) {

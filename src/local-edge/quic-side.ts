@@ -5,7 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { decodeConnectResponse, encodeConnectRequest, type Metadata } from '../capnp/connect-codec.js';
-import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, RPC_STREAM_SIGNATURE, readStreamPreamble } from '../wire/preamble.js';
+import {
+  DATA_STREAM_SIGNATURE,
+  DATA_STREAM_VERSION,
+  RPC_STREAM_SIGNATURE,
+  readStreamPreamble,
+} from '../wire/preamble.js';
 import {
   METADATA_HTTP_HEADER,
   METADATA_HTTP_HOST,
@@ -42,7 +47,8 @@ const HEADER_PREFIX = `${METADATA_HTTP_HEADER}:`;
 function requestMetadata(req: TunnelRequest): Metadata[] {
   if (req.type === 'tcp') return [{ key: 'FlowID', val: randomUUID() }];
   const meta: Metadata[] = req.headers.map(([name, val]) => ({ key: `${HEADER_PREFIX}${name}`, val }));
-  if (req.type === 'websocket') meta.push({ key: `${HEADER_PREFIX}Cf-Cloudflared-Proxy-Connection-Upgrade`, val: 'websocket' });
+  if (req.type === 'websocket')
+    meta.push({ key: `${HEADER_PREFIX}Cf-Cloudflared-Proxy-Connection-Upgrade`, val: 'websocket' });
   meta.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   meta.push({ key: METADATA_HTTP_METHOD, val: req.method }, { key: METADATA_HTTP_HOST, val: req.host });
   return meta;
@@ -51,7 +57,10 @@ function requestMetadata(req: TunnelRequest): Metadata[] {
 class EdgeQuicConnection extends EdgeSideConnection {
   private controlSeen = false;
 
-  constructor(private readonly quic: QuicConnection, private readonly edge: EdgeRouter) {
+  constructor(
+    private readonly quic: QuicConnection,
+    private readonly edge: EdgeRouter,
+  ) {
     super('quic', `${quic.remoteAddress.address}:${quic.remoteAddress.port}`);
     edge.track(this);
     quic.on('stream', (stream: QuicStream) => this.onStream(stream));
@@ -79,7 +88,7 @@ class EdgeQuicConnection extends EdgeSideConnection {
   async send(req: TunnelRequest): Promise<TunnelResponse> {
     const stream = await this.quic.openStream();
     stream.on('error', () => undefined);
-    const dest = req.type === 'tcp' ? req.dest ?? '' : `http://${req.host}${req.path}`;
+    const dest = req.type === 'tcp' ? (req.dest ?? '') : `http://${req.host}${req.path}`;
     stream.write(
       Buffer.concat([
         DATA_STREAM_SIGNATURE,

@@ -46,13 +46,20 @@ function sendJson(res: http.ServerResponse, status: number, doc: unknown): void 
 }
 
 /** Starts the service; each created tunnel is handed to `accept` before the answer is sent. */
-export async function startQuickTunnelService(accept: AcceptQuickTunnel, options: QuickTunnelServiceOptions = {}): Promise<QuickTunnelService> {
+export async function startQuickTunnelService(
+  accept: AcceptQuickTunnel,
+  options: QuickTunnelServiceOptions = {},
+): Promise<QuickTunnelService> {
   const domain = options.domain ?? DEFAULT_QUICK_TUNNEL_DOMAIN;
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     req.resume();
     if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://service').pathname !== '/tunnel') {
-      sendJson(res, 404, { success: false, result: null, errors: [{ code: 404, message: `no route for ${req.method} ${req.url}` }] });
+      sendJson(res, 404, {
+        success: false,
+        result: null,
+        errors: [{ code: 404, message: `no route for ${req.method} ${req.url}` }],
+      });
       return;
     }
     const tunnelId = randomUUID();

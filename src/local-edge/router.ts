@@ -19,7 +19,11 @@ export interface EdgeRouter {
   /** Called for every new connection, so that close() and dropAll() reach it. */
   track(conn: EdgeSideConnection): void;
   /** A connector called `registerConnection`: check the tunnel and its secret, then decide. */
-  handleRegistration(conn: EdgeSideConnection, req: RegistrationRequest, secret: Buffer): Promise<RegistrationDecision & { uuid?: string }>;
+  handleRegistration(
+    conn: EdgeSideConnection,
+    req: RegistrationRequest,
+    secret: Buffer,
+  ): Promise<RegistrationDecision & { uuid?: string }>;
   /** A connector called `unregisterConnection`. */
   handleUnregister(conn: EdgeSideConnection): void;
   /** A connector called `updateLocalConfiguration` (docs/protocol.md §9.4). */

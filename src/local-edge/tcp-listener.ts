@@ -37,14 +37,22 @@ export async function startTcpListener(
           dest: options.destination,
           visitorAddress: `${socket.remoteAddress}:${socket.remotePort}`,
         });
-        edge.emit('tcp_result', { destination: options.destination, ok: res.ok, error: res.ok ? undefined : res.error });
+        edge.emit('tcp_result', {
+          destination: options.destination,
+          ok: res.ok,
+          error: res.ok ? undefined : res.error,
+        });
         if (!res.ok) return socket.destroy();
         const stream = res.stream as Duplex;
         stream.pipe(socket);
         stream.once('close', () => socket.destroy());
         socket.once('close', () => stream.destroy());
       } catch (err) {
-        edge.emit('tcp_result', { destination: options.destination, ok: false, error: `tunnel stream failed: ${(err as Error).message}` });
+        edge.emit('tcp_result', {
+          destination: options.destination,
+          ok: false,
+          error: `tunnel stream failed: ${(err as Error).message}`,
+        });
         socket.destroy();
       }
     })();

@@ -71,7 +71,9 @@ function writeHead(res: http.ServerResponse, status: number, headers: Array<[str
     res.writeHead(status, flat);
     return true;
   } catch (err) {
-    res.writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' }).end(`cftunnel local edge: ${(err as Error).message}\n`);
+    res
+      .writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' })
+      .end(`cftunnel local edge: ${(err as Error).message}\n`);
     return false;
   }
 }
@@ -89,7 +91,10 @@ async function forward(edge: EdgeRouter, treq: TunnelRequest): Promise<ForwardRe
 }
 
 /** Starts the visitor HTTP listener. */
-export async function startVisitorListener(edge: EdgeRouter, options: { host: string; port: number }): Promise<VisitorListener> {
+export async function startVisitorListener(
+  edge: EdgeRouter,
+  options: { host: string; port: number },
+): Promise<VisitorListener> {
   const sockets = new Set<Socket>();
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     // The visitor leaving before the response cancels its tunnel stream (and so the origin request).
@@ -111,11 +116,15 @@ export async function startVisitorListener(edge: EdgeRouter, options: { host: st
       const tres = await forward(edge, treq);
       res.off('close', onClose);
       if (tres === undefined) {
-        res.writeHead(NO_TUNNEL_STATUS, { 'content-type': 'text/plain' }).end('cftunnel local edge: no tunnel connection for this host\n');
+        res
+          .writeHead(NO_TUNNEL_STATUS, { 'content-type': 'text/plain' })
+          .end('cftunnel local edge: no tunnel connection for this host\n');
         return;
       }
       if (!tres.ok) {
-        res.writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' }).end(`cftunnel local edge: ${tres.error}\n`);
+        res
+          .writeHead(CONNECTOR_ERROR_STATUS, { 'content-type': 'text/plain' })
+          .end(`cftunnel local edge: ${tres.error}\n`);
         return;
       }
       const body = tres.stream as Readable;
@@ -157,7 +166,9 @@ export async function startVisitorListener(edge: EdgeRouter, options: { host: st
       });
       if (tres === undefined || !tres.ok || tres.status !== 101) {
         const status = tres === undefined ? NO_TUNNEL_STATUS : tres.ok ? tres.status : CONNECTOR_ERROR_STATUS;
-        socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        socket.end(
+          `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        );
         if (tres?.ok) (tres.stream as Duplex).destroy();
         return;
       }

@@ -4,7 +4,9 @@ import { CftunnelError } from '../errors.js';
 /** The `--metrics` value is not a `host:port` address. */
 export class MetricsAddressError extends CftunnelError {
   constructor(address: string) {
-    super('CFT_ERR_METRICS_ADDRESS', `invalid metrics address ${JSON.stringify(address)}: expected host:port`, { retryable: false });
+    super('CFT_ERR_METRICS_ADDRESS', `invalid metrics address ${JSON.stringify(address)}: expected host:port`, {
+      retryable: false,
+    });
   }
 }
 

@@ -38,7 +38,11 @@ function tryListen(server: Server, port: number, host: string | undefined): Prom
 }
 
 /** Binds `server` per the rules above and returns the bound address. Rejects with a typed error. */
-export async function listenMetrics(server: Server, address: string, knownPorts: readonly number[] = KNOWN_METRICS_PORTS): Promise<AddressInfo> {
+export async function listenMetrics(
+  server: Server,
+  address: string,
+  knownPorts: readonly number[] = KNOWN_METRICS_PORTS,
+): Promise<AddressInfo> {
   const hp = splitHostPort(address);
   if (!hp) throw new MetricsAddressError(address);
   const host = listenHost(hp.host);
@@ -47,7 +51,8 @@ export async function listenMetrics(server: Server, address: string, knownPorts:
       if ((await tryListen(server, port, host)) === undefined) return server.address() as AddressInfo;
     }
     const err = await tryListen(server, 0, host);
-    if (err) throw new MetricsListenError(`failed to listen to default metrics address: ${err.message}`, { cause: err });
+    if (err)
+      throw new MetricsListenError(`failed to listen to default metrics address: ${err.message}`, { cause: err });
     return server.address() as AddressInfo;
   }
   const err = await tryListen(server, hp.port, host);

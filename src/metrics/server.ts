@@ -58,7 +58,11 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
   res.end(body);
 }
 
-async function route(options: MetricsServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function route(
+  options: MetricsServerOptions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://metrics').pathname;
   switch (path) {
     case '/metrics':
@@ -109,7 +113,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       else res.destroy();
     });
   });
-  const bound = await listenMetrics(server, options.address ?? DEFAULT_METRICS_ADDRESS, options.knownPorts ?? KNOWN_METRICS_PORTS);
+  const bound = await listenMetrics(
+    server,
+    options.address ?? DEFAULT_METRICS_ADDRESS,
+    options.knownPorts ?? KNOWN_METRICS_PORTS,
+  );
   // Once listening, an error (e.g. EMFILE on accept) must not crash the tunnel; the server keeps serving what it can.
   server.on('error', () => {});
   const hostPort = joinHostPort(bound.address, bound.port);

@@ -63,28 +63,63 @@ export class TunnelMetrics {
   private readonly localConfigPushes: Counter;
   private readonly localConfigPushErrors: Counter;
   private readonly configVersionGauge: Gauge;
-  private readonly rpc: Record<'client' | 'server', { operations: Counter<'handler' | 'method'>; failures: Counter<'handler' | 'method'>; latency: Histogram<'handler' | 'method'> }>;
+  private readonly rpc: Record<
+    'client' | 'server',
+    {
+      operations: Counter<'handler' | 'method'>;
+      failures: Counter<'handler' | 'method'>;
+      latency: Histogram<'handler' | 'method'>;
+    }
+  >;
 
   constructor(options: TunnelMetricsOptions = {}) {
     const registers = [this.registry];
-    const gauge = <L extends string = never>(name: string, help: string, labelNames: L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
-    const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) => new Counter<L>({ name, help, labelNames, registers });
+    const gauge = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers });
+    const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
     this.haConnections = gauge(`${NS}_tunnel_ha_connections`, 'Number of active ha connections');
     this.totalRequests = counter(`${NS}_tunnel_total_requests`, 'Amount of requests proxied through all the tunnels');
-    this.concurrentRequests = gauge(`${NS}_tunnel_concurrent_requests_per_tunnel`, 'Concurrent requests proxied through each tunnel');
-    this.responseByCode = counter(`${NS}_tunnel_response_by_code`, 'Count of responses by HTTP status code', ['status_code']);
+    this.concurrentRequests = gauge(
+      `${NS}_tunnel_concurrent_requests_per_tunnel`,
+      'Concurrent requests proxied through each tunnel',
+    );
+    this.responseByCode = counter(`${NS}_tunnel_response_by_code`, 'Count of responses by HTTP status code', [
+      'status_code',
+    ]);
     this.requestErrors = counter(`${NS}_tunnel_request_errors`, 'Count of error proxying to origin');
     // cloudflared's cloudflared_tcp_{active,total}_sessions count private-network (WARP) TCP flows (`proxy/proxy.go`
     // ProxyTCP); cftunnel refuses every such flow, so it exposes neither.
-    this.serverLocations = gauge(`${NS}_tunnel_server_locations`, 'Where each tunnel is connected to. 1 means current location, 0 means previous locations.', ['connection_id', 'edge_location']);
-    this.registerSuccess = counter(`${NS}_tunnel_tunnel_register_success`, 'Count of successful tunnel registrations', ['rpcName']);
-    this.registerFail = counter(`${NS}_tunnel_tunnel_register_fail`, 'Count of tunnel registration errors by type', ['error', 'rpcName']);
-    this.localConfigPushes = counter(`${NS}_config_local_config_pushes`, 'Number of local configuration pushes to the edge');
-    this.localConfigPushErrors = counter(`${NS}_config_local_config_pushes_errors`, 'Number of errors occurred during local configuration pushes');
+    this.serverLocations = gauge(
+      `${NS}_tunnel_server_locations`,
+      'Where each tunnel is connected to. 1 means current location, 0 means previous locations.',
+      ['connection_id', 'edge_location'],
+    );
+    this.registerSuccess = counter(`${NS}_tunnel_tunnel_register_success`, 'Count of successful tunnel registrations', [
+      'rpcName',
+    ]);
+    this.registerFail = counter(`${NS}_tunnel_tunnel_register_fail`, 'Count of tunnel registration errors by type', [
+      'error',
+      'rpcName',
+    ]);
+    this.localConfigPushes = counter(
+      `${NS}_config_local_config_pushes`,
+      'Number of local configuration pushes to the edge',
+    );
+    this.localConfigPushErrors = counter(
+      `${NS}_config_local_config_pushes_errors`,
+      'Number of errors occurred during local configuration pushes',
+    );
     this.configVersionGauge = gauge(`${NS}_orchestration_config_version`, 'Configuration Version');
     const rpcSide = (side: 'client' | 'server', verb: string) => ({
-      operations: counter(`${NS}_rpc_${side}_operations`, `Number of rpc methods by handler ${verb}`, ['handler', 'method']),
-      failures: counter(`${NS}_rpc_${side}_failures`, `Number of rpc method failures by handler ${verb}`, ['handler', 'method']),
+      operations: counter(`${NS}_rpc_${side}_operations`, `Number of rpc methods by handler ${verb}`, [
+        'handler',
+        'method',
+      ]),
+      failures: counter(`${NS}_rpc_${side}_failures`, `Number of rpc method failures by handler ${verb}`, [
+        'handler',
+        'method',
+      ]),
       latency: new Histogram<'handler' | 'method'>({
         name: `${NS}_rpc_${side}_latency_secs`,
         help: `Latency of rpc methods by handler ${verb}`,
@@ -97,7 +132,15 @@ export class TunnelMetrics {
     if (options.buildInfo) {
       // Not namespaced, like every Cloudflare service's build_info.
       const info = gauge('build_info', 'Build and version information', ['goversion', 'type', 'revision', 'version']);
-      info.set({ goversion: `node${process.versions.node}`, type: options.buildInfo.type ?? '', revision: options.buildInfo.revision ?? '', version: options.buildInfo.version }, 1);
+      info.set(
+        {
+          goversion: `node${process.versions.node}`,
+          type: options.buildInfo.type ?? '',
+          revision: options.buildInfo.revision ?? '',
+          version: options.buildInfo.version,
+        },
+        1,
+      );
     }
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
@@ -178,7 +221,12 @@ export class TunnelMetrics {
     return this.registry.metrics();
   }
 
-  private async observeRpc<T>(side: 'client' | 'server', handler: RpcHandler, method: RpcMethod, call: () => Promise<T>): Promise<T> {
+  private async observeRpc<T>(
+    side: 'client' | 'server',
+    handler: RpcHandler,
+    method: RpcMethod,
+    call: () => Promise<T>,
+  ): Promise<T> {
     const labels = { handler, method };
     const m = this.rpc[side];
     const end = m.latency.startTimer(labels);

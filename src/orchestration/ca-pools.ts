@@ -12,7 +12,8 @@ export async function checkCaPools(config: TunnelConfig): Promise<void> {
   const checked = new Set<string>();
   for (const rule of config.ingress.rules) {
     const { caPool } = rule.originRequest;
-    if (caPool === '' || checked.has(caPool) || (rule.service.kind !== 'http' && rule.service.kind !== 'unix')) continue;
+    if (caPool === '' || checked.has(caPool) || (rule.service.kind !== 'http' && rule.service.kind !== 'unix'))
+      continue;
     checked.add(caPool);
     try {
       await readCaPool(caPool);

@@ -30,7 +30,11 @@ export function publicHostnames(config: TunnelConfig): string[] {
 }
 
 /** Builds the event for a configuration. */
-export function configurationEvent(source: 'remote' | 'local', version: number, config: TunnelConfig): ConfigurationEvent {
+export function configurationEvent(
+  source: 'remote' | 'local',
+  version: number,
+  config: TunnelConfig,
+): ConfigurationEvent {
   return { source, version, hostnames: publicHostnames(config), config };
 }
 

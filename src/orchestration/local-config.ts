@@ -23,8 +23,18 @@ const CONFIG_KEYS = new Set(['tunnel', 'ingress', 'warp-routing', 'originRequest
  * `max-active-flows`).
  */
 export const LOCAL_CONFIGURATION_FLAGS: readonly string[] = [
-  'autoupdate-freq', 'no-autoupdate', 'retries', 'protocol', 'loglevel', 'transport-loglevel', 'origincert', 'metrics',
-  'metrics-update-freq', 'edge-ip-version', 'edge-bind-address', 'max-active-flows',
+  'autoupdate-freq',
+  'no-autoupdate',
+  'retries',
+  'protocol',
+  'loglevel',
+  'transport-loglevel',
+  'origincert',
+  'metrics',
+  'metrics-update-freq',
+  'edge-ip-version',
+  'edge-bind-address',
+  'max-active-flows',
 ];
 
 /** cloudflared's text when a config file has no ingress (`ingress.ErrNoIngressRulesCLI`, §10.3). */
@@ -65,7 +75,10 @@ export interface LocalConfigFile {
 export function parseConfigFile(text: string, source = ''): LocalConfigFile {
   const doc = loadYaml().parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new ConfigFileError(`error parsing YAML in config file at ${source}: ${doc.errors[0]!.message}`, doc.errors[0]);
+    throw new ConfigFileError(
+      `error parsing YAML in config file at ${source}: ${doc.errors[0]!.message}`,
+      doc.errors[0],
+    );
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -98,7 +111,10 @@ export async function loadConfigFile(path: string): Promise<LocalConfigFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new ConfigFileError(`cannot read config file ${path}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, cause);
+    throw new ConfigFileError(
+      `cannot read config file ${path}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`,
+      cause,
+    );
   }
   const file = parseConfigFile(text, path);
   await checkCaPools(file.config);
@@ -123,7 +139,10 @@ export function configFromUrl(service: string | undefined, originRequest: Origin
  * `originRequest` values and canonical service, and the non-default `warp-routing` values. No top-level
  * `originRequest`: each rule carries what it inherited.
  */
-export function localConfigurationJson(config: TunnelConfig, flags: Readonly<Record<string, string | undefined>> = {}): Buffer {
+export function localConfigurationJson(
+  config: TunnelConfig,
+  flags: Readonly<Record<string, string | undefined>> = {},
+): Buffer {
   const picked = LOCAL_CONFIGURATION_FLAGS.filter((f) => flags[f] !== undefined && flags[f] !== '').sort();
   const out: Record<string, unknown> = {};
   if (picked.length > 0) out.__configuration_flags = Object.fromEntries(picked.map((f) => [f, flags[f]]));
@@ -134,8 +153,10 @@ export function localConfigurationJson(config: TunnelConfig, flags: Readonly<Rec
     originRequest: nonDefaultOriginRequest(rule.originRequest),
   }));
   const warp: Record<string, unknown> = { enabled: config.warpRouting.enabled };
-  if (config.warpRouting.connectTimeout !== WARP_ROUTING_DEFAULTS.connectTimeout) warp.connectTimeout = config.warpRouting.connectTimeout;
-  if (config.warpRouting.tcpKeepAlive !== WARP_ROUTING_DEFAULTS.tcpKeepAlive) warp.tcpKeepAlive = config.warpRouting.tcpKeepAlive;
+  if (config.warpRouting.connectTimeout !== WARP_ROUTING_DEFAULTS.connectTimeout)
+    warp.connectTimeout = config.warpRouting.connectTimeout;
+  if (config.warpRouting.tcpKeepAlive !== WARP_ROUTING_DEFAULTS.tcpKeepAlive)
+    warp.tcpKeepAlive = config.warpRouting.tcpKeepAlive;
   out['warp-routing'] = warp;
   return Buffer.from(JSON.stringify(out), 'utf8');
 }

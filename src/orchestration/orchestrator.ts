@@ -35,7 +35,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
    * @param initial the local configuration (from `--url`, a config file, or the default 503 catch-all).
    * @param origins the live origin services the configurations' rules resolve to.
    */
-  constructor(initial: TunnelConfig, readonly origins: OriginServices = new OriginServices()) {
+  constructor(
+    initial: TunnelConfig,
+    readonly origins: OriginServices = new OriginServices(),
+  ) {
     super();
     this.current = initial;
   }

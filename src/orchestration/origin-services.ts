@@ -70,7 +70,9 @@ export class OriginServices {
     let service = this.byRule.get(rule);
     if (service === undefined) {
       const inProcess = this.context.inProcess?.get(rule.service.canonical);
-      service = new TrackedService(inProcess ? inProcess() : createOriginService(rule.service, rule.originRequest, this.context, rule.access));
+      service = new TrackedService(
+        inProcess ? inProcess() : createOriginService(rule.service, rule.originRequest, this.context, rule.access),
+      );
       if (this.config !== undefined && !this.config.ingress.rules.includes(rule)) {
         // A request routed just before a swap: serve it, then close, instead of keeping a stale pool.
         service.retireAfterUse();

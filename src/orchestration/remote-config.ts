@@ -38,7 +38,12 @@ export interface TunnelConfig {
   readonly raw: string;
 }
 
-function optionalString(obj: Record<string, unknown>, key: string, field: string, syntax: ConfigSyntax): string | undefined {
+function optionalString(
+  obj: Record<string, unknown>,
+  key: string,
+  field: string,
+  syntax: ConfigSyntax,
+): string | undefined {
   const v = member(obj, key, syntax);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw typeError(v, `${field}.${key}`, 'string', syntax);
@@ -63,7 +68,9 @@ function warpRouting(v: unknown, syntax: ConfigSyntax): WarpRoutingConfig {
   if (typeof enabled !== 'boolean') throw typeError(enabled, 'warp-routing.enabled', 'bool', syntax);
   const seconds = (key: 'connectTimeout' | 'tcpKeepAlive'): number => {
     const raw = member(v, key, syntax);
-    return raw === undefined || raw === null ? WARP_ROUTING_DEFAULTS[key] : parseDurationSeconds(raw, `warp-routing.${key}`, syntax);
+    return raw === undefined || raw === null
+      ? WARP_ROUTING_DEFAULTS[key]
+      : parseDurationSeconds(raw, `warp-routing.${key}`, syntax);
   };
   return { enabled, connectTimeout: seconds('connectTimeout'), tcpKeepAlive: seconds('tcpKeepAlive') };
 }
@@ -78,7 +85,10 @@ export function buildTunnelConfig(doc: unknown, raw: string, syntax: ConfigSynta
   const ingress = member(doc, 'ingress', syntax) ?? [];
   if (!Array.isArray(ingress)) throw typeError(ingress, 'ingress', '[]config.UnvalidatedIngressRule', syntax);
   const rules = ingress.map((r, i) => ruleConfig(r, i, syntax));
-  const defaults = resolveOriginRequest(ORIGIN_REQUEST_DEFAULTS, parseOriginRequest(member(doc, 'originRequest', syntax), 'originRequest', syntax));
+  const defaults = resolveOriginRequest(
+    ORIGIN_REQUEST_DEFAULTS,
+    parseOriginRequest(member(doc, 'originRequest', syntax), 'originRequest', syntax),
+  );
   const warp = warpRouting(member(doc, 'warp-routing', syntax), syntax);
   return { ingress: IngressRules.fromConfig(rules, defaults), warpRouting: warp, raw };
 }

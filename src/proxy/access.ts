@@ -21,16 +21,22 @@ const VALIDATOR_NAME = 'AccessJWTValidator';
 
 /** The team URL (issuer) of an Access team (§10.6; `fed` environment → FedRAMP domain). */
 export function defaultAccessTeamUrl(teamName: string, environment: string): string {
-  return environment === 'fed' ? `https://${teamName}.fed.cloudflareaccess.com` : `https://${teamName}.cloudflareaccess.com`;
+  return environment === 'fed'
+    ? `https://${teamName}.fed.cloudflareaccess.com`
+    : `https://${teamName}.cloudflareaccess.com`;
 }
 
 /** The Access token did not verify (bad signature, expired, wrong issuer, unreachable key set, …). */
 export class AccessTokenError extends CftunnelError {
   constructor(cause: unknown) {
-    super('CFT_ERR_ACCESS_TOKEN', `error while processing middleware handler ${VALIDATOR_NAME}: ${(cause as Error).message}`, {
-      retryable: false,
-      cause,
-    });
+    super(
+      'CFT_ERR_ACCESS_TOKEN',
+      `error while processing middleware handler ${VALIDATOR_NAME}: ${(cause as Error).message}`,
+      {
+        retryable: false,
+        cause,
+      },
+    );
   }
 }
 
@@ -39,7 +45,8 @@ export class AccessProtectedService implements OriginService {
   private readonly issuer: string;
   private readonly certsUrl: URL;
   /** jose is loaded with the first token to check: only Access-protected rules need it. */
-  private verifier: Promise<{ keys: ReturnType<typeof createRemoteJWKSet>; jwtVerify: typeof import('jose').jwtVerify }> | undefined;
+  private verifier:
+    Promise<{ keys: ReturnType<typeof createRemoteJWKSet>; jwtVerify: typeof import('jose').jwtVerify }> | undefined;
 
   constructor(
     private readonly inner: OriginService,
@@ -51,7 +58,10 @@ export class AccessProtectedService implements OriginService {
   }
 
   private loadVerifier(): NonNullable<AccessProtectedService['verifier']> {
-    this.verifier ??= import('jose').then((jose) => ({ keys: jose.createRemoteJWKSet(this.certsUrl), jwtVerify: jose.jwtVerify }));
+    this.verifier ??= import('jose').then((jose) => ({
+      keys: jose.createRemoteJWKSet(this.certsUrl),
+      jwtVerify: jose.jwtVerify,
+    }));
     return this.verifier;
   }
 
@@ -66,7 +76,8 @@ export class AccessProtectedService implements OriginService {
     } catch (err) {
       throw new AccessTokenError(err);
     }
-    if (!audience.some((a) => this.access.audTag.includes(a))) return { status: ACCESS_FORBIDDEN_STATUS, headers: [], body: null };
+    if (!audience.some((a) => this.access.audTag.includes(a)))
+      return { status: ACCESS_FORBIDDEN_STATUS, headers: [], body: null };
     return this.inner.roundTrip(req, signal);
   }
 

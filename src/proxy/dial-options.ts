@@ -32,7 +32,9 @@ export interface OriginDialOptions {
 }
 
 /** Dial options for a rule's resolved `originRequest`. */
-export function originDialOptions(o: Pick<OriginRequestConfig, 'connectTimeout' | 'tcpKeepAlive' | 'noHappyEyeballs'>): OriginDialOptions {
+export function originDialOptions(
+  o: Pick<OriginRequestConfig, 'connectTimeout' | 'tcpKeepAlive' | 'noHappyEyeballs'>,
+): OriginDialOptions {
   const timeout = Math.max(0, o.connectTimeout * 1000);
   const keepAliveMs = o.tcpKeepAlive === 0 ? GO_DEFAULT_TCP_KEEPALIVE_MS : o.tcpKeepAlive * 1000;
   return {
@@ -40,6 +42,8 @@ export function originDialOptions(o: Pick<OriginRequestConfig, 'connectTimeout' 
     keepAlive: keepAliveMs > 0,
     keepAliveInitialDelay: Math.max(0, keepAliveMs),
     autoSelectFamily: true,
-    ...(o.noHappyEyeballs ? { autoSelectFamilyAttemptTimeout: timeout === 0 ? MAX_TIMER_MS : Math.min(timeout, MAX_TIMER_MS) } : {}),
+    ...(o.noHappyEyeballs
+      ? { autoSelectFamilyAttemptTimeout: timeout === 0 ? MAX_TIMER_MS : Math.min(timeout, MAX_TIMER_MS) }
+      : {}),
   };
 }

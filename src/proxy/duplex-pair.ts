@@ -73,7 +73,6 @@ export class MemorySocket extends SocketLikeDuplex {
     if (!this.peer.destroyed) this.peer.destroy();
     callback(err);
   }
-
 }
 
 /** Creates a connected pair; destroying either end destroys the other. */

@@ -64,8 +64,10 @@ export function goErrorText(err: unknown, target: DialTarget): string {
   }
   if (code === 'ERR_INVALID_HTTP_TOKEN') {
     const token = /\["?([^"\]]*)"?\]/.exec(e.message ?? '')?.[1];
-    if (token !== undefined && e.message?.startsWith('Header name') === true) return `net/http: invalid header field name ${JSON.stringify(token)}`;
-    if (token !== undefined && e.message?.startsWith('Method') === true) return `net/http: invalid method ${JSON.stringify(token)}`;
+    if (token !== undefined && e.message?.startsWith('Header name') === true)
+      return `net/http: invalid header field name ${JSON.stringify(token)}`;
+    if (token !== undefined && e.message?.startsWith('Method') === true)
+      return `net/http: invalid method ${JSON.stringify(token)}`;
   }
   return e.message ?? String(err);
 }

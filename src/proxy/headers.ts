@@ -22,7 +22,16 @@ export function requestHasBody(headers: ReadonlyArray<readonly [string, string]>
  * Request headers that the HTTP client sets itself from the request shape (undici refuses some of them):
  * hop-by-hop fields, `Host` (set separately), and framing fields.
  */
-const CLIENT_MANAGED = new Set(['host', 'connection', 'keep-alive', 'upgrade', 'transfer-encoding', 'expect', 'te', 'proxy-connection']);
+const CLIENT_MANAGED = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'transfer-encoding',
+  'expect',
+  'te',
+  'proxy-connection',
+]);
 
 /** Inputs of {@link buildOriginRequestHeaders}. */
 export interface OriginHeaderInput {
@@ -110,7 +119,10 @@ export function validFinalStatus(status: number): boolean {
 }
 
 /** Response headers from undici's raw list (HTTP/2 origins): as {@link originResponseHeaders}, bytes kept. */
-export function responseHeadersFromRaw(raw: ReadonlyArray<Buffer | string> | null, upgrade = false): Array<[string, string]> {
+export function responseHeadersFromRaw(
+  raw: ReadonlyArray<Buffer | string> | null,
+  upgrade = false,
+): Array<[string, string]> {
   if (raw === null) return [];
   const flat: string[] = [];
   for (const item of raw) flat.push(typeof item === 'string' ? item : item.toString('latin1'));
@@ -121,7 +133,9 @@ export function responseHeadersFromRaw(raw: ReadonlyArray<Buffer | string> | nul
  * Trailers as undici reports them (raw `[name, value, …]` over HTTP/1.1, a node:http2 headers object over HTTP/2):
  * Go-canonical names, pseudo-headers dropped.
  */
-export function trailersFromUndici(raw: ReadonlyArray<Buffer | string> | Record<string, string | string[] | undefined> | null): Array<[string, string]> {
+export function trailersFromUndici(
+  raw: ReadonlyArray<Buffer | string> | Record<string, string | string[] | undefined> | null,
+): Array<[string, string]> {
   if (raw === null) return [];
   if (Array.isArray(raw)) return responseHeadersFromRaw(raw as ReadonlyArray<Buffer | string>);
   const out: Array<[string, string]> = [];

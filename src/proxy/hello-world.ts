@@ -80,7 +80,10 @@ export class HelloWorldService implements OriginService {
   private start(): Promise<{ origin: HttpOriginService; close(): Promise<void> }> {
     this.started ??= startHelloWorldServer().then(
       (server) => ({
-        origin: new HttpOriginService({ origin: server.url }, { options: this.options, extraCa: [server.certPem], ignoreServerName: true }),
+        origin: new HttpOriginService(
+          { origin: server.url },
+          { options: this.options, extraCa: [server.certPem], ignoreServerName: true },
+        ),
         close: server.close,
       }),
       (err: unknown) => {

@@ -150,7 +150,11 @@ export class HttpOriginService implements OriginService {
     this.target =
       target.socketPath !== undefined
         ? { network: 'unix', path: target.socketPath }
-        : { network: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+        : {
+            network: 'tcp',
+            host: url.hostname.replace(/^\[|\]$/g, ''),
+            port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+          };
     const extra = [...(settings.extraCa ?? [])];
     if (this.options.caPool !== '') extra.push(readFileSync(this.options.caPool, 'utf8'));
     // Trust = system roots + Cloudflare's roots + hello-world certificate / caPool (§10.6).
@@ -193,7 +197,9 @@ export class HttpOriginService implements OriginService {
       const o = this.options;
       const dial = originDialOptions(o);
       verdict = probeAlpn({
-        ...(this.target.network === 'tcp' ? { host: this.target.host, port: this.target.port } : { path: this.target.path }),
+        ...(this.target.network === 'tcp'
+          ? { host: this.target.host, port: this.target.port }
+          : { path: this.target.path }),
         ...(isIP(servername) === 0 ? { servername } : {}),
         ca: this.ca,
         rejectUnauthorized: !o.noTLSVerify,
@@ -240,7 +246,12 @@ export class HttpOriginService implements OriginService {
         ((opts, callback) =>
           connector({ ...opts, servername: sni as string }, (err, socket) => {
             // An origin that switched to http/1.1 since its probe: never hand undici an HTTP/1 socket (alpn-probe.ts).
-            if (err === null && https && o.http2Origin && (socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
+            if (
+              err === null &&
+              https &&
+              o.http2Origin &&
+              (socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2'
+            ) {
               socket.destroy();
               this.alpnVerdicts.delete(servername);
               callback(new Error('the origin did not negotiate h2 by ALPN'), null);
@@ -288,11 +299,17 @@ export class HttpOriginService implements OriginService {
         try {
           body = await sizeIfSmall(unsized);
         } catch (err) {
-          throw err instanceof OriginRequestCancelledError ? err : new OriginError(`read request body: ${(err as Error).message}`, err);
+          throw err instanceof OriginRequestCancelledError
+            ? err
+            : new OriginError(`read request body: ${(err as Error).message}`, err);
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
-        if (Buffer.isBuffer(body)) headers = [...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'), ['Content-Length', String(body.length)]];
+        if (Buffer.isBuffer(body))
+          headers = [
+            ...headers.filter(([n]) => n.toLowerCase() !== 'transfer-encoding'),
+            ['Content-Length', String(body.length)],
+          ];
         else chunked = true;
       } else chunked = declared < 0;
     }

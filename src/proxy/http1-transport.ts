@@ -62,7 +62,12 @@ class OriginAgent extends http.Agent {
     private readonly sni: string | undefined,
     private readonly idleCount: () => number,
   ) {
-    super({ keepAlive: true, keepAliveMsecs: settings.dial.keepAliveInitialDelay || 1000, timeout: settings.keepAliveTimeoutMs, scheduling: 'lifo' });
+    super({
+      keepAlive: true,
+      keepAliveMsecs: settings.dial.keepAliveInitialDelay || 1000,
+      timeout: settings.keepAliveTimeoutMs,
+      scheduling: 'lifo',
+    });
   }
 
   override keepSocketAlive(socket: net.Socket): boolean {
@@ -77,7 +82,10 @@ class OriginAgent extends http.Agent {
     return true;
   }
 
-  override createConnection(_options: object, callback: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
+  override createConnection(
+    _options: object,
+    callback: (err: Error | null, socket: Duplex) => void,
+  ): Duplex | undefined {
     const s = this.settings;
     if (s.connect !== undefined) {
       s.connect({}, (err, socket) => callback(err, socket as Duplex));
@@ -94,7 +102,9 @@ class OriginAgent extends http.Agent {
             keepAliveInitialDelay: dial.keepAliveInitialDelay,
             noDelay: true,
             autoSelectFamily: dial.autoSelectFamily,
-            ...(dial.autoSelectFamilyAttemptTimeout !== undefined ? { autoSelectFamilyAttemptTimeout: dial.autoSelectFamilyAttemptTimeout } : {}),
+            ...(dial.autoSelectFamilyAttemptTimeout !== undefined
+              ? { autoSelectFamilyAttemptTimeout: dial.autoSelectFamilyAttemptTimeout }
+              : {}),
           });
     const socket: net.Socket = s.https
       ? tls.connect({
@@ -136,7 +146,8 @@ export class Http1Transport {
   /** Idle pooled connections right now. */
   get idleConnections(): number {
     let n = 0;
-    for (const agent of this.agents.values()) for (const list of Object.values(agent.freeSockets)) n += list?.length ?? 0;
+    for (const agent of this.agents.values())
+      for (const list of Object.values(agent.freeSockets)) n += list?.length ?? 0;
     return n;
   }
 
@@ -159,7 +170,11 @@ export class Http1Transport {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
-        reject(err instanceof OriginRequestCancelledError || err instanceof OriginError ? err : new OriginError(failureText(err, target), err));
+        reject(
+          err instanceof OriginRequestCancelledError || err instanceof OriginError
+            ? err
+            : new OriginError(failureText(err, target), err),
+        );
       };
       let req: http.ClientRequest | undefined;
       // Declared before the request is built: http.request() throws synchronously on a header it refuses, and fail()
@@ -207,7 +222,12 @@ export class Http1Transport {
         signal.removeEventListener('abort', onAbort);
         if (head.length > 0) socket.unshift(head);
         settled = true;
-        resolve({ status: res.statusCode ?? 101, headers: originResponseHeaders(res.rawHeaders, true), body: null, socket });
+        resolve({
+          status: res.statusCode ?? 101,
+          headers: originResponseHeaders(res.rawHeaders, true),
+          body: null,
+          socket,
+        });
       });
       const body = r.body;
       if (body === null) req.end();

@@ -19,5 +19,7 @@ export function requireHttp2Status(res: OriginResponse): OriginResponse {
   if (http2CarriesStatus(res.status)) return res;
   res.body?.destroy();
   res.socket?.destroy();
-  throw new OriginError(`origin status ${res.status} cannot be sent over HTTP/2: node:http2 only carries 200-599 (the QUIC transport relays it)`);
+  throw new OriginError(
+    `origin status ${res.status} cannot be sent over HTTP/2: node:http2 only carries 200-599 (the QUIC transport relays it)`,
+  );
 }

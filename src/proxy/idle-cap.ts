@@ -59,7 +59,10 @@ export class IdleConnectionCap {
 
   /** `Agent.Options.factory`: a Pool per origin whose Clients obey the cap. */
   readonly poolFactory = (origin: string | URL, options: object): Dispatcher =>
-    new (undici().Pool)(origin, { ...(options as Pool.Options), factory: (o, opts) => this.client(o, opts as Client.Options) });
+    new (undici().Pool)(origin, {
+      ...(options as Pool.Options),
+      factory: (o, opts) => this.client(o, opts as Client.Options),
+    });
 
   private client(origin: URL, options: Client.Options): Client {
     let socket: Duplex | undefined;

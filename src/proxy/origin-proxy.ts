@@ -46,7 +46,9 @@ export class OriginProxy {
   proxy(req: OriginRequest, signal: AbortSignal, caller: ProxyCaller): Promise<OriginResponse> {
     const rule = this.ingress.match(req.host, urlPath(req.url));
     const service = this.services.serviceFor(rule);
-    const sent = debugEnabled(caller.logger) ? roundTripLogged(caller, req, signal, rule, service) : service.roundTrip(req, signal);
+    const sent = debugEnabled(caller.logger)
+      ? roundTripLogged(caller, req, signal, rule, service)
+      : service.roundTrip(req, signal);
     // §8.5: node:http2 cannot send a status QUIC relays (e.g. 999): an origin failure there, with the reason.
     return caller.protocol === 'http2' ? sent.then(requireHttp2Status) : sent;
   }
@@ -89,6 +91,9 @@ async function roundTripLogged(
     `${req.method} ${req.url} ${proto}`,
   );
   const res = await service.roundTrip(req, signal);
-  caller.logger.debug({ ...fields, 'content-length': contentLength(res.headers) }, `${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd());
+  caller.logger.debug(
+    { ...fields, 'content-length': contentLength(res.headers) },
+    `${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd(),
+  );
   return res;
 }

@@ -88,7 +88,12 @@ export class OriginResponseHandler implements Dispatcher.DispatchHandler {
       return false;
     }
     this.body = new OriginBody(resume, (err) => this.abortFn?.(err));
-    this.settle({ status: statusCode, headers: responseHeadersFromRaw(rawHeaders), body: this.body, trailers: this.trailers });
+    this.settle({
+      status: statusCode,
+      headers: responseHeadersFromRaw(rawHeaders),
+      body: this.body,
+      trailers: this.trailers,
+    });
     return true;
   }
 

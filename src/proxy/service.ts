@@ -8,13 +8,20 @@ import { StatusOriginService } from './status-origin.js';
 import { TcpOverWebSocketService } from './tcp-over-ws.js';
 import type { OriginService, OriginServiceContext } from './types.js';
 
-function baseService(service: IngressService, options: OriginRequestConfig, context: OriginServiceContext): OriginService {
+function baseService(
+  service: IngressService,
+  options: OriginRequestConfig,
+  context: OriginServiceContext,
+): OriginService {
   const settings = { options, tags: context.tags };
   switch (service.kind) {
     case 'http':
       return new HttpOriginService({ origin: service.url.origin }, settings);
     case 'unix':
-      return new HttpOriginService({ origin: service.tls ? 'https://localhost' : 'http://localhost', socketPath: service.path }, settings);
+      return new HttpOriginService(
+        { origin: service.tls ? 'https://localhost' : 'http://localhost', socketPath: service.path },
+        settings,
+      );
     case 'status':
       return new StatusOriginService(service.status);
     case 'hello_world':

@@ -30,7 +30,10 @@ export function bastionDestination(value: string): { host: string; port: number 
   const slash = rest.indexOf('/');
   if (slash >= 0) rest = rest.slice(0, slash);
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(rest);
-  if (m === null || m[1] === '') throw new BastionDestinationError(`invalid ${JUMP_DESTINATION_HEADER} ${JSON.stringify(value)}: missing port in address`);
+  if (m === null || m[1] === '')
+    throw new BastionDestinationError(
+      `invalid ${JUMP_DESTINATION_HEADER} ${JSON.stringify(value)}: missing port in address`,
+    );
   return { host: m[1]!, port: Number(m[2]) };
 }
 
@@ -56,7 +59,8 @@ export class TcpOverWebSocketService implements OriginService {
       return { host, port };
     }
     const value = headerValue(req.headers, JUMP_DESTINATION_HEADER);
-    if (value === undefined || value === '') throw new BastionDestinationError(`no ${JUMP_DESTINATION_HEADER} header in the request`);
+    if (value === undefined || value === '')
+      throw new BastionDestinationError(`no ${JUMP_DESTINATION_HEADER} header in the request`);
     return bastionDestination(value);
   }
 
@@ -70,7 +74,11 @@ export class TcpOverWebSocketService implements OriginService {
       const fail = (err: Error): void => {
         socket.destroy();
         signal.removeEventListener('abort', onAbort);
-        reject(err instanceof OriginRequestCancelledError ? err : new OriginError(goErrorText(err, { network: 'tcp', host, port }), err));
+        reject(
+          err instanceof OriginRequestCancelledError
+            ? err
+            : new OriginError(goErrorText(err, { network: 'tcp', host, port }), err),
+        );
       };
       const onAbort = (): void => fail(new OriginRequestCancelledError(signal.reason));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -95,7 +103,12 @@ export class TcpOverWebSocketService implements OriginService {
     // Either side ending tears the other down; errors only end the session.
     pipeline(session.payload, tcp, () => undefined);
     pipeline(tcp, session.payload, () => undefined);
-    return { status: 101, headers: upgradeResponseHeaders(headerValue(req.headers, 'sec-websocket-key') ?? ''), body: null, socket: session.edge };
+    return {
+      status: 101,
+      headers: upgradeResponseHeaders(headerValue(req.headers, 'sec-websocket-key') ?? ''),
+      body: null,
+      socket: session.edge,
+    };
   }
 
   close(): Promise<void> {

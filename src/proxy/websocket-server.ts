@@ -18,7 +18,9 @@ const MAX_PAYLOAD_BYTES = 100 * 1024 * 1024;
 
 /** `Sec-WebSocket-Accept` for a client key (§10.8). */
 export function websocketAccept(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64');
 }
 
 /** The headers of the 101 answer, in cloudflared's order (§10.8). */
@@ -31,7 +33,11 @@ export function upgradeResponseHeaders(key: string): Array<[string, string]> {
 }
 
 interface ServerSideSocket {
-  setSocket(socket: Duplex, head: Buffer, options: { maxPayload: number; allowSynchronousEvents: boolean; skipUTF8Validation: boolean }): void;
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    options: { maxPayload: number; allowSynchronousEvents: boolean; skipUTF8Validation: boolean },
+  ): void;
 }
 
 /** An accepted WebSocket session: `edge` carries frames to/from the edge, `payload` the unframed bytes. */
@@ -49,7 +55,11 @@ export function acceptWebSocket(): WebSocketSession {
   const { WebSocket, createWebSocketStream } = loadWs();
   const [edge, local] = duplexPair();
   // The (null, undefined, options) form is how ws's own server builds its server-side sockets.
-  const ServerSide = WebSocket as unknown as new (address: null, protocols: undefined, options: { autoPong: boolean }) => WebSocket;
+  const ServerSide = WebSocket as unknown as new (
+    address: null,
+    protocols: undefined,
+    options: { autoPong: boolean },
+  ) => WebSocket;
   const ws = new ServerSide(null, undefined, { autoPong: true });
   (ws as unknown as ServerSideSocket).setSocket(local, Buffer.alloc(0), {
     maxPayload: MAX_PAYLOAD_BYTES,

@@ -11,7 +11,10 @@ export interface QuickTunnelServiceMessage {
 export class QuickTunnelUnreachableError extends CftunnelError {
   constructor(serviceUrl: string, cause: unknown) {
     // The cause chain (fetch's "fetch failed" and the socket error below it) is appended by errorText and the logger.
-    super('CFT_ERR_QUICK_SERVICE_UNREACHABLE', `failed to request quick Tunnel from ${serviceUrl}`, { retryable: true, cause });
+    super('CFT_ERR_QUICK_SERVICE_UNREACHABLE', `failed to request quick Tunnel from ${serviceUrl}`, {
+      retryable: true,
+      cause,
+    });
   }
 }
 
@@ -22,9 +25,13 @@ export class QuickTunnelRateLimitedError extends CftunnelError {
 
   constructor(serviceUrl: string, retryAfterSeconds: number | undefined, body: string) {
     const wait = retryAfterSeconds === undefined ? 'try again later' : `retry after ${retryAfterSeconds} s`;
-    super('CFT_ERR_QUICK_RATE_LIMITED', `the quick Tunnel service ${serviceUrl} answered 429 Too Many Requests (${wait})${body ? `: ${body}` : ''}`, {
-      retryable: true,
-    });
+    super(
+      'CFT_ERR_QUICK_RATE_LIMITED',
+      `the quick Tunnel service ${serviceUrl} answered 429 Too Many Requests (${wait})${body ? `: ${body}` : ''}`,
+      {
+        retryable: true,
+      },
+    );
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -35,7 +42,10 @@ export class QuickTunnelResponseError extends CftunnelError {
   readonly status: number;
 
   constructor(status: number, detail: string, cause?: unknown) {
-    super('CFT_ERR_QUICK_RESPONSE', `failed to unmarshal quick Tunnel (HTTP ${status}): ${detail}`, { retryable: false, cause });
+    super('CFT_ERR_QUICK_RESPONSE', `failed to unmarshal quick Tunnel (HTTP ${status}): ${detail}`, {
+      retryable: false,
+      cause,
+    });
     this.status = status;
   }
 }
@@ -46,8 +56,13 @@ export class QuickTunnelRefusedError extends CftunnelError {
   readonly errors: readonly QuickTunnelServiceMessage[];
 
   constructor(status: number, errors: readonly QuickTunnelServiceMessage[]) {
-    const listed = errors.length === 0 ? 'no reason given' : errors.map((e) => (e.code === undefined ? e.message : `${e.code}: ${e.message}`)).join('; ');
-    super('CFT_ERR_QUICK_REFUSED', `the quick Tunnel service refused to create a tunnel (HTTP ${status}): ${listed}`, { retryable: false });
+    const listed =
+      errors.length === 0
+        ? 'no reason given'
+        : errors.map((e) => (e.code === undefined ? e.message : `${e.code}: ${e.message}`)).join('; ');
+    super('CFT_ERR_QUICK_REFUSED', `the quick Tunnel service refused to create a tunnel (HTTP ${status}): ${listed}`, {
+      retryable: false,
+    });
     this.status = status;
     this.errors = errors;
   }

@@ -4,7 +4,13 @@
  */
 import { CftunnelError } from '../errors.js';
 import { decodeStdBase64, formatUuid, parseUuid, TunnelSecret, type TunnelCredentials } from '../token/index.js';
-import { QuickTunnelRateLimitedError, QuickTunnelRefusedError, QuickTunnelResponseError, QuickTunnelUnreachableError, type QuickTunnelServiceMessage } from './errors.js';
+import {
+  QuickTunnelRateLimitedError,
+  QuickTunnelRefusedError,
+  QuickTunnelResponseError,
+  QuickTunnelUnreachableError,
+  type QuickTunnelServiceMessage,
+} from './errors.js';
 import { goJsonMember as member, isPlainObject } from '../util/go-json.js';
 
 /** cloudflared's default `--quick-service`. */
@@ -50,7 +56,10 @@ function serviceMessages(value: unknown): QuickTunnelServiceMessage[] {
   return value.filter(isPlainObject).map((e) => {
     const code = member(e, 'code');
     const message = member(e, 'message');
-    return { code: typeof code === 'number' ? code : undefined, message: typeof message === 'string' ? message : JSON.stringify(e) };
+    return {
+      code: typeof code === 'number' ? code : undefined,
+      message: typeof message === 'string' ? message : JSON.stringify(e),
+    };
   });
 }
 
@@ -87,12 +96,14 @@ export function parseQuickTunnelAnswer(status: number, body: string): QuickTunne
     throw new QuickTunnelResponseError(status, `the answer is not JSON: ${JSON.stringify(excerpt(body))}`);
   }
   if (!isPlainObject(doc)) throw new QuickTunnelResponseError(status, 'the answer is not a JSON object');
-  if (member(doc, 'success') !== true) throw new QuickTunnelRefusedError(status, serviceMessages(member(doc, 'errors')));
+  if (member(doc, 'success') !== true)
+    throw new QuickTunnelRefusedError(status, serviceMessages(member(doc, 'errors')));
   const result = member(doc, 'result');
   if (!isPlainObject(result)) throw new QuickTunnelResponseError(status, '"result" is missing');
   const field = (name: string): string => {
     const value = member(result, name);
-    if (typeof value !== 'string' || value === '') throw new QuickTunnelResponseError(status, `"result.${name}" is missing or not a string`);
+    if (typeof value !== 'string' || value === '')
+      throw new QuickTunnelResponseError(status, `"result.${name}" is missing or not a string`);
     return value;
   };
   const idBytes = parseUuid(field('id'));
@@ -140,14 +151,20 @@ export async function requestQuickTunnel(options: RequestQuickTunnelOptions): Pr
     });
     body = await readCapped(res);
   } catch (err) {
-    if (options.signal?.aborted) throw new CftunnelError('CFT_ERR_ABORTED', 'the quick Tunnel request was aborted', { cause: options.signal.reason });
+    if (options.signal?.aborted)
+      throw new CftunnelError('CFT_ERR_ABORTED', 'the quick Tunnel request was aborted', {
+        cause: options.signal.reason,
+      });
     throw new QuickTunnelUnreachableError(base, err);
   }
   if (res.status === 429) {
     let text = body;
     try {
       const doc: unknown = JSON.parse(body);
-      if (isPlainObject(doc)) text = serviceMessages(member(doc, 'errors')).map((e) => e.message).join('; ');
+      if (isPlainObject(doc))
+        text = serviceMessages(member(doc, 'errors'))
+          .map((e) => e.message)
+          .join('; ');
     } catch {
       // A plain-text body (Cloudflare's `error code: 1015`) is quoted as is.
     }

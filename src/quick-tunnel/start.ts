@@ -12,7 +12,8 @@ import { requestQuickTunnel, type QuickTunnelGrant } from './service-client.js';
 export const QUICK_TUNNEL_HA_CONNECTIONS = 1;
 
 /** Options of the connector that a quick tunnel fixes itself (credentials, origin, one connection). */
-type FixedTunnelOptions = 'token' | 'origin' | 'url' | 'ingress' | 'config' | 'services' | 'haConnections' | 'quickTunnelHostname';
+type FixedTunnelOptions =
+  'token' | 'origin' | 'url' | 'ingress' | 'config' | 'services' | 'haConnections' | 'quickTunnelHostname';
 
 /** Options of {@link startQuickTunnel}. */
 export interface QuickTunnelOptions extends Omit<TunnelOptions, FixedTunnelOptions> {
@@ -50,7 +51,10 @@ function quickTunnelProtocol(protocol: TunnelOptions['protocol']): NonNullable<T
 }
 
 /** Connector options for a granted quick tunnel. */
-export function quickTunnelOptions(options: Omit<QuickTunnelOptions, 'serviceUrl' | 'userAgent' | 'serviceTimeoutMs'>, grant: QuickTunnelGrant): TunnelOptions {
+export function quickTunnelOptions(
+  options: Omit<QuickTunnelOptions, 'serviceUrl' | 'userAgent' | 'serviceTimeoutMs'>,
+  grant: QuickTunnelGrant,
+): TunnelOptions {
   const { origin, originRequest, ...rest } = options;
   return {
     ...rest,
@@ -70,7 +74,8 @@ export function quickTunnelOptions(options: Omit<QuickTunnelOptions, 'serviceUrl
  * @throws the connector's startup errors (e.g. `InitialConnectionError`), after closing it.
  */
 export async function startQuickTunnel(options: QuickTunnelOptions): Promise<QuickTunnel> {
-  if (options.origin === undefined || options.origin === '') throw new TunnelOptionsError('origin', 'is required by startQuickTunnel (a URL or an in-process app)');
+  if (options.origin === undefined || options.origin === '')
+    throw new TunnelOptionsError('origin', 'is required by startQuickTunnel (a URL or an in-process app)');
   const { serviceUrl, userAgent, serviceTimeoutMs, ...tunnelOptions } = options;
   const grant = await requestQuickTunnel({
     serviceUrl,

@@ -52,7 +52,11 @@ export function untunOriginUrl(opts: TunnelOptions): string {
  */
 export async function startTunnel(opts: TunnelOptions, quick: CftunnelQuickOptions = {}): Promise<Tunnel> {
   const unsupported = (opts.extraArgs ?? []).filter((a) => !NO_EFFECT_ARGS.has(a));
-  if (unsupported.length > 0) throw new TunnelOptionsError('extraArgs', `${unsupported.join(' ')} are not supported by cftunnel/untun; use the second argument`);
+  if (unsupported.length > 0)
+    throw new TunnelOptionsError(
+      'extraArgs',
+      `${unsupported.join(' ')} are not supported by cftunnel/untun; use the second argument`,
+    );
   const tunnel = await startQuickTunnel({
     ...quick,
     origin: untunOriginUrl(opts),

@@ -235,7 +235,9 @@ export class RpcConnection {
     const signal = options.signal;
     if (timeoutMs === undefined && !signal) return;
     const timer =
-      timeoutMs === undefined ? undefined : setTimeout(() => this.cancelQuestion(q, new RpcTimeoutError(timeoutMs)), timeoutMs);
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => this.cancelQuestion(q, new RpcTimeoutError(timeoutMs)), timeoutMs);
     const onAbort = (): void => this.cancelQuestion(q, new RpcCanceledError({ cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     q.cleanup = () => {
@@ -323,7 +325,11 @@ export class RpcConnection {
     // The peer did not understand one of our messages: a Call or Bootstrap it echoes is answered as `unimplemented`.
     const which = echo.which();
     const id =
-      which === rpc.Message.CALL ? echo.call.questionId : which === rpc.Message.BOOTSTRAP ? echo.bootstrap.questionId : -1;
+      which === rpc.Message.CALL
+        ? echo.call.questionId
+        : which === rpc.Message.BOOTSTRAP
+          ? echo.bootstrap.questionId
+          : -1;
     const q = this.questions.get(id);
     if (!q) return;
     const err = new RpcExceptionError('peer does not implement this message', 'unimplemented');
@@ -354,7 +360,8 @@ export class RpcConnection {
 
   private resolveTarget(target: rpc.MessageTarget): LocalCapability | string {
     if (target.which() === rpc.MessageTarget.IMPORTED_CAP) {
-      if (target.importedCap === BOOTSTRAP_EXPORT_ID && this.exportRefs > 0 && this.bootstrapCap) return this.bootstrapCap;
+      if (target.importedCap === BOOTSTRAP_EXPORT_ID && this.exportRefs > 0 && this.bootstrapCap)
+        return this.bootstrapCap;
       return `no capability exported with ID ${target.importedCap}`;
     }
     const pa = target.promisedAnswer;
@@ -447,7 +454,9 @@ export class RpcConnection {
         this.dispatch(f);
       } catch (err) {
         this.fail(
-          err instanceof RpcError ? err : new RpcProtocolError(`malformed RPC message: ${(err as Error).message}`, { cause: err }),
+          err instanceof RpcError
+            ? err
+            : new RpcProtocolError(`malformed RPC message: ${(err as Error).message}`, { cause: err }),
         );
       }
     }

@@ -68,7 +68,8 @@ class Walker {
       const [tagLo, tagHi] = this.word(hi, pad + 1);
       return this.object(padHi, padLo >>> 3, tagLo & 3, tagHi, depth);
     }
-    if (kind === POINTER_STRUCT || kind === POINTER_LIST) return this.object(segment, word + 1 + ((lo | 0) >> 2), kind, hi, depth);
+    if (kind === POINTER_STRUCT || kind === POINTER_LIST)
+      return this.object(segment, word + 1 + ((lo | 0) >> 2), kind, hi, depth);
     // Capability pointers reference nothing in the message.
   }
 
@@ -93,7 +94,8 @@ class Walker {
       const pointers = tagHi >>> 16;
       if (elements * (data + pointers) > count) throw new BudgetExceeded();
       for (let e = 0; e < elements; e++) {
-        for (let i = 0; i < pointers; i++) this.pointer(segment, start + 1 + e * (data + pointers) + data + i, depth + 1);
+        for (let i = 0; i < pointers; i++)
+          this.pointer(segment, start + 1 + e * (data + pointers) + data + i, depth + 1);
       }
       return;
     }

@@ -8,7 +8,14 @@ import type { ConnectionContext, TunnelProtocol } from '../connection/types.js';
 import type { EdgeAddress as PoolEdgeAddress } from '../edge-discovery/index.js';
 import { dialEdgeTls } from '../transport/tls/edge-dial.js';
 import { EdgeDialError, EdgeTlsError, type EdgeTlsReason } from '../transport/errors.js';
-import { connectQuic, QUIC_SERVER_NAME, QuicTlsError, QuicUnavailableError, type QuicFlowControl, type QuicTlsFailure } from '../transport/quic/index.js';
+import {
+  connectQuic,
+  QUIC_SERVER_NAME,
+  QuicTlsError,
+  QuicUnavailableError,
+  type QuicFlowControl,
+  type QuicTlsFailure,
+} from '../transport/quic/index.js';
 import { edgeTrustAnchors } from '../transport/tls/trust.js';
 
 const TLS_REASON: Readonly<Record<QuicTlsFailure, EdgeTlsReason>> = {
@@ -26,7 +33,9 @@ const TLS_REASON: Readonly<Record<QuicTlsFailure, EdgeTlsReason>> = {
 function quicDialError(err: unknown): Error {
   if (err instanceof QuicUnavailableError) return err;
   if (err instanceof QuicTlsError) {
-    return new EdgeTlsError(TLS_REASON[err.failure], `failed to dial to edge with quic: ${err.message}`, { cause: err });
+    return new EdgeTlsError(TLS_REASON[err.failure], `failed to dial to edge with quic: ${err.message}`, {
+      cause: err,
+    });
   }
   return new EdgeDialError(`failed to dial to edge with quic: ${(err as Error).message}`, { cause: err });
 }

@@ -50,7 +50,8 @@ export class SupervisorEventSink {
 
   /** An attempt failed; a registration refusal is counted by kind (`connection/control.go`). */
   attemptFailed(err: unknown): void {
-    if (err instanceof RegistrationError) this.metrics?.registrationFailed(err.isDuplicateConnection ? 'dup_edge_conn' : 'server_error');
+    if (err instanceof RegistrationError)
+      this.metrics?.registrationFailed(err.isDuplicateConnection ? 'dup_edge_conn' : 'server_error');
   }
 
   connected(event: SupervisorEvents['connected'][0]): void {
@@ -72,7 +73,12 @@ export class SupervisorEventSink {
   disconnected(event: SupervisorEvents['disconnected'][0]): void {
     this.events.emit('disconnected', event);
     if (connectionDisconnectedChannel.hasSubscribers) {
-      connectionDisconnectedChannel.publish({ tunnelId: this.tunnelId, connIndex: event.connIndex, protocol: event.protocol, error: event.error });
+      connectionDisconnectedChannel.publish({
+        tunnelId: this.tunnelId,
+        connIndex: event.connIndex,
+        protocol: event.protocol,
+        error: event.error,
+      });
     }
   }
 }

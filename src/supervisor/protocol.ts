@@ -41,10 +41,12 @@ export interface ErrorClass {
 /** Classifies an attempt's error. */
 export function classifyError(err: unknown): ErrorClass {
   if (err instanceof RegistrationError) {
-    if (err.isDuplicateConnection) return { rotateAddress: true, connectivity: false, recoverable: false, quicIdleTimeout: false };
+    if (err.isDuplicateConnection)
+      return { rotateAddress: true, connectivity: false, recoverable: false, quicIdleTimeout: false };
     return { rotateAddress: false, connectivity: false, recoverable: err.shouldRetry, quicIdleTimeout: false };
   }
-  if (err instanceof QuicIdleTimeoutError) return { rotateAddress: true, connectivity: false, recoverable: true, quicIdleTimeout: true };
+  if (err instanceof QuicIdleTimeoutError)
+    return { rotateAddress: true, connectivity: false, recoverable: true, quicIdleTimeout: true };
   if (err instanceof EdgeDialError || err instanceof EdgeTlsError) {
     return { rotateAddress: true, connectivity: true, recoverable: false, quicIdleTimeout: false };
   }

@@ -21,7 +21,13 @@ import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './
 import { dialTunnelConnection, type DialOptions } from './dial.js';
 import type { EdgeAddress, EdgeAddressPool } from '../edge-discovery/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
-import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, type ProtocolSelection } from './protocol.js';
+import {
+  ProtocolFallback,
+  classifyError,
+  fallsBackAtOnce,
+  quicPathBlocked,
+  type ProtocolSelection,
+} from './protocol.js';
 
 /** Default number of HA connections (§12.1). */
 export const DEFAULT_HA_CONNECTIONS = 4;
@@ -93,7 +99,10 @@ export type { ConnectionEvent, SupervisorEvents } from './event-sink.js';
 /** Startup failed for a reason retrying cannot fix (§12.2 `initial tunnel connection failed`). */
 export class InitialConnectionError extends CftunnelError {
   constructor(cause: unknown) {
-    super('CFT_ERR_INITIAL_CONNECTION', `initial tunnel connection failed: ${(cause as Error).message}`, { retryable: false, cause });
+    super('CFT_ERR_INITIAL_CONNECTION', `initial tunnel connection failed: ${(cause as Error).message}`, {
+      retryable: false,
+      cause,
+    });
   }
 }
 
@@ -103,7 +112,10 @@ export class UnauthorizedTokenError extends CftunnelError {
   readonly reason: string;
 
   constructor(cause: RegistrationError) {
-    super('CFT_ERR_UNAUTHORIZED', `the edge refused the tunnel token: ${cause.serverCause}`, { retryable: false, cause });
+    super('CFT_ERR_UNAUTHORIZED', `the edge refused the tunnel token: ${cause.serverCause}`, {
+      retryable: false,
+      cause,
+    });
     this.reason = cause.serverCause;
   }
 }
@@ -198,10 +210,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   start(signal?: AbortSignal): Promise<TunnelConnection> {
     return new Promise<TunnelConnection>((resolve, reject) => {
-      const settleStart: StartupSettlement = { resolve, reject, onAbort: () => undefined, signal, lastError: undefined };
+      const settleStart: StartupSettlement = {
+        resolve,
+        reject,
+        onAbort: () => undefined,
+        signal,
+        lastError: undefined,
+      };
       // The cause is what kept startup from succeeding (the last connection error), not the abort itself.
       settleStart.onAbort = (): void => {
-        reject(new CftunnelError('CFT_ERR_ABORTED', 'tunnel startup aborted', { cause: settleStart.lastError ?? signal?.reason }));
+        reject(
+          new CftunnelError('CFT_ERR_ABORTED', 'tunnel startup aborted', {
+            cause: settleStart.lastError ?? signal?.reason,
+          }),
+        );
         void this.shutdown(0);
       };
       if (signal?.aborted) return settleStart.onAbort();
@@ -240,7 +262,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.live.set(connIndex, conn);
     conn.on('config', (version, err) => this.emit('config', { connIndex, version, err }));
     o.logger.info(
-      { connIndex, connection: conn.details.uuid, event: 0, ip: address.host, location: conn.details.locationName, protocol },
+      {
+        connIndex,
+        connection: conn.details.uuid,
+        event: 0,
+        ip: address.host,
+        location: conn.details.locationName,
+        protocol,
+      },
       'Registered tunnel connection',
     );
     this.sink.connected({ connIndex, protocol, address, details: conn.details });
@@ -274,7 +303,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private async recoverQuic(): Promise<void> {
     const o = this.options;
     while (!this.stopping) {
-      await this.clock.sleep(this.udpBlocked ? quicRecoveryDelayMs(this.recoveryFailures) : (o.haSpacingMs ?? HA_CONNECTION_SPACING_MS), this.stop.signal);
+      await this.clock.sleep(
+        this.udpBlocked ? quicRecoveryDelayMs(this.recoveryFailures) : (o.haSpacingMs ?? HA_CONNECTION_SPACING_MS),
+        this.stop.signal,
+      );
       if (this.stopping) return;
       const target = [...this.handovers.keys()].sort((a, b) => a - b)[0];
       if (target === undefined) {
@@ -292,7 +324,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         address = o.edgePool.getAddr(target);
         this.sink.dialing({ connIndex: target, protocol: 'quic', address, recovery: true });
         dialing = true;
-        conn = await dialTunnelConnection('quic', address, this.context(target, new Backoff(undefined, undefined, this.clock)), this.dialOptions(undefined));
+        conn = await dialTunnelConnection(
+          'quic',
+          address,
+          this.context(target, new Backoff(undefined, undefined, this.clock)),
+          this.dialOptions(undefined),
+        );
       } catch (err) {
         if (dialing) this.sink.attemptEnded();
         if (this.stopping) return;
@@ -313,7 +350,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Serves `conn` until it closes, following handovers to QUIC; resolves with the error the last one closed with. */
-  private async serve(connIndex: number, fallback: ProtocolFallback, protocol: TunnelProtocol, first: TunnelConnection): Promise<Error | undefined> {
+  private async serve(
+    connIndex: number,
+    fallback: ProtocolFallback,
+    protocol: TunnelProtocol,
+    first: TunnelConnection,
+  ): Promise<Error | undefined> {
     const o = this.options;
     let conn = first;
     for (;;) {
@@ -365,7 +407,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // cftunnel's rule (§3.4): while UDP looks blocked only the recovery task dials QUIC; once it registered a
       // QUIC connection, indexes that are not serving come back to QUIC on their next attempt.
       if (atOnce && this.udpBlocked && fallback.protocol === 'quic') this.switchProtocol(connIndex, fallback, 'http2');
-      else if (atOnce && !this.udpBlocked && this.udpWasBlocked && fallback.protocol === 'http2') fallback.switchTo('quic');
+      else if (atOnce && !this.udpBlocked && this.udpWasBlocked && fallback.protocol === 'http2')
+        fallback.switchTo('quic');
       let protocol = fallback.protocol;
       let address: EdgeAddress | undefined;
       let error: Error;
@@ -375,7 +418,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (protocol === 'http2' && o.http2Curves !== undefined) logger.info({ connIndex }, o.http2Curves.logMessage);
         this.sink.dialing({ connIndex, protocol, address, recovery: false });
         serving = true;
-        const conn = await dialTunnelConnection(protocol, address, this.context(connIndex, backoff), this.dialOptions(quicLocalPort));
+        const conn = await dialTunnelConnection(
+          protocol,
+          address,
+          this.context(connIndex, backoff),
+          this.dialOptions(quicLocalPort),
+        );
         quicLocalPort ??= conn.localPort;
         if (this.stopping) {
           conn.close();
@@ -415,7 +463,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         }
         if (startup && !retriedAtStartup(err, o.retryUnauthorizedAtStartup ?? true)) {
           startup.signal?.removeEventListener('abort', startup.onAbort);
-          startup.reject(err instanceof RegistrationError && err.isUnauthorized ? new UnauthorizedTokenError(err) : new InitialConnectionError(err));
+          startup.reject(
+            err instanceof RegistrationError && err.isUnauthorized
+              ? new UnauthorizedTokenError(err)
+              : new InitialConnectionError(err),
+          );
           void this.shutdown(0);
           return;
         }
@@ -427,15 +479,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const cls = classifyError(error);
       let maxEdgeAddrRetriesReached = false;
       if (cls.rotateAddress && address !== undefined) {
-        maxEdgeAddrRetriesReached = o.edgePool.giveBack(connIndex, { connectivityError: cls.connectivity }).maxRetriesReached;
+        maxEdgeAddrRetriesReached = o.edgePool.giveBack(connIndex, {
+          connectivityError: cls.connectivity,
+        }).maxRetriesReached;
       }
       const reported = address ?? { host: '', port: 0, family: 4 as const };
-      this.emit('reconnecting', { connIndex, protocol, address: reported, error, delayMaxMs: backoff.announcedMaxMs, attempt: backoff.retries + 1 });
+      this.emit('reconnecting', {
+        connIndex,
+        protocol,
+        address: reported,
+        error,
+        delayMaxMs: backoff.announcedMaxMs,
+        attempt: backoff.retries + 1,
+      });
       logger.info({ connIndex }, `Retrying connection in up to ${backoff.announcedMaxMs / 1000}s`);
       await backoff.wait(this.stop.signal);
       if (this.stopping) return;
       if (atOnce && this.udpBlocked && fallback.protocol === 'http2') continue;
-      const next = fallback.next(error, this.connectedWith.has(o.protocol.initial), backoff.reachedMaxRetries, maxEdgeAddrRetriesReached);
+      const next = fallback.next(
+        error,
+        this.connectedWith.has(o.protocol.initial),
+        backoff.reachedMaxRetries,
+        maxEdgeAddrRetriesReached,
+      );
       if (next.switched) {
         logger.info({ connIndex }, `Switching to fallback protocol ${next.protocol}`);
         this.emit('protocol_fallback', { connIndex, from: protocol, to: next.protocol });

@@ -96,7 +96,10 @@ export function parseCredentialsFile(json: string, options: CredentialsFileOptio
 }
 
 /** Reads and parses a credentials file (see {@link parseCredentialsFile}). */
-export async function readCredentialsFile(path: string, options: CredentialsFileOptions = {}): Promise<TunnelCredentials> {
+export async function readCredentialsFile(
+  path: string,
+  options: CredentialsFileOptions = {},
+): Promise<TunnelCredentials> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

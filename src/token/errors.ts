@@ -3,13 +3,7 @@ import { CftunnelError } from '../errors.js';
 
 /** Why a token or credentials document was rejected. */
 export type TokenErrorReason =
-  | 'not-base64'
-  | 'not-json'
-  | 'not-object'
-  | 'bad-field-type'
-  | 'bad-uuid'
-  | 'bad-secret'
-  | 'missing-field';
+  'not-base64' | 'not-json' | 'not-object' | 'bad-field-type' | 'bad-uuid' | 'bad-secret' | 'missing-field';
 
 /** cloudflared's usage error for any token decode failure (docs/protocol.md §1.1). */
 export const INVALID_TOKEN_MESSAGE = 'Provided Tunnel token is not valid.';

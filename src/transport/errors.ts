@@ -42,7 +42,9 @@ export function edgeTlsErrorFromNode(err: unknown, serverName: string): EdgeTlsE
   if (typeof code !== 'string') return undefined;
   const reason = TLS_REASON_BY_NODE_CODE[code];
   if (reason === 'unknown-authority') {
-    return new EdgeTlsError(reason, `edge certificate for ${serverName} is signed by an unknown authority`, { cause: err });
+    return new EdgeTlsError(reason, `edge certificate for ${serverName} is signed by an unknown authority`, {
+      cause: err,
+    });
   }
   if (reason === 'name-mismatch') {
     return new EdgeTlsError(reason, `edge certificate is not valid for ${serverName}`, { cause: err });

@@ -7,7 +7,10 @@ import { CftunnelError } from '../errors.js';
 /** A duration string is not valid Go duration syntax. */
 export class DurationSyntaxError extends CftunnelError {
   constructor(text: string) {
-    super('CFT_ERR_DURATION_SYNTAX', `invalid duration ${JSON.stringify(text)} (expected Go syntax such as 30s, 1m30s, 1.5h, 250ms)`);
+    super(
+      'CFT_ERR_DURATION_SYNTAX',
+      `invalid duration ${JSON.stringify(text)} (expected Go syntax such as 30s, 1m30s, 1.5h, 250ms)`,
+    );
   }
 }
 
@@ -15,8 +18,8 @@ export class DurationSyntaxError extends CftunnelError {
 const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1_000,
   m: 60_000,

@@ -28,7 +28,8 @@ export function canonicalHeaderKey(name: string): string {
     out += upper ? ch.toUpperCase() : ch.toLowerCase();
     upper = ch === '-';
   }
-  if (name.length <= CANONICAL_CACHE_NAME_LENGTH && canonicalCache.size < CANONICAL_CACHE_ENTRIES) canonicalCache.set(name, out);
+  if (name.length <= CANONICAL_CACHE_NAME_LENGTH && canonicalCache.size < CANONICAL_CACHE_ENTRIES)
+    canonicalCache.set(name, out);
   return out;
 }
 

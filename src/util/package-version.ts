@@ -8,7 +8,10 @@ export function packageVersion(): string {
   if (cached !== undefined) return cached;
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'cftunnel' && typeof pkg.version === 'string') return (cached = pkg.version);
     } catch {
       // Not there from this layout; try the next one.

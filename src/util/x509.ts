@@ -23,7 +23,11 @@ export function loadX509(): Promise<X509Module> {
 }
 
 /** The one key and signature algorithm cftunnel generates certificates with: ECDSA P-256 with SHA-256. */
-export const ECDSA_P256_SHA256: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+export const ECDSA_P256_SHA256: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = {
+  name: 'ECDSA',
+  namedCurve: 'P-256',
+  hash: 'SHA-256',
+};
 
 /** A fresh exportable {@link ECDSA_P256_SHA256} key pair. */
 export async function generateEcdsaKeys(): Promise<webcrypto.CryptoKeyPair> {
@@ -32,12 +36,17 @@ export async function generateEcdsaKeys(): Promise<webcrypto.CryptoKeyPair> {
 
 /** A random positive 128-bit serial number in hex (top bit clear, so DER needs no sign byte). */
 export function randomSerialNumber(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }
 
 /** The PEM text of a private key, from its PKCS#8 export. */
 export async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
-  const b64 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key)).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key))
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -55,7 +64,9 @@ export interface SelfSignedCaOptions {
 }
 
 /** A self-signed CA certificate (basic constraints: CA, path length 0, critical), signed with {@link ECDSA_P256_SHA256}. */
-export async function createSelfSignedCa(options: SelfSignedCaOptions): Promise<InstanceType<X509Module['X509Certificate']>> {
+export async function createSelfSignedCa(
+  options: SelfSignedCaOptions,
+): Promise<InstanceType<X509Module['X509Certificate']>> {
   const x509 = await loadX509();
   return x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerialNumber(),

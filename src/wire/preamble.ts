@@ -22,8 +22,7 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /** A parsed stream preamble. `rest` holds the bytes that followed it in the chunks seen so far. */
 export type StreamPreamble =
-  | { kind: 'data'; version: string; frame: Buffer; rest: Buffer }
-  | { kind: 'rpc'; rest: Buffer };
+  { kind: 'data'; version: string; frame: Buffer; rest: Buffer } | { kind: 'rpc'; rest: Buffer };
 
 /** The stream starts with neither known signature; cloudflared resets such streams. */
 export class UnknownStreamSignatureError extends CftunnelError {
@@ -171,7 +170,9 @@ export function readStreamPreamble(stream: Readable, options: PreambleOptions = 
         if (result !== null) {
           cleanup();
           if (result.rest.length > 0) stream.unshift(result.rest);
-          resolve(result.kind === 'rpc' ? { kind: 'rpc' } : { kind: 'data', version: result.version, frame: result.frame });
+          resolve(
+            result.kind === 'rpc' ? { kind: 'rpc' } : { kind: 'data', version: result.version, frame: result.frame },
+          );
           return;
         }
       }

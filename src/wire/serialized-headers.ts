@@ -54,7 +54,9 @@ function encodeRaw(text: string, byteString = false): string {
 function decodeRaw(text: string, what: string, index: number, byteString = false): string {
   // Length 4k+1 cannot come from any byte string.
   if (!RAW_STD_BASE64.test(text) || text.length % 4 === 1) {
-    throw new SerializedHeadersError(`Unable to deserialize headers: pair ${index} ${what} is not unpadded standard base64`);
+    throw new SerializedHeadersError(
+      `Unable to deserialize headers: pair ${index} ${what} is not unpadded standard base64`,
+    );
   }
   return Buffer.from(text, 'base64').toString(byteString ? 'latin1' : 'utf8');
 }
@@ -70,7 +72,10 @@ export function isSerializedResponseHeader(name: string): boolean {
  * Encodes pairs as `base64raw(name):base64raw(value)` joined by `;`, with no filtering. With `byteStringValues`,
  * values are byte strings (origin header bytes as received, e.g. 0xFF) and are encoded byte for byte.
  */
-export function encodeSerializedHeaders(headers: Iterable<readonly [string, string]>, byteStringValues = false): string {
+export function encodeSerializedHeaders(
+  headers: Iterable<readonly [string, string]>,
+  byteStringValues = false,
+): string {
   const parts: string[] = [];
   for (const [name, value] of headers) parts.push(`${encodeRaw(name)}:${encodeRaw(value, byteStringValues)}`);
   return parts.join(';');
@@ -89,7 +94,8 @@ export function decodeSerializedHeaders(value: string, byteStringValues = false)
     const part = parts[i]!;
     if (part === '') continue;
     const fields = part.split(':');
-    if (fields.length !== 2) throw new SerializedHeadersError(`Unable to deserialize headers: pair ${i} is not name:value`);
+    if (fields.length !== 2)
+      throw new SerializedHeadersError(`Unable to deserialize headers: pair ${i} is not name:value`);
     out.push([decodeRaw(fields[0]!, 'name', i), decodeRaw(fields[1]!, 'value', i, byteStringValues)]);
   }
   return out;

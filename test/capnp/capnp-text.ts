@@ -7,7 +7,16 @@
 export type CapnpTextValue = string | number | boolean | CapnpTextValue[] | { [field: string]: CapnpTextValue };
 
 const SIMPLE_ESCAPES: Record<string, number> = {
-  a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, "'": 39, '"': 34, '\\': 92,
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  "'": 39,
+  '"': 34,
+  '\\': 92,
 };
 
 /** Parses one value printed by `capnp decode`. */

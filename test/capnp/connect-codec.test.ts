@@ -26,17 +26,7 @@ import {
   referenceEncodeRequest,
   referenceEncodeResponse,
 } from './reference.js';
-import {
-  NULL_PTR,
-  compositeTag,
-  farPtr,
-  frame,
-  listPtr,
-  structPtr,
-  textCount,
-  textWords,
-  type Word,
-} from './wire.js';
+import { NULL_PTR, compositeTag, farPtr, frame, listPtr, structPtr, textCount, textWords, type Word } from './wire.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Vectors
@@ -307,7 +297,9 @@ test('metadata written as List(Text) (an upgraded list) reads the texts as keys'
 });
 
 test('the metadata limit is inclusive: exactly CONNECT_MAX_METADATA_ENTRIES zero-sized entries decode', () => {
-  const bytes = frame([[structPtr(0, 0, 2), NULL_PTR, listPtr(0, 7, 0), compositeTag(CONNECT_MAX_METADATA_ENTRIES, 0, 0)]]);
+  const bytes = frame([
+    [structPtr(0, 0, 2), NULL_PTR, listPtr(0, 7, 0), compositeTag(CONNECT_MAX_METADATA_ENTRIES, 0, 0)],
+  ]);
   assert.equal(decodeConnectResponse(bytes).metadata.length, CONNECT_MAX_METADATA_ENTRIES);
 });
 
@@ -429,7 +421,11 @@ test('the reader enforces its nesting limit', () => {
 test('random mutations of the vectors only ever throw CapnpDecodeError', () => {
   const mutation = fc.oneof(
     fc.record({ kind: fc.constant('byte' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-    fc.record({ kind: fc.constant('word' as const), at: fc.nat(), value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) }),
+    fc.record({
+      kind: fc.constant('word' as const),
+      at: fc.nat(),
+      value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    }),
     fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), value: fc.constant(0) }),
   );
   let rejected = 0;

@@ -18,7 +18,10 @@ import {
 } from '../../src/capnp/interfaces.js';
 
 interface CapnpNode {
-  readonly _capnp: { readonly id: string; readonly size?: { readonly dataByteLength: number; readonly pointerLength: number } };
+  readonly _capnp: {
+    readonly id: string;
+    readonly size?: { readonly dataByteLength: number; readonly pointerLength: number };
+  };
 }
 
 function idOf(node: CapnpNode): bigint {

@@ -63,7 +63,10 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
     events.emit('exit');
     return { code, signal };
   })();
-  const waitForLine = (pattern: RegExp | ((line: string) => boolean), stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> => {
+  const waitForLine = (
+    pattern: RegExp | ((line: string) => boolean),
+    stream: 'stdout' | 'stderr' = 'stdout',
+  ): Promise<string> => {
     const test = typeof pattern === 'function' ? pattern : (l: string) => pattern.test(l);
     const existing = (stream === 'stdout' ? stdoutLines : stderrLines).find(test);
     if (existing !== undefined) return Promise.resolve(existing);
@@ -76,7 +79,9 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
       };
       const onExit = (): void => {
         events.off('line', onLine);
-        reject(new Error(`child exited before printing a line matching ${String(pattern)} on ${stream}:\n${allOutput()}`));
+        reject(
+          new Error(`child exited before printing a line matching ${String(pattern)} on ${stream}:\n${allOutput()}`),
+        );
       };
       events.on('line', onLine);
       events.once('exit', onExit);
@@ -90,7 +95,10 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliC
 }
 
 /** Runs `cftunnel <args>` to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const c = spawnCli(args, env);
   const { code } = await c.exited;
   return { code, stdout: c.stdoutLines.join('\n'), stderr: c.stderrLines.join('\n') };
@@ -110,8 +118,24 @@ export interface Listening {
 }
 
 /** Starts `cftunnel edge` on random loopback ports (killed after the test) and waits for its `listening` event. */
-export async function startEdge(token: string, certsDir: string, t: { after(fn: () => unknown): void }, extra: string[] = []): Promise<{ child: CliChild; info: Listening }> {
-  const child = spawnCli(['edge', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--token', token, '--certs', certsDir, ...extra]);
+export async function startEdge(
+  token: string,
+  certsDir: string,
+  t: { after(fn: () => unknown): void },
+  extra: string[] = [],
+): Promise<{ child: CliChild; info: Listening }> {
+  const child = spawnCli([
+    'edge',
+    '--listen',
+    '127.0.0.1:0',
+    '--http',
+    '127.0.0.1:0',
+    '--token',
+    token,
+    '--certs',
+    certsDir,
+    ...extra,
+  ]);
   t.after(() => child.kill());
   const info = JSON.parse(await child.waitForLine(/"event":"listening"/)) as Listening;
   return { child, info };

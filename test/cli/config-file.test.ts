@@ -13,7 +13,9 @@ import { resolveRunSettings } from '../../src/cli/run-settings.js';
 import { IngressConfigError } from '../../src/ingress/errors.js';
 import { ConfigFileError } from '../../src/orchestration/local-config.js';
 
-async function tempDir(t: { after(fn: () => unknown): void }): Promise<(name: string, text: string) => Promise<string>> {
+async function tempDir(t: {
+  after(fn: () => unknown): void;
+}): Promise<(name: string, text: string) => Promise<string>> {
   const dir = await mkdtemp(join(tmpdir(), 'cftunnel-cli-config-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return async (name, text) => {
@@ -30,18 +32,58 @@ test('file keys fill flags set neither on the command line nor in the environmen
   const write = await tempDir(t);
   const file = await write(
     'config.yml',
-    ['token: FILE-TOKEN', 'edge:', '  - 127.0.0.1:7001', '  - 127.0.0.1:7002', 'ha-connections: 3', 'protocol: quic', 'retries: 9', 'post-quantum: true', 'metrics: 127.0.0.1:0', 'grace-period: 10s', 'loglevel: debug', 'no-autoupdate: true'].join('\n'),
+    [
+      'token: FILE-TOKEN',
+      'edge:',
+      '  - 127.0.0.1:7001',
+      '  - 127.0.0.1:7002',
+      'ha-connections: 3',
+      'protocol: quic',
+      'retries: 9',
+      'post-quantum: true',
+      'metrics: 127.0.0.1:0',
+      'grace-period: 10s',
+      'loglevel: debug',
+      'no-autoupdate: true',
+    ].join('\n'),
   );
   const applied = await apply(['--protocol', 'http2'], { TUNNEL_RETRIES: '2' }, file);
   assert.deepEqual(applied.ignoredKeys, []);
-  assert.deepEqual([...applied.applied].sort(), ['edge', 'grace-period', 'ha-connections', 'loglevel', 'metrics', 'no-autoupdate', 'post-quantum', 'token'].sort());
+  assert.deepEqual(
+    [...applied.applied].sort(),
+    ['edge', 'grace-period', 'ha-connections', 'loglevel', 'metrics', 'no-autoupdate', 'post-quantum', 'token'].sort(),
+  );
   assert.equal(applied.parsed.sources.get('protocol'), 'flag');
   assert.equal(applied.parsed.sources.get('retries'), 'env');
   assert.equal(applied.parsed.sources.get('edge'), 'config');
   const s = await resolveRunSettings(applied.parsed);
   assert.deepEqual(
-    [s.token, s.tokenSource, s.edge, s.haConnections, s.protocol, s.retries, s.postQuantum, s.metrics, s.gracePeriodMs, s.logLevel, s.noEffectFlags],
-    ['FILE-TOKEN', 'config', ['127.0.0.1:7001', '127.0.0.1:7002'], 3, 'http2', 2, true, '127.0.0.1:0', 10_000, 'debug', ['no-autoupdate']],
+    [
+      s.token,
+      s.tokenSource,
+      s.edge,
+      s.haConnections,
+      s.protocol,
+      s.retries,
+      s.postQuantum,
+      s.metrics,
+      s.gracePeriodMs,
+      s.logLevel,
+      s.noEffectFlags,
+    ],
+    [
+      'FILE-TOKEN',
+      'config',
+      ['127.0.0.1:7001', '127.0.0.1:7002'],
+      3,
+      'http2',
+      2,
+      true,
+      '127.0.0.1:0',
+      10_000,
+      'debug',
+      ['no-autoupdate'],
+    ],
   );
 });
 
@@ -49,11 +91,18 @@ test('refused flags in the file are refused by key; unknown keys are only report
   const write = await tempDir(t);
   await assert.rejects(apply([], {}, await write('icmp.yml', 'icmpv4-src: 127.0.0.1\n')), (e: unknown) => {
     assert.ok(e instanceof UnsupportedFlagError);
-    assert.equal(e.message, 'config file key icmpv4-src (flag --icmpv4-src) is not supported by cftunnel (ICMP proxying is not implemented)');
+    assert.equal(
+      e.message,
+      'config file key icmpv4-src (flag --icmpv4-src) is not supported by cftunnel (ICMP proxying is not implemented)',
+    );
     assert.equal(exitCodeFor(e), 2);
     return true;
   });
-  const unknown = await apply([], {}, await write('unknown.yml', 'frobnicate: 1\nconfig: other.yml\nurl: http://127.0.0.1:9\n'));
+  const unknown = await apply(
+    [],
+    {},
+    await write('unknown.yml', 'frobnicate: 1\nconfig: other.yml\nurl: http://127.0.0.1:9\n'),
+  );
   assert.deepEqual(unknown.ignoredKeys, ['frobnicate', 'config']);
   assert.deepEqual(unknown.applied, ['url']);
   for (const [name, text, message] of [
@@ -75,27 +124,47 @@ test('refused flags in the file are refused by key; unknown keys are only report
 
 test('ingress rules (with originRequest) become the local configuration; originRequest/warp-routing without ingress are reported unused', async (t) => {
   const write = await tempDir(t);
-  const ingress = await write('ingress.yml', 'ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:1\n  - service: http_status:404\noriginRequest:\n  connectTimeout: 5s\n');
+  const ingress = await write(
+    'ingress.yml',
+    'ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:1\n  - service: http_status:404\noriginRequest:\n  connectTimeout: 5s\n',
+  );
   const applied = await apply(['--token', 't'], {}, ingress);
-  assert.deepEqual(applied.localConfig?.ingress.rules.map((r) => [r.hostname, r.service.canonical, r.originRequest.connectTimeout]), [
-    ['a.example.com', 'http://127.0.0.1:1', 5],
-    ['', 'http_status:404', 5],
-  ]);
+  assert.deepEqual(
+    applied.localConfig?.ingress.rules.map((r) => [r.hostname, r.service.canonical, r.originRequest.connectTimeout]),
+    [
+      ['a.example.com', 'http://127.0.0.1:1', 5],
+      ['', 'http_status:404', 5],
+    ],
+  );
   assert.deepEqual(applied.unusedSections, []);
-  const sections = await apply([], {}, await write('warp.yml', 'warp-routing:\n  enabled: true\noriginRequest:\n  noTLSVerify: true\n'));
+  const sections = await apply(
+    [],
+    {},
+    await write('warp.yml', 'warp-routing:\n  enabled: true\noriginRequest:\n  noTLSVerify: true\n'),
+  );
   assert.equal(sections.localConfig, undefined);
   assert.deepEqual(sections.unusedSections, ['originRequest', 'warp-routing']);
   // Invalid ingress fails with the ingress validator's error (exit code 1), e.g. no catch-all last rule.
-  await assert.rejects(apply([], {}, await write('nocatchall.yml', 'ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:1\n')), (e: unknown) => {
-    assert.ok(e instanceof IngressConfigError);
-    assert.equal(exitCodeFor(e), 1);
-    return true;
-  });
+  await assert.rejects(
+    apply(
+      [],
+      {},
+      await write('nocatchall.yml', 'ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:1\n'),
+    ),
+    (e: unknown) => {
+      assert.ok(e instanceof IngressConfigError);
+      assert.equal(exitCodeFor(e), 1);
+      return true;
+    },
+  );
 });
 
 test('tunnel and credentials-file keys: ignored next to a token, a clear usage error without one', async (t) => {
   const write = await tempDir(t);
-  const file = await write('named.yml', 'tunnel: 6ff42ae2-765d-4adf-8112-31c55c1551ef\ncredentials-file: /root/.cloudflared/x.json\n');
+  const file = await write(
+    'named.yml',
+    'tunnel: 6ff42ae2-765d-4adf-8112-31c55c1551ef\ncredentials-file: /root/.cloudflared/x.json\n',
+  );
   const withToken = await apply(['--token', 'T'], {}, file);
   assert.equal((await resolveRunSettings(withToken.parsed, withToken.nonTokenRun)).token, 'T');
   const without = await apply([], {}, file);
@@ -113,10 +182,17 @@ test('tunnel and credentials-file keys: ignored next to a token, a clear usage e
   const saved = process.exitCode;
   process.exitCode = undefined;
   try {
-    await main(['tunnel', 'run', '--config', file], { stdout: { write: () => undefined }, stderr: { write: (s: string) => err.push(s) }, env: {} });
+    await main(['tunnel', 'run', '--config', file], {
+      stdout: { write: () => undefined },
+      stderr: { write: (s: string) => err.push(s) },
+      env: {},
+    });
     assert.equal(process.exitCode, 2);
   } finally {
     process.exitCode = saved;
   }
-  assert.equal(err.join(''), `cftunnel: error: config file ${file} names tunnel 6ff42ae2-765d-4adf-8112-31c55c1551ef and credentials-file /root/.cloudflared/x.json, but cftunnel only runs tunnels with a token: pass --token or --token-file, or set TUNNEL_TOKEN (runs with a credentials file are not supported)\n`);
+  assert.equal(
+    err.join(''),
+    `cftunnel: error: config file ${file} names tunnel 6ff42ae2-765d-4adf-8112-31c55c1551ef and credentials-file /root/.cloudflared/x.json, but cftunnel only runs tunnels with a token: pass --token or --token-file, or set TUNNEL_TOKEN (runs with a credentials file are not supported)\n`,
+  );
 });

@@ -19,16 +19,40 @@ import { DurationSyntaxError } from '../../src/util/go-duration.js';
 import { EdgeRequestError } from '../../src/connection/edge-request.js';
 import { ControlStreamTimeoutError } from '../../src/connection/http2-connection.js';
 import { EdgeConnectionClosedError, RequestFailedError, ResponseIncompleteError } from '../../src/connection/errors.js';
-import { ConnectRequestFrameError, TruncatedPreambleError, UnknownStreamSignatureError } from '../../src/wire/preamble.js';
+import {
+  ConnectRequestFrameError,
+  TruncatedPreambleError,
+  UnknownStreamSignatureError,
+} from '../../src/wire/preamble.js';
 import { SerializedHeadersError } from '../../src/wire/serialized-headers.js';
-import { DnsOverTlsError, EdgeDiscoveryError, EdgeDiscoveryOptionError, NoFreeEdgeAddressError, ProtocolPercentageError } from '../../src/edge-discovery/errors.js';
+import {
+  DnsOverTlsError,
+  EdgeDiscoveryError,
+  EdgeDiscoveryOptionError,
+  NoFreeEdgeAddressError,
+  ProtocolPercentageError,
+} from '../../src/edge-discovery/errors.js';
 import { IngressConfigError, UnsupportedServiceError } from '../../src/ingress/errors.js';
 import { Re2SyntaxError } from '../../src/ingress/regex.js';
 import { MetricsAddressError, MetricsListenError } from '../../src/metrics/errors.js';
 import { ConfigFileError } from '../../src/orchestration/local-config.js';
 import { AccessTokenError } from '../../src/proxy/access.js';
-import { InvalidOriginServiceError, OriginConnectTimeoutError, OriginError, OriginRequestCancelledError } from '../../src/proxy/errors.js';
-import { RpcAbortedError, RpcCanceledError, RpcDisconnectedError, RpcExceptionError, RpcFrameError, RpcProtocolError, RpcServerException, RpcTimeoutError } from '../../src/rpc/errors.js';
+import {
+  InvalidOriginServiceError,
+  OriginConnectTimeoutError,
+  OriginError,
+  OriginRequestCancelledError,
+} from '../../src/proxy/errors.js';
+import {
+  RpcAbortedError,
+  RpcCanceledError,
+  RpcDisconnectedError,
+  RpcExceptionError,
+  RpcFrameError,
+  RpcProtocolError,
+  RpcServerException,
+  RpcTimeoutError,
+} from '../../src/rpc/errors.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { InitialConnectionError, UnauthorizedTokenError } from '../../src/supervisor/supervisor.js';
 import { CaPoolError } from '../../src/ingress/ca-pool.js';
@@ -48,7 +72,12 @@ import {
   QuicUdpUnreachableError,
   QuicUnavailableError,
 } from '../../src/transport/quic/errors.js';
-import { QuickTunnelRateLimitedError, QuickTunnelRefusedError, QuickTunnelResponseError, QuickTunnelUnreachableError } from '../../src/quick-tunnel/errors.js';
+import {
+  QuickTunnelRateLimitedError,
+  QuickTunnelRefusedError,
+  QuickTunnelResponseError,
+  QuickTunnelUnreachableError,
+} from '../../src/quick-tunnel/errors.js';
 import { CaCertError } from '../../src/transport/tls/trust.js';
 import { PostQuantumUnsupportedError } from '../../src/transport/tls/curves.js';
 import { TunnelOptionsError } from '../../src/tunnel.js';
@@ -72,7 +101,9 @@ function everyCode(): CftunnelError[] {
     new CftunnelError('CFT_ERR_ABORTED', 'tunnel startup aborted', { cause: c() }),
     new AccessTokenError(c()),
     ((e) => new CaCertFileError('/etc/ca.pem', e))(c()),
-    ((e) => new CaCertError(wrap('certificate 1 of the CA bundle is not a valid X.509 certificate', e), { cause: e }))(c()),
+    ((e) => new CaCertError(wrap('certificate 1 of the CA bundle is not a valid X.509 certificate', e), { cause: e }))(
+      c(),
+    ),
     ((e) => new CapnpDecodeError(wrap('bad pointer', e), { cause: e }))(c()),
     ((e) => new CapnpFrameError(wrap('bad frame', e), { cause: e }))(c()),
     ((e) => new ConfigFileError(wrap('error parsing YAML in config file at /c.yml', e), e))(c()),
@@ -85,8 +116,13 @@ function everyCode(): CftunnelError[] {
     ((e) => new DnsOverTlsError(wrap('DNS-over-TLS lookup of x via 1.1.1.1:853 failed', e), { cause: e }))(c()),
     new DurationSyntaxError('soon'),
     ((e) => new EdgeConfigFileError('/edge.json', e.message, e))(c()),
-    new EdgeDialError(wrap('failed to dial to edge with quic', new QuicHandshakeTimeoutError(5000)), { cause: new QuicHandshakeTimeoutError(5000) }),
-    ((e) => new EdgeDiscoveryError(wrap('Could not lookup srv records on _v2-origintunneld._tcp.argotunnel.com', e), { cause: e }))(c()),
+    new EdgeDialError(wrap('failed to dial to edge with quic', new QuicHandshakeTimeoutError(5000)), {
+      cause: new QuicHandshakeTimeoutError(5000),
+    }),
+    ((e) =>
+      new EdgeDiscoveryError(wrap('Could not lookup srv records on _v2-origintunneld._tcp.argotunnel.com', e), {
+        cause: e,
+      }))(c()),
     new EdgeDiscoveryOptionError('invalid value for edge-ip-version: 7'),
     new NoFreeEdgeAddressError(),
     new EdgeRequestError('header Key: x malformed'),
@@ -94,7 +130,13 @@ function everyCode(): CftunnelError[] {
     ((e) => new IngressConfigError(wrap('Rule #1 has an invalid regex', e), { cause: e }))(c()),
     new UnsupportedServiceError('socks-proxy'),
     ((e) => new CaPoolError('/etc/origin-ca.pem', e.message, { cause: e }))(c()),
-    new UnauthorizedTokenError(new RegistrationError({ cause: 'Unauthorized: Failed to authenticate tunnel', shouldRetry: false, retryAfterNs: 0n })),
+    new UnauthorizedTokenError(
+      new RegistrationError({
+        cause: 'Unauthorized: Failed to authenticate tunnel',
+        shouldRetry: false,
+        retryAfterNs: 0n,
+      }),
+    ),
     new InitialConnectionError(new EdgeDialError(wrap('failed to dial to edge', dial), { cause: dial })),
     new MetricsAddressError('notanaddr'),
     ((e) => new MetricsListenError(wrap('failed to bind to address (127.0.0.1:1)', e), { cause: e }))(c()),
@@ -118,7 +160,10 @@ function everyCode(): CftunnelError[] {
     new QuicTransportError(0xa),
     new QuicUnavailableError('the QUIC binding did not load'),
     new QuicUdpUnreachableError(Object.assign(new Error('send ECONNREFUSED 127.0.0.1:7844'), { code: 'ECONNREFUSED' })),
-    new QuickTunnelUnreachableError('https://api.trycloudflare.com', new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:443') })),
+    new QuickTunnelUnreachableError(
+      'https://api.trycloudflare.com',
+      new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:443') }),
+    ),
     new QuickTunnelRateLimitedError('https://api.trycloudflare.com', 30, 'error code: 1015'),
     new QuickTunnelResponseError(502, 'not JSON: <html>', c()),
     new QuickTunnelRefusedError(200, [{ code: 1000, message: 'quick tunnels are off' }]),
@@ -163,7 +208,11 @@ test('every catalogue code renders each cause text once, in a pino log line and 
     const logged = (pino.stdSerializers.err(err) as { message: string }).message;
     assert.equal(errorText(err), logged, `${err.code}: the CLI line and the log line say the same`);
     for (const part of [err.message, ...causeTexts(err)]) {
-      assert.equal(occurrences(logged, part), 1, `${err.code}: ${JSON.stringify(part)} once in ${JSON.stringify(logged)}`);
+      assert.equal(
+        occurrences(logged, part),
+        1,
+        `${err.code}: ${JSON.stringify(part)} once in ${JSON.stringify(logged)}`,
+      );
     }
   }
 });
@@ -182,6 +231,9 @@ test('a message keeps everything but a trailing copy of its cause; errorText ski
 });
 
 test('a QUIC handshake ended by QUIC\'s idle timer says so, not "within 0 ms"', () => {
-  assert.equal(new QuicHandshakeTimeoutError().message, 'QUIC handshake did not complete: the peer went silent (idle timeout)');
+  assert.equal(
+    new QuicHandshakeTimeoutError().message,
+    'QUIC handshake did not complete: the peer went silent (idle timeout)',
+  );
   assert.equal(new QuicHandshakeTimeoutError(5000).message, 'QUIC handshake did not complete within 5000 ms');
 });

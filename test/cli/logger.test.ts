@@ -9,16 +9,32 @@ function capture(isTTY: boolean): { sink: { write(s: string): boolean; isTTY: bo
 
 test('console lines look like cloudflared: time, level abbreviation, message, sorted key=value', () => {
   const line = formatConsoleLine(
-    JSON.stringify({ level: 'info', time: '2026-11-25T16:00:00Z', message: 'Registered tunnel connection', protocol: 'quic', location: 'TST', ip: '127.0.0.1', event: 0, connection: 'c0ffee', connIndex: 0 }),
+    JSON.stringify({
+      level: 'info',
+      time: '2026-11-25T16:00:00Z',
+      message: 'Registered tunnel connection',
+      protocol: 'quic',
+      location: 'TST',
+      ip: '127.0.0.1',
+      event: 0,
+      connection: 'c0ffee',
+      connIndex: 0,
+    }),
   );
-  assert.equal(line, '2026-11-25T16:00:00Z INF Registered tunnel connection connIndex=0 connection=c0ffee event=0 ip=127.0.0.1 location=TST protocol=quic\n');
+  assert.equal(
+    line,
+    '2026-11-25T16:00:00Z INF Registered tunnel connection connIndex=0 connection=c0ffee event=0 ip=127.0.0.1 location=TST protocol=quic\n',
+  );
 });
 
 test('level abbreviations, quoting and error fields', () => {
   const f = (rec: object): string => formatConsoleLine(JSON.stringify({ time: 'T', message: 'm', ...rec }));
   assert.equal(f({ level: 'debug' }), 'T DBG m\n');
   assert.equal(f({ level: 'warn' }), 'T WRN m\n');
-  assert.equal(f({ level: 'error', err: { type: 'Error', message: 'dial failed', stack: 'x' } }), 'T ERR m error="dial failed"\n');
+  assert.equal(
+    f({ level: 'error', err: { type: 'Error', message: 'dial failed', stack: 'x' } }),
+    'T ERR m error="dial failed"\n',
+  );
   assert.equal(f({ level: 'fatal', path: 'a b', obj: { k: 1 } }), 'T FTL m obj={"k":1} path="a b"\n');
 });
 

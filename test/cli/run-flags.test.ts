@@ -14,7 +14,10 @@ import { errorText } from '../../src/errors.js';
 const EDGE = ['--edge', '127.0.0.1:7844'];
 
 test('accepts --name value, --name=value, -p, single-dash long names and mixed positionals', () => {
-  const p = parseRunFlags(['--token', 'T1', '-p', 'http2', '-ha-connections=3', 'my-tunnel', '--grace-period=1m30s'], {});
+  const p = parseRunFlags(
+    ['--token', 'T1', '-p', 'http2', '-ha-connections=3', 'my-tunnel', '--grace-period=1m30s'],
+    {},
+  );
   assert.equal(flagValue(p, 'token'), 'T1');
   assert.equal(flagValue(p, 'protocol'), 'http2');
   assert.equal(flagValue(p, 'ha-connections'), '3');
@@ -33,7 +36,11 @@ test('--edge is repeatable and takes comma lists, on the command line and in TUN
 });
 
 test('a flag on the command line beats its environment variable', () => {
-  const p = parseRunFlags(['--protocol', 'quic', '--retries', '7'], { TUNNEL_TRANSPORT_PROTOCOL: 'http2', TUNNEL_RETRIES: '2', TUNNEL_GRACE_PERIOD: '5s' });
+  const p = parseRunFlags(['--protocol', 'quic', '--retries', '7'], {
+    TUNNEL_TRANSPORT_PROTOCOL: 'http2',
+    TUNNEL_RETRIES: '2',
+    TUNNEL_GRACE_PERIOD: '5s',
+  });
   assert.equal(flagValue(p, 'protocol'), 'quic');
   assert.equal(flagValue(p, 'retries'), '7');
   assert.equal(flagValue(p, 'grace-period'), '5s');
@@ -108,7 +115,14 @@ test('every supported environment variable is read', async () => {
       metrics: '127.0.0.1:0',
       configFile: undefined,
       tags: { env: 'prod', Team: 'a b' },
-      configurationFlags: { 'edge-bind-address': '::1', 'edge-ip-version': '6', loglevel: 'debug', metrics: '127.0.0.1:0', protocol: 'h2mux', retries: '3' },
+      configurationFlags: {
+        'edge-bind-address': '::1',
+        'edge-ip-version': '6',
+        loglevel: 'debug',
+        metrics: '127.0.0.1:0',
+        protocol: 'h2mux',
+        retries: '3',
+      },
       pidFile: '/tmp/x.pid',
       noEffectFlags: undefined,
       tunnelArgument: undefined,
@@ -124,8 +138,22 @@ test('every supported environment variable is read', async () => {
 test('HEAD flags (docs/protocol.md §18): --features/-F, --rpc-timeout, QUIC flow-control limits, --client-version', async () => {
   const s = await resolveRunSettings(
     parseRunFlags(
-      ['--token', 't', '-F', 'support_datagram_v3_2,future', '--features', 'other', '--rpc-timeout', '1.5s',
-        '--quic-connection-level-flow-control-limit', '20971520', '--quic-stream-level-flow-control-limit', '4194304', '--client-version', '2026.1.0'],
+      [
+        '--token',
+        't',
+        '-F',
+        'support_datagram_v3_2,future',
+        '--features',
+        'other',
+        '--rpc-timeout',
+        '1.5s',
+        '--quic-connection-level-flow-control-limit',
+        '20971520',
+        '--quic-stream-level-flow-control-limit',
+        '4194304',
+        '--client-version',
+        '2026.1.0',
+      ],
       {},
     ),
   );
@@ -135,9 +163,26 @@ test('HEAD flags (docs/protocol.md §18): --features/-F, --rpc-timeout, QUIC flo
   assert.equal(s.quicStreamWindow, 4_194_304);
   assert.equal(s.clientVersion, '2026.1.0');
   const defaults = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
-  assert.deepEqual([defaults.features, defaults.rpcTimeoutMs, defaults.quicConnectionWindow, defaults.quicStreamWindow, defaults.clientVersion], [undefined, undefined, undefined, undefined, undefined]);
-  for (const bad of [['--rpc-timeout', '5'], ['--rpc-timeout', '0s'], ['--quic-stream-level-flow-control-limit', '-1']]) {
-    await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', ...bad], {})), (err: unknown) => err instanceof UsageError, bad.join(' '));
+  assert.deepEqual(
+    [
+      defaults.features,
+      defaults.rpcTimeoutMs,
+      defaults.quicConnectionWindow,
+      defaults.quicStreamWindow,
+      defaults.clientVersion,
+    ],
+    [undefined, undefined, undefined, undefined, undefined],
+  );
+  for (const bad of [
+    ['--rpc-timeout', '5'],
+    ['--rpc-timeout', '0s'],
+    ['--quic-stream-level-flow-control-limit', '-1'],
+  ]) {
+    await assert.rejects(
+      resolveRunSettings(parseRunFlags(['--token', 't', ...bad], {})),
+      (err: unknown) => err instanceof UsageError,
+      bad.join(' '),
+    );
   }
 });
 
@@ -160,21 +205,42 @@ test('token precedence (§1.2): --token beats TUNNEL_TOKEN beats --token-file; t
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'token');
   await writeFile(file, '\n \t FILE-TOKEN \r\n\n');
-  assert.deepEqual(await resolveToken(parseRunFlags(['--token', ' CLI ', '--token-file', file], { TUNNEL_TOKEN: 'ENV' })), { token: ' CLI ', source: 'flag' });
-  assert.deepEqual(await resolveToken(parseRunFlags(['--token-file', file], { TUNNEL_TOKEN: ' ENV' })), { token: ' ENV', source: 'env' });
-  assert.deepEqual(await resolveToken(parseRunFlags(['--token-file', file], {})), { token: 'FILE-TOKEN', source: 'file' });
-  assert.deepEqual(await resolveToken(parseRunFlags([], { TUNNEL_TOKEN_FILE: file })), { token: 'FILE-TOKEN', source: 'file' });
+  assert.deepEqual(
+    await resolveToken(parseRunFlags(['--token', ' CLI ', '--token-file', file], { TUNNEL_TOKEN: 'ENV' })),
+    { token: ' CLI ', source: 'flag' },
+  );
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token-file', file], { TUNNEL_TOKEN: ' ENV' })), {
+    token: ' ENV',
+    source: 'env',
+  });
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token-file', file], {})), {
+    token: 'FILE-TOKEN',
+    source: 'file',
+  });
+  assert.deepEqual(await resolveToken(parseRunFlags([], { TUNNEL_TOKEN_FILE: file })), {
+    token: 'FILE-TOKEN',
+    source: 'file',
+  });
   // An empty --token counts as absent, so the file is used.
-  assert.deepEqual(await resolveToken(parseRunFlags(['--token', '', '--token-file', file], {})), { token: 'FILE-TOKEN', source: 'file' });
+  assert.deepEqual(await resolveToken(parseRunFlags(['--token', '', '--token-file', file], {})), {
+    token: 'FILE-TOKEN',
+    source: 'file',
+  });
 });
 
 test('token file errors and a missing token', async () => {
-  await assert.rejects(resolveToken(parseRunFlags(['--token-file', '/nonexistent/cftunnel/token'], {})), (err: unknown) => {
-    assert.ok(err instanceof TokenFileError);
-    assert.match(errorText(err), /^Failed to read token file: /);
-    return true;
-  });
-  await assert.rejects(resolveRunSettings(parseRunFlags(EDGE, {})), (err: unknown) => err instanceof UsageError && /token is required/.test(err.message));
+  await assert.rejects(
+    resolveToken(parseRunFlags(['--token-file', '/nonexistent/cftunnel/token'], {})),
+    (err: unknown) => {
+      assert.ok(err instanceof TokenFileError);
+      assert.match(errorText(err), /^Failed to read token file: /);
+      return true;
+    },
+  );
+  await assert.rejects(
+    resolveRunSettings(parseRunFlags(EDGE, {})),
+    (err: unknown) => err instanceof UsageError && /token is required/.test(err.message),
+  );
 });
 
 test('bad values are usage errors (exit code 2)', async () => {
@@ -198,30 +264,52 @@ test('bad values are usage errors (exit code 2)', async () => {
       return true;
     });
   }
-  await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't'], { TUNNEL_EDGE_IP_VERSION: 'ipv4' })), (err: unknown) => {
-    assert.ok(err instanceof UsageError);
-    assert.equal(err.message, 'invalid value for edge-ip-version: ipv4');
-    return true;
-  });
+  await assert.rejects(
+    resolveRunSettings(parseRunFlags(['--token', 't'], { TUNNEL_EDGE_IP_VERSION: 'ipv4' })),
+    (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.message, 'invalid value for edge-ip-version: ipv4');
+      return true;
+    },
+  );
   for (const v of ['4', '6', 'auto'] as const) {
-    assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--edge-ip-version', v], {}))).edgeIpVersion, v);
+    assert.equal(
+      (await resolveRunSettings(parseRunFlags(['--token', 't', '--edge-ip-version', v], {}))).edgeIpVersion,
+      v,
+    );
   }
   assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--pq'], {}))).postQuantum, true);
-  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--post-quantum=false'], { TUNNEL_POST_QUANTUM: 'true' }))).postQuantum, false);
+  assert.equal(
+    (await resolveRunSettings(parseRunFlags(['--token', 't', '--post-quantum=false'], { TUNNEL_POST_QUANTUM: 'true' })))
+      .postQuantum,
+    false,
+  );
   await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--edge', 'nohost'], {})), /not HOST:PORT/);
-  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '3m'], {}))).gracePeriodMs, 180_000);
-  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '0'], {}))).gracePeriodMs, 0);
+  assert.equal(
+    (await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '3m'], {}))).gracePeriodMs,
+    180_000,
+  );
+  assert.equal(
+    (await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '0'], {}))).gracePeriodMs,
+    0,
+  );
 });
 
 test('usage mistakes in the syntax itself', () => {
-  assert.throws(() => parseRunFlags(['--token'], {}), (e: unknown) => e instanceof UsageError && /needs a value/.test(e.message));
+  assert.throws(
+    () => parseRunFlags(['--token'], {}),
+    (e: unknown) => e instanceof UsageError && /needs a value/.test(e.message),
+  );
   assert.throws(() => parseRunFlags(['--token', 'a', '--token', 'b'], {}), /given more than once/);
   assert.throws(() => parseRunFlags(['--no-autoupdate=maybe'], {}), /invalid boolean/);
-  assert.throws(() => parseRunFlags(['--frobnicate'], {}), (e: unknown) => {
-    assert.ok(e instanceof UsageError);
-    assert.equal(e.message, 'unknown flag --frobnicate for "cftunnel tunnel run" (see cftunnel tunnel run --help)');
-    return true;
-  });
+  assert.throws(
+    () => parseRunFlags(['--frobnicate'], {}),
+    (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.message, 'unknown flag --frobnicate for "cftunnel tunnel run" (see cftunnel tunnel run --help)');
+      return true;
+    },
+  );
 });
 
 test('every unsupported cloudflared flag and alias is refused by name with a reason, never ignored', () => {
@@ -229,32 +317,45 @@ test('every unsupported cloudflared flag and alias is refused by name with a rea
     for (const name of [spec.name, ...(spec.aliases ?? [])]) {
       const dashed = name.length === 1 ? `-${name}` : `--${name}`;
       const args = spec.type === 'boolean' ? [dashed] : [`${dashed}=x`];
-      assert.throws(() => parseRunFlags(['--token', 't', ...args], {}), (e: unknown) => {
-        assert.ok(e instanceof UnsupportedFlagError, dashed);
-        assert.equal(e.message, `flag ${dashed} is not supported by cftunnel (${spec.reason})`);
-        assert.equal(exitCodeFor(e), 2);
-        return true;
-      });
+      assert.throws(
+        () => parseRunFlags(['--token', 't', ...args], {}),
+        (e: unknown) => {
+          assert.ok(e instanceof UnsupportedFlagError, dashed);
+          assert.equal(e.message, `flag ${dashed} is not supported by cftunnel (${spec.reason})`);
+          assert.equal(exitCodeFor(e), 2);
+          return true;
+        },
+      );
     }
   }
 });
 
 test('an unsupported flag set through its environment variable is refused too', () => {
-  assert.throws(() => parseRunFlags([], { TUNNEL_MAX_ACTIVE_FLOWS: '10' }), (e: unknown) => {
-    assert.ok(e instanceof UnsupportedFlagError);
-    assert.equal(e.message, 'environment variable TUNNEL_MAX_ACTIVE_FLOWS (flag --max-active-flows) is not supported by cftunnel (private-network flow limits are not implemented)');
-    return true;
-  });
+  assert.throws(
+    () => parseRunFlags([], { TUNNEL_MAX_ACTIVE_FLOWS: '10' }),
+    (e: unknown) => {
+      assert.ok(e instanceof UnsupportedFlagError);
+      assert.equal(
+        e.message,
+        'environment variable TUNNEL_MAX_ACTIVE_FLOWS (flag --max-active-flows) is not supported by cftunnel (private-network flow limits are not implemented)',
+      );
+      return true;
+    },
+  );
 });
 
 test('compatibility flags are accepted and reported as having no effect', async () => {
-  const s = await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--no-autoupdate', '--heartbeat-count', '5', 'tunnel-name'], {}));
+  const s = await resolveRunSettings(
+    parseRunFlags(['--token', 't', ...EDGE, '--no-autoupdate', '--heartbeat-count', '5', 'tunnel-name'], {}),
+  );
   assert.deepEqual(s.noEffectFlags.sort(), ['heartbeat-count', 'no-autoupdate']);
   assert.equal(s.tunnelArgument, 'tunnel-name');
 });
 
-test('--tag NAME=VALUE with cloudflared\'s character rules; a bad tag is a usage error with cloudflared\'s text', async () => {
-  const s = await resolveRunSettings(parseRunFlags(['--token', 't', '--tag', "x-a!#$%&'*+.^_`|~=v a=l~", '--tag', 'k=1,k=2'], {}));
+test("--tag NAME=VALUE with cloudflared's character rules; a bad tag is a usage error with cloudflared's text", async () => {
+  const s = await resolveRunSettings(
+    parseRunFlags(['--token', 't', '--tag', "x-a!#$%&'*+.^_`|~=v a=l~", '--tag', 'k=1,k=2'], {}),
+  );
   assert.deepEqual(s.tags, { "x-a!#$%&'*+.^_`|~": 'v a=l~', k: '2' });
   for (const bad of ['novalue', '=v', 'sp ace=v', 'k=', 'k=caf\u00e9', 'k=tab\there']) {
     await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--tag', bad], {})), (e: unknown) => {
@@ -266,7 +367,27 @@ test('--tag NAME=VALUE with cloudflared\'s character rules; a bad tag is a usage
 });
 
 test('__configuration_flags: only set, non-empty listed flags; durations in Go format; the metrics default is not echoed', async () => {
-  const s = await resolveRunSettings(parseRunFlags(['--token', 't', '--autoupdate-freq', '90m', '--no-autoupdate', '--url', 'http://127.0.0.1:1', '--loglevel', 'warn'], { TUNNEL_METRICS_UPDATE_FREQ: '5s' }));
-  assert.deepEqual(s.configurationFlags, { 'autoupdate-freq': '1h30m0s', 'no-autoupdate': 'true', 'metrics-update-freq': '5s', loglevel: 'warn' });
+  const s = await resolveRunSettings(
+    parseRunFlags(
+      [
+        '--token',
+        't',
+        '--autoupdate-freq',
+        '90m',
+        '--no-autoupdate',
+        '--url',
+        'http://127.0.0.1:1',
+        '--loglevel',
+        'warn',
+      ],
+      { TUNNEL_METRICS_UPDATE_FREQ: '5s' },
+    ),
+  );
+  assert.deepEqual(s.configurationFlags, {
+    'autoupdate-freq': '1h30m0s',
+    'no-autoupdate': 'true',
+    'metrics-update-freq': '5s',
+    loglevel: 'warn',
+  });
   assert.equal(s.metrics, 'localhost:0');
 });

@@ -37,7 +37,10 @@ for (const protocol of ['quic', 'http2'] as const) {
       const [result] = await env.edge.pushConfig(1, doc);
       assert.deepEqual([result!.latestAppliedVersion, result!.err], [1, null]);
       assert.equal(await appliedConfigVersion(env.tunnel), 1);
-      assert.equal((await visit(env.edge.visitorUrl, { host: 'host-7-' + 'x'.repeat(40) + '.example.test' })).status, 418);
+      assert.equal(
+        (await visit(env.edge.visitorUrl, { host: 'host-7-' + 'x'.repeat(40) + '.example.test' })).status,
+        418,
+      );
     });
   });
 }

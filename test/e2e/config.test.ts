@@ -6,8 +6,11 @@ import { appliedConfigVersion, startOrigin, startTunnelEnv, type TunnelEnv } fro
 import { fixturePath } from '../helpers/fixtures.js';
 import { visit } from '../helpers/visitor.js';
 
-const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as { configs: Record<string, unknown> };
-const INVALID_LAST_RULE = 'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)';
+const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as {
+  configs: Record<string, unknown>;
+};
+const INVALID_LAST_RULE =
+  'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)';
 
 for (const protocol of ['quic', 'http2'] as const) {
   describe(`${protocol}: remote configuration`, () => {
@@ -31,15 +34,30 @@ for (const protocol of ['quic', 'http2'] as const) {
     });
 
     test('v1, then v2 change routing; an invalid v3 is refused and v2 stays; an older version is ignored', async () => {
-      const v1 = await env.edge.pushConfig(1, { ingress: [{ hostname: 'a.test', service: a.url }, { service: 'http_status:404' }] });
-      assert.deepEqual(v1.map((r) => [r.latestAppliedVersion, r.err]), [[1, null], [1, null]]);
+      const v1 = await env.edge.pushConfig(1, {
+        ingress: [{ hostname: 'a.test', service: a.url }, { service: 'http_status:404' }],
+      });
+      assert.deepEqual(
+        v1.map((r) => [r.latestAppliedVersion, r.err]),
+        [
+          [1, null],
+          [1, null],
+        ],
+      );
       assert.equal((await visit(env.edge.visitorUrl, { host: 'a.test' })).body.toString(), 'origin-a');
       assert.equal((await visit(env.edge.visitorUrl, { host: 'b.test' })).status, 404);
 
       const v2 = await env.edge.pushConfig(2, {
-        ingress: [{ hostname: 'a.test', service: b.url }, { hostname: '*.wild.test', service: a.url }, { service: 'http_status:418' }],
+        ingress: [
+          { hostname: 'a.test', service: b.url },
+          { hostname: '*.wild.test', service: a.url },
+          { service: 'http_status:418' },
+        ],
       });
-      assert.deepEqual(v2.map((r) => r.latestAppliedVersion), [2, 2]);
+      assert.deepEqual(
+        v2.map((r) => r.latestAppliedVersion),
+        [2, 2],
+      );
       assert.equal((await visit(env.edge.visitorUrl, { host: 'a.test' })).body.toString(), 'origin-b');
       assert.equal((await visit(env.edge.visitorUrl, { host: 'x.wild.test:8443' })).body.toString(), 'origin-a');
       assert.equal((await visit(env.edge.visitorUrl, { host: 'b.test' })).status, 418);
@@ -53,7 +71,13 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal((await visit(env.edge.visitorUrl, { host: 'a.test' })).body.toString(), 'origin-b');
 
       const old = await env.edge.pushConfig(1, { ingress: [{ service: a.url }] });
-      assert.deepEqual(old.map((r) => [r.latestAppliedVersion, r.err]), [[2, null], [2, null]]);
+      assert.deepEqual(
+        old.map((r) => [r.latestAppliedVersion, r.err]),
+        [
+          [2, null],
+          [2, null],
+        ],
+      );
       assert.equal((await visit(env.edge.visitorUrl, { host: 'a.test' })).body.toString(), 'origin-b');
       assert.equal(await appliedConfigVersion(env.tunnel), 2);
     });

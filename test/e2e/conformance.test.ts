@@ -19,10 +19,24 @@ import type { TunnelRequest, TunnelResponse } from '../../src/local-edge/types.j
 import { fixturePath } from '../helpers/fixtures.js';
 import { startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 
-const HTTP_SCENARIOS = ['get', 'get-dup-header', 'not-found', 'post-content-length', 'put-chunked', 'set-cookie', 'websocket', 'status-418', 'origin-down-502'];
+const HTTP_SCENARIOS = [
+  'get',
+  'get-dup-header',
+  'not-found',
+  'post-content-length',
+  'put-chunked',
+  'set-cookie',
+  'websocket',
+  'status-418',
+  'origin-down-502',
+];
 
 /** A TCP origin that answers the first request on each connection with fixed bytes (and keeps upgrades open). */
-async function replayOrigin(status: number, headers: Array<[string, string]>, body: Buffer): Promise<{ url: string; close(): Promise<void> }> {
+async function replayOrigin(
+  status: number,
+  headers: Array<[string, string]>,
+  body: Buffer,
+): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -96,7 +110,9 @@ describe('quic: ConnectResponse conformance with cloudflared 2023.7.3', () => {
       const recorded = decodeConnectResponse(readFileSync(fixturePath(`${dir}/data-c2e.0.bin`)));
       const recordedPairs = metadataPairs(recorded.metadata);
       const status = Number(recordedPairs.find(([k]) => k === 'HttpStatus')?.[1] ?? '0');
-      const originHeaders = recordedPairs.filter(([k]) => k.startsWith('HttpHeader:')).map(([k, v]) => [k.slice(11), v] as [string, string]);
+      const originHeaders = recordedPairs
+        .filter(([k]) => k.startsWith('HttpHeader:'))
+        .map(([k, v]) => [k.slice(11), v] as [string, string]);
       const svc = await serviceFor(scenario, status, originHeaders, readOptional(`${dir}/data-c2e.body.bin`));
       try {
         const [answer] = await env.edge.pushConfig(++version, { ingress: [{ service: svc.service }] });
@@ -119,7 +135,10 @@ describe('quic: ConnectResponse conformance with cloudflared 2023.7.3', () => {
         const ours = res.wire.protocol === 'quic' ? res.wire.connectResponse : undefined;
         assert.ok(ours);
         if (scenario === 'origin-down-502') {
-          assert.equal(ours.error.replace(/127\.0\.0\.1:\d+/, 'ADDR'), recorded.error.replace(/127\.0\.0\.1:\d+/, 'ADDR'));
+          assert.equal(
+            ours.error.replace(/127\.0\.0\.1:\d+/, 'ADDR'),
+            recorded.error.replace(/127\.0\.0\.1:\d+/, 'ADDR'),
+          );
           assert.deepEqual(ours.metadata, []);
           return;
         }
@@ -148,12 +167,25 @@ describe('http2: response header conformance with cloudflared 2023.7.3', () => {
     test(scenario, async () => {
       const dir = `vectors/http2/${scenario}`;
       const kind = scenario === 'websocket' ? 'websocket' : 'http';
-      const requestBlock = (JSON.parse(readFileSync(fixturePath(`${dir}/${kind}-e2c.headers.json`), 'utf8')) as { header_blocks: HeaderBlock[] }).header_blocks[0]!;
-      const recordedBlock = (JSON.parse(readFileSync(fixturePath(`${dir}/${kind}-c2e.headers.json`), 'utf8')) as { header_blocks: HeaderBlock[] }).header_blocks[0]!;
+      const requestBlock = (
+        JSON.parse(readFileSync(fixturePath(`${dir}/${kind}-e2c.headers.json`), 'utf8')) as {
+          header_blocks: HeaderBlock[];
+        }
+      ).header_blocks[0]!;
+      const recordedBlock = (
+        JSON.parse(readFileSync(fixturePath(`${dir}/${kind}-c2e.headers.json`), 'utf8')) as {
+          header_blocks: HeaderBlock[];
+        }
+      ).header_blocks[0]!;
       const field = (block: HeaderBlock, name: string) => block.fields.find(([n]) => n === name)?.[1];
       const recordedOriginHeaders = recordedBlock.decoded?.['cf-cloudflared-response-headers'] ?? [];
       const status = Number(field(recordedBlock, ':status'));
-      const svc = await serviceFor(scenario, scenario === 'websocket' ? 101 : status, recordedOriginHeaders, readOptional(`${dir}/${kind}-c2e.body.bin`));
+      const svc = await serviceFor(
+        scenario,
+        scenario === 'websocket' ? 101 : status,
+        recordedOriginHeaders,
+        readOptional(`${dir}/${kind}-c2e.body.bin`),
+      );
       try {
         const [answer] = await env.edge.pushConfig(++version, { ingress: [{ service: svc.service }] });
         assert.equal(answer?.err, null);
@@ -163,7 +195,9 @@ describe('http2: response header conformance with cloudflared 2023.7.3', () => {
           method: field(requestBlock, ':method')!,
           host: field(requestBlock, ':authority')!,
           path: field(requestBlock, ':path')!,
-          headers: requestBlock.fields.filter(([n]) => !n.startsWith(':') && n !== 'cf-cloudflared-proxy-connection-upgrade'),
+          headers: requestBlock.fields.filter(
+            ([n]) => !n.startsWith(':') && n !== 'cf-cloudflared-proxy-connection-upgrade',
+          ),
           body: kind === 'websocket' ? new PassThrough() : reqBody.length > 0 ? Readable.from([reqBody]) : null,
           visitorAddress: '127.0.0.1:1',
         });

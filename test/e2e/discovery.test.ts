@@ -66,7 +66,9 @@ test('the remote protocol selector follows the protocol-v2 TXT percentages (§3.
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
   const dns = await startDnsServer({
-    txt: { 'protocol-v2.argotunnel.com': [['[{"protocol":"quic","percentage":0},{"protocol":"http2","percentage":100}]']] },
+    txt: {
+      'protocol-v2.argotunnel.com': [['[{"protocol":"quic","percentage":0},{"protocol":"http2","percentage":100}]']],
+    },
   });
   const start = (selector: 'default' | 'remote') =>
     new Tunnel({

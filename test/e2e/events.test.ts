@@ -23,7 +23,10 @@ for (const protocol of ['quic', 'http2'] as const) {
       env.tunnel.on('request', (s) => summaries.push(s));
       env.tunnel.on('error', (err) => errors.push(err));
       const ended = new Promise<void>((resolve) => env.tunnel.on('request', () => summaries.length === 2 && resolve()));
-      assert.equal((await visit(env.edge.visitorUrl, { method: 'POST', path: '/things', host: 'api.test' })).status, 201);
+      assert.equal(
+        (await visit(env.edge.visitorUrl, { method: 'POST', path: '/things', host: 'api.test' })).status,
+        201,
+      );
       await env.edge.pushConfig(1, { ingress: [{ service: 'http://127.0.0.1:9' }] });
       assert.equal((await visit(env.edge.visitorUrl, { path: '/down' })).status, 502);
       await ended;

@@ -77,31 +77,50 @@ for (const protocol of ['quic', 'http2'] as const) {
       await b.close();
     });
 
-    test(`${IN_FLIGHT} requests in flight on v1 while v2 is pushed: all complete on v1's origin`, { timeout: 60_000 }, async () => {
-      const v1 = { ingress: [{ hostname: 'swap.test', service: a.url }, { service: 'http_status:404' }] };
-      const v2 = { ingress: [{ hostname: 'swap.test', service: b.url }, { service: 'http_status:404' }] };
-      assert.deepEqual((await env.edge.pushConfig(1, v1)).map((r) => r.latestAppliedVersion), [1, 1]);
+    test(
+      `${IN_FLIGHT} requests in flight on v1 while v2 is pushed: all complete on v1's origin`,
+      { timeout: 60_000 },
+      async () => {
+        const v1 = { ingress: [{ hostname: 'swap.test', service: a.url }, { service: 'http_status:404' }] };
+        const v2 = { ingress: [{ hostname: 'swap.test', service: b.url }, { service: 'http_status:404' }] };
+        assert.deepEqual(
+          (await env.edge.pushConfig(1, v1)).map((r) => r.latestAppliedVersion),
+          [1, 1],
+        );
 
-      const reachedOrigin = new Promise<void>((resolve) => (allHeld = resolve));
-      const requests = Array.from({ length: IN_FLIGHT }, (_, i) => visit(env.edge.visitorUrl, { host: 'swap.test', path: `/r${i}` }));
-      await reachedOrigin;
-      assert.equal(held.length, IN_FLIGHT);
+        const reachedOrigin = new Promise<void>((resolve) => (allHeld = resolve));
+        const requests = Array.from({ length: IN_FLIGHT }, (_, i) =>
+          visit(env.edge.visitorUrl, { host: 'swap.test', path: `/r${i}` }),
+        );
+        await reachedOrigin;
+        assert.equal(held.length, IN_FLIGHT);
 
-      assert.deepEqual((await env.edge.pushConfig(2, v2)).map((r) => [r.latestAppliedVersion, r.err || null]), [[2, null], [2, null]]);
-      const after = await visit(env.edge.visitorUrl, { host: 'swap.test', path: '/new' });
-      assert.equal(origin(after.body), 'B', 'requests after the swap use v2');
-      assert.ok(a.sockets.size > 0, "v1's origin connections are still open while its requests are in flight");
+        assert.deepEqual(
+          (await env.edge.pushConfig(2, v2)).map((r) => [r.latestAppliedVersion, r.err || null]),
+          [
+            [2, null],
+            [2, null],
+          ],
+        );
+        const after = await visit(env.edge.visitorUrl, { host: 'swap.test', path: '/new' });
+        assert.equal(origin(after.body), 'B', 'requests after the swap use v2');
+        assert.ok(a.sockets.size > 0, "v1's origin connections are still open while its requests are in flight");
 
-      const aClosed = Promise.all([...a.sockets].map((s) => once(s, 'close')));
-      for (const res of held) res.answer();
-      const results = await Promise.all(requests);
-      assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
-      assert.deepEqual(new Set(results.map((r) => origin(r.body))), new Set(['A']), 'every in-flight request finished on v1');
-      // The retired service closes its pool once the last of its requests completed.
-      await aClosed;
-      assert.equal(a.sockets.size, 0);
-      held = [];
-    });
+        const aClosed = Promise.all([...a.sockets].map((s) => once(s, 'close')));
+        for (const res of held) res.answer();
+        const results = await Promise.all(requests);
+        assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+        assert.deepEqual(
+          new Set(results.map((r) => origin(r.body))),
+          new Set(['A']),
+          'every in-flight request finished on v1',
+        );
+        // The retired service closes its pool once the last of its requests completed.
+        await aClosed;
+        assert.equal(a.sockets.size, 0);
+        held = [];
+      },
+    );
 
     test('a YAML config file routes exactly like the equivalent remote configuration', async () => {
       const json = {
@@ -140,14 +159,24 @@ ingress:
         ['unknown.test', '/'],
       ];
       const run = async (): Promise<unknown[]> =>
-        Promise.all(table.map(async ([host, path]) => {
-          const res = await visit(env.edge.visitorUrl, { host, path });
-          return [res.status, res.body.toString()];
-        }));
-      assert.deepEqual((await env.edge.pushConfig(3, json)).map((r) => r.latestAppliedVersion), [3, 3]);
+        Promise.all(
+          table.map(async ([host, path]) => {
+            const res = await visit(env.edge.visitorUrl, { host, path });
+            return [res.status, res.body.toString()];
+          }),
+        );
+      assert.deepEqual(
+        (await env.edge.pushConfig(3, json)).map((r) => r.latestAppliedVersion),
+        [3, 3],
+      );
       const fromJson = await run();
       const file = parseConfigFile(yaml, 'config.yml');
-      assert.deepEqual((await env.edge.pushConfig(4, localConfigurationJson(file.config).toString())).map((r) => r.latestAppliedVersion), [4, 4]);
+      assert.deepEqual(
+        (await env.edge.pushConfig(4, localConfigurationJson(file.config).toString())).map(
+          (r) => r.latestAppliedVersion,
+        ),
+        [4, 4],
+      );
       const fromYaml = await run();
       assert.deepEqual(fromYaml, fromJson);
       assert.deepEqual(

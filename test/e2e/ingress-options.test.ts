@@ -90,7 +90,13 @@ async function startBatchOrigin(batch: number): Promise<{
 }
 
 /** An HTTP origin that holds each request until `release()`, so its connection can be inspected meanwhile. */
-async function startHoldingOrigin(): Promise<{ url: string; port: number; server: http.Server; release(): void; close(): Promise<void> }> {
+async function startHoldingOrigin(): Promise<{
+  url: string;
+  port: number;
+  server: http.Server;
+  release(): void;
+  close(): Promise<void>;
+}> {
   const held: http.ServerResponse[] = [];
   const origin = await startOrigin((_req, res) => void held.push(res));
   return {
@@ -152,7 +158,11 @@ for (const protocol of ['quic', 'http2'] as const) {
       closers.push(capped.close, uncapped.close, blackhole.close, holdDefault.close, holdCustom.close, plain.close);
 
       // HTTPS origin whose certificate names sni.internal only, signed by its own CA (for matchSNItoHost).
-      const pki = await generateEdgeCertificates({ dnsNames: ['sni.internal'], ipAddresses: [], caCommonName: 'cftunnel options test CA' });
+      const pki = await generateEdgeCertificates({
+        dnsNames: ['sni.internal'],
+        ipAddresses: [],
+        caCommonName: 'cftunnel options test CA',
+      });
       const caFile = join(dir, 'ca.pem');
       await writeFile(caFile, pki.caPem);
       const tls = https.createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) =>
@@ -167,13 +177,29 @@ for (const protocol of ['quic', 'http2'] as const) {
         ingress: [
           { hostname: 'cap1.test', service: capped.url, originRequest: { keepAliveConnections: 1 } },
           { hostname: 'cap-default.test', service: uncapped.url },
-          { hostname: 'connect-timeout.test', service: `http://127.0.0.1:${blackhole.port}`, originRequest: { connectTimeout: 1 } },
-          { hostname: 'connect-timeout-tcp.test', service: `tcp://127.0.0.1:${blackhole.port}`, originRequest: { connectTimeout: 1 } },
+          {
+            hostname: 'connect-timeout.test',
+            service: `http://127.0.0.1:${blackhole.port}`,
+            originRequest: { connectTimeout: 1 },
+          },
+          {
+            hostname: 'connect-timeout-tcp.test',
+            service: `tcp://127.0.0.1:${blackhole.port}`,
+            originRequest: { connectTimeout: 1 },
+          },
           { hostname: 'ka-default.test', service: holdDefault.url },
           { hostname: 'ka-custom.test', service: holdCustom.url, originRequest: { tcpKeepAlive: 7 } },
           { hostname: 'localhost.test', service: `http://localhost:${plainPort}` },
-          { hostname: 'localhost-serial.test', service: `http://localhost:${plainPort}`, originRequest: { noHappyEyeballs: true } },
-          { hostname: 'sni.internal', service: `https://127.0.0.1:${tlsPort}`, originRequest: { caPool: caFile, matchSNItoHost: true } },
+          {
+            hostname: 'localhost-serial.test',
+            service: `http://localhost:${plainPort}`,
+            originRequest: { noHappyEyeballs: true },
+          },
+          {
+            hostname: 'sni.internal',
+            service: `https://127.0.0.1:${tlsPort}`,
+            originRequest: { caPool: caFile, matchSNItoHost: true },
+          },
           { hostname: 'no-sni-match.test', service: `https://127.0.0.1:${tlsPort}`, originRequest: { caPool: caFile } },
           { service: 'http_status:404' },
         ],
@@ -189,54 +215,82 @@ for (const protocol of ['quic', 'http2'] as const) {
       await rm(dir, { recursive: true, force: true });
     });
 
-    test('keepAliveConnections: 1 → of 5 concurrent origin connections only 1 stays open once idle', { timeout: 20_000 }, async () => {
-      const batch = (host: string): Promise<unknown> => Promise.all(Array.from({ length: 5 }, () => visit(env.edge.visitorUrl, { host })));
-      await batch('cap1.test');
-      assert.equal(capped.accepted(), 5, 'the origin answered only with 5 requests in flight, so 5 connections were needed');
-      // Without the cap nothing ever closes these (the origin never does): the test would time out here.
-      await capped.closed(4);
-      assert.equal(capped.open(), 1);
-      await batch('cap1.test');
-      assert.equal(capped.accepted(), 9, 'the one pooled connection was reused, 4 new ones were dialled');
-    });
+    test(
+      'keepAliveConnections: 1 → of 5 concurrent origin connections only 1 stays open once idle',
+      { timeout: 20_000 },
+      async () => {
+        const batch = (host: string): Promise<unknown> =>
+          Promise.all(Array.from({ length: 5 }, () => visit(env.edge.visitorUrl, { host })));
+        await batch('cap1.test');
+        assert.equal(
+          capped.accepted(),
+          5,
+          'the origin answered only with 5 requests in flight, so 5 connections were needed',
+        );
+        // Without the cap nothing ever closes these (the origin never does): the test would time out here.
+        await capped.closed(4);
+        assert.equal(capped.open(), 1);
+        await batch('cap1.test');
+        assert.equal(capped.accepted(), 9, 'the one pooled connection was reused, 4 new ones were dialled');
+      },
+    );
 
-    test('keepAliveConnections default (100): all 5 idle connections are pooled and reused', { timeout: 20_000 }, async () => {
-      const batch = (): Promise<unknown> => Promise.all(Array.from({ length: 5 }, () => visit(env.edge.visitorUrl, { host: 'cap-default.test' })));
-      await batch();
-      assert.equal(uncapped.accepted(), 5);
-      await batch();
-      assert.equal(uncapped.accepted(), 5, 'no new connection: the 5 idle ones were kept');
-      assert.equal(uncapped.open(), 5);
-    });
+    test(
+      'keepAliveConnections default (100): all 5 idle connections are pooled and reused',
+      { timeout: 20_000 },
+      async () => {
+        const batch = (): Promise<unknown> =>
+          Promise.all(Array.from({ length: 5 }, () => visit(env.edge.visitorUrl, { host: 'cap-default.test' })));
+        await batch();
+        assert.equal(uncapped.accepted(), 5);
+        await batch();
+        assert.equal(uncapped.accepted(), 5, 'no new connection: the 5 idle ones were kept');
+        assert.equal(uncapped.open(), 5);
+      },
+    );
 
-    test('connectTimeout: 1 → a connect that never completes fails with i/o timeout (HTTP origin)', { timeout: 10_000 }, async () => {
-      const res = await visit(env.edge.visitorUrl, { host: 'connect-timeout.test' });
-      assertConnectorError(protocol, res, `dial tcp 127.0.0.1:${blackhole.port}: i/o timeout`);
-    });
+    test(
+      'connectTimeout: 1 → a connect that never completes fails with i/o timeout (HTTP origin)',
+      { timeout: 10_000 },
+      async () => {
+        const res = await visit(env.edge.visitorUrl, { host: 'connect-timeout.test' });
+        assertConnectorError(protocol, res, `dial tcp 127.0.0.1:${blackhole.port}: i/o timeout`);
+      },
+    );
 
-    test('connectTimeout: 1 → the same for a TCP-over-WebSocket origin (the upgrade is refused)', { timeout: 10_000 }, async () => {
-      const ws = new WebSocket(`${env.edge.visitorUrl.replace(/^http/, 'ws')}/`, { headers: { host: 'connect-timeout-tcp.test' } });
-      ws.on('error', () => undefined);
-      const [, res] = (await once(ws, 'unexpected-response')) as [unknown, http.IncomingMessage];
-      assert.equal(res.statusCode, 502);
-      res.resume();
-      ws.terminate();
-    });
+    test(
+      'connectTimeout: 1 → the same for a TCP-over-WebSocket origin (the upgrade is refused)',
+      { timeout: 10_000 },
+      async () => {
+        const ws = new WebSocket(`${env.edge.visitorUrl.replace(/^http/, 'ws')}/`, {
+          headers: { host: 'connect-timeout-tcp.test' },
+        });
+        ws.on('error', () => undefined);
+        const [, res] = (await once(ws, 'unexpected-response')) as [unknown, http.IncomingMessage];
+        assert.equal(res.statusCode, 502);
+        res.resume();
+        ws.terminate();
+      },
+    );
 
-    test('tcpKeepAlive: the origin socket has SO_KEEPALIVE with the default 30 s and a configured 7 s period', { timeout: 15_000 }, async () => {
-      for (const [origin, host, max, min] of [
-        [holdDefault, 'ka-default.test', 30, 7],
-        [holdCustom, 'ka-custom.test', 7, 0],
-      ] as const) {
-        const arrived = once(origin.server, 'request');
-        const pending = visit(env.edge.visitorUrl, { host });
-        await arrived;
-        const seconds = await keepAliveTimerSeconds(origin.port);
-        origin.release();
-        assert.equal((await pending).body.toString(), 'held');
-        assert.ok(seconds <= max && seconds > min, `${host}: keepalive timer ${seconds}s, expected (${min}, ${max}]`);
-      }
-    });
+    test(
+      'tcpKeepAlive: the origin socket has SO_KEEPALIVE with the default 30 s and a configured 7 s period',
+      { timeout: 15_000 },
+      async () => {
+        for (const [origin, host, max, min] of [
+          [holdDefault, 'ka-default.test', 30, 7],
+          [holdCustom, 'ka-custom.test', 7, 0],
+        ] as const) {
+          const arrived = once(origin.server, 'request');
+          const pending = visit(env.edge.visitorUrl, { host });
+          await arrived;
+          const seconds = await keepAliveTimerSeconds(origin.port);
+          origin.release();
+          assert.equal((await pending).body.toString(), 'held');
+          assert.ok(seconds <= max && seconds > min, `${host}: keepalive timer ${seconds}s, expected (${min}, ${max}]`);
+        }
+      },
+    );
 
     test('noHappyEyeballs: http://localhost:PORT (listening on 127.0.0.1 only) answers with and without it', async () => {
       for (const host of ['localhost.test', 'localhost-serial.test']) {
@@ -265,9 +319,16 @@ for (const protocol of ['quic', 'http2'] as const) {
         originRequest: { httpHostHeader: 'inherited.internal' },
       });
       assert.equal(result.err, null);
-      assert.equal((await visit(env.edge.visitorUrl, { host: 'inherit.test' })).body.toString(), 'plain inherited.internal');
+      assert.equal(
+        (await visit(env.edge.visitorUrl, { host: 'inherit.test' })).body.toString(),
+        'plain inherited.internal',
+      );
       assert.equal((await visit(env.edge.visitorUrl, { host: 'own.test' })).body.toString(), 'plain own.internal');
-      assert.equal((await visit(env.edge.visitorUrl, { host: 'localhost.test' })).body.toString(), 'plain inherited.internal', 'every rule inherits');
+      assert.equal(
+        (await visit(env.edge.visitorUrl, { host: 'localhost.test' })).body.toString(),
+        'plain inherited.internal',
+        'every rule inherits',
+      );
     });
 
     test('proxyAddress / proxyPort / proxyType (legacy): accepted and without effect on the request', async () => {
@@ -290,13 +351,20 @@ for (const protocol of ['quic', 'http2'] as const) {
           { hostname: 'socks.test', service: `tcp://127.0.0.1:${plainPort}`, originRequest: { proxyType: 'socks' } },
           'originRequest.proxyType "socks" is not supported by cftunnel',
         ],
-        [{ service: 'socks-proxy', originRequest: { ipRules: [{ ports: [80], allow: true }] } }, 'unable to create ip rule for socks-proxy: no prefix provided'],
+        [
+          { service: 'socks-proxy', originRequest: { ipRules: [{ ports: [80], allow: true }] } },
+          'unable to create ip rule for socks-proxy: no prefix provided',
+        ],
         [
           { service: 'socks-proxy', originRequest: { ipRules: [{ prefix: '10.0.0.0/33', allow: true }] } },
           'unable to create ip rule for socks-proxy: unable to parse cidr: 10.0.0.0/33',
         ],
         [
-          { hostname: 'iprules.test', service: `http://127.0.0.1:${plainPort}`, originRequest: { ipRules: [{ prefix: 7 }] } },
+          {
+            hostname: 'iprules.test',
+            service: `http://127.0.0.1:${plainPort}`,
+            originRequest: { ipRules: [{ prefix: 7 }] },
+          },
           'json: cannot unmarshal number into Go struct field ingress[0].originRequest.ipRules[0].prefix of type string',
         ],
       ];

@@ -56,13 +56,17 @@ for (const protocol of ['quic', 'http2'] as const) {
       env.tunnel.on('request', (s) => summaries.push(s));
       const hostile = visit(env.edge.visitorUrl, { host: 'slow.test', path: HOSTILE_PATH });
       const others: Array<Awaited<ReturnType<typeof visit>>> = [];
-      for (let i = 0; i < OTHER_REQUESTS; i++) others.push(await visit(env.edge.visitorUrl, { host: 'other.test', path: `/n${i}` }));
+      for (let i = 0; i < OTHER_REQUESTS; i++)
+        others.push(await visit(env.edge.visitorUrl, { host: 'other.test', path: `/n${i}` }));
       for (const res of others) assert.deepEqual([res.status, res.body.toString()], [200, 'other host']);
       const res = await hostile;
       // The nested-quantifier rule does not match (the path ends in `!`): the next rule, the slow host's origin.
       assert.deepEqual([res.status, res.body.toString()], [200, 'hostile path served']);
       // The rule still matches what it should.
-      assert.equal((await visit(env.edge.visitorUrl, { host: 'slow.test', path: `/${'a/'.repeat(2500)}` })).status, 418);
+      assert.equal(
+        (await visit(env.edge.visitorUrl, { host: 'slow.test', path: `/${'a/'.repeat(2500)}` })).status,
+        418,
+      );
       const hosts = summaries.map((s) => s.host);
       assert.equal(hosts.filter((h) => h === 'other.test').length, OTHER_REQUESTS);
       // The hostile request ended after every request to the other host: it was in flight while they were served.

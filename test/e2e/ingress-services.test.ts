@@ -28,7 +28,9 @@ interface Closer {
 
 function listen(server: net.Server, where: number | string = 0): Promise<number> {
   server.listen(where as number, typeof where === 'number' ? '127.0.0.1' : undefined);
-  return once(server, 'listening').then(() => (typeof where === 'number' ? (server.address() as net.AddressInfo).port : 0));
+  return once(server, 'listening').then(() =>
+    typeof where === 'number' ? (server.address() as net.AddressInfo).port : 0,
+  );
 }
 
 function closer(server: net.Server | http.Server | http2.Http2SecureServer): Closer {
@@ -42,7 +44,10 @@ function closer(server: net.Server | http.Server | http2.Http2SecureServer): Clo
 }
 
 /** Echoes what arrived: method, url, headers, body length, HTTP version, TLS server name. */
-function echoHandler(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
+function echoHandler(
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+): void {
   let bytes = 0;
   req.on('data', (c: Buffer) => (bytes += c.length));
   req.on('end', () => {
@@ -72,12 +77,17 @@ function echoed(body: Buffer): Echo {
 
 function rawHeader(e: Echo, name: string): string[] {
   const out: string[] = [];
-  for (let i = 0; i < e.rawHeaders.length; i += 2) if (e.rawHeaders[i]!.toLowerCase() === name) out.push(e.rawHeaders[i + 1]!);
+  for (let i = 0; i < e.rawHeaders.length; i += 2)
+    if (e.rawHeaders[i]!.toLowerCase() === name) out.push(e.rawHeaders[i + 1]!);
   return out;
 }
 
 /** Opens a WebSocket through the visitor port and resolves with the first binary message and the socket. */
-async function openWs(visitorUrl: string, host: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; first: Buffer }> {
+async function openWs(
+  visitorUrl: string,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; first: Buffer }> {
   const ws = new WebSocket(visitorUrl.replace(/^http/, 'ws') + '/', { headers: { host, ...headers } });
   const first = once(ws, 'message') as Promise<[Buffer]>;
   await once(ws, 'open');
@@ -102,7 +112,10 @@ for (const protocol of ['quic', 'http2'] as const) {
     let echoUrl: string;
     let echoHits = 0;
     let sseNext: (() => void) | undefined;
-    let jwks: { url: string; sign(claims: { aud: string[]; expSeconds?: number; foreignKey?: boolean }): Promise<string> };
+    let jwks: {
+      url: string;
+      sign(claims: { aud: string[]; expSeconds?: number; foreignKey?: boolean }): Promise<string>;
+    };
     let config: Record<string, unknown>;
     let keepAliveOriginClosed: Promise<unknown>;
     let keepAliveSockets = 0;
@@ -118,7 +131,11 @@ for (const protocol of ['quic', 'http2'] as const) {
       closers.push(closer(echo));
 
       // HTTPS origin whose certificate is for origin.internal only, signed by its own CA.
-      const pki = await generateEdgeCertificates({ dnsNames: ['origin.internal'], ipAddresses: [], caCommonName: 'cftunnel origin test CA' });
+      const pki = await generateEdgeCertificates({
+        dnsNames: ['origin.internal'],
+        ipAddresses: [],
+        caCommonName: 'cftunnel origin test CA',
+      });
       const caFile = join(dir, 'origin-ca.pem');
       await writeFile(caFile, pki.caPem);
       const tlsOrigin = https.createServer({ cert: pki.certPem, key: pki.keyPem }, echoHandler);
@@ -138,9 +155,16 @@ for (const protocol of ['quic', 'http2'] as const) {
 
       // SSE origin: the next event is written only when the test says so.
       // The path picks the content type: HEAD flushes each write for SSE, NDJSON and any chunked response (§8.5).
-      const streamingTypes: Record<string, string> = { '/events': 'text/event-stream', '/ndjson': 'application/x-ndjson', '/chunked': 'text/plain' };
+      const streamingTypes: Record<string, string> = {
+        '/events': 'text/event-stream',
+        '/ndjson': 'application/x-ndjson',
+        '/chunked': 'text/plain',
+      };
       const sse = http.createServer((req, res) => {
-        res.writeHead(200, { 'content-type': streamingTypes[req.url ?? ''] ?? 'text/event-stream', 'cache-control': 'no-cache' });
+        res.writeHead(200, {
+          'content-type': streamingTypes[req.url ?? ''] ?? 'text/event-stream',
+          'cache-control': 'no-cache',
+        });
         let n = 0;
         const send = (): void => {
           n++;
@@ -210,16 +234,40 @@ for (const protocol of ['quic', 'http2'] as const) {
         ingress: [
           { hostname: 'hello.test', service: 'hello_world' },
           { hostname: 'unix.test', service: `unix:${sock}` },
-          { hostname: 'tls-ok.test', service: `https://127.0.0.1:${tlsPort}`, originRequest: { caPool: caFile, originServerName: 'origin.internal' } },
-          { hostname: 'tls-noca.test', service: `https://127.0.0.1:${tlsPort}`, originRequest: { originServerName: 'origin.internal' } },
+          {
+            hostname: 'tls-ok.test',
+            service: `https://127.0.0.1:${tlsPort}`,
+            originRequest: { caPool: caFile, originServerName: 'origin.internal' },
+          },
+          {
+            hostname: 'tls-noca.test',
+            service: `https://127.0.0.1:${tlsPort}`,
+            originRequest: { originServerName: 'origin.internal' },
+          },
           { hostname: 'tls-nosni.test', service: `https://127.0.0.1:${tlsPort}`, originRequest: { caPool: caFile } },
-          { hostname: 'tls-noverify.test', service: `https://127.0.0.1:${tlsPort}`, originRequest: { noTLSVerify: true } },
-          { hostname: 'h2.test', service: `https://127.0.0.1:${h2Port}`, originRequest: { noTLSVerify: true, http2Origin: true } },
+          {
+            hostname: 'tls-noverify.test',
+            service: `https://127.0.0.1:${tlsPort}`,
+            originRequest: { noTLSVerify: true },
+          },
+          {
+            hostname: 'h2.test',
+            service: `https://127.0.0.1:${h2Port}`,
+            originRequest: { noTLSVerify: true, http2Origin: true },
+          },
           { hostname: 'h1.test', service: `https://127.0.0.1:${h2Port}`, originRequest: { noTLSVerify: true } },
-          { hostname: 'tls-timeout.test', service: `https://127.0.0.1:${silentPort}`, originRequest: { tlsTimeout: 1, connectTimeout: 1 } },
+          {
+            hostname: 'tls-timeout.test',
+            service: `https://127.0.0.1:${silentPort}`,
+            originRequest: { tlsTimeout: 1, connectTimeout: 1 },
+          },
           { hostname: 'hosthdr.test', service: echoUrl, originRequest: { httpHostHeader: 'internal.app' } },
           { hostname: 'nochunk.test', service: echoUrl, originRequest: { disableChunkedEncoding: true } },
-          { hostname: 'keepalive.test', service: `http://127.0.0.1:${keepAlivePort}`, originRequest: { keepAliveTimeout: 1 } },
+          {
+            hostname: 'keepalive.test',
+            service: `http://127.0.0.1:${keepAlivePort}`,
+            originRequest: { keepAliveTimeout: 1 },
+          },
           { hostname: 'sse.test', service: `http://127.0.0.1:${ssePort}` },
           { hostname: 'ssh.test', service: `ssh://127.0.0.1:${sshPort}` },
           { hostname: 'bastion.test', service: 'bastion' },
@@ -239,7 +287,10 @@ for (const protocol of ['quic', 'http2'] as const) {
       // Until TunnelOptions can pass an origin context (see report), point Access at the local key server.
       (env.tunnel as unknown as { origins: OriginServices }).origins.context.accessTeamUrl = () => jwks.url;
       const pushed = await env.edge.pushConfig(1, config);
-      assert.deepEqual(pushed.map((p) => [p.latestAppliedVersion, p.err || null]), [[1, null]]);
+      assert.deepEqual(
+        pushed.map((p) => [p.latestAppliedVersion, p.err || null]),
+        [[1, null]],
+      );
     });
 
     after(async () => {
@@ -303,12 +354,22 @@ for (const protocol of ['quic', 'http2'] as const) {
 
     test('disableChunkedEncoding: a streamed chunked upload reaches the origin with Content-Length', async () => {
       // 1 MiB in 64 KiB pieces: still streaming when the connector dispatches, so by default it goes out chunked.
-      const body = (): Readable => Readable.from((function* () { for (let i = 0; i < 16; i++) yield Buffer.alloc(64 * 1024, i); })());
+      const body = (): Readable =>
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < 16; i++) yield Buffer.alloc(64 * 1024, i);
+          })(),
+        );
       const chunked = { 'transfer-encoding': 'chunked' };
-      const plain = echoed((await visit(env.edge.visitorUrl, { method: 'PUT', host: 'echo.test', headers: chunked, body: body() })).body);
+      const plain = echoed(
+        (await visit(env.edge.visitorUrl, { method: 'PUT', host: 'echo.test', headers: chunked, body: body() })).body,
+      );
       assert.deepEqual(rawHeader(plain, 'transfer-encoding'), ['chunked'], 'default: streamed chunked');
       assert.deepEqual(rawHeader(plain, 'content-length'), []);
-      const sized = echoed((await visit(env.edge.visitorUrl, { method: 'PUT', host: 'nochunk.test', headers: chunked, body: body() })).body);
+      const sized = echoed(
+        (await visit(env.edge.visitorUrl, { method: 'PUT', host: 'nochunk.test', headers: chunked, body: body() }))
+          .body,
+      );
       assert.deepEqual(rawHeader(sized, 'transfer-encoding'), []);
       assert.deepEqual(rawHeader(sized, 'content-length'), [String(1024 * 1024)]);
       assert.equal(sized.bodyBytes, 1024 * 1024);
@@ -321,26 +382,40 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal(keepAliveSockets, 1);
     });
 
-    for (const [label, path] of [['SSE', '/events'], ['NDJSON', '/ndjson'], ['chunked text/plain', '/chunked']] as const) {
-      test(`${label}: each write reaches the visitor before the origin writes the next (no buffering, HEAD flush rules)`, { timeout: 15_000 }, async () => {
-        const url = new URL(env.edge.visitorUrl);
-        const req = http.request({ host: url.hostname, port: url.port, path, headers: { host: 'sse.test' }, agent: false });
-        req.end();
-        const [res] = (await once(req, 'response')) as [http.IncomingMessage];
-        assert.equal(res.statusCode, 200);
-        const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-        let text = '';
-        for (let n = 1; n <= 3; n++) {
-          while (!text.includes(`data: event ${n}\n\n`)) {
-            const next = await chunks.next();
-            assert.ok(next.done !== true, `stream ended before event ${n}`);
-            text += next.value.toString();
+    for (const [label, path] of [
+      ['SSE', '/events'],
+      ['NDJSON', '/ndjson'],
+      ['chunked text/plain', '/chunked'],
+    ] as const) {
+      test(
+        `${label}: each write reaches the visitor before the origin writes the next (no buffering, HEAD flush rules)`,
+        { timeout: 15_000 },
+        async () => {
+          const url = new URL(env.edge.visitorUrl);
+          const req = http.request({
+            host: url.hostname,
+            port: url.port,
+            path,
+            headers: { host: 'sse.test' },
+            agent: false,
+          });
+          req.end();
+          const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+          assert.equal(res.statusCode, 200);
+          const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+          let text = '';
+          for (let n = 1; n <= 3; n++) {
+            while (!text.includes(`data: event ${n}\n\n`)) {
+              const next = await chunks.next();
+              assert.ok(next.done !== true, `stream ended before event ${n}`);
+              text += next.value.toString();
+            }
+            assert.ok(!text.includes(`event ${n + 1}`), 'the origin has not sent the next event yet');
+            if (n < 3) sseNext!();
           }
-          assert.ok(!text.includes(`event ${n + 1}`), 'the origin has not sent the next event yet');
-          if (n < 3) sseNext!();
-        }
-        assert.equal((await chunks.next()).done, true);
-      });
+          assert.equal((await chunks.next()).done, true);
+        },
+      );
     }
 
     test('ssh:// (TCP over WebSocket): banner and echo through a ws client', async () => {
@@ -356,9 +431,14 @@ for (const protocol of ['quic', 'http2'] as const) {
     });
 
     test('bastion and bastionMode: destination from Cf-Access-Jump-Destination (scheme and path stripped)', async () => {
-      const port = (config.ingress as Array<{ hostname?: string; service: string }>).find((r) => r.hostname === 'ssh.test')!.service.split(':').at(-1);
+      const port = (config.ingress as Array<{ hostname?: string; service: string }>)
+        .find((r) => r.hostname === 'ssh.test')!
+        .service.split(':')
+        .at(-1);
       for (const host of ['bastion.test', 'bastion-mode.test']) {
-        const { ws, first } = await openWs(env.edge.visitorUrl, host, { 'cf-access-jump-destination': `tcp://127.0.0.1:${port}/ignored` });
+        const { ws, first } = await openWs(env.edge.visitorUrl, host, {
+          'cf-access-jump-destination': `tcp://127.0.0.1:${port}/ignored`,
+        });
         assert.equal(first.toString(), SSH_BANNER, host);
         assert.equal(await wsRoundTrip(ws, `via ${host}`), `via ${host}`);
         const closed = once(ws, 'close');
@@ -369,15 +449,24 @@ for (const protocol of ['quic', 'http2'] as const) {
 
     test('Access: valid token passes; missing or foreign audience → 403 from the connector; expired or forged → error', async () => {
       const hitsBefore = echoHits;
-      const ok = await visit(env.edge.visitorUrl, { host: 'access.test', headers: { 'cf-access-jwt-assertion': await jwks.sign({ aud: [ACCESS_AUD] }) } });
+      const ok = await visit(env.edge.visitorUrl, {
+        host: 'access.test',
+        headers: { 'cf-access-jwt-assertion': await jwks.sign({ aud: [ACCESS_AUD] }) },
+      });
       assert.equal(ok.status, 200);
       assert.equal(echoHits, hitsBefore + 1);
       const missing = await visit(env.edge.visitorUrl, { host: 'access.test' });
       assert.equal(missing.status, 403);
       assert.equal(missing.body.length, 0);
-      const wrongAud = await visit(env.edge.visitorUrl, { host: 'access.test', headers: { 'cf-access-jwt-assertion': await jwks.sign({ aud: ['other'] }) } });
+      const wrongAud = await visit(env.edge.visitorUrl, {
+        host: 'access.test',
+        headers: { 'cf-access-jwt-assertion': await jwks.sign({ aud: ['other'] }) },
+      });
       assert.equal(wrongAud.status, 403);
-      const expired = await visit(env.edge.visitorUrl, { host: 'access.test', headers: { 'cf-access-jwt-assertion': await jwks.sign({ aud: [ACCESS_AUD], expSeconds: -60 }) } });
+      const expired = await visit(env.edge.visitorUrl, {
+        host: 'access.test',
+        headers: { 'cf-access-jwt-assertion': await jwks.sign({ aud: [ACCESS_AUD], expSeconds: -60 }) },
+      });
       assert.equal(expired.status, 502);
       const forged = await visit(env.edge.visitorUrl, {
         host: 'access.test',

@@ -11,7 +11,9 @@ import { fixturePath } from '../helpers/fixtures.js';
 import { appliedConfigVersion, startTunnelEnv, type TunnelEnv } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
 
-const configs = (JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as { configs: Record<string, unknown> }).configs;
+const configs = (
+  JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as { configs: Record<string, unknown> }
+).configs;
 
 for (const protocol of ['quic', 'http2'] as const) {
   describe(`${protocol}: vector configurations`, () => {

@@ -56,7 +56,14 @@ async function startHoldingOrigin(): Promise<{ url: string; events: EventEmitter
 }
 
 /** A chunked PUT that sends `first`, waits for `until`, then sends `second`; resolves with the JSON answer. */
-async function stagedUpload(edgeUrl: string, host: string, first: Buffer, until: Promise<unknown>, second: Buffer, contentLength?: number): Promise<Record<string, unknown>> {
+async function stagedUpload(
+  edgeUrl: string,
+  host: string,
+  first: Buffer,
+  until: Promise<unknown>,
+  second: Buffer,
+  contentLength?: number,
+): Promise<Record<string, unknown>> {
   const url = new URL(edgeUrl);
   const req = http.request({
     host: url.hostname,
@@ -64,7 +71,10 @@ async function stagedUpload(edgeUrl: string, host: string, first: Buffer, until:
     method: 'PUT',
     path: '/upload',
     agent: false,
-    headers: { host, ...(contentLength !== undefined ? { 'content-length': contentLength } : { 'transfer-encoding': 'chunked' }) },
+    headers: {
+      host,
+      ...(contentLength !== undefined ? { 'content-length': contentLength } : { 'transfer-encoding': 'chunked' }),
+    },
   });
   const response = once(req, 'response') as Promise<[http.IncomingMessage]>;
   req.write(first);
@@ -87,7 +97,10 @@ for (const protocol of ['quic', 'http2'] as const) {
 
     before(async () => {
       [raw, upload, holding] = await Promise.all([startRawOrigin(), startUploadOrigin(), startHoldingOrigin()]);
-      const logger = pino({ level: 'error' }, new Writable({ write: (chunk: Buffer, _enc, done) => void (logs.push(chunk.toString()), done()) }));
+      const logger = pino(
+        { level: 'error' },
+        new Writable({ write: (chunk: Buffer, _enc, done) => void (logs.push(chunk.toString()), done()) }),
+      );
       env = await startTunnelEnv({ protocol, tunnel: { logger } });
       const [pushed] = await env.edge.pushConfig(1, {
         ingress: [
@@ -108,7 +121,13 @@ for (const protocol of ['quic', 'http2'] as const) {
     });
 
     test('path rules: dot segments, %2e and backslashes reach the origin exactly as sent, never normalised to /admin', async () => {
-      const sent = ['/public/../admin', '/public/%2e%2e/admin', '/public/.%2e/admin', '/public/..\\admin', '/public/./x/../../admin?q=1'];
+      const sent = [
+        '/public/../admin',
+        '/public/%2e%2e/admin',
+        '/public/.%2e/admin',
+        '/public/..\\admin',
+        '/public/./x/../../admin?q=1',
+      ];
       for (const path of sent) {
         const res = await zooVisit(env.edge.visitorUrl, path, { host: 'paths.test', keepBody: true });
         assert.equal(res.status, 200, path);
@@ -118,27 +137,53 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal((await zooVisit(env.edge.visitorUrl, '/admin', { host: 'paths.test' })).status, 403);
     });
 
-    test('disableChunkedEncoding: a chunked upload larger than the read-ahead streams to the origin before it ends', { timeout: 20_000 }, async () => {
-      const first = blob(2 * MiB);
-      const second = blob(MiB);
-      const answer = await stagedUpload(env.edge.visitorUrl, 'upload.test', first, once(upload.events, 'first-bytes'), second);
-      assert.equal(answer.sha256, sha256(Buffer.concat([first, second])));
-      assert.equal(answer.bytes, 3 * MiB);
-    });
+    test(
+      'disableChunkedEncoding: a chunked upload larger than the read-ahead streams to the origin before it ends',
+      { timeout: 20_000 },
+      async () => {
+        const first = blob(2 * MiB);
+        const second = blob(MiB);
+        const answer = await stagedUpload(
+          env.edge.visitorUrl,
+          'upload.test',
+          first,
+          once(upload.events, 'first-bytes'),
+          second,
+        );
+        assert.equal(answer.sha256, sha256(Buffer.concat([first, second])));
+        assert.equal(answer.bytes, 3 * MiB);
+      },
+    );
 
-    test('disableChunkedEncoding: a declared Content-Length is sent and the body streams; a small chunked body is sized', { timeout: 20_000 }, async () => {
-      const first = blob(2 * MiB);
-      const second = blob(MiB);
-      const answer = await stagedUpload(env.edge.visitorUrl, 'upload.test', first, once(upload.events, 'first-bytes'), second, 3 * MiB);
-      assert.equal(answer.sha256, sha256(Buffer.concat([first, second])));
-      assert.equal(answer.contentLength, String(3 * MiB));
-      assert.equal(answer.transferEncoding, null);
-      const small = await zooVisit(env.edge.visitorUrl, '/upload', { host: 'upload.test', body: blob(10_000), chunked: true, keepBody: true });
-      const parsed = JSON.parse(small.body.toString()) as Record<string, unknown>;
-      assert.equal(parsed.contentLength, '10000');
-      assert.equal(parsed.transferEncoding, null);
-      assert.equal(parsed.sha256, sha256(blob(10_000)));
-    });
+    test(
+      'disableChunkedEncoding: a declared Content-Length is sent and the body streams; a small chunked body is sized',
+      { timeout: 20_000 },
+      async () => {
+        const first = blob(2 * MiB);
+        const second = blob(MiB);
+        const answer = await stagedUpload(
+          env.edge.visitorUrl,
+          'upload.test',
+          first,
+          once(upload.events, 'first-bytes'),
+          second,
+          3 * MiB,
+        );
+        assert.equal(answer.sha256, sha256(Buffer.concat([first, second])));
+        assert.equal(answer.contentLength, String(3 * MiB));
+        assert.equal(answer.transferEncoding, null);
+        const small = await zooVisit(env.edge.visitorUrl, '/upload', {
+          host: 'upload.test',
+          body: blob(10_000),
+          chunked: true,
+          keepBody: true,
+        });
+        const parsed = JSON.parse(small.body.toString()) as Record<string, unknown>;
+        assert.equal(parsed.contentLength, '10000');
+        assert.equal(parsed.transferEncoding, null);
+        assert.equal(parsed.sha256, sha256(blob(10_000)));
+      },
+    );
 
     test('an origin answering 100 Continue and 103 before its final 200 is passed through', async () => {
       const res = await zooVisit(env.edge.visitorUrl, '/continue?size=1000', { host: 'raw.test' });
@@ -156,38 +201,62 @@ for (const protocol of ['quic', 'http2'] as const) {
       else {
         assert.equal(res.status, 502);
         assert.ok(
-          logs.some((line) => /failed to serve incoming request/.test(line) && /origin status 999 cannot be sent over HTTP\/2: node:http2 only carries 200-599/.test(line)),
+          logs.some(
+            (line) =>
+              /failed to serve incoming request/.test(line) &&
+              /origin status 999 cannot be sent over HTTP\/2: node:http2 only carries 200-599/.test(line),
+          ),
           logs.join(''),
         );
       }
       assert.equal((await zooVisit(env.edge.visitorUrl, '/status/599', { host: 'raw.test' })).status, 599);
-      assert.equal((await zooVisit(env.edge.visitorUrl, '/status/600', { host: 'raw.test' })).status, protocol === 'quic' ? 600 : 502);
+      assert.equal(
+        (await zooVisit(env.edge.visitorUrl, '/status/600', { host: 'raw.test' })).status,
+        protocol === 'quic' ? 600 : 502,
+      );
     });
 
-    test('a visitor that leaves before the response cancels its tunnel stream, and so the origin request', { timeout: 20_000 }, async () => {
-      const url = new URL(env.edge.visitorUrl);
-      const held = once(holding.events, 'held');
-      const closed = once(holding.events, 'closed');
-      const req = http.request({ host: url.hostname, port: url.port, path: '/slow', headers: { host: 'hold.test' }, agent: false });
-      req.on('error', () => undefined);
-      req.end();
-      await held;
-      req.destroy();
-      await closed;
-    });
+    test(
+      'a visitor that leaves before the response cancels its tunnel stream, and so the origin request',
+      { timeout: 20_000 },
+      async () => {
+        const url = new URL(env.edge.visitorUrl);
+        const held = once(holding.events, 'held');
+        const closed = once(holding.events, 'closed');
+        const req = http.request({
+          host: url.hostname,
+          port: url.port,
+          path: '/slow',
+          headers: { host: 'hold.test' },
+          agent: false,
+        });
+        req.on('error', () => undefined);
+        req.end();
+        await held;
+        req.destroy();
+        await closed;
+      },
+    );
 
-    test('origin header bytes (0xFF, UTF-8) reach the visitor byte for byte; Connection-nominated headers are dropped; the edge survives', { timeout: 20_000 }, async () => {
-      const res = await zooVisit(env.edge.visitorUrl, '/header-bytes', { host: 'raw.test', keepBody: true });
-      assert.equal(res.failed, undefined, res.failed);
-      assert.equal(res.status, 200);
-      // Node's client reads header bytes as latin1: one char per byte.
-      assert.equal(res.headers['x-bytes'], 'a\xffb');
-      assert.equal(Buffer.from(String(res.headers['x-utf8']), 'latin1').toString('utf8'), '\u20ac caf\u00e9');
-      assert.equal(res.headers['x-private'], undefined);
-      assert.equal(res.headers['x-public'], 'visible');
-      assert.equal(res.body.toString(), 'ok');
-      // The local edge is still up and serving.
-      assert.equal((await zooVisit(env.edge.visitorUrl, `/close?size=${MiB}`, { host: 'raw.test' })).sha256, sha256(blob(MiB)));
-    });
+    test(
+      'origin header bytes (0xFF, UTF-8) reach the visitor byte for byte; Connection-nominated headers are dropped; the edge survives',
+      { timeout: 20_000 },
+      async () => {
+        const res = await zooVisit(env.edge.visitorUrl, '/header-bytes', { host: 'raw.test', keepBody: true });
+        assert.equal(res.failed, undefined, res.failed);
+        assert.equal(res.status, 200);
+        // Node's client reads header bytes as latin1: one char per byte.
+        assert.equal(res.headers['x-bytes'], 'a\xffb');
+        assert.equal(Buffer.from(String(res.headers['x-utf8']), 'latin1').toString('utf8'), '\u20ac caf\u00e9');
+        assert.equal(res.headers['x-private'], undefined);
+        assert.equal(res.headers['x-public'], 'visible');
+        assert.equal(res.body.toString(), 'ok');
+        // The local edge is still up and serving.
+        assert.equal(
+          (await zooVisit(env.edge.visitorUrl, `/close?size=${MiB}`, { host: 'raw.test' })).sha256,
+          sha256(blob(MiB)),
+        );
+      },
+    );
   });
 }

@@ -62,7 +62,8 @@ for (const protocol of ['quic', 'http2'] as const) {
         startPythonOrigin('http11'),
         startRawOrigin(),
       ]);
-      if ('path' in nginx) web = await startNginx(nginx.path, { 'small.bin': blob(SLOW), 'large.bin': blob(NGINX_FAST) });
+      if ('path' in nginx)
+        web = await startNginx(nginx.path, { 'small.bin': blob(SLOW), 'large.bin': blob(NGINX_FAST) });
       env = await startTunnelEnv({ protocol });
       edgeUrl = env.edge.visitorUrl;
       const [pushed] = await env.edge.pushConfig(1, {
@@ -88,7 +89,8 @@ for (const protocol of ['quic', 'http2'] as const) {
         ['/one-mib.bin', file],
         ['/four-mib.bin', fourMiB],
       ] as const) {
-        for (const slow of [true, false]) assertIntact(await zooVisit(edgeUrl, name, { host: 'pymodule.test', slow }), sha256(data), data.length);
+        for (const slow of [true, false])
+          assertIntact(await zooVisit(edgeUrl, name, { host: 'pymodule.test', slow }), sha256(data), data.length);
       }
       // The connector is still serving.
       assert.equal((await zooVisit(edgeUrl, '/one-mib.bin', { host: 'pymodule.test' })).status, 200);
@@ -124,7 +126,10 @@ for (const protocol of ['quic', 'http2'] as const) {
       });
 
       test(`${name}: uploads with Content-Length, slow and fast, and to an origin reading 1 KiB at a time`, async () => {
-        assertUpload(await zooVisit(edgeUrl, '/upload', { host, body: blob(SLOW), slow: true, keepBody: true }), blob(SLOW));
+        assertUpload(
+          await zooVisit(edgeUrl, '/upload', { host, body: blob(SLOW), slow: true, keepBody: true }),
+          blob(SLOW),
+        );
         assertUpload(await zooVisit(edgeUrl, '/upload', { host, body: blob(FAST), keepBody: true }), blob(FAST));
         assertUpload(await zooVisit(edgeUrl, '/upload?slow=1', { host, body: blob(SLOW), keepBody: true }), blob(SLOW));
       });
@@ -137,7 +142,13 @@ for (const protocol of ['quic', 'http2'] as const) {
       ] as const) {
         const res = await zooVisit(edgeUrl, `/chunked?size=${size}`, { host: 'py11.test', slow });
         assertIntact(res, String(res.headers['x-sha256']), size);
-        const up = await zooVisit(edgeUrl, '/upload', { host: 'py11.test', body: blob(size), chunked: true, slow, keepBody: true });
+        const up = await zooVisit(edgeUrl, '/upload', {
+          host: 'py11.test',
+          body: blob(size),
+          chunked: true,
+          slow,
+          keepBody: true,
+        });
         assertUpload(up, blob(size));
       }
     });
@@ -158,7 +169,11 @@ for (const protocol of ['quic', 'http2'] as const) {
       for (const path of ['/fin-mid', '/fin-mid-chunked']) {
         for (const slow of [true, false]) {
           const res = await zooVisit(edgeUrl, `${path}?size=${SLOW}`, { host: 'raw.test', slow });
-          assert.notEqual(res.failed, undefined, `${path} (slow: ${slow}) looked complete: status ${res.status}, ${res.bytes} bytes`);
+          assert.notEqual(
+            res.failed,
+            undefined,
+            `${path} (slow: ${slow}) looked complete: status ${res.status}, ${res.bytes} bytes`,
+          );
           assert.ok(res.bytes < SLOW);
         }
       }
@@ -166,7 +181,7 @@ for (const protocol of ['quic', 'http2'] as const) {
       assertIntact(await zooVisit(edgeUrl, `/close?size=${MiB}`, { host: 'raw.test' }), sha256(blob(MiB)), MiB);
     });
 
-    test('raw origin: 24 KiB of response headers pass (more than Node\'s 16 KiB default)', async () => {
+    test("raw origin: 24 KiB of response headers pass (more than Node's 16 KiB default)", async () => {
       const res = await zooVisit(edgeUrl, '/big-headers?kib=24', { host: 'raw.test', keepBody: true });
       assert.equal(res.failed, undefined, res.failed);
       assert.equal(res.status, 200);
@@ -179,24 +194,45 @@ for (const protocol of ['quic', 'http2'] as const) {
         [true, SLOW],
         [false, FAST],
       ] as const) {
-        assertUpload(await zooVisit(edgeUrl, `/upload?size=${size}`, { host: 'raw.test', body: blob(size), slow, keepBody: true }), blob(size));
+        assertUpload(
+          await zooVisit(edgeUrl, `/upload?size=${size}`, { host: 'raw.test', body: blob(size), slow, keepBody: true }),
+          blob(size),
+        );
       }
     });
 
-    test('nginx: static downloads slow and fast, PUT uploads read back intact', { skip: 'skip' in nginx ? nginx.skip : false }, async () => {
-      assertIntact(await zooVisit(edgeUrl, '/small.bin', { host: 'nginx.test', slow: true }), sha256(blob(SLOW)), SLOW);
-      assertIntact(await zooVisit(edgeUrl, '/large.bin', { host: 'nginx.test' }), sha256(blob(NGINX_FAST)), NGINX_FAST);
-      for (const [slow, size, chunked] of [
-        [true, SLOW, false],
-        [false, NGINX_FAST, false],
-        [false, FAST, true],
-      ] as const) {
-        const name = `/up-${protocol}-${slow}-${size}-${chunked}.bin`;
-        const put = await zooVisit(edgeUrl, name, { host: 'nginx.test', method: 'PUT', body: blob(size), slow, chunked });
-        assert.equal(put.failed, undefined, put.failed);
-        assert.ok(put.status === 201 || put.status === 204, `PUT answered ${put.status}`);
-        assertIntact(await zooVisit(edgeUrl, name, { host: 'nginx.test', slow }), sha256(blob(size)), size);
-      }
-    });
+    test(
+      'nginx: static downloads slow and fast, PUT uploads read back intact',
+      { skip: 'skip' in nginx ? nginx.skip : false },
+      async () => {
+        assertIntact(
+          await zooVisit(edgeUrl, '/small.bin', { host: 'nginx.test', slow: true }),
+          sha256(blob(SLOW)),
+          SLOW,
+        );
+        assertIntact(
+          await zooVisit(edgeUrl, '/large.bin', { host: 'nginx.test' }),
+          sha256(blob(NGINX_FAST)),
+          NGINX_FAST,
+        );
+        for (const [slow, size, chunked] of [
+          [true, SLOW, false],
+          [false, NGINX_FAST, false],
+          [false, FAST, true],
+        ] as const) {
+          const name = `/up-${protocol}-${slow}-${size}-${chunked}.bin`;
+          const put = await zooVisit(edgeUrl, name, {
+            host: 'nginx.test',
+            method: 'PUT',
+            body: blob(size),
+            slow,
+            chunked,
+          });
+          assert.equal(put.failed, undefined, put.failed);
+          assert.ok(put.status === 201 || put.status === 204, `PUT answered ${put.status}`);
+          assertIntact(await zooVisit(edgeUrl, name, { host: 'nginx.test', slow }), sha256(blob(size)), size);
+        }
+      },
+    );
   });
 }

@@ -29,7 +29,12 @@ for (const protocol of ['quic', 'http2'] as const) {
 
     before(async () => {
       origin = await startTestOrigin();
-      env = await startTunnelEnv({ protocol, url: origin.url, haConnections: 4, edge: { tcp: [{ destination: '127.0.0.1:9' }] } });
+      env = await startTunnelEnv({
+        protocol,
+        url: origin.url,
+        haConnections: 4,
+        edge: { tcp: [{ destination: '127.0.0.1:9' }] },
+      });
     });
     after(async () => {
       await env.close();
@@ -38,7 +43,10 @@ for (const protocol of ['quic', 'http2'] as const) {
 
     test('4 connections registered with the registerConnection fields of docs/protocol.md §6.6', () => {
       const conns = env.edge.connections();
-      assert.deepEqual(conns.map((c) => c.connIndex), [0, 1, 2, 3]);
+      assert.deepEqual(
+        conns.map((c) => c.connIndex),
+        [0, 1, 2, 3],
+      );
       const clientIds = new Set(conns.map((c) => c.registration.clientId));
       assert.equal(clientIds.size, 1, 'one connector id for every connection');
       assert.equal([...clientIds][0], env.tunnel.identity.connectorId);
@@ -46,7 +54,12 @@ for (const protocol of ['quic', 'http2'] as const) {
         assert.equal(c.protocol, protocol);
         assert.equal(c.registration.tunnelId, env.tunnel.credentials.tunnelId);
         assert.equal(c.registration.accountTag, env.tunnel.credentials.accountTag);
-        assert.deepEqual([...c.registration.features].sort(), ['allow_remote_config', 'serialized_headers', 'support_datagram_v2', 'support_quic_eof']);
+        assert.deepEqual([...c.registration.features].sort(), [
+          'allow_remote_config',
+          'serialized_headers',
+          'support_datagram_v2',
+          'support_quic_eof',
+        ]);
         assert.equal(c.registration.version, env.tunnel.identity.version);
         assert.match(c.registration.arch, /^[a-z]+_[a-z0-9]+$/);
         // QUIC: the edge's address; HTTP/2: the local TCP address — both 127.0.0.1 here, as IPv4-mapped bytes.
@@ -55,11 +68,18 @@ for (const protocol of ['quic', 'http2'] as const) {
         assert.equal(c.registration.compressionQuality, 0);
         assert.equal(c.registration.numPreviousAttempts, 0);
       }
-      assert.deepEqual(env.tunnel.connections.map((c) => c.protocol), [protocol, protocol, protocol, protocol]);
+      assert.deepEqual(
+        env.tunnel.connections.map((c) => c.protocol),
+        [protocol, protocol, protocol, protocol],
+      );
     });
 
     test('GET passes path, query, duplicate request headers and the edge headers; Cf-Warp-Tag-Id added', async () => {
-      const res = await visit(env.edge.visitorUrl, { path: '/dup?x=1', host: 'echo.test', headers: { 'x-dup': ['a', 'b'] } });
+      const res = await visit(env.edge.visitorUrl, {
+        path: '/dup?x=1',
+        host: 'echo.test',
+        headers: { 'x-dup': ['a', 'b'] },
+      });
       assert.equal(res.status, 200);
       const report = JSON.parse(res.body.toString()) as EchoReport;
       assert.equal(report.method, 'GET');
@@ -79,7 +99,12 @@ for (const protocol of ['quic', 'http2'] as const) {
     });
 
     test('POST with Content-Length and chunked PUT deliver their bodies', async () => {
-      const post = await visit(env.edge.visitorUrl, { method: 'POST', path: '/post', body: 'hello body', headers: { 'content-type': 'text/plain' } });
+      const post = await visit(env.edge.visitorUrl, {
+        method: 'POST',
+        path: '/post',
+        body: 'hello body',
+        headers: { 'content-type': 'text/plain' },
+      });
       const postReport = JSON.parse(post.body.toString()) as EchoReport;
       assert.equal(postReport.method, 'POST');
       assert.equal(postReport.bodyLength, 10);
@@ -140,7 +165,10 @@ for (const protocol of ['quic', 'http2'] as const) {
       });
       for (let i = 0; i < 1000; i++) ws.send(`m${i}`);
       await done;
-      assert.deepEqual(received, Array.from({ length: 1000 }, (_, i) => `echo:m${i}`));
+      assert.deepEqual(
+        received,
+        Array.from({ length: 1000 }, (_, i) => `echo:m${i}`),
+      );
       ws.close(1000, 'bye');
       await once(ws, 'close');
     });

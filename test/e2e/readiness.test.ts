@@ -24,7 +24,11 @@ test('/ready is 200 while connections are registered and 503 when none is; /metr
     const base = `http://${tunnel.metricsAddress}`;
     const ready = await fetch(`${base}/ready`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 200, readyConnections: 1, connectorId: tunnel.identity.connectorId });
+    assert.deepEqual(await ready.json(), {
+      status: 200,
+      readyConnections: 1,
+      connectorId: tunnel.identity.connectorId,
+    });
     assert.equal(await (await fetch(`${base}/healthcheck`)).text(), 'OK\n');
 
     assert.equal((await visit(edge.visitorUrl)).status, 200);
@@ -34,10 +38,17 @@ test('/ready is 200 while connections are registered and 503 when none is; /metr
     assert.match(metrics, /^cloudflared_tunnel_response_by_code\{status_code="200"\} 1$/m);
     assert.match(metrics, /^cloudflared_tunnel_tunnel_register_success\{rpcName="registerConnection"\} 1$/m);
     // The registration RPC is counted where it is called (§13.2).
-    assert.match(metrics, /^cloudflared_rpc_client_operations\{handler="registration",method="register_connection"\} 1$/m);
-    assert.match(metrics, /^cloudflared_rpc_client_latency_secs_count\{handler="registration",method="register_connection"\} 1$/m);
+    assert.match(
+      metrics,
+      /^cloudflared_rpc_client_operations\{handler="registration",method="register_connection"\} 1$/m,
+    );
+    assert.match(
+      metrics,
+      /^cloudflared_rpc_client_latency_secs_count\{handler="registration",method="register_connection"\} 1$/m,
+    );
     assert.match(metrics, /^cloudflared_tunnel_server_locations\{connection_id="0",edge_location="TST"\} 1$/m);
-    for (const needle of [token, secret.toString('base64'), secret.toString('hex')]) assert.ok(!metrics.includes(needle));
+    for (const needle of [token, secret.toString('base64'), secret.toString('hex')])
+      assert.ok(!metrics.includes(needle));
 
     // Keep the edge refusing so the connection stays down, then drop it.
     edge.registrationDecider = () => ({ accept: false, cause: 'server busy', shouldRetry: true });
@@ -46,7 +57,11 @@ test('/ready is 200 while connections are registered and 503 when none is; /metr
     await disconnected;
     const notReady = await fetch(`${base}/ready`);
     assert.equal(notReady.status, 503);
-    assert.deepEqual(await notReady.json(), { status: 503, readyConnections: 0, connectorId: tunnel.identity.connectorId });
+    assert.deepEqual(await notReady.json(), {
+      status: 503,
+      readyConnections: 0,
+      connectorId: tunnel.identity.connectorId,
+    });
   } finally {
     await tunnel.close({ graceMs: 0 });
     await edge.close();

@@ -10,19 +10,21 @@ import { EdgeTlsError } from '../../src/transport/errors.js';
 import { Tunnel } from '../../src/tunnel.js';
 import { connectionContext, makeToken, startTunnelEnv } from '../helpers/tunnel-env.js';
 
-
 for (const protocol of ['quic', 'http2'] as const) {
   test(`${protocol}: an edge signed by another CA is refused with CFT_ERR_EDGE_TLS unknown-authority`, async () => {
     const { token } = makeToken();
     const edge = await LocalEdge.start({ tunnels: [token] });
     const other = await generateEdgeCertificates({ caCommonName: 'some other CA' });
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: other.caPem }), (err: unknown) => {
-        assert.ok(err instanceof EdgeTlsError, String(err));
-        assert.equal(err.code, 'CFT_ERR_EDGE_TLS');
-        assert.equal(err.reason, 'unknown-authority');
-        return true;
-      });
+      await assert.rejects(
+        dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: other.caPem }),
+        (err: unknown) => {
+          assert.ok(err instanceof EdgeTlsError, String(err));
+          assert.equal(err.code, 'CFT_ERR_EDGE_TLS');
+          assert.equal(err.reason, 'unknown-authority');
+          return true;
+        },
+      );
     } finally {
       await edge.close();
     }
@@ -33,11 +35,14 @@ for (const protocol of ['quic', 'http2'] as const) {
     const certs = await generateEdgeCertificates({ dnsNames: ['not-the-edge.example'], ipAddresses: [] });
     const edge = await LocalEdge.start({ tunnels: [token], certs });
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: certs.caPem }), (err: unknown) => {
-        assert.ok(err instanceof EdgeTlsError, String(err));
-        assert.equal(err.reason, 'name-mismatch');
-        return true;
-      });
+      await assert.rejects(
+        dialTunnelConnection(protocol, edge.address, connectionContext(token), { caCert: certs.caPem }),
+        (err: unknown) => {
+          assert.ok(err instanceof EdgeTlsError, String(err));
+          assert.equal(err.reason, 'name-mismatch');
+          return true;
+        },
+      );
     } finally {
       await edge.close();
     }
@@ -50,13 +55,16 @@ for (const protocol of ['quic', 'http2'] as const) {
       JSON.stringify({ a: real.accountTag, t: real.tunnelId, s: randomBytes(32).toString('base64') }),
     ).toString('base64');
     try {
-      await assert.rejects(dialTunnelConnection(protocol, edge.address, connectionContext(forged), { caCert: edge.caPem }), (err: unknown) => {
-        assert.ok(err instanceof RegistrationError, String(err));
-        assert.equal(err.code, 'CFT_ERR_REGISTRATION_REFUSED');
-        assert.equal(err.isUnauthorized, true);
-        assert.equal(err.retryable, false);
-        return true;
-      });
+      await assert.rejects(
+        dialTunnelConnection(protocol, edge.address, connectionContext(forged), { caCert: edge.caPem }),
+        (err: unknown) => {
+          assert.ok(err instanceof RegistrationError, String(err));
+          assert.equal(err.code, 'CFT_ERR_REGISTRATION_REFUSED');
+          assert.equal(err.isUnauthorized, true);
+          assert.equal(err.retryable, false);
+          return true;
+        },
+      );
     } finally {
       await edge.close();
     }
@@ -66,7 +74,13 @@ for (const protocol of ['quic', 'http2'] as const) {
     const { token } = makeToken();
     const edge = await LocalEdge.start({ tunnels: [token] });
     edge.registrationDecider = () => ({ accept: false, cause: 'tunnel is deleted', shouldRetry: false });
-    const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol, haConnections: 1 });
+    const tunnel = new Tunnel({
+      token,
+      edge: [`127.0.0.1:${edge.address.port}`],
+      caCert: edge.caPem,
+      protocol,
+      haConnections: 1,
+    });
     try {
       await assert.rejects(tunnel.ready(), (err: unknown) => {
         assert.ok(err instanceof InitialConnectionError);

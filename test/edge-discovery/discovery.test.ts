@@ -24,7 +24,12 @@ const R2 = 'region2.v2.argotunnel.com';
 
 function edgeZone(srvName = GLOBAL_SRV): DnsZone {
   return {
-    srv: { [srvName]: [{ target: R1, port: 7844 }, { target: R2, port: 7844 }] },
+    srv: {
+      [srvName]: [
+        { target: R1, port: 7844 },
+        { target: R2, port: 7844 },
+      ],
+    },
     a: { [R1]: ['198.41.192.7', '198.41.192.27'], [R2]: ['198.41.200.13', '198.41.200.33'] },
     aaaa: { [R1]: ['2606:4700:a0::1'], [R2]: ['2606:4700:a8::1'] },
   };
@@ -100,7 +105,10 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     system.zone = edgeZone('_us-v2-origintunneld._tcp.argotunnel.com');
     const pool = await discoverEdge(options({ region: 'us' }));
     assert.ok(pool.capacity > 0);
-    assert.deepEqual(system.questions.filter((q) => q.type === 'SRV').map((q) => q.name), ['_us-v2-origintunneld._tcp.argotunnel.com']);
+    assert.deepEqual(
+      system.questions.filter((q) => q.type === 'SRV').map((q) => q.name),
+      ['_us-v2-origintunneld._tcp.argotunnel.com'],
+    );
   });
 
   it('falls back to DNS-over-TLS when the system SRV lookup fails; targets still use the system resolver', async () => {
@@ -112,7 +120,7 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     assert.ok(system.questions.some((q) => q.name === R1 && q.type === 'A'));
   });
 
-  it('reports the system error (not the fallback\'s) and logs hints when both lookups fail', async () => {
+  it("reports the system error (not the fallback's) and logs hints when both lookups fail", async () => {
     system.zone = { servfail: [GLOBAL_SRV] };
     dot.zone = { servfail: [GLOBAL_SRV] };
     const { lines, log } = recorder();
@@ -120,7 +128,10 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
       assert.ok(err instanceof EdgeDiscoveryError);
       assert.equal(err.code, 'CFT_ERR_EDGE_DISCOVERY');
       assert.equal(err.retryable, false);
-      assert.match(errorText(err), /^Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com: .*SERVFAIL/);
+      assert.match(
+        errorText(err),
+        /^Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com: .*SERVFAIL/,
+      );
       assert.equal((err.cause as NodeJS.ErrnoException).code, 'ESERVFAIL');
       return true;
     });
@@ -134,7 +145,10 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     await assert.rejects(discoverEdge(options()), EdgeDiscoveryError);
     assert.equal(dot.questions.length, 1);
     dot.zone = { srv: edgeZone().srv };
-    await assert.rejects(discoverEdge(options({ dnsOverTls: { host: '127.0.0.1', port: dot.port, ca: otherCa.caPem } })), EdgeDiscoveryError);
+    await assert.rejects(
+      discoverEdge(options({ dnsOverTls: { host: '127.0.0.1', port: dot.port, ca: otherCa.caPem } })),
+      EdgeDiscoveryError,
+    );
     assert.equal(dot.questions.length, 0, 'no query is sent over an unverified connection');
   });
 
@@ -159,12 +173,23 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
 
   it('lookupSrvOverTls orders records by priority and rejects with a typed error on SERVFAIL', async () => {
     dot.zone = {
-      srv: { [GLOBAL_SRV]: [{ target: 'b.example', port: 1, priority: 20 }, { target: 'a.example', port: 2, priority: 10 }] },
+      srv: {
+        [GLOBAL_SRV]: [
+          { target: 'b.example', port: 1, priority: 20 },
+          { target: 'a.example', port: 2, priority: 10 },
+        ],
+      },
     };
     const records = await lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port: dot.port, ca: certs.caPem });
-    assert.deepEqual(records.map((r) => r.name), ['a.example', 'b.example']);
+    assert.deepEqual(
+      records.map((r) => r.name),
+      ['a.example', 'b.example'],
+    );
     dot.zone = { servfail: [GLOBAL_SRV] };
-    await assert.rejects(lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port: dot.port, ca: certs.caPem }), DnsOverTlsError);
+    await assert.rejects(
+      lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port: dot.port, ca: certs.caPem }),
+      DnsOverTlsError,
+    );
   });
   it('lookupSrvOverTls gives up at its deadline when the server never answers', async () => {
     const silent = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (socket) => socket.resume());
@@ -172,11 +197,14 @@ describe('edge discovery over loopback DNS (§2.1–§2.3)', () => {
     await once(silent, 'listening');
     try {
       const port = (silent.address() as AddressInfo).port;
-      await assert.rejects(lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port, ca: certs.caPem, timeoutMs: 200 }), (err: unknown) => {
-        assert.ok(err instanceof DnsOverTlsError);
-        assert.match(err.message, /timed out/);
-        return true;
-      });
+      await assert.rejects(
+        lookupSrvOverTls(GLOBAL_SRV, { host: '127.0.0.1', port, ca: certs.caPem, timeoutMs: 200 }),
+        (err: unknown) => {
+          assert.ok(err instanceof DnsOverTlsError);
+          assert.match(err.message, /timed out/);
+          return true;
+        },
+      );
     } finally {
       await new Promise((resolve) => silent.close(resolve));
     }
@@ -202,11 +230,14 @@ describe('--edge static addresses (§2.5)', () => {
     const got: EdgeAddress[] = [0, 1, 2].map((i) => pool.getAddr(i));
     // Connection 0 takes from the fuller region 1, connection 1 meets a 1–1 tie that random() = 0 gives to region 1,
     // connection 2 gets region 2's IPv4 address.
-    assert.deepEqual(got.map((a) => `${a.host}:${a.port}/${a.family}`), ['127.0.0.1:7844/4', '127.0.0.3:7846/4', '127.0.0.2:7845/4']);
+    assert.deepEqual(
+      got.map((a) => `${a.host}:${a.port}/${a.family}`),
+      ['127.0.0.1:7844/4', '127.0.0.3:7846/4', '127.0.0.2:7845/4'],
+    );
     assert.throws(() => pool.getAddr(3), { name: 'NoFreeEdgeAddressError' });
   });
 
-  it('takes a bracketed name\'s IPv6 address, as Go\'s ResolveTCPAddr does', async () => {
+  it("takes a bracketed name's IPv6 address, as Go's ResolveTCPAddr does", async () => {
     const resolver = edgeResolverForServers([system.server], { tries: 1 });
     const pool = await staticEdgePool(['[edge.test]:7848'], { resolver });
     assert.deepEqual(pool.getAddr(0), { host: '::1', port: 7848, family: 6 });

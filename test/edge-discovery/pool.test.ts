@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EdgeAddressPool, NoFreeEdgeAddressError, SECONDARY_SET_TIMEOUT_MS, type EdgeAddress } from '../../src/edge-discovery/index.js';
+import {
+  EdgeAddressPool,
+  NoFreeEdgeAddressError,
+  SECONDARY_SET_TIMEOUT_MS,
+  type EdgeAddress,
+} from '../../src/edge-discovery/index.js';
 
 const v4 = (n: number): EdgeAddress => ({ host: `198.41.192.${n}`, port: 7844, family: 4 });
 const v6 = (n: number): EdgeAddress => ({ host: `2606:4700:a0::${n}`, port: 7844, family: 6 });
@@ -46,19 +51,25 @@ describe('EdgeAddressPool address assignment (§2.5)', () => {
     assert.equal(regionOf(pool.getAddr(1), r1), 2, 'region 2 still has 2 free against 1');
   });
 
-  it('throws cloudflared\'s error when no address is free, and caps HA connections with its message', () => {
+  it("throws cloudflared's error when no address is free, and caps HA connections with its message", () => {
     const pool = new EdgeAddressPool([v4(1)], [v4(11)]);
-    assert.deepEqual(pool.capHaConnections(4), { haConnections: 2, message: 'You requested 4 HA connections but I can give you at most 2.' });
+    assert.deepEqual(pool.capHaConnections(4), {
+      haConnections: 2,
+      message: 'You requested 4 HA connections but I can give you at most 2.',
+    });
     assert.deepEqual(pool.capHaConnections(2), { haConnections: 2, message: undefined });
     pool.getAddr(0);
     pool.getAddr(1);
     assert.equal(pool.capacity, 0);
-    assert.throws(() => pool.getAddr(2), (err: unknown) => {
-      assert.ok(err instanceof NoFreeEdgeAddressError);
-      assert.equal(err.code, 'CFT_ERR_EDGE_NO_FREE_ADDRESS');
-      assert.equal(err.message, 'there are no free edge addresses left to resolve to');
-      return true;
-    });
+    assert.throws(
+      () => pool.getAddr(2),
+      (err: unknown) => {
+        assert.ok(err instanceof NoFreeEdgeAddressError);
+        assert.equal(err.code, 'CFT_ERR_EDGE_NO_FREE_ADDRESS');
+        assert.equal(err.message, 'there are no free edge addresses left to resolve to');
+        return true;
+      },
+    );
   });
 
   it('with --edge-ip-version 4 or 6 uses only that family; auto follows the first resolved address', () => {

@@ -35,13 +35,44 @@ describe('selectByPercentage (§3.2)', () => {
   const b50 = tagWithBucket(50);
 
   it('picks the first protocol whose percentage is strictly above the bucket', () => {
-    assert.equal(selectByPercentage([{ protocol: 'quic', percentage: 51 }, { protocol: 'http2', percentage: 100 }], b50), 'quic');
-    assert.equal(selectByPercentage([{ protocol: 'quic', percentage: 50 }, { protocol: 'http2', percentage: 100 }], b50), 'http2');
-    assert.equal(selectByPercentage([{ protocol: 'HTTP2', percentage: 51 }], b50), 'http2', 'names compare case-insensitively');
+    assert.equal(
+      selectByPercentage(
+        [
+          { protocol: 'quic', percentage: 51 },
+          { protocol: 'http2', percentage: 100 },
+        ],
+        b50,
+      ),
+      'quic',
+    );
+    assert.equal(
+      selectByPercentage(
+        [
+          { protocol: 'quic', percentage: 50 },
+          { protocol: 'http2', percentage: 100 },
+        ],
+        b50,
+      ),
+      'http2',
+    );
+    assert.equal(
+      selectByPercentage([{ protocol: 'HTTP2', percentage: 51 }], b50),
+      'http2',
+      'names compare case-insensitively',
+    );
   });
 
   it('defaults to QUIC when nothing qualifies or the lookup failed', () => {
-    assert.equal(selectByPercentage([{ protocol: 'quic', percentage: 0 }, { protocol: 'http2', percentage: 50 }], b50), 'quic');
+    assert.equal(
+      selectByPercentage(
+        [
+          { protocol: 'quic', percentage: 0 },
+          { protocol: 'http2', percentage: 50 },
+        ],
+        b50,
+      ),
+      'quic',
+    );
     assert.equal(selectByPercentage([], b50), 'quic');
     assert.equal(selectByPercentage(undefined, b50), 'quic');
     assert.equal(selectByPercentage([{ protocol: 'http2', percentage: 1 }], tagWithBucket(0)), 'http2');
@@ -49,11 +80,14 @@ describe('selectByPercentage (§3.2)', () => {
 });
 
 describe('parseProtocolPercentages', () => {
-  it('reads the record like Go\'s encoding/json', () => {
-    assert.deepEqual(parseProtocolPercentages('[{"protocol":"quic","percentage":100},{"protocol":"http2","percentage":100}]'), [
-      { protocol: 'quic', percentage: 100 },
-      { protocol: 'http2', percentage: 100 },
-    ]);
+  it("reads the record like Go's encoding/json", () => {
+    assert.deepEqual(
+      parseProtocolPercentages('[{"protocol":"quic","percentage":100},{"protocol":"http2","percentage":100}]'),
+      [
+        { protocol: 'quic', percentage: 100 },
+        { protocol: 'http2', percentage: 100 },
+      ],
+    );
     assert.deepEqual(parseProtocolPercentages('null'), []);
     assert.deepEqual(parseProtocolPercentages('[null,{"Protocol":"quic","extra":1},{"percentage":5}]'), [
       { protocol: '', percentage: 0 },
@@ -63,8 +97,20 @@ describe('parseProtocolPercentages', () => {
   });
 
   it('rejects malformed records with a typed error', () => {
-    for (const bad of ['{', '{}', '[1]', '[{"protocol":1}]', '[{"percentage":1.5}]', '[{"percentage":"5"}]', '[{"percentage":2147483648}]']) {
-      assert.throws(() => parseProtocolPercentages(bad), (err: unknown) => err instanceof ProtocolPercentageError && err.code === 'CFT_ERR_PROTOCOL_PERCENTAGE', bad);
+    for (const bad of [
+      '{',
+      '{}',
+      '[1]',
+      '[{"protocol":1}]',
+      '[{"percentage":1.5}]',
+      '[{"percentage":"5"}]',
+      '[{"percentage":2147483648}]',
+    ]) {
+      assert.throws(
+        () => parseProtocolPercentages(bad),
+        (err: unknown) => err instanceof ProtocolPercentageError && err.code === 'CFT_ERR_PROTOCOL_PERCENTAGE',
+        bad,
+      );
     }
   });
 });
@@ -87,7 +133,7 @@ describe('fetchProtocolPercentages over loopback DNS', () => {
     assert.deepEqual(dns.questions.at(-1), { name: PROTOCOL_PERCENTAGE_RECORD, type: 'TXT', transport: 'udp' });
   });
 
-  it('reports a missing record with cloudflared\'s text, and lookup failures as typed errors', async () => {
+  it("reports a missing record with cloudflared's text, and lookup failures as typed errors", async () => {
     dns.zone = { a: { [PROTOCOL_PERCENTAGE_RECORD]: ['127.0.0.1'] } };
     // Node reports "no TXT data" as ENODATA rather than an empty list; an empty list gets cloudflared's message.
     await assert.rejects(fetchProtocolPercentages(resolver()), ProtocolPercentageError);

@@ -54,18 +54,14 @@ test('http2: a reset path is noticed and the connection re-registers', { timeout
   }
 });
 
-test(
-  'http2: a silent half-open path is noticed and the connection re-registers',
-  { timeout: 30_000 },
-  async () => {
-    const env = await throughProxy();
-    try {
-      const lost = nextEvents(env.tunnel, 'disconnected', 1);
-      env.proxy.stall();
-      await lost;
-    } finally {
-      env.proxy.resume();
-      await env.close();
-    }
-  },
-);
+test('http2: a silent half-open path is noticed and the connection re-registers', { timeout: 30_000 }, async () => {
+  const env = await throughProxy();
+  try {
+    const lost = nextEvents(env.tunnel, 'disconnected', 1);
+    env.proxy.stall();
+    await lost;
+  } finally {
+    env.proxy.resume();
+    await env.close();
+  }
+});

@@ -146,7 +146,13 @@ async function startInFlight(edgeUrl: string, origin: Awaited<ReturnType<typeof 
   await Promise.all([sized.firstChunk, chunked.firstChunk]);
   const http1 = [pending, sized, chunked, uploading];
   return {
-    outcomes: { pending: pending.outcome, sized: sized.outcome, chunked: chunked.outcome, uploading: uploading.outcome, ws: wsClosed },
+    outcomes: {
+      pending: pending.outcome,
+      sized: sized.outcome,
+      chunked: chunked.outcome,
+      uploading: uploading.outcome,
+      ws: wsClosed,
+    },
     destroy() {
       for (const v of http1) {
         v.req.destroy();
@@ -198,7 +204,10 @@ async function startEnvBehindPath(
   fault: (path: { proxy?: TcpProxy; relay?: UdpRelay; tunnel: Tunnel }) => Omit<FaultSetup, 'env'>,
 ): Promise<FaultSetup> {
   const { token } = makeToken();
-  const edge = await LocalEdge.start({ tunnels: [token], transports: { quic: protocol === 'quic', http2: protocol === 'http2' } });
+  const edge = await LocalEdge.start({
+    tunnels: [token],
+    transports: { quic: protocol === 'quic', http2: protocol === 'http2' },
+  });
   const target = { host: '127.0.0.1', port: edge.address.port };
   const proxy = protocol === 'http2' ? await startTcpProxy(target) : undefined;
   const relay = protocol === 'quic' ? await startUdpRelay({ target }) : undefined;
@@ -279,7 +288,10 @@ for (const { protocol, name, start } of FAULTS) {
       const within = deadline();
       await within(kill(), 'the fault');
       const outcome = inFlight.outcomes;
-      assertFailed(await within(outcome.pending, 'request waiting for its response headers'), 'request waiting for its response headers');
+      assertFailed(
+        await within(outcome.pending, 'request waiting for its response headers'),
+        'request waiting for its response headers',
+      );
       assert.deepEqual(await within(outcome.sized, 'response with Content-Length in progress'), { truncated: true });
       assert.deepEqual(await within(outcome.chunked, 'chunked response in progress'), { truncated: true });
       for (const [summary] of await within(cutOff, 'request events of the cut-off responses')) {

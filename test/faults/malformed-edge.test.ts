@@ -11,11 +11,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Message, utils } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
-import { CONNECT_MAX_METADATA_ENTRIES, encodeConnectRequest, type ConnectRequest } from '../../src/capnp/connect-codec.js';
-import { RegistrationServer_UnregisterConnection$Params, RegistrationServer_UnregisterConnection$Results } from '../../src/capnp/gen/tunnelrpc.js';
-import { CLOUDFLARED_SERVER_ID, CONFIGURATION_MANAGER_ID, REGISTRATION_SERVER_ID, SESSION_MANAGER_ID } from '../../src/capnp/interfaces.js';
+import {
+  CONNECT_MAX_METADATA_ENTRIES,
+  encodeConnectRequest,
+  type ConnectRequest,
+} from '../../src/capnp/connect-codec.js';
+import {
+  RegistrationServer_UnregisterConnection$Params,
+  RegistrationServer_UnregisterConnection$Results,
+} from '../../src/capnp/gen/tunnelrpc.js';
+import {
+  CLOUDFLARED_SERVER_ID,
+  CONFIGURATION_MANAGER_ID,
+  REGISTRATION_SERVER_ID,
+  SESSION_MANAGER_ID,
+} from '../../src/capnp/interfaces.js';
 import { HTTP2_MAX_HEADER_LIST_PAIRS } from '../../src/connection/http2-connection.js';
-import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, MAX_CONNECT_REQUEST_BYTES, RPC_STREAM_SIGNATURE } from '../../src/wire/preamble.js';
+import {
+  DATA_STREAM_SIGNATURE,
+  DATA_STREAM_VERSION,
+  MAX_CONNECT_REQUEST_BYTES,
+  RPC_STREAM_SIGNATURE,
+} from '../../src/wire/preamble.js';
 import type { TunnelProtocol } from '../../src/connection/types.js';
 import { DEFAULT_MAX_RPC_FRAME_BYTES } from '../../src/rpc/connection.js';
 import { RpcExceptionError, RpcFrameError } from '../../src/rpc/errors.js';
@@ -42,7 +59,10 @@ const INJECTED = 'X-Injected';
 const T = { timeout: 30_000 };
 
 /** Runs `body` against a fresh session, always cleans up, then checks the process raised no fault meanwhile. */
-async function withSession<S extends HostileSession>(open: () => Promise<S>, body: (s: S) => Promise<void>): Promise<void> {
+async function withSession<S extends HostileSession>(
+  open: () => Promise<S>,
+  body: (s: S) => Promise<void>,
+): Promise<void> {
   const faults = watchProcessFaults();
   try {
     const session = await open();
@@ -90,7 +110,10 @@ function originHead(s: HostileSession, path: string): string {
 
 /** The origin received exactly the well-formed requests for `paths`, byte for byte, and nothing else. */
 function assertOriginSawOnly(s: HostileSession, paths: string[]): void {
-  assert.deepEqual(s.origin.requests.map((r) => r.url), paths);
+  assert.deepEqual(
+    s.origin.requests.map((r) => r.url),
+    paths,
+  );
   assert.equal(s.origin.clientErrors, 0);
   const wire = s.origin.received();
   assert.equal(wire.includes(INJECTED), false, `injected bytes reached the origin: ${JSON.stringify(wire)}`);
@@ -127,7 +150,10 @@ const GIGANTIC_FRAMES: ReadonlyArray<[string, Buffer]> = [
   ['2^32 segments', u32s(0xffffffff, 1)],
   ['one segment of 2^32-1 words (32 GiB)', u32s(0, 0xffffffff)],
   ['512 segments of 2^24 words (64 GiB)', u32s(511, ...new Array<number>(512).fill(0x00ffffff))],
-  ['one word over the RPC frame limit (64 MiB, cloudflared\'s capnp decode limit)', u32s(0, DEFAULT_MAX_RPC_FRAME_BYTES / 8)],
+  [
+    "one word over the RPC frame limit (64 MiB, cloudflared's capnp decode limit)",
+    u32s(0, DEFAULT_MAX_RPC_FRAME_BYTES / 8),
+  ],
 ];
 
 /** Ceiling on memory growth while a frame claiming gigabytes is refused: far below anything the claims would need. */
@@ -147,69 +173,100 @@ const UNSERVED_MESSAGE_TYPES: ReadonlyArray<[string, number]> = [
 ];
 
 for (const protocol of ['quic', 'http2'] as const satisfies readonly TunnelProtocol[]) {
-  test(`${protocol}: control-stream frames claiming gigabytes end the connection with CFT_ERR_RPC_FRAME, allocating nothing`, T, async () => {
-    for (const [label, header] of GIGANTIC_FRAMES) {
+  test(
+    `${protocol}: control-stream frames claiming gigabytes end the connection with CFT_ERR_RPC_FRAME, allocating nothing`,
+    T,
+    async () => {
+      for (const [label, header] of GIGANTIC_FRAMES) {
+        await withSession(
+          () => openHostileSession(protocol),
+          async (s) => {
+            const before = process.memoryUsage().arrayBuffers;
+            s.control.inject(header);
+            const err = await within(s.conn.closed, `end of the connection after ${label}`);
+            assert.ok(err instanceof RpcFrameError, `${label}: ${String(err)}`);
+            assert.equal(err.code, 'CFT_ERR_RPC_FRAME');
+            assert.match(errorText(err), /bad RPC frame: capnp frame (declares|exceeds)/);
+            const edgeSaw = await within(s.edgeClosed, 'close at the edge');
+            // §5.3: QUIC closes with an application CONNECTION_CLOSE, code 0.
+            if (protocol === 'quic')
+              assert.ok(
+                edgeSaw instanceof QuicPeerClosedError && edgeSaw.errorCode === 0 && edgeSaw.isApplication,
+                String(edgeSaw),
+              );
+            assert.ok(
+              process.memoryUsage().arrayBuffers - before < MAX_GROWTH_BYTES,
+              `${label}: no allocation for the claimed size`,
+            );
+            assertOriginSawOnly(s, []);
+          },
+        );
+      }
+    },
+  );
+
+  test(
+    `${protocol}: RPC messages of types the connector does not serve are answered Unimplemented; the connection keeps serving and unregisters`,
+    T,
+    async () => {
       await withSession(
         () => openHostileSession(protocol),
         async (s) => {
-          const before = process.memoryUsage().arrayBuffers;
-          s.control.inject(header);
-          const err = await within(s.conn.closed, `end of the connection after ${label}`);
-          assert.ok(err instanceof RpcFrameError, `${label}: ${String(err)}`);
-          assert.equal(err.code, 'CFT_ERR_RPC_FRAME');
-          assert.match(errorText(err), /bad RPC frame: capnp frame (declares|exceeds)/);
-          const edgeSaw = await within(s.edgeClosed, 'close at the edge');
-          // §5.3: QUIC closes with an application CONNECTION_CLOSE, code 0.
-          if (protocol === 'quic') assert.ok(edgeSaw instanceof QuicPeerClosedError && edgeSaw.errorCode === 0 && edgeSaw.isApplication, String(edgeSaw));
-          assert.ok(process.memoryUsage().arrayBuffers - before < MAX_GROWTH_BYTES, `${label}: no allocation for the claimed size`);
-          assertOriginSawOnly(s, []);
+          for (const [label, which] of UNSERVED_MESSAGE_TYPES) {
+            s.control.inject(rpcMessageOfType(which));
+            const reply = await within(s.control.nextReply(), `answer to ${label}`);
+            assert.equal(reply.which, rpc.Message.UNIMPLEMENTED, label);
+            // The Cap'n Proto rule: Unimplemented echoes the message it did not understand.
+            assert.equal(reply.message.unimplemented.which(), which, label);
+          }
+          await assertStillServing(s, '/after-unimplemented');
+          // The registration RPC session itself is intact: graceful shutdown still unregisters on it (§6.8).
+          await s.conn.shutdown(1_000);
+          assert.equal(s.control.unregisterCalls, 1);
+          assert.equal(await s.conn.closed, undefined);
+          assertOriginSawOnly(s, ['/after-unimplemented']);
         },
       );
-    }
-  });
+    },
+  );
 
-  test(`${protocol}: RPC messages of types the connector does not serve are answered Unimplemented; the connection keeps serving and unregisters`, T, async () => {
-    await withSession(
-      () => openHostileSession(protocol),
-      async (s) => {
-        for (const [label, which] of UNSERVED_MESSAGE_TYPES) {
-          s.control.inject(rpcMessageOfType(which));
-          const reply = await within(s.control.nextReply(), `answer to ${label}`);
-          assert.equal(reply.which, rpc.Message.UNIMPLEMENTED, label);
-          // The Cap'n Proto rule: Unimplemented echoes the message it did not understand.
-          assert.equal(reply.message.unimplemented.which(), which, label);
-        }
-        await assertStillServing(s, '/after-unimplemented');
-        // The registration RPC session itself is intact: graceful shutdown still unregisters on it (§6.8).
-        await s.conn.shutdown(1_000);
-        assert.equal(s.control.unregisterCalls, 1);
-        assert.equal(await s.conn.closed, undefined);
-        assertOriginSawOnly(s, ['/after-unimplemented']);
-      },
-    );
-  });
-
-  test(`${protocol}: Bootstrap and Calls on the control stream, where the connector serves nothing, get exception Returns; the connection survives`, T, async () => {
-    await withSession(
-      () => openHostileSession(protocol),
-      async (s) => {
-        const call = (id: number, target: { importedCap: number } | { promisedAnswer: number }, interfaceId: bigint, methodId: number): Buffer =>
-          encodeCall(id, target, interfaceId, methodId, RegistrationServer_UnregisterConnection$Params, () => undefined);
-        const reply = async (): Promise<rpc.Message> => (await within(s.control.nextReply(), 'Return')).message;
-        s.control.inject(encodeBootstrap(40));
-        assert.match(exceptionOf(await reply(), 40).reason, /no bootstrap capability/);
-        s.control.inject(call(41, { importedCap: 0 }, CLOUDFLARED_SERVER_ID, 99));
-        assert.match(exceptionOf(await reply(), 41).reason, /no capability exported with ID 0/);
-        s.control.inject(call(42, { promisedAnswer: 40 }, 0x0123456789abcdefn, 0));
-        assert.match(exceptionOf(await reply(), 42).reason, /does not resolve to a capability/);
-        for (const id of [40, 41, 42]) s.control.inject(encodeFinish(id));
-        await assertStillServing(s, '/after-calls');
-        await s.conn.shutdown(1_000);
-        assert.equal(s.control.unregisterCalls, 1);
-        assertOriginSawOnly(s, ['/after-calls']);
-      },
-    );
-  });
+  test(
+    `${protocol}: Bootstrap and Calls on the control stream, where the connector serves nothing, get exception Returns; the connection survives`,
+    T,
+    async () => {
+      await withSession(
+        () => openHostileSession(protocol),
+        async (s) => {
+          const call = (
+            id: number,
+            target: { importedCap: number } | { promisedAnswer: number },
+            interfaceId: bigint,
+            methodId: number,
+          ): Buffer =>
+            encodeCall(
+              id,
+              target,
+              interfaceId,
+              methodId,
+              RegistrationServer_UnregisterConnection$Params,
+              () => undefined,
+            );
+          const reply = async (): Promise<rpc.Message> => (await within(s.control.nextReply(), 'Return')).message;
+          s.control.inject(encodeBootstrap(40));
+          assert.match(exceptionOf(await reply(), 40).reason, /no bootstrap capability/);
+          s.control.inject(call(41, { importedCap: 0 }, CLOUDFLARED_SERVER_ID, 99));
+          assert.match(exceptionOf(await reply(), 41).reason, /no capability exported with ID 0/);
+          s.control.inject(call(42, { promisedAnswer: 40 }, 0x0123456789abcdefn, 0));
+          assert.match(exceptionOf(await reply(), 42).reason, /does not resolve to a capability/);
+          for (const id of [40, 41, 42]) s.control.inject(encodeFinish(id));
+          await assertStillServing(s, '/after-calls');
+          await s.conn.shutdown(1_000);
+          assert.equal(s.control.unregisterCalls, 1);
+          assertOriginSawOnly(s, ['/after-calls']);
+        },
+      );
+    },
+  );
 }
 
 // ---- QUIC RPC streams (§7.5) ---------------------------------------------------------------------------------------
@@ -228,49 +285,66 @@ class ProbingClient extends CloudflaredClient {
   }
 }
 
-test('quic: calls to an unknown interface or method on an RPC stream get an unimplemented exception; the stream and the connection keep working', T, async () => {
-  await withSession(openHostileQuicSession, async (s) => {
-    const stream = await s.peer.quic.openStream();
-    stream.on('error', () => undefined);
-    stream.write(RPC_STREAM_SIGNATURE);
-    const client = new ProbingClient(stream);
-    try {
-      for (const [interfaceId, methodId] of [
-        [CLOUDFLARED_SERVER_ID, 99],
-        [SESSION_MANAGER_ID, 99],
-        [CONFIGURATION_MANAGER_ID, 1],
-        [REGISTRATION_SERVER_ID, 0],
-        [0x0123456789abcdefn, 0],
-      ] as const) {
-        await assert.rejects(client.callMethod(interfaceId, methodId), (err: unknown) => {
-          assert.ok(err instanceof RpcExceptionError, String(err));
-          assert.equal(err.type, 'unimplemented');
-          assert.match(err.reason, new RegExp(`does not implement method ${methodId} of interface 0x${interfaceId.toString(16)}`));
-          return true;
+test(
+  'quic: calls to an unknown interface or method on an RPC stream get an unimplemented exception; the stream and the connection keep working',
+  T,
+  async () => {
+    await withSession(openHostileQuicSession, async (s) => {
+      const stream = await s.peer.quic.openStream();
+      stream.on('error', () => undefined);
+      stream.write(RPC_STREAM_SIGNATURE);
+      const client = new ProbingClient(stream);
+      try {
+        for (const [interfaceId, methodId] of [
+          [CLOUDFLARED_SERVER_ID, 99],
+          [SESSION_MANAGER_ID, 99],
+          [CONFIGURATION_MANAGER_ID, 1],
+          [REGISTRATION_SERVER_ID, 0],
+          [0x0123456789abcdefn, 0],
+        ] as const) {
+          await assert.rejects(client.callMethod(interfaceId, methodId), (err: unknown) => {
+            assert.ok(err instanceof RpcExceptionError, String(err));
+            assert.equal(err.type, 'unimplemented');
+            assert.match(
+              err.reason,
+              new RegExp(`does not implement method ${methodId} of interface 0x${interfaceId.toString(16)}`),
+            );
+            return true;
+          });
+        }
+        // The same RPC stream still serves a real call afterwards (§9.1).
+        const config = Buffer.from(JSON.stringify({ ingress: [{ service: s.origin.url }] }));
+        assert.deepEqual(await client.updateConfiguration(1, config, { timeoutMs: 10_000 }), {
+          latestAppliedVersion: 1,
+          err: null,
         });
+      } finally {
+        await client.close();
       }
-      // The same RPC stream still serves a real call afterwards (§9.1).
-      const config = Buffer.from(JSON.stringify({ ingress: [{ service: s.origin.url }] }));
-      assert.deepEqual(await client.updateConfiguration(1, config, { timeoutMs: 10_000 }), { latestAppliedVersion: 1, err: null });
-    } finally {
-      await client.close();
-    }
-    await assertStillServing(s, '/after-rpc');
-    assertOriginSawOnly(s, ['/after-rpc']);
-  });
-});
+      await assertStillServing(s, '/after-rpc');
+      assertOriginSawOnly(s, ['/after-rpc']);
+    });
+  },
+);
 
-test('quic: an RPC stream frame claiming gigabytes ends that stream with an Abort; the connection keeps serving', T, async () => {
-  await withSession(openHostileQuicSession, async (s) => {
-    const outcome = await within(s.peer.exchange(Buffer.concat([RPC_STREAM_SIGNATURE, u32s(0, 0xffffffff)]), { end: false }), 'end of the stream');
-    const abort = new Message(outcome.bytes, false).getRoot(rpc.Message);
-    assert.equal(abort.which(), rpc.Message.ABORT);
-    assert.match(abort.abort.reason, /bad RPC frame: capnp frame exceeds the \d+-byte limit/);
-    assert.equal(outcome.fin, true);
-    await assertStillServing(s, '/after-rpc-frame');
-    assertOriginSawOnly(s, ['/after-rpc-frame']);
-  });
-});
+test(
+  'quic: an RPC stream frame claiming gigabytes ends that stream with an Abort; the connection keeps serving',
+  T,
+  async () => {
+    await withSession(openHostileQuicSession, async (s) => {
+      const outcome = await within(
+        s.peer.exchange(Buffer.concat([RPC_STREAM_SIGNATURE, u32s(0, 0xffffffff)]), { end: false }),
+        'end of the stream',
+      );
+      const abort = new Message(outcome.bytes, false).getRoot(rpc.Message);
+      assert.equal(abort.which(), rpc.Message.ABORT);
+      assert.match(abort.abort.reason, /bad RPC frame: capnp frame exceeds the \d+-byte limit/);
+      assert.equal(outcome.fin, true);
+      await assertStillServing(s, '/after-rpc-frame');
+      assertOriginSawOnly(s, ['/after-rpc-frame']);
+    });
+  },
+);
 
 // ---- QUIC data streams (§7.1-§7.4) ---------------------------------------------------------------------------------
 
@@ -285,22 +359,29 @@ function requestWithHeaders(path: string, count: number): ConnectRequest {
 function assertAborted(outcome: StreamOutcome, label: string): void {
   assert.equal(outcome.bytes.length, 0, `${label}: no ConnectResponse`);
   assert.equal(outcome.fin, false, `${label}: no FIN`);
-  assert.ok(outcome.resetCode === 0 || outcome.stopCode === 0, `${label}: reset/stopped with code 0 (${JSON.stringify(outcome)})`);
+  assert.ok(
+    outcome.resetCode === 0 || outcome.stopCode === 0,
+    `${label}: reset/stopped with code 0 (${JSON.stringify(outcome)})`,
+  );
 }
 
-test(`quic: ConnectRequests with 5,000 and 100,000 headers are reset (limits: ${CONNECT_MAX_METADATA_ENTRIES} entries, ${MAX_CONNECT_REQUEST_BYTES} bytes); the connection keeps serving`, T, async () => {
-  await withSession(openHostileQuicSession, async (s) => {
-    const fiveThousand = connectRequestBytes(requestWithHeaders(`/${INJECTED}/5000`, 5_000));
-    // Within the frame limit, so it is the decoder's entry limit that refuses it.
-    assert.ok(fiveThousand.length < MAX_CONNECT_REQUEST_BYTES);
-    assertAborted(await within(s.peer.exchange(fiveThousand), 'answer'), '5,000 headers');
-    const hundredThousand = connectRequestBytes(requestWithHeaders(`/${INJECTED}/100000`, 100_000));
-    assert.ok(hundredThousand.length > MAX_CONNECT_REQUEST_BYTES);
-    assertAborted(await within(s.peer.exchange(hundredThousand), 'answer'), '100,000 headers');
-    await assertStillServing(s, '/after-many-headers');
-    assertOriginSawOnly(s, ['/after-many-headers']);
-  });
-});
+test(
+  `quic: ConnectRequests with 5,000 and 100,000 headers are reset (limits: ${CONNECT_MAX_METADATA_ENTRIES} entries, ${MAX_CONNECT_REQUEST_BYTES} bytes); the connection keeps serving`,
+  T,
+  async () => {
+    await withSession(openHostileQuicSession, async (s) => {
+      const fiveThousand = connectRequestBytes(requestWithHeaders(`/${INJECTED}/5000`, 5_000));
+      // Within the frame limit, so it is the decoder's entry limit that refuses it.
+      assert.ok(fiveThousand.length < MAX_CONNECT_REQUEST_BYTES);
+      assertAborted(await within(s.peer.exchange(fiveThousand), 'answer'), '5,000 headers');
+      const hundredThousand = connectRequestBytes(requestWithHeaders(`/${INJECTED}/100000`, 100_000));
+      assert.ok(hundredThousand.length > MAX_CONNECT_REQUEST_BYTES);
+      assertAborted(await within(s.peer.exchange(hundredThousand), 'answer'), '100,000 headers');
+      await assertStillServing(s, '/after-many-headers');
+      assertOriginSawOnly(s, ['/after-many-headers']);
+    });
+  },
+);
 
 /** `getRequest(path)` with its metadata changed by `edit`. */
 function hostileRequest(path: string, edit: (req: ConnectRequest) => void): ConnectRequest {
@@ -321,39 +402,87 @@ function replacing(key: 'HttpMethod' | 'HttpHost', val: string): (req: ConnectRe
 
 /** Injection attempts through every ConnectRequest field (§7.2), and the error each must get. */
 const QUIC_INJECTIONS: ReadonlyArray<[string, (req: ConnectRequest) => void, RegExp]> = [
-  ['header value with CRLF', withMetadata('HttpHeader:X-Foo', `a\r\n${INJECTED}: 1`), /invalid header field value for "X-Foo"/],
-  ['header value with LF', withMetadata('HttpHeader:X-Foo', `a\n${INJECTED}: 1`), /invalid header field value for "X-Foo"/],
-  ['header value with CR', withMetadata('HttpHeader:X-Foo', `a\r${INJECTED}: 1`), /invalid header field value for "X-Foo"/],
-  ['header value with NUL', withMetadata('HttpHeader:X-Foo', `a\0${INJECTED}`), /invalid header field value for "X-Foo"/],
-  ['header name with CRLF', withMetadata(`HttpHeader:X-Foo\r\n${INJECTED}`, '1'), /invalid header field name "X-Foo\\r\\nX-Injected"/],
-  ['header name with LF', withMetadata(`HttpHeader:X-Foo\n${INJECTED}`, '1'), /invalid header field name "X-Foo\\nX-Injected"/],
-  ['header name with a space', withMetadata(`HttpHeader:X ${INJECTED}`, '1'), /invalid header field name "X X-Injected"/],
-  ['header name with a colon', withMetadata(`HttpHeader:${INJECTED}:1`, '1'), /header Key: HttpHeader:X-Injected:1 malformed/],
+  [
+    'header value with CRLF',
+    withMetadata('HttpHeader:X-Foo', `a\r\n${INJECTED}: 1`),
+    /invalid header field value for "X-Foo"/,
+  ],
+  [
+    'header value with LF',
+    withMetadata('HttpHeader:X-Foo', `a\n${INJECTED}: 1`),
+    /invalid header field value for "X-Foo"/,
+  ],
+  [
+    'header value with CR',
+    withMetadata('HttpHeader:X-Foo', `a\r${INJECTED}: 1`),
+    /invalid header field value for "X-Foo"/,
+  ],
+  [
+    'header value with NUL',
+    withMetadata('HttpHeader:X-Foo', `a\0${INJECTED}`),
+    /invalid header field value for "X-Foo"/,
+  ],
+  [
+    'header name with CRLF',
+    withMetadata(`HttpHeader:X-Foo\r\n${INJECTED}`, '1'),
+    /invalid header field name "X-Foo\\r\\nX-Injected"/,
+  ],
+  [
+    'header name with LF',
+    withMetadata(`HttpHeader:X-Foo\n${INJECTED}`, '1'),
+    /invalid header field name "X-Foo\\nX-Injected"/,
+  ],
+  [
+    'header name with a space',
+    withMetadata(`HttpHeader:X ${INJECTED}`, '1'),
+    /invalid header field name "X X-Injected"/,
+  ],
+  [
+    'header name with a colon',
+    withMetadata(`HttpHeader:${INJECTED}:1`, '1'),
+    /header Key: HttpHeader:X-Injected:1 malformed/,
+  ],
   ['empty header name', withMetadata('HttpHeader:', INJECTED), /invalid header field name ""/],
   ['HttpHost with CRLF', replacing('HttpHost', `hostile.test\r\n${INJECTED}: 1`), /invalid Host header/],
-  ['HttpMethod with CRLF (request splitting)', replacing('HttpMethod', `GET /x HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET`), /net\/http: invalid method "GET \/x HTTP\/1\.1\\r\\n/],
+  [
+    'HttpMethod with CRLF (request splitting)',
+    replacing('HttpMethod', `GET /x HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET`),
+    /net\/http: invalid method "GET \/x HTTP\/1\.1\\r\\n/,
+  ],
   ['HttpMethod with a space', replacing('HttpMethod', `GET ${INJECTED}`), /net\/http: invalid method "GET X-Injected"/],
-  ['URI with CRLF', (req) => (req.dest = `http://hostile.test/a\r\n${INJECTED}: 1`), /invalid control character in URL/],
-  ['URI with CRLF and a second request', (req) => (req.dest = `http://hostile.test/a HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET /b`), /invalid control character in URL/],
+  [
+    'URI with CRLF',
+    (req) => (req.dest = `http://hostile.test/a\r\n${INJECTED}: 1`),
+    /invalid control character in URL/,
+  ],
+  [
+    'URI with CRLF and a second request',
+    (req) => (req.dest = `http://hostile.test/a HTTP/1.1\r\n${INJECTED}: 1\r\n\r\nGET /b`),
+    /invalid control character in URL/,
+  ],
   ['URI with TAB', (req) => (req.dest = `http://hostile.test/a\t${INJECTED}`), /invalid control character in URL/],
   ['URI with NUL', (req) => (req.dest = `http://hostile.test/a\0${INJECTED}`), /invalid control character in URL/],
 ];
 
-test('quic: CR/LF/NUL/space injection in header names and values, HttpHost, HttpMethod and the URI gets an error ConnectResponse; nothing reaches the origin', T, async () => {
-  await withSession(openHostileQuicSession, async (s) => {
-    for (const [label, edit, error] of QUIC_INJECTIONS) {
-      const answer = await within(s.peer.request(hostileRequest(`/${INJECTED}`, edit)), `answer to ${label}`);
-      // §7.4: an error before the response is a ConnectResponse{error} and FIN, not a reset.
-      assert.ok(answer.response, `${label}: a ConnectResponse`);
-      assert.match(answer.response.error, error, label);
-      assert.deepEqual(answer.response.metadata, [], label);
-      assert.equal(answer.fin, true, label);
-      assert.equal(answer.resetCode, undefined, label);
-    }
-    await assertStillServing(s, '/after-injection');
-    assertOriginSawOnly(s, ['/after-injection']);
-  });
-});
+test(
+  'quic: CR/LF/NUL/space injection in header names and values, HttpHost, HttpMethod and the URI gets an error ConnectResponse; nothing reaches the origin',
+  T,
+  async () => {
+    await withSession(openHostileQuicSession, async (s) => {
+      for (const [label, edit, error] of QUIC_INJECTIONS) {
+        const answer = await within(s.peer.request(hostileRequest(`/${INJECTED}`, edit)), `answer to ${label}`);
+        // §7.4: an error before the response is a ConnectResponse{error} and FIN, not a reset.
+        assert.ok(answer.response, `${label}: a ConnectResponse`);
+        assert.match(answer.response.error, error, label);
+        assert.deepEqual(answer.response.metadata, [], label);
+        assert.equal(answer.fin, true, label);
+        assert.equal(answer.resetCode, undefined, label);
+      }
+      await assertStillServing(s, '/after-injection');
+      assertOriginSawOnly(s, ['/after-injection']);
+    });
+  },
+);
 
 /** A well-formed ConnectRequest frame with its ConnectionType patched to `type`. */
 function withConnectionType(type: number): Buffer {
@@ -371,19 +500,32 @@ const BROKEN_STREAMS: ReadonlyArray<[string, Buffer, { end?: boolean }]> = [
   ['preamble truncated inside the signature', DATA_STREAM_SIGNATURE.subarray(0, 3), {}],
   ['preamble truncated inside the version', Buffer.concat([DATA_STREAM_SIGNATURE, Buffer.from('0')]), {}],
   ['ConnectRequest truncated', connectRequestBytes(getRequest(`/${INJECTED}`)).subarray(0, 40), {}],
-  ['ConnectRequest frame claiming 32 GiB, stream left open', Buffer.concat([PREAMBLE, u32s(0, 0xffffffff)]), { end: false }],
+  [
+    'ConnectRequest frame claiming 32 GiB, stream left open',
+    Buffer.concat([PREAMBLE, u32s(0, 0xffffffff)]),
+    { end: false },
+  ],
   ['ConnectRequest frame claiming 1,000 segments', Buffer.concat([PREAMBLE, u32s(999, 1)]), {}],
-  ['ConnectRequest whose root pointer leaves its segment', Buffer.concat([PREAMBLE, u32s(0, 2, 1000 << 2, 1 | (2 << 16), 0, 0)]), {}],
+  [
+    'ConnectRequest whose root pointer leaves its segment',
+    Buffer.concat([PREAMBLE, u32s(0, 2, 1000 << 2, 1 | (2 << 16), 0, 0)]),
+    {},
+  ],
   ['ConnectRequest with an unknown ConnectionType', withConnectionType(9), {}],
 ];
 
-test('quic: unknown signatures, truncated preambles and garbage ConnectRequests reset only their stream', T, async () => {
-  await withSession(openHostileQuicSession, async (s) => {
-    for (const [label, bytes, options] of BROKEN_STREAMS) assertAborted(await within(s.peer.exchange(bytes, options), `answer to ${label}`), label);
-    await assertStillServing(s, '/after-broken-streams');
-    assertOriginSawOnly(s, ['/after-broken-streams']);
-  });
-});
+test(
+  'quic: unknown signatures, truncated preambles and garbage ConnectRequests reset only their stream',
+  T,
+  async () => {
+    await withSession(openHostileQuicSession, async (s) => {
+      for (const [label, bytes, options] of BROKEN_STREAMS)
+        assertAborted(await within(s.peer.exchange(bytes, options), `answer to ${label}`), label);
+      await assertStillServing(s, '/after-broken-streams');
+      assertOriginSawOnly(s, ['/after-broken-streams']);
+    });
+  },
+);
 
 // ---- HTTP/2 requests (§8) ------------------------------------------------------------------------------------------
 
@@ -399,67 +541,92 @@ const HTTP2_BAD_PSEUDO_HEADERS: ReadonlyArray<[string, Record<string, string>]> 
   ['header value with NUL', { 'x-foo': `a\0${INJECTED}` }],
 ];
 
-test('http2: CR/LF, spaces and control bytes in :method, :authority, :path and NUL in a value are refused with RST_STREAM(PROTOCOL_ERROR); the connection keeps serving', T, async () => {
-  await withSession(openHostileHttp2Session, async (s) => {
-    for (const [label, extra] of HTTP2_BAD_PSEUDO_HEADERS) {
-      const answer = await within(s.peer.request({ ...http2GetHeaders(`/${INJECTED}`), ...extra }), `answer to ${label}`);
-      assert.equal(answer.headers, undefined, `${label}: no response`);
-      assert.equal(answer.rstCode, 1, `${label}: RST_STREAM(PROTOCOL_ERROR)`);
-    }
-    await assertStillServing(s, '/after-bad-pseudo-headers');
-    assertOriginSawOnly(s, ['/after-bad-pseudo-headers']);
-  });
-});
+test(
+  'http2: CR/LF, spaces and control bytes in :method, :authority, :path and NUL in a value are refused with RST_STREAM(PROTOCOL_ERROR); the connection keeps serving',
+  T,
+  async () => {
+    await withSession(openHostileHttp2Session, async (s) => {
+      for (const [label, extra] of HTTP2_BAD_PSEUDO_HEADERS) {
+        const answer = await within(
+          s.peer.request({ ...http2GetHeaders(`/${INJECTED}`), ...extra }),
+          `answer to ${label}`,
+        );
+        assert.equal(answer.headers, undefined, `${label}: no response`);
+        assert.equal(answer.rstCode, 1, `${label}: RST_STREAM(PROTOCOL_ERROR)`);
+      }
+      await assertStillServing(s, '/after-bad-pseudo-headers');
+      assertOriginSawOnly(s, ['/after-bad-pseudo-headers']);
+    });
+  },
+);
 
-test('http2: a header value with CR, LF or other control bytes is dropped by the HTTP/2 layer; the request is served without it', T, async () => {
-  await withSession(openHostileHttp2Session, async (s) => {
-    const paths: string[] = [];
-    for (const [label, value] of [
-      ['CRLF', `a\r\n${INJECTED}: 1`],
-      ['LF', `a\n${INJECTED}: 1`],
-      ['CR', `a\r${INJECTED}: 1`],
-      ['control byte', `a\x01${INJECTED}`],
-    ]) {
-      const path = `/value-${paths.length}`;
-      paths.push(path);
-      const answer = await within(s.peer.request({ ...http2GetHeaders(path), 'x-foo': value! }), `answer to ${label}`);
-      assert.equal(answer.headers?.[':status'], 200, label);
-      assert.equal(answer.body.toString(), originBody(path), label);
-    }
-    // Byte for byte: each reached the origin as a plain request, without X-Foo and without anything injected.
-    assertOriginSawOnly(s, paths);
-  });
-});
+test(
+  'http2: a header value with CR, LF or other control bytes is dropped by the HTTP/2 layer; the request is served without it',
+  T,
+  async () => {
+    await withSession(openHostileHttp2Session, async (s) => {
+      const paths: string[] = [];
+      for (const [label, value] of [
+        ['CRLF', `a\r\n${INJECTED}: 1`],
+        ['LF', `a\n${INJECTED}: 1`],
+        ['CR', `a\r${INJECTED}: 1`],
+        ['control byte', `a\x01${INJECTED}`],
+      ]) {
+        const path = `/value-${paths.length}`;
+        paths.push(path);
+        const answer = await within(
+          s.peer.request({ ...http2GetHeaders(path), 'x-foo': value! }),
+          `answer to ${label}`,
+        );
+        assert.equal(answer.headers?.[':status'], 200, label);
+        assert.equal(answer.body.toString(), originBody(path), label);
+      }
+      // Byte for byte: each reached the origin as a plain request, without X-Foo and without anything injected.
+      assertOriginSawOnly(s, paths);
+    });
+  },
+);
 
-test(`http2: a request with 200 header fields is served; 5,000 fields are reset (limit ${HTTP2_MAX_HEADER_LIST_PAIRS}); the connection keeps serving`, T, async () => {
-  await withSession(openHostileHttp2Session, async (s) => {
-    const many = (path: string, count: number): Record<string, string> => {
-      const headers: Record<string, string> = { ...(http2GetHeaders(path) as Record<string, string>) };
-      for (let i = 0; i < count; i++) headers[`x-h${i}`] = 'v';
-      return headers;
-    };
-    // node:http2's default (128 fields) would reset this one; cloudflared's Go server serves it (§8.1).
-    const served = await within(s.peer.request(many('/two-hundred', 200)), 'answer');
-    assert.equal(served.headers?.[':status'], 200);
-    const refused = await within(s.peer.request(many(`/${INJECTED}/5000`, 5_000)), 'answer');
-    assert.equal(refused.headers, undefined);
-    assert.equal(refused.rstCode, 11, 'RST_STREAM(ENHANCE_YOUR_CALM)');
-    await assertStillServing(s, '/after-many-headers');
-    assert.deepEqual(s.origin.requests.map((r) => r.url), ['/two-hundred', '/after-many-headers']);
-    assert.equal(s.origin.received().includes(INJECTED), false);
-  });
-});
+test(
+  `http2: a request with 200 header fields is served; 5,000 fields are reset (limit ${HTTP2_MAX_HEADER_LIST_PAIRS}); the connection keeps serving`,
+  T,
+  async () => {
+    await withSession(openHostileHttp2Session, async (s) => {
+      const many = (path: string, count: number): Record<string, string> => {
+        const headers: Record<string, string> = { ...(http2GetHeaders(path) as Record<string, string>) };
+        for (let i = 0; i < count; i++) headers[`x-h${i}`] = 'v';
+        return headers;
+      };
+      // node:http2's default (128 fields) would reset this one; cloudflared's Go server serves it (§8.1).
+      const served = await within(s.peer.request(many('/two-hundred', 200)), 'answer');
+      assert.equal(served.headers?.[':status'], 200);
+      const refused = await within(s.peer.request(many(`/${INJECTED}/5000`, 5_000)), 'answer');
+      assert.equal(refused.headers, undefined);
+      assert.equal(refused.rstCode, 11, 'RST_STREAM(ENHANCE_YOUR_CALM)');
+      await assertStillServing(s, '/after-many-headers');
+      assert.deepEqual(
+        s.origin.requests.map((r) => r.url),
+        ['/two-hundred', '/after-many-headers'],
+      );
+      assert.equal(s.origin.received().includes(INJECTED), false);
+    });
+  },
+);
 
-test('http2: a 100,000-field header block is a connection error (nghttp2 CONTINUATION flood guard); nothing reaches the origin', T, async () => {
-  await withSession(openHostileHttp2Session, async (s) => {
-    const headers: Record<string, string> = { ...(http2GetHeaders(`/${INJECTED}/100000`) as Record<string, string>) };
-    for (let i = 0; i < 100_000; i++) headers[`x-h${i}`] = 'v';
-    const answer = await within(s.peer.request(headers), 'answer');
-    assert.equal(answer.headers, undefined);
-    // An abandoned header block leaves HPACK state unknown, so only the whole connection can go (RFC 9113 §4.3).
-    const err = await within(s.conn.closed, 'end of the connection');
-    assert.ok(err instanceof Error);
-    await within(s.edgeClosed, 'close at the edge');
-    assertOriginSawOnly(s, []);
-  });
-});
+test(
+  'http2: a 100,000-field header block is a connection error (nghttp2 CONTINUATION flood guard); nothing reaches the origin',
+  T,
+  async () => {
+    await withSession(openHostileHttp2Session, async (s) => {
+      const headers: Record<string, string> = { ...(http2GetHeaders(`/${INJECTED}/100000`) as Record<string, string>) };
+      for (let i = 0; i < 100_000; i++) headers[`x-h${i}`] = 'v';
+      const answer = await within(s.peer.request(headers), 'answer');
+      assert.equal(answer.headers, undefined);
+      // An abandoned header block leaves HPACK state unknown, so only the whole connection can go (RFC 9113 §4.3).
+      const err = await within(s.conn.closed, 'end of the connection');
+      assert.ok(err instanceof Error);
+      await within(s.edgeClosed, 'close at the edge');
+      assertOriginSawOnly(s, []);
+    });
+  },
+);

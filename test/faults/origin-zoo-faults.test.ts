@@ -35,20 +35,30 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal(disconnects, 0);
     }
 
-    test('Python origin killed mid-body while the visitor stalls: the visitor sees a failure', { timeout: 30_000 }, async () => {
-      const py: ZooOrigin = await startPythonOrigin('http11');
-      try {
-        const [pushed] = await env.edge.pushConfig(1, { ingress: [{ hostname: 'py.test', service: py.url }, { service: raw.url }] });
-        assert.equal(pushed?.err, null);
-        const res = await zooVisit(env.edge.visitorUrl, `/blob?size=${16 * MiB}`, { host: 'py.test', slow: true, readAfter: () => py.close() });
-        assert.equal(res.status, 200);
-        assert.notEqual(res.failed, undefined, `looked complete with ${res.bytes} bytes`);
-        assert.ok(res.bytes < 16 * MiB);
-      } finally {
-        await py.close();
-      }
-      await stillServing();
-    });
+    test(
+      'Python origin killed mid-body while the visitor stalls: the visitor sees a failure',
+      { timeout: 30_000 },
+      async () => {
+        const py: ZooOrigin = await startPythonOrigin('http11');
+        try {
+          const [pushed] = await env.edge.pushConfig(1, {
+            ingress: [{ hostname: 'py.test', service: py.url }, { service: raw.url }],
+          });
+          assert.equal(pushed?.err, null);
+          const res = await zooVisit(env.edge.visitorUrl, `/blob?size=${16 * MiB}`, {
+            host: 'py.test',
+            slow: true,
+            readAfter: () => py.close(),
+          });
+          assert.equal(res.status, 200);
+          assert.notEqual(res.failed, undefined, `looked complete with ${res.bytes} bytes`);
+          assert.ok(res.bytes < 16 * MiB);
+        } finally {
+          await py.close();
+        }
+        await stillServing();
+      },
+    );
 
     test('TCP reset mid-body: the visitor sees a failure, slow or fast', async () => {
       for (const slow of [true, false]) {
@@ -62,11 +72,19 @@ for (const protocol of ['quic', 'http2'] as const) {
       // Over QUIC the connector sends the 413, its FIN, then STOP_SENDING for the unread upload (§7.4). The local edge's
       // QuicStream used to fail as a whole on STOP_SENDING while its upload write was blocked, losing the FIN that had
       // already arrived: the visitor waited forever (slow visitor). STOP_SENDING now stops only the sending side.
-      test(`an origin answering 413 at once to a 4 MiB upload and closing (${slow ? 'slow' : 'fast'} visitor): the visitor gets the answer or a failure`, { timeout: 20_000 }, async () => {
-        const res = await zooVisit(env.edge.visitorUrl, '/early-answer', { host: 'raw.test', body: blob(4 * MiB), slow });
-        assert.ok(res.failed !== undefined || res.status === 413, `status ${res.status}`);
-        await stillServing();
-      });
+      test(
+        `an origin answering 413 at once to a 4 MiB upload and closing (${slow ? 'slow' : 'fast'} visitor): the visitor gets the answer or a failure`,
+        { timeout: 20_000 },
+        async () => {
+          const res = await zooVisit(env.edge.visitorUrl, '/early-answer', {
+            host: 'raw.test',
+            body: blob(4 * MiB),
+            slow,
+          });
+          assert.ok(res.failed !== undefined || res.status === 413, `status ${res.status}`);
+          await stillServing();
+        },
+      );
     }
   });
 }

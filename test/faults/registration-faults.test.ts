@@ -51,7 +51,11 @@ async function startupWith(protocol: 'quic' | 'http2', refusal: RegistrationDeci
 for (const protocol of ['quic', 'http2'] as const) {
   for (const [label, refusal, code] of [
     ['EDUPCONN', { accept: false, cause: 'EDUPCONN', shouldRetry: true }, 'CFT_ERR_REGISTRATION_DUPLICATE'],
-    ['Unauthorized', { accept: false, cause: 'Unauthorized: tunnel not propagated yet', shouldRetry: false }, 'CFT_ERR_REGISTRATION_REFUSED'],
+    [
+      'Unauthorized',
+      { accept: false, cause: 'Unauthorized: tunnel not propagated yet', shouldRetry: false },
+      'CFT_ERR_REGISTRATION_REFUSED',
+    ],
   ] as const) {
     test(`${protocol}: ${label} at startup is retried on connection 0 until it registers`, T, async () => {
       const env = await startupWith(protocol, refusal);
@@ -93,46 +97,62 @@ for (const protocol of ['quic', 'http2'] as const) {
     ],
   ] as const) {
     const causes = refusals.map((r) => r.cause);
-    test(`${protocol}: after startup, refusals (${causes.join(', ')}) are retried until it registers again`, T, async () => {
-      const env = await startTunnelEnv({ protocol, haConnections: 1 });
-      try {
-        let i = 0;
-        env.edge.registrationDecider = () => refusals[i++] ?? { accept: true };
-        // The drop itself, then one reconnecting event per refusal.
-        const errors = nextEvents<Reconnecting>(env.tunnel, 'reconnecting', 1 + refusals.length);
-        const back = nextEvents(env.tunnel, 'connected', 1);
-        env.edge.dropConnection(0);
-        await back;
-        const seen = (await errors).slice(1).map(([e]) => (e.error instanceof RegistrationError ? e.error.serverCause : e.error.message));
-        assert.deepEqual(seen, causes);
-      } finally {
-        await env.close();
-      }
-    });
+    test(
+      `${protocol}: after startup, refusals (${causes.join(', ')}) are retried until it registers again`,
+      T,
+      async () => {
+        const env = await startTunnelEnv({ protocol, haConnections: 1 });
+        try {
+          let i = 0;
+          env.edge.registrationDecider = () => refusals[i++] ?? { accept: true };
+          // The drop itself, then one reconnecting event per refusal.
+          const errors = nextEvents<Reconnecting>(env.tunnel, 'reconnecting', 1 + refusals.length);
+          const back = nextEvents(env.tunnel, 'connected', 1);
+          env.edge.dropConnection(0);
+          await back;
+          const seen = (await errors)
+            .slice(1)
+            .map(([e]) => (e.error instanceof RegistrationError ? e.error.serverCause : e.error.message));
+          assert.deepEqual(seen, causes);
+        } finally {
+          await env.close();
+        }
+      },
+    );
   }
 
-  test(`${protocol}: a registration answered after the RPC timeout fails with CFT_ERR_RPC_TIMEOUT and is retried`, T, async () => {
-    const { token } = makeToken();
-    const edge = await LocalEdge.start({ tunnels: [token] });
-    let release: (() => void) | undefined;
-    let first = true;
-    edge.registrationDecider = () => {
-      if (!first) return { accept: true };
-      first = false;
-      // Answered only once the connector has given up on it (its 5 s default RPC timeout fired).
-      return new Promise<RegistrationDecision>((resolve) => (release = () => resolve({ accept: true })));
-    };
-    const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol, haConnections: 1 });
-    try {
-      const retried = nextEvents<Reconnecting>(tunnel, 'reconnecting', 1);
-      const [event] = (await retried)[0]!;
-      release?.();
-      assert.ok(event.error instanceof RpcTimeoutError, String(event.error));
-      assert.equal((event.error as RpcTimeoutError).code, 'CFT_ERR_RPC_TIMEOUT');
-      await tunnel.ready();
-    } finally {
-      await tunnel.close({ graceMs: 0 });
-      await edge.close();
-    }
-  });
+  test(
+    `${protocol}: a registration answered after the RPC timeout fails with CFT_ERR_RPC_TIMEOUT and is retried`,
+    T,
+    async () => {
+      const { token } = makeToken();
+      const edge = await LocalEdge.start({ tunnels: [token] });
+      let release: (() => void) | undefined;
+      let first = true;
+      edge.registrationDecider = () => {
+        if (!first) return { accept: true };
+        first = false;
+        // Answered only once the connector has given up on it (its 5 s default RPC timeout fired).
+        return new Promise<RegistrationDecision>((resolve) => (release = () => resolve({ accept: true })));
+      };
+      const tunnel = new Tunnel({
+        token,
+        edge: [`127.0.0.1:${edge.address.port}`],
+        caCert: edge.caPem,
+        protocol,
+        haConnections: 1,
+      });
+      try {
+        const retried = nextEvents<Reconnecting>(tunnel, 'reconnecting', 1);
+        const [event] = (await retried)[0]!;
+        release?.();
+        assert.ok(event.error instanceof RpcTimeoutError, String(event.error));
+        assert.equal((event.error as RpcTimeoutError).code, 'CFT_ERR_RPC_TIMEOUT');
+        await tunnel.ready();
+      } finally {
+        await tunnel.close({ graceMs: 0 });
+        await edge.close();
+      }
+    },
+  );
 }

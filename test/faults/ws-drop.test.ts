@@ -18,9 +18,13 @@ function runChild(protocol: string): Promise<{ code: number | null; stdout: stri
 }
 
 for (const protocol of ['quic', 'http2'] as const) {
-  test(`${protocol}: a connection dropped under an open WebSocket does not crash the connector`, { timeout: 60_000 }, async () => {
-    const { code, stdout, stderr } = await runChild(protocol);
-    assert.equal(code, 0, stderr.split('\n').slice(0, 6).join('\n'));
-    assert.match(stdout, /survived/);
-  });
+  test(
+    `${protocol}: a connection dropped under an open WebSocket does not crash the connector`,
+    { timeout: 60_000 },
+    async () => {
+      const { code, stdout, stderr } = await runChild(protocol);
+      assert.equal(code, 0, stderr.split('\n').slice(0, 6).join('\n'));
+      assert.match(stdout, /survived/);
+    },
+  );
 }

@@ -11,7 +11,15 @@ import { IngressConfigError, UnsupportedServiceError } from '../../src/ingress/e
 import { IngressRules, stripPort, type IngressRule, type IngressRuleConfig } from '../../src/ingress/rules.js';
 
 /** Patterns with nested or overlapping quantifiers: exponential for a backtracking engine. */
-const PATHOLOGICAL_PATTERNS = ['^/(\\w+/?)*$', '(a+)+$', '^(a|aa)+$', '^/(a|a?)+b', '(.*a){12}', '^(\\d+)*x$', '^/(x+x+)+y$'];
+const PATHOLOGICAL_PATTERNS = [
+  '^/(\\w+/?)*$',
+  '(a+)+$',
+  '^(a|aa)+$',
+  '^/(a|a?)+b',
+  '(.*a){12}',
+  '^(\\d+)*x$',
+  '^/(x+x+)+y$',
+];
 
 /** Ordinary RE2 patterns, including Go syntax (flags, named groups, classes, Unicode). */
 const ORDINARY_PATTERNS = [
@@ -31,7 +39,20 @@ const ORDINARY_PATTERNS = [
 /** Not RE2: must be refused with IngressConfigError. */
 const INVALID_PATTERNS = ['(', '(a)\\1', '^/(?=x)', 'a**', 'a{1001}', '[z-a]', '\\p{Nope}', '(?<n'];
 
-const HOSTNAMES = ['app.example.com', '*.example.com', '*.wild.test', 'café.example.org', '::1', 'a.test', '*', '', 'x.*.test', 'h:80', '[::1]:8080', '*.'];
+const HOSTNAMES = [
+  'app.example.com',
+  '*.example.com',
+  '*.wild.test',
+  'café.example.org',
+  '::1',
+  'a.test',
+  '*',
+  '',
+  'x.*.test',
+  'h:80',
+  '[::1]:8080',
+  '*.',
+];
 
 // Weighted so that most rule sets validate and matching runs; the rest exercises the refusals.
 const pattern: fc.Arbitrary<string> = fc.oneof(
@@ -48,22 +69,41 @@ const hostname: fc.Arbitrary<string> = fc.oneof(
 );
 
 const service: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: fc.constantFrom('http://127.0.0.1:1', 'http_status:404', 'hello_world', 'tcp://127.0.0.1:22'), weight: 9 },
+  {
+    arbitrary: fc.constantFrom('http://127.0.0.1:1', 'http_status:404', 'hello_world', 'tcp://127.0.0.1:22'),
+    weight: 9,
+  },
   { arbitrary: fc.constantFrom('http://127.0.0.1:1/p', 'nonsense', 'socks-proxy'), weight: 1 },
 );
 
-const rule: fc.Arbitrary<IngressRuleConfig> = fc.record({ hostname, path: pattern, service }, { requiredKeys: ['hostname', 'service'] });
+const rule: fc.Arbitrary<IngressRuleConfig> = fc.record(
+  { hostname, path: pattern, service },
+  { requiredKeys: ['hostname', 'service'] },
+);
 
 /** Paths a visitor may send: random text, and long runs that make backtracking engines explode. */
 const path: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 64 }).map((s) => `/${s}`),
-  fc.tuple(fc.constantFrom('a', 'aa', 'a/', '1', 'x'), fc.integer({ min: 1, max: 2000 }), fc.constantFrom('!', '', 'b', 'y', '/')).map(
-    ([unit, n, tail]) => `/${unit.repeat(n)}${tail}`,
-  ),
+  fc
+    .tuple(
+      fc.constantFrom('a', 'aa', 'a/', '1', 'x'),
+      fc.integer({ min: 1, max: 2000 }),
+      fc.constantFrom('!', '', 'b', 'y', '/'),
+    )
+    .map(([unit, n, tail]) => `/${unit.repeat(n)}${tail}`),
 );
 
 const host: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('app.example.com', 'x.example.com', 'a.b.wild.test', 'xn--caf-dma.example.org', '[::1]:8080', 'a.test:443', 'unknown.test', ''),
+  fc.constantFrom(
+    'app.example.com',
+    'x.example.com',
+    'a.b.wild.test',
+    'xn--caf-dma.example.org',
+    '[::1]:8080',
+    'a.test:443',
+    'unknown.test',
+    '',
+  ),
   fc.domain(),
   fc.string({ maxLength: 20 }),
 );
@@ -71,7 +111,12 @@ const host: fc.Arbitrary<string> = fc.oneof(
 /** The §10.1 host test, independently: exact, `*.` suffix, or the rule's punycode form; catch-all hostnames match all. */
 function hostMatches(r: IngressRule, bare: string): boolean {
   const test = (p: string): boolean => p === bare || (p.startsWith('*.') && bare.endsWith(p.slice(1)));
-  return r.hostname === '' || r.hostname === '*' || test(r.hostname) || (r.punycodeHostname !== undefined && test(r.punycodeHostname));
+  return (
+    r.hostname === '' ||
+    r.hostname === '*' ||
+    test(r.hostname) ||
+    (r.punycodeHostname !== undefined && test(r.punycodeHostname))
+  );
 }
 
 function build(configs: IngressRuleConfig[]): IngressRules | undefined {
@@ -87,9 +132,12 @@ function build(configs: IngressRuleConfig[]): IngressRules | undefined {
 export const ingressMatchingProperty = (): fc.IRawProperty<[IngressRuleConfig[], Array<[string, string]>], boolean> =>
   fc.property(
     // The last rule is usually a catch-all, so that most rule sets validate and matching is exercised.
-    fc.tuple(fc.array(rule, { maxLength: 5 }), fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 })).map(([rules, closeWithCatchAll]) =>
-      closeWithCatchAll ? [...rules, { service: 'http_status:503' }] : rules,
-    ),
+    fc
+      .tuple(
+        fc.array(rule, { maxLength: 5 }),
+        fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
+      )
+      .map(([rules, closeWithCatchAll]) => (closeWithCatchAll ? [...rules, { service: 'http_status:503' }] : rules)),
     fc.array(fc.tuple(host, path), { minLength: 1, maxLength: 4 }),
     (configs, requests) => {
       const rules = build(configs);
@@ -99,7 +147,10 @@ export const ingressMatchingProperty = (): fc.IRawProperty<[IngressRuleConfig[],
         const bare = stripPort(h);
         const first = rules.rules.findIndex((r) => hostMatches(r, bare) && (r.path === undefined || r.path.test(p)));
         const want = first < 0 ? rules.rules.length - 1 : first;
-        if (got !== rules.rules[want]) throw new Error(`match(${JSON.stringify(h)}, ${JSON.stringify(p.slice(0, 80))}) gave rule ${got.index}, want ${want}`);
+        if (got !== rules.rules[want])
+          throw new Error(
+            `match(${JSON.stringify(h)}, ${JSON.stringify(p.slice(0, 80))}) gave rule ${got.index}, want ${want}`,
+          );
       }
       return true;
     },

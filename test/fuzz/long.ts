@@ -19,7 +19,12 @@ async function main(): Promise<number> {
   for (const target of FUZZ_TARGETS) {
     if (values.only !== undefined && !target.name.includes(values.only)) continue;
     const started = Date.now();
-    const details = await fc.check(target.property(), { numRuns: runs, seed, timeout: PER_INPUT_TIMEOUT_MS, endOnFailure: process.env.FUZZ_NO_SHRINK === "1" });
+    const details = await fc.check(target.property(), {
+      numRuns: runs,
+      seed,
+      timeout: PER_INPUT_TIMEOUT_MS,
+      endOnFailure: process.env.FUZZ_NO_SHRINK === '1',
+    });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (details.failed) {
       failed++;

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 
 /** 32-bit values that stress length and offset fields. */
-const INTERESTING_U32 = [0, 1, 0x7f, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x1fffffff, 0x20000000];
+const INTERESTING_U32 = [
+  0, 1, 0x7f, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x1fffffff, 0x20000000,
+];
 
 /** One edit applied to a copy of the seed. */
 type Edit =
@@ -20,9 +22,17 @@ type Edit =
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
   fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: fc.nat(255) }),
-  fc.record({ op: fc.constant('word' as const), at: fc.nat(), value: fc.oneof(fc.constantFrom(...INTERESTING_U32), fc.nat()) }),
+  fc.record({
+    op: fc.constant('word' as const),
+    at: fc.nat(),
+    value: fc.oneof(fc.constantFrom(...INTERESTING_U32), fc.nat()),
+  }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+  }),
   fc.record({ op: fc.constant('splice' as const), at: fc.nat(), from: fc.nat(), length: fc.nat(64) }),
 );
 
@@ -60,15 +70,23 @@ function apply(seed: Buffer, edits: Edit[]): Buffer {
 }
 
 /** Inputs derived from `seeds`: mutated copies (mostly), untouched seeds, and unrelated random bytes. */
-export function mutatedBytes(seeds: readonly Buffer[], options: { maxRandomLength?: number } = {}): fc.Arbitrary<Buffer> {
+export function mutatedBytes(
+  seeds: readonly Buffer[],
+  options: { maxRandomLength?: number } = {},
+): fc.Arbitrary<Buffer> {
   if (seeds.length === 0) throw new TypeError('mutatedBytes needs at least one seed');
   const seed = fc.constantFrom(...seeds);
   return fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(seed, fc.array(edit, { minLength: 1, maxLength: 6 })).map(([s, e]) => apply(s, e)) },
+    {
+      weight: 8,
+      arbitrary: fc.tuple(seed, fc.array(edit, { minLength: 1, maxLength: 6 })).map(([s, e]) => apply(s, e)),
+    },
     { weight: 1, arbitrary: seed.map((s) => Buffer.from(s)) },
     {
       weight: 2,
-      arbitrary: fc.uint8Array({ maxLength: options.maxRandomLength ?? 512 }).map((b) => Buffer.from(b.buffer, b.byteOffset, b.length)),
+      arbitrary: fc
+        .uint8Array({ maxLength: options.maxRandomLength ?? 512 })
+        .map((b) => Buffer.from(b.buffer, b.byteOffset, b.length)),
     },
   );
 }

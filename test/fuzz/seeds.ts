@@ -2,7 +2,18 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fixturePath } from '../helpers/fixtures.js';
 
-const DATA_SCENARIOS = ['get', 'get-dup-header', 'not-found', 'origin-down-502', 'post-content-length', 'put-chunked', 'set-cookie', 'status-418', 'tcp', 'websocket'];
+const DATA_SCENARIOS = [
+  'get',
+  'get-dup-header',
+  'not-found',
+  'origin-down-502',
+  'post-content-length',
+  'put-chunked',
+  'set-cookie',
+  'status-418',
+  'tcp',
+  'websocket',
+];
 const CONFIG_SCENARIOS = ['config-v1', 'config-v2', 'config-invalid'];
 /** Length of the RPC stream signature the connector consumes before the RPC connection sees the stream (§7.1). */
 const RPC_SIGNATURE_LENGTH = 6;
@@ -36,7 +47,10 @@ export function connectResponseSeeds(): Buffer[] {
 export function rpcServerSeeds(): Buffer[] {
   const out: Buffer[] = [];
   for (const s of CONFIG_SCENARIOS) {
-    out.push(vector(`quic/${s}/rpc-e2c.stream.bin`).subarray(RPC_SIGNATURE_LENGTH), ...numbered(`quic/${s}`, 'rpc-e2c'));
+    out.push(
+      vector(`quic/${s}/rpc-e2c.stream.bin`).subarray(RPC_SIGNATURE_LENGTH),
+      ...numbered(`quic/${s}`, 'rpc-e2c'),
+    );
   }
   // The connector's registration calls target an interface CloudflaredServer does not implement.
   out.push(vector('quic/control/control-c2e.stream.bin'));
@@ -45,7 +59,11 @@ export function rpcServerSeeds(): Buffer[] {
 
 /** Edge→connector control-stream bytes: Returns for the connector's bootstrap and registerConnection. */
 export function rpcClientSeeds(): Buffer[] {
-  return [vector('quic/control/control-e2c.stream.bin'), ...numbered('quic/control', 'control-e2c'), ...numbered('quic-ha4/conn1', 'control-e2c')];
+  return [
+    vector('quic/control/control-e2c.stream.bin'),
+    ...numbered('quic/control', 'control-e2c'),
+    ...numbered('quic-ha4/conn1', 'control-e2c'),
+  ];
 }
 
 /** `Cf-Cloudflared-Response-Headers` values cloudflared sent over HTTP/2. */

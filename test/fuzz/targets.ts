@@ -23,7 +23,11 @@ import {
   UnknownStreamSignatureError,
   type StreamPreamble,
 } from '../../src/wire/preamble.js';
-import { decodeSerializedHeaders, encodeSerializedHeaders, SerializedHeadersError } from '../../src/wire/serialized-headers.js';
+import {
+  decodeSerializedHeaders,
+  encodeSerializedHeaders,
+  SerializedHeadersError,
+} from '../../src/wire/serialized-headers.js';
 import { RpcError } from '../../src/rpc/errors.js';
 import { DEFAULT_MAX_RPC_FRAME_BYTES } from '../../src/rpc/connection.js';
 import { serveCloudflared } from '../../src/rpc/tunnel/cloudflared-server.js';
@@ -47,9 +51,12 @@ export interface FuzzTarget {
 
 /** Fails with a message naming the unexpected error, so fast-check reports it with the counterexample. */
 function unexpected(what: string, err: unknown): never {
-  throw new Error(`${what} threw an untyped error: ${err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)}`, {
-    cause: err,
-  });
+  throw new Error(
+    `${what} threw an untyped error: ${err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** Decoded text is bounded by the traversal budget however the message's pointers alias (no amplification). */
@@ -57,7 +64,8 @@ function checkMetadataBudget(metadata: Metadata[], texts: string[]): void {
   if (metadata.length > CONNECT_MAX_METADATA_ENTRIES) throw new Error(`decoded ${metadata.length} metadata entries`);
   let bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   for (const m of metadata) bytes += Buffer.byteLength(m.key) + Buffer.byteLength(m.val);
-  if (bytes > CONNECT_TRAVERSAL_LIMIT_WORDS * 8) throw new Error(`decoded ${bytes} text bytes, over the traversal budget`);
+  if (bytes > CONNECT_TRAVERSAL_LIMIT_WORDS * 8)
+    throw new Error(`decoded ${bytes} text bytes, over the traversal budget`);
 }
 
 function decodeRequestChecked(frame: Buffer): void {
@@ -88,8 +96,10 @@ function parsePreamble(chunks: Buffer[]): void {
   }
   if (result === null) throw new Error('parser neither produced a preamble nor failed');
   if (result.kind === 'data') {
-    if (result.frame.length > MAX_CONNECT_REQUEST_BYTES) throw new Error(`frame of ${result.frame.length} bytes over the cap`);
-    if (8 + result.frame.length + result.rest.length !== total) throw new Error('preamble, frame and rest do not add up to the input');
+    if (result.frame.length > MAX_CONNECT_REQUEST_BYTES)
+      throw new Error(`frame of ${result.frame.length} bytes over the cap`);
+    if (8 + result.frame.length + result.rest.length !== total)
+      throw new Error('preamble, frame and rest do not add up to the input');
     decodeRequestChecked(result.frame);
   }
 }
@@ -217,10 +227,13 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   {
     name: 'serialized response headers round trip',
     property: () =>
-      fc.property(fc.array(fc.tuple(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' })), { maxLength: 8 }), (pairs) => {
-        const decoded = decodeSerializedHeaders(encodeSerializedHeaders(pairs));
-        return JSON.stringify(decoded) === JSON.stringify(pairs);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' })), { maxLength: 8 }),
+        (pairs) => {
+          const decoded = decodeSerializedHeaders(encodeSerializedHeaders(pairs));
+          return JSON.stringify(decoded) === JSON.stringify(pairs);
+        },
+      ),
   },
   {
     name: 'RPC connection serving CloudflaredServer to a hostile edge',

@@ -71,14 +71,24 @@ function answersFor(zone: DnsZone, name: string, type: string): { rcode: number;
   if (!srv && !txt && !a && !aaaa) return { rcode: RCODE_NXDOMAIN, answers: [] };
   const base = { name, ttl: 60, class: 'IN' as const };
   const answers: dnsPacket.Answer[] = [];
-  if (type === 'SRV') for (const r of srv ?? []) answers.push({ ...base, type: 'SRV', data: { target: r.target, port: r.port, priority: r.priority ?? 1, weight: r.weight ?? 1 } });
+  if (type === 'SRV')
+    for (const r of srv ?? [])
+      answers.push({
+        ...base,
+        type: 'SRV',
+        data: { target: r.target, port: r.port, priority: r.priority ?? 1, weight: r.weight ?? 1 },
+      });
   if (type === 'TXT') for (const r of txt ?? []) answers.push({ ...base, type: 'TXT', data: r });
   if (type === 'A') for (const r of a ?? []) answers.push({ ...base, type: 'A', data: r });
   if (type === 'AAAA') for (const r of aaaa ?? []) answers.push({ ...base, type: 'AAAA', data: r });
   return { rcode: 0, answers };
 }
 
-function respond(server: { zone: DnsZone; questions: DnsQuestion[] }, query: Buffer, transport: DnsQuestion['transport']): Buffer | undefined {
+function respond(
+  server: { zone: DnsZone; questions: DnsQuestion[] },
+  query: Buffer,
+  transport: DnsQuestion['transport'],
+): Buffer | undefined {
   let packet;
   try {
     packet = dnsPacket.decode(query);
@@ -97,7 +107,11 @@ function respond(server: { zone: DnsZone; questions: DnsQuestion[] }, query: Buf
   return dnsPacket.encode({ ...reply, flags: flags | TRUNCATED, answers: [] });
 }
 
-function serveStream(state: { zone: DnsZone; questions: DnsQuestion[] }, socket: net.Socket, transport: 'tcp' | 'tls'): void {
+function serveStream(
+  state: { zone: DnsZone; questions: DnsQuestion[] },
+  socket: net.Socket,
+  transport: 'tcp' | 'tls',
+): void {
   const decoder = new DnsStreamDecoder();
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
@@ -160,7 +174,10 @@ export async function startDnsServer(zone: DnsZone = {}): Promise<DnsTestServer>
 }
 
 /** Starts a DNS-over-TLS server on 127.0.0.1 with the given certificate. */
-export async function startDnsOverTlsServer(zone: DnsZone, credentials: { certPem: string; keyPem: string }): Promise<DnsTestServer> {
+export async function startDnsOverTlsServer(
+  zone: DnsZone,
+  credentials: { certPem: string; keyPem: string },
+): Promise<DnsTestServer> {
   const server = tls.createServer({ cert: credentials.certPem, key: credentials.keyPem });
   const destroyAll = trackSockets(server);
   server.listen(0, '127.0.0.1');

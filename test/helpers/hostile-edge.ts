@@ -14,7 +14,12 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Message } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
-import { decodeConnectResponse, encodeConnectRequest, type ConnectRequest, type ConnectResponse } from '../../src/capnp/connect-codec.js';
+import {
+  decodeConnectResponse,
+  encodeConnectRequest,
+  type ConnectRequest,
+  type ConnectResponse,
+} from '../../src/capnp/connect-codec.js';
 import { FrameReader } from '../../src/capnp/framing.js';
 import { startHttp2TunnelConnection, type Http2TunnelConnection } from '../../src/connection/http2-connection.js';
 import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/wire/preamble.js';
@@ -181,7 +186,11 @@ export class ControlTap {
     this.unregistered = new Promise((resolve) => (this.resolveUnregistered = resolve));
     const [edgeEnd, tapEnd] = duplexPair();
     serveRegistration(edgeEnd, {
-      registerConnection: async () => ({ uuid: randomBytes(16), locationName: HOSTILE_LOCATION, tunnelIsRemotelyManaged: true }),
+      registerConnection: async () => ({
+        uuid: randomBytes(16),
+        locationName: HOSTILE_LOCATION,
+        tunnelIsRemotelyManaged: true,
+      }),
       unregisterConnection: async () => {
         this.unregisterCalls++;
         this.resolveUnregistered();
@@ -294,7 +303,8 @@ export function collectQuicStream(stream: QuicStream): Promise<StreamOutcome> {
 export function parseDataStream(outcome: StreamOutcome): DataStreamAnswer {
   if (outcome.bytes.length === 0) return { ...outcome, response: undefined, body: Buffer.alloc(0) };
   const preamble = new PreambleParser().push(outcome.bytes);
-  if (preamble === null || preamble.kind !== 'data') throw new Error(`connector wrote no data preamble: ${outcome.bytes.toString('hex')}`);
+  if (preamble === null || preamble.kind !== 'data')
+    throw new Error(`connector wrote no data preamble: ${outcome.bytes.toString('hex')}`);
   return { ...outcome, response: decodeConnectResponse(preamble.frame), body: Buffer.from(preamble.rest) };
 }
 
@@ -379,7 +389,13 @@ export type HostileQuicEdge = HostileEdge<HostileQuicPeer>;
 /** Starts a hostile QUIC edge on 127.0.0.1. */
 export async function startHostileQuicEdge(): Promise<HostileQuicEdge> {
   const certs = await edgeCertificates();
-  const server: QuicServer = await listenQuic({ host: '127.0.0.1', port: 0, cert: certs.certPem, key: certs.keyPem, alpn: [QUIC_ALPN] });
+  const server: QuicServer = await listenQuic({
+    host: '127.0.0.1',
+    port: 0,
+    cert: certs.certPem,
+    key: certs.keyPem,
+    alpn: [QUIC_ALPN],
+  });
   const peers = new AcceptQueue<HostileQuicPeer>();
   server.on('connection', (quic: QuicConnection) => peers.push(new HostileQuicPeer(quic)));
   return { port: server.address().port, caPem: certs.caPem, accept: () => peers.next(), close: () => server.close() };
@@ -425,10 +441,19 @@ export class HostileHttp2Peer {
 
   constructor(readonly socket: tls.TLSSocket) {
     socket.on('error', () => undefined);
-    this.session = http2.connect(`https://${EDGE_AUTHORITY}`, { createConnection: () => socket, maxSendHeaderBlockLength: 64 * 1024 * 1024 });
+    this.session = http2.connect(`https://${EDGE_AUTHORITY}`, {
+      createConnection: () => socket,
+      maxSendHeaderBlockLength: 64 * 1024 * 1024,
+    });
     this.session.on('error', () => undefined);
     this.controlRequest = this.session.request(
-      { ':method': 'GET', ':path': '/', ':scheme': 'https', ':authority': EDGE_AUTHORITY, 'cf-cloudflared-proxy-connection-upgrade': 'control-stream' },
+      {
+        ':method': 'GET',
+        ':path': '/',
+        ':scheme': 'https',
+        ':authority': EDGE_AUTHORITY,
+        'cf-cloudflared-proxy-connection-upgrade': 'control-stream',
+      },
       { endStream: false },
     );
     this.control = new ControlTap(this.controlRequest);
@@ -448,7 +473,9 @@ export class HostileHttp2Peer {
       stream.once('response', (h) => (resHeaders = h));
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err: Error) => (error = err));
-      stream.once('close', () => resolve({ headers: resHeaders, body: Buffer.concat(chunks), rstCode: stream.rstCode ?? 0, error }));
+      stream.once('close', () =>
+        resolve({ headers: resHeaders, body: Buffer.concat(chunks), rstCode: stream.rstCode ?? 0, error }),
+      );
     });
   }
 }
@@ -497,7 +524,13 @@ export async function connectHttp2Connector(edge: HostileHttp2Edge, ctx: Connect
 
 /** Headers of a well-formed `GET <path>` the edge sends over HTTP/2 (§8.2 plain HTTP). */
 export function http2GetHeaders(path: string): http2.OutgoingHttpHeaders {
-  return { ':method': 'GET', ':scheme': 'http', ':authority': 'hostile.test', ':path': path, 'cf-ray': '0123456789abcdef-TST' };
+  return {
+    ':method': 'GET',
+    ':scheme': 'http',
+    ':authority': 'hostile.test',
+    ':path': path,
+    'cf-ray': '0123456789abcdef-TST',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -546,13 +579,19 @@ function quicStatus(answer: DataStreamAnswer): number {
 interface SessionParts<P> {
   protocol: TunnelProtocol;
   startEdge(): Promise<HostileEdge<P>>;
-  connect(edge: HostileEdge<P>, ctx: ConnectionContext): Promise<{ conn: TunnelConnection; peer: P; control: ControlTap }>;
+  connect(
+    edge: HostileEdge<P>,
+    ctx: ConnectionContext,
+  ): Promise<{ conn: TunnelConnection; peer: P; control: ControlTap }>;
   /** Settles when the edge's side of the connection closed. */
   closedAtEdge(peer: P): Promise<unknown>;
   get(peer: P, path: string): Promise<GoodAnswer>;
 }
 
-async function openSession<P>(parts: SessionParts<P>, overrides: Partial<TunnelSettings> = {}): Promise<HostileSession & { peer: P }> {
+async function openSession<P>(
+  parts: SessionParts<P>,
+  overrides: Partial<TunnelSettings> = {},
+): Promise<HostileSession & { peer: P }> {
   const origin = await startRecordingOrigin();
   const edge = await parts.startEdge();
   const ctx = hostileContext(origin.url, overrides);
@@ -577,16 +616,19 @@ async function openSession<P>(parts: SessionParts<P>, overrides: Partial<TunnelS
 
 /** Origin, hostile QUIC edge and the real connector registered to it. */
 export function openHostileQuicSession(overrides: Partial<TunnelSettings> = {}): Promise<HostileQuicSession> {
-  return openSession<HostileQuicPeer>({
-    protocol: 'quic',
-    startEdge: startHostileQuicEdge,
-    connect: connectQuicConnector,
-    closedAtEdge: (peer) => new Promise((resolve) => peer.quic.once('close', resolve)),
-    async get(peer, path) {
-      const answer = await peer.request(getRequest(path));
-      return { status: quicStatus(answer), body: answer.body.toString('utf8') };
+  return openSession<HostileQuicPeer>(
+    {
+      protocol: 'quic',
+      startEdge: startHostileQuicEdge,
+      connect: connectQuicConnector,
+      closedAtEdge: (peer) => new Promise((resolve) => peer.quic.once('close', resolve)),
+      async get(peer, path) {
+        const answer = await peer.request(getRequest(path));
+        return { status: quicStatus(answer), body: answer.body.toString('utf8') };
+      },
     },
-  }, overrides);
+    overrides,
+  );
 }
 
 /** Origin, hostile HTTP/2 edge and the real connector registered to it. */

@@ -56,11 +56,17 @@ function readVarint(b: Buffer, offset: number): [value: number, next: number] {
 /** HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an empty context, over SHA-256 (RFC 5869 §2.3). */
 function expandLabel(secret: Buffer, label: string, length: number): Buffer {
   const fullLabel = Buffer.from(`tls13 ${label}`);
-  const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, fullLabel.length]), fullLabel, Buffer.from([0])]);
+  const info = Buffer.concat([
+    Buffer.from([length >> 8, length & 0xff, fullLabel.length]),
+    fullLabel,
+    Buffer.from([0]),
+  ]);
   const out: Buffer[] = [];
   let previous = Buffer.alloc(0);
   for (let i = 1; out.length * 32 < length; i++) {
-    previous = createHmac('sha256', secret).update(Buffer.concat([previous, info, Buffer.from([i])])).digest();
+    previous = createHmac('sha256', secret)
+      .update(Buffer.concat([previous, info, Buffer.from([i])]))
+      .digest();
     out.push(previous);
   }
   return Buffer.concat(out).subarray(0, length);
@@ -70,7 +76,11 @@ function expandLabel(secret: Buffer, label: string, length: number): Buffer {
 export function initialKeys(clientDcid: Buffer, side: 'client' | 'server'): InitialKeys {
   const initialSecret = createHmac('sha256', INITIAL_SALT_V1).update(clientDcid).digest(); // HKDF-Extract
   const secret = expandLabel(initialSecret, side === 'client' ? 'client in' : 'server in', 32);
-  return { key: expandLabel(secret, 'quic key', 16), iv: expandLabel(secret, 'quic iv', 12), hp: expandLabel(secret, 'quic hp', 16) };
+  return {
+    key: expandLabel(secret, 'quic key', 16),
+    iv: expandLabel(secret, 'quic iv', 12),
+    hp: expandLabel(secret, 'quic hp', 16),
+  };
 }
 
 /** The unprotected fields of a long-header packet (RFC 9000 §17.2), and where its packet number starts. */
@@ -118,12 +128,21 @@ function nonce(iv: Buffer, packetNumber: number): Buffer {
 }
 
 /** Builds one protected Initial packet (RFC 9000 §17.2.2, RFC 9001 §5) carrying `payload` (frames). */
-export function sealInitial(options: { keys: InitialKeys; dcid: Buffer; scid: Buffer; packetNumber: number; payload: Buffer }): Buffer {
+export function sealInitial(options: {
+  keys: InitialKeys;
+  dcid: Buffer;
+  scid: Buffer;
+  packetNumber: number;
+  payload: Buffer;
+}): Buffer {
   const { keys, dcid, scid, packetNumber } = options;
   const pnLength = 1;
   // The header protection sample needs 4 + 16 bytes after the packet number's start: pad short payloads.
   const minPayload = SAMPLE_OFFSET + SAMPLE_LENGTH - pnLength - TAG_LENGTH;
-  const payload = options.payload.length >= minPayload ? options.payload : Buffer.concat([options.payload, Buffer.alloc(minPayload - options.payload.length, Frame.PADDING)]);
+  const payload =
+    options.payload.length >= minPayload
+      ? options.payload
+      : Buffer.concat([options.payload, Buffer.alloc(minPayload - options.payload.length, Frame.PADDING)]);
   const header = Buffer.concat([
     Buffer.from([INITIAL_FIRST_BYTE | (pnLength - 1)]),
     Buffer.from([QUIC_V1 >>> 24, (QUIC_V1 >> 16) & 0xff, (QUIC_V1 >> 8) & 0xff, QUIC_V1 & 0xff]),
@@ -151,7 +170,11 @@ export function sealInitial(options: { keys: InitialKeys; dcid: Buffer; scid: Bu
  * does not authenticate with `keys`. Packet numbers are taken as sent (truncated): enough for a connection's first
  * few packets.
  */
-export function openInitial(datagram: Buffer, keys: InitialKeys, offset = 0): { packetNumber: number; payload: Buffer } | undefined {
+export function openInitial(
+  datagram: Buffer,
+  keys: InitialKeys,
+  offset = 0,
+): { packetNumber: number; payload: Buffer } | undefined {
   const header = parseLongHeader(datagram, offset);
   if (header === undefined || header.type !== 0) return undefined;
   const packet = Buffer.from(datagram.subarray(offset, header.end));
@@ -169,7 +192,10 @@ export function openInitial(datagram: Buffer, keys: InitialKeys, offset = 0): { 
   gcm.setAAD(aad);
   gcm.setAuthTag(packet.subarray(packet.length - TAG_LENGTH));
   try {
-    return { packetNumber, payload: Buffer.concat([gcm.update(packet.subarray(aad.length, packet.length - TAG_LENGTH)), gcm.final()]) };
+    return {
+      packetNumber,
+      payload: Buffer.concat([gcm.update(packet.subarray(aad.length, packet.length - TAG_LENGTH)), gcm.final()]),
+    };
   } catch {
     return undefined;
   }

@@ -11,7 +11,11 @@ export async function runMain(argv: string[], env: Record<string, string> = {}):
   const saved = process.exitCode;
   process.exitCode = undefined;
   try {
-    await main(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env });
+    await main(argv, {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s) },
+      env,
+    });
     return { code: Number(process.exitCode ?? 0), stdout: out.join('').trimEnd(), stderr: err.join('').trimEnd() };
   } finally {
     process.exitCode = saved;

@@ -90,7 +90,9 @@ export async function startTestOrigin(): Promise<{ url: string; server: http.Ser
       }
     }
   });
-  origin.server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
+  origin.server.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
+  );
   return {
     url: origin.url,
     server: origin.server,

@@ -63,7 +63,7 @@ function parseClientHello(body: Buffer): Pick<ObservedHellos, 'supportedGroups' 
   const keyShareGroups: number[] = [];
   const shares = ext.get(EXT_KEY_SHARE);
   if (shares) {
-    for (let o = 2; o + 4 <= 2 + shares.readUInt16BE(0); ) {
+    for (let o = 2; o + 4 <= 2 + shares.readUInt16BE(0);) {
       keyShareGroups.push(shares.readUInt16BE(o));
       o += 4 + shares.readUInt16BE(o + 2);
     }

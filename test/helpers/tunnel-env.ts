@@ -21,12 +21,16 @@ export function makeToken(): { token: string; accountTag: string; tunnelId: stri
   const secret = randomBytes(32);
   const accountTag = randomBytes(16).toString('hex');
   const tunnelId = randomUUID();
-  const token = Buffer.from(JSON.stringify({ a: accountTag, t: tunnelId, s: secret.toString('base64') })).toString('base64');
+  const token = Buffer.from(JSON.stringify({ a: accountTag, t: tunnelId, s: secret.toString('base64') })).toString(
+    'base64',
+  );
   return { token, accountTag, tunnelId, secret };
 }
 
 /** Starts an `http.Server` on 127.0.0.1:0 and returns it with its base URL. */
-export async function startOrigin(handler: http.RequestListener): Promise<{ server: http.Server; url: string; close(): Promise<void> }> {
+export async function startOrigin(
+  handler: http.RequestListener,
+): Promise<{ server: http.Server; url: string; close(): Promise<void> }> {
   const server = http.createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

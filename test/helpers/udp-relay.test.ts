@@ -59,7 +59,10 @@ test('seeded PRNG is reproducible and spread over [0, 1)', () => {
   const a = seededRandom(7);
   const b = seededRandom(7);
   const xs = Array.from({ length: 1000 }, () => a());
-  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 1000 }, () => b()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(mean > 0.45 && mean < 0.55, `mean ${mean}`);
@@ -67,7 +70,10 @@ test('seeded PRNG is reproducible and spread over [0, 1)', () => {
 
 test('without impairment every datagram arrives once, in order', async () => {
   const got = await pushThrough(200, {});
-  assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
 });
 
 test('drops, duplicates and reorders at roughly the given rates, identically for the same seed', async () => {
@@ -79,7 +85,10 @@ test('drops, duplicates and reorders at roughly the given rates, identically for
   const unique = new Set(first);
   assert.ok(unique.size > 850 && unique.size < 950, `delivered ${unique.size} distinct of 1000`);
   assert.ok(first.length > unique.size, 'some datagrams were duplicated');
-  assert.ok(first.some((n, i) => i > 0 && n < first[i - 1]!), 'some datagrams were reordered');
+  assert.ok(
+    first.some((n, i) => i > 0 && n < first[i - 1]!),
+    'some datagrams were reordered',
+  );
   const other = await pushThrough(1000, { ...impair, seed: 43 });
   assert.notDeepEqual(sorted(other), sorted(first), 'a different seed gives a different pattern');
 });

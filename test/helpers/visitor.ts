@@ -23,7 +23,10 @@ export interface VisitOptions {
 }
 
 /** Sends one request to `baseUrl` (the edge's visitor URL). */
-export function visit(baseUrl: string, options: VisitOptions = {}): Promise<VisitResult & { sha256?: string; bytes: number }> {
+export function visit(
+  baseUrl: string,
+  options: VisitOptions = {},
+): Promise<VisitResult & { sha256?: string; bytes: number }> {
   const url = new URL(options.path ?? '/', baseUrl);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -37,7 +40,8 @@ export function visit(baseUrl: string, options: VisitOptions = {}): Promise<Visi
       },
       (res) => {
         const headers: Array<[string, string]> = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
         const hash = options.hashBody ? createHash('sha256') : undefined;
         const chunks: Buffer[] = [];
         let bytes = 0;
@@ -47,7 +51,13 @@ export function visit(baseUrl: string, options: VisitOptions = {}): Promise<Visi
           else chunks.push(c);
         });
         res.once('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks), bytes, sha256: hash?.digest('hex') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: Buffer.concat(chunks),
+            bytes,
+            sha256: hash?.digest('hex'),
+          }),
         );
         res.once('error', reject);
       },

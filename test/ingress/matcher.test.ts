@@ -17,7 +17,9 @@ import {
 
 const CATCH_ALL: IngressRuleConfig = { service: 'http_status:404' };
 
-function rules(...list: Array<Omit<IngressRuleConfig, 'originRequest'> & { originRequest?: Record<string, unknown> }>): IngressRules {
+function rules(
+  ...list: Array<Omit<IngressRuleConfig, 'originRequest'> & { originRequest?: Record<string, unknown> }>
+): IngressRules {
   return IngressRules.fromConfig(
     list.map((r) => ({ ...r, originRequest: parseOriginRequest(r.originRequest, 'originRequest', 'json') })),
   );
@@ -84,13 +86,50 @@ test('stripPort follows Go net.SplitHostPort', () => {
 });
 
 // [rules, exact message or RegExp, error class]
-const INVALID: Array<[string, IngressRuleConfig[] | Array<Record<string, unknown>>, string | RegExp, typeof IngressConfigError | typeof UnsupportedServiceError]> = [
-  ['hostname with a port', [{ hostname: 'example.com:8080', service: 'http://h:1' }, CATCH_ALL], ERR_HOSTNAME_CONTAINS_PORT, IngressConfigError],
-  ['hostname with an empty port', [{ hostname: 'example.com:', service: 'http://h:1' }, CATCH_ALL], ERR_HOSTNAME_CONTAINS_PORT, IngressConfigError],
-  ['wildcard in the middle', [{ hostname: 'a.*.example.com', service: 'http://h:1' }, CATCH_ALL], ERR_BAD_WILDCARD, IngressConfigError],
-  ['wildcard at the end', [{ hostname: 'example.*', service: 'http://h:1' }, CATCH_ALL], ERR_BAD_WILDCARD, IngressConfigError],
-  ['two wildcards', [{ hostname: '*.*.example.com', service: 'http://h:1' }, CATCH_ALL], ERR_BAD_WILDCARD, IngressConfigError],
-  ['last rule has a hostname', [{ hostname: 'only.test', service: 'http://127.0.0.1:8000' }], ERR_LAST_RULE_NOT_CATCH_ALL, IngressConfigError],
+const INVALID: Array<
+  [
+    string,
+    IngressRuleConfig[] | Array<Record<string, unknown>>,
+    string | RegExp,
+    typeof IngressConfigError | typeof UnsupportedServiceError,
+  ]
+> = [
+  [
+    'hostname with a port',
+    [{ hostname: 'example.com:8080', service: 'http://h:1' }, CATCH_ALL],
+    ERR_HOSTNAME_CONTAINS_PORT,
+    IngressConfigError,
+  ],
+  [
+    'hostname with an empty port',
+    [{ hostname: 'example.com:', service: 'http://h:1' }, CATCH_ALL],
+    ERR_HOSTNAME_CONTAINS_PORT,
+    IngressConfigError,
+  ],
+  [
+    'wildcard in the middle',
+    [{ hostname: 'a.*.example.com', service: 'http://h:1' }, CATCH_ALL],
+    ERR_BAD_WILDCARD,
+    IngressConfigError,
+  ],
+  [
+    'wildcard at the end',
+    [{ hostname: 'example.*', service: 'http://h:1' }, CATCH_ALL],
+    ERR_BAD_WILDCARD,
+    IngressConfigError,
+  ],
+  [
+    'two wildcards',
+    [{ hostname: '*.*.example.com', service: 'http://h:1' }, CATCH_ALL],
+    ERR_BAD_WILDCARD,
+    IngressConfigError,
+  ],
+  [
+    'last rule has a hostname',
+    [{ hostname: 'only.test', service: 'http://127.0.0.1:8000' }],
+    ERR_LAST_RULE_NOT_CATCH_ALL,
+    IngressConfigError,
+  ],
   ['last rule has a path', [{ path: '^/x', service: 'http://h:1' }], ERR_LAST_RULE_NOT_CATCH_ALL, IngressConfigError],
   [
     'catch-all before the last rule (empty hostname)',
@@ -104,15 +143,50 @@ const INVALID: Array<[string, IngressRuleConfig[] | Array<Record<string, unknown
     "Rule #2 is matching the hostname '*', but this will match every hostname, meaning the rules which follow it will never be triggered.",
     IngressConfigError,
   ],
-  ['invalid regex', [{ hostname: 'a.test', path: '(', service: 'http://h:1' }, CATCH_ALL], /^Rule #1 has an invalid regex/, IngressConfigError],
-  ['RE2 has no lookahead', [{ hostname: 'a.test', path: '^/(?=x)', service: 'http://h:1' }, CATCH_ALL], /^Rule #1 has an invalid regex/, IngressConfigError],
-  ['RE2 has no backreferences', [{ hostname: 'a.test', path: '(a)\\1', service: 'http://h:1' }, CATCH_ALL], /^Rule #1 has an invalid regex/, IngressConfigError],
-  ['http_status not a number', [{ service: 'http_status:abc' }], 'invalid HTTP status code: strconv.Atoi: parsing "abc": invalid syntax', IngressConfigError],
+  [
+    'invalid regex',
+    [{ hostname: 'a.test', path: '(', service: 'http://h:1' }, CATCH_ALL],
+    /^Rule #1 has an invalid regex/,
+    IngressConfigError,
+  ],
+  [
+    'RE2 has no lookahead',
+    [{ hostname: 'a.test', path: '^/(?=x)', service: 'http://h:1' }, CATCH_ALL],
+    /^Rule #1 has an invalid regex/,
+    IngressConfigError,
+  ],
+  [
+    'RE2 has no backreferences',
+    [{ hostname: 'a.test', path: '(a)\\1', service: 'http://h:1' }, CATCH_ALL],
+    /^Rule #1 has an invalid regex/,
+    IngressConfigError,
+  ],
+  [
+    'http_status not a number',
+    [{ service: 'http_status:abc' }],
+    'invalid HTTP status code: strconv.Atoi: parsing "abc": invalid syntax',
+    IngressConfigError,
+  ],
   ['http_status below 100', [{ service: 'http_status:99' }], 'invalid HTTP status code: 99', IngressConfigError],
   ['http_status above 999', [{ service: 'http_status:1000' }], 'invalid HTTP status code: 1000', IngressConfigError],
-  ['URL without scheme', [{ service: 'localhost:8080' }], 'localhost:8080 is an invalid address, please make sure it has a scheme and a hostname', IngressConfigError],
-  ['URL without host', [{ service: 'http://' }], 'http:// is an invalid address, please make sure it has a scheme and a hostname', IngressConfigError],
-  ['empty service', [{ service: '' }], ' is an invalid address, please make sure it has a scheme and a hostname', IngressConfigError],
+  [
+    'URL without scheme',
+    [{ service: 'localhost:8080' }],
+    'localhost:8080 is an invalid address, please make sure it has a scheme and a hostname',
+    IngressConfigError,
+  ],
+  [
+    'URL without host',
+    [{ service: 'http://' }],
+    'http:// is an invalid address, please make sure it has a scheme and a hostname',
+    IngressConfigError,
+  ],
+  [
+    'empty service',
+    [{ service: '' }],
+    ' is an invalid address, please make sure it has a scheme and a hostname',
+    IngressConfigError,
+  ],
   [
     'URL with a path',
     [{ service: 'http://localhost:8080/app' }],
@@ -137,8 +211,18 @@ const INVALID: Array<[string, IngressRuleConfig[] | Array<Record<string, unknown
     'unable to create ip rule for socks-proxy: unable to parse cidr: 10.0.0.0/33',
     IngressConfigError,
   ],
-  ['proxyType socks is not implemented', [{ service: 'tcp://127.0.0.1:1', originRequest: { proxyType: 'socks' } }], 'originRequest.proxyType "socks" is not supported by cftunnel', UnsupportedServiceError],
-  ['socks-proxy is not implemented', [{ service: 'socks-proxy' }], 'socks-proxy is not supported by cftunnel', UnsupportedServiceError],
+  [
+    'proxyType socks is not implemented',
+    [{ service: 'tcp://127.0.0.1:1', originRequest: { proxyType: 'socks' } }],
+    'originRequest.proxyType "socks" is not supported by cftunnel',
+    UnsupportedServiceError,
+  ],
+  [
+    'socks-proxy is not implemented',
+    [{ service: 'socks-proxy' }],
+    'socks-proxy is not supported by cftunnel',
+    UnsupportedServiceError,
+  ],
   [
     'access audTag without teamName',
     [{ service: 'http://h:1', originRequest: { access: { required: true, audTag: ['aud1'] } } }],
@@ -150,7 +234,12 @@ const INVALID: Array<[string, IngressRuleConfig[] | Array<Record<string, unknown
 for (const [name, list, message, cls] of INVALID) {
   test(`invalid: ${name}`, () => {
     assert.throws(
-      () => rules(...(list as IngressRuleConfig[] as Array<Omit<IngressRuleConfig, 'originRequest'> & { originRequest?: Record<string, unknown> }>)),
+      () =>
+        rules(
+          ...(list as IngressRuleConfig[] as Array<
+            Omit<IngressRuleConfig, 'originRequest'> & { originRequest?: Record<string, unknown> }
+          >),
+        ),
       (err: unknown) => {
         assert.ok(err instanceof cls, `${String(err)} is a ${cls.name}`);
         if (typeof message === 'string') assert.equal((err as Error).message, message);
@@ -162,7 +251,9 @@ for (const [name, list, message, cls] of INVALID) {
 }
 
 test('the first invalid rule is reported: service problems before hostname problems (cloudflared order)', () => {
-  assert.throws(() => rules({ hostname: 'a:1', service: 'http_status:1' }, CATCH_ALL), { message: 'invalid HTTP status code: 1' });
+  assert.throws(() => rules({ hostname: 'a:1', service: 'http_status:1' }, CATCH_ALL), {
+    message: 'invalid HTTP status code: 1',
+  });
 });
 
 test('service forms and their canonical strings (§10.2)', () => {

@@ -50,11 +50,19 @@ const GO_REFUSALS: Array<[string, string]> = [
 
 for (const [pattern, message] of GO_REFUSALS) {
   test(`RE2 refuses ${JSON.stringify(pattern)} with Go's text, as Rule #N has an invalid regex`, () => {
-    assert.throws(() => compileRe2(pattern), (err: unknown) => err instanceof Re2SyntaxError && err.code === 'CFT_ERR_RE2_SYNTAX' && err.message === message);
     assert.throws(
-      () => IngressRules.fromConfig([{ hostname: 'a.test', path: pattern, service: 'http://127.0.0.1:1' }, { service: 'http_status:404' }]),
+      () => compileRe2(pattern),
+      (err: unknown) => err instanceof Re2SyntaxError && err.code === 'CFT_ERR_RE2_SYNTAX' && err.message === message,
+    );
+    assert.throws(
+      () =>
+        IngressRules.fromConfig([
+          { hostname: 'a.test', path: pattern, service: 'http://127.0.0.1:1' },
+          { service: 'http_status:404' },
+        ]),
       // The whole text as the CLI prints it and as the edge is told (a refused configuration, docs/protocol.md §9.3).
-      (err: unknown) => errorText(err) === `Rule #1 has an invalid regex: ${message}` && wireText(err) === errorText(err),
+      (err: unknown) =>
+        errorText(err) === `Rule #1 has an invalid regex: ${message}` && wireText(err) === errorText(err),
     );
   });
 }

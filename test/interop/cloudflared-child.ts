@@ -59,7 +59,10 @@ function loopbackDnsCommand(binary: string, args: string[], home: string): [stri
   const resolvConf = join(home, 'resolv-loopback.conf');
   writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
   // sh execs cloudflared, so the child's pid is cloudflared's own.
-  return ['unshare', ['-m', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, binary, ...args]];
+  return [
+    'unshare',
+    ['-m', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, binary, ...args],
+  ];
 }
 
 /** Spawns `binary args…` (with its DNS kept on loopback where the machine allows). */

@@ -28,7 +28,13 @@ export class EventLog<T> {
    * Resolves with the matching entries (from index `since` on) once there are at least `count` of them; rejects
    * with an error naming `label` after `timeoutMs`.
    */
-  waitFor(options: { match: (entry: T) => boolean; count?: number; since?: number; label: string; timeoutMs: number }): Promise<T[]> {
+  waitFor(options: {
+    match: (entry: T) => boolean;
+    count?: number;
+    since?: number;
+    label: string;
+    timeoutMs: number;
+  }): Promise<T[]> {
     const { match, count = 1, since = 0, label, timeoutMs } = options;
     const matching = (): T[] => this.entries.slice(since).filter(match);
     return new Promise((resolve, reject) => {

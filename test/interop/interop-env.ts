@@ -9,11 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import {
-  LocalEdge,
-  type ConfigPushResult,
-  type EdgeConnectionInfo,
-} from '../../src/local-edge/index.js';
+import { LocalEdge, type ConfigPushResult, type EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { startTestOrigin } from '../helpers/test-origin.js';
 import { EventLog } from './event-log.js';
 

@@ -18,7 +18,13 @@ interface Inputs {
 export const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as Inputs;
 
 /** Features cloudflared 2023.7.3 sent in registerConnection (MANIFEST.md "Fixed inputs"; order varies). */
-export const RECORDED_FEATURES = ['allow_remote_config', 'management_logs', 'serialized_headers', 'support_datagram_v2', 'support_quic_eof'];
+export const RECORDED_FEATURES = [
+  'allow_remote_config',
+  'management_logs',
+  'serialized_headers',
+  'support_datagram_v2',
+  'support_quic_eof',
+];
 
 /**
  * The exact feature list (sorted) each release checked by the interop suite sends with no `--features` and the
@@ -38,7 +44,11 @@ export const vectorConfigs = {
 } as const;
 
 /** The origins of config 2 as recorded, to be replaced by this run's loopback origins. */
-export const RECORDED_ORIGINS = { echo: 'http://127.0.0.1:8002', down: 'http://127.0.0.1:9', site: 'http://127.0.0.1:8000' } as const;
+export const RECORDED_ORIGINS = {
+  echo: 'http://127.0.0.1:8002',
+  down: 'http://127.0.0.1:9',
+  site: 'http://127.0.0.1:8000',
+} as const;
 
 /** Config 2 with its origins moved to this run's ports (same rules, same order, same warp-routing). */
 export function configV2For(origins: { echo: string; down: string; site: string }): unknown {
@@ -48,7 +58,10 @@ export function configV2For(origins: { echo: string; down: string; site: string 
     [RECORDED_ORIGINS.site, origins.site],
   ]);
   const v2 = vectorConfigs[2];
-  return { ...v2, ingress: v2.ingress.map((rule) => ({ ...rule, service: byRecorded.get(rule.service) ?? rule.service })) };
+  return {
+    ...v2,
+    ingress: v2.ingress.map((rule) => ({ ...rule, service: byRecorded.get(rule.service) ?? rule.service })),
+  };
 }
 
 /** cloudflared's answer to a push, in the shape of the local edge's `ConfigPushResult`. */

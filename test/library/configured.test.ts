@@ -11,7 +11,13 @@ import { visit } from '../helpers/visitor.js';
 
 /** 'settled' when `p` has already settled, else 'pending' (no timing: one microtask race). */
 async function state(p: Promise<unknown>): Promise<'settled' | 'pending'> {
-  return Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), Promise.resolve('pending' as const)]);
+  return Promise.race([
+    p.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    Promise.resolve('pending' as const),
+  ]);
 }
 
 for (const protocol of ['quic', 'http2'] as const) {
@@ -25,7 +31,13 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal(await state(configured), 'pending', 'registered, but no configuration yet');
       assert.equal((await visit(env.edge.visitorUrl, { host: 'app.example.com' })).status, 503);
 
-      const v1 = { ingress: [{ hostname: 'app.example.com', service: origin.url }, { hostname: '*.dev.example.com', service: origin.url }, { service: 'http_status:404' }] };
+      const v1 = {
+        ingress: [
+          { hostname: 'app.example.com', service: origin.url },
+          { hostname: '*.dev.example.com', service: origin.url },
+          { service: 'http_status:404' },
+        ],
+      };
       await env.edge.pushConfig(1, v1);
       const first = await configured;
       assert.equal(first.source, 'remote');
@@ -33,9 +45,21 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.deepEqual(first.hostnames, ['app.example.com', '*.dev.example.com']);
       assert.equal((await visit(env.edge.visitorUrl, { host: 'app.example.com' })).body.toString(), 'routed');
 
-      await env.edge.pushConfig(2, { ingress: [{ hostname: 'api.example.com', service: origin.url }, { hostname: 'api.example.com', path: '^/v2', service: origin.url }, { service: 'http_status:404' }] });
+      await env.edge.pushConfig(2, {
+        ingress: [
+          { hostname: 'api.example.com', service: origin.url },
+          { hostname: 'api.example.com', path: '^/v2', service: origin.url },
+          { service: 'http_status:404' },
+        ],
+      });
       // Both connections carried each push; the event fires once per applied version.
-      assert.deepEqual(events.map((e) => [e.version, e.hostnames]), [[1, ['app.example.com', '*.dev.example.com']], [2, ['api.example.com']]]);
+      assert.deepEqual(
+        events.map((e) => [e.version, e.hostnames]),
+        [
+          [1, ['app.example.com', '*.dev.example.com']],
+          [2, ['api.example.com']],
+        ],
+      );
       assert.equal(await env.tunnel.configured(), first, 'configured() keeps answering the first configuration');
     } finally {
       await env.close();
@@ -47,8 +71,20 @@ for (const protocol of ['quic', 'http2'] as const) {
 test('a configuration the edge pushes right after registration: await configured() and route at once', async () => {
   const origin = await startOrigin((_req, res) => res.end('from-dashboard-rule'));
   const { token } = makeToken();
-  const edge = await LocalEdge.start({ tunnels: [token], config: { version: 7, config: { ingress: [{ hostname: 'shop.example.com', service: origin.url }, { service: 'http_status:404' }] } } });
-  const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol: 'http2', haConnections: 1 });
+  const edge = await LocalEdge.start({
+    tunnels: [token],
+    config: {
+      version: 7,
+      config: { ingress: [{ hostname: 'shop.example.com', service: origin.url }, { service: 'http_status:404' }] },
+    },
+  });
+  const tunnel = new Tunnel({
+    token,
+    edge: [`127.0.0.1:${edge.address.port}`],
+    caCert: edge.caPem,
+    protocol: 'http2',
+    haConnections: 1,
+  });
   try {
     const { version, hostnames } = await tunnel.configured();
     assert.deepEqual([version, hostnames], [7, ['shop.example.com']]);
@@ -88,7 +124,13 @@ test('configured() rejects like ready() when startup fails for good', async () =
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
   edge.registrationDecider = () => ({ accept: false, cause: 'tunnel deleted', shouldRetry: false });
-  const tunnel = new Tunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol: 'http2', haConnections: 1 });
+  const tunnel = new Tunnel({
+    token,
+    edge: [`127.0.0.1:${edge.address.port}`],
+    caCert: edge.caPem,
+    protocol: 'http2',
+    haConnections: 1,
+  });
   try {
     await assert.rejects(tunnel.ready(), (err) => hasErrorCode(err, 'CFT_ERR_INITIAL_CONNECTION'));
     await assert.rejects(tunnel.configured(), (err) => hasErrorCode(err, 'CFT_ERR_INITIAL_CONNECTION'));

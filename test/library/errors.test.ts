@@ -26,9 +26,17 @@ test('CFT_ERR_OPTIONS: an empty edge list is refused at construction', () => {
 });
 
 test('CFT_ERR_CACERT_INVALID: a --cacert without a valid certificate is refused at construction', () => {
-  assert.throws(() => new Tunnel({ token: makeToken().token, edge: ['127.0.0.1:1'], caCert: 'not a certificate' }), code('CFT_ERR_CACERT_INVALID'));
   assert.throws(
-    () => new Tunnel({ token: makeToken().token, edge: ['127.0.0.1:1'], caCert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }),
+    () => new Tunnel({ token: makeToken().token, edge: ['127.0.0.1:1'], caCert: 'not a certificate' }),
+    code('CFT_ERR_CACERT_INVALID'),
+  );
+  assert.throws(
+    () =>
+      new Tunnel({
+        token: makeToken().token,
+        edge: ['127.0.0.1:1'],
+        caCert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+      }),
     code('CFT_ERR_CACERT_INVALID'),
   );
 });
@@ -36,15 +44,22 @@ test('CFT_ERR_CACERT_INVALID: a --cacert without a valid certificate is refused 
 test('CFT_ERR_CONTROL_STREAM_TIMEOUT: an HTTP/2 edge that never opens the control stream', async () => {
   const certs = await generateEdgeCertificates();
   // Speaks TLS, then nothing: the connector's HTTP/2 server waits for a control stream that never comes.
-  const server = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (socket) => socket.on('error', () => undefined));
+  const server = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (socket) =>
+    socket.on('error', () => undefined),
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { token } = makeToken();
   try {
     await assert.rejects(
-      dialTunnelConnection('http2', { host: '127.0.0.1', port: (server.address() as AddressInfo).port }, connectionContext(token, { rpcTimeoutMs: 200 }), {
-        caCert: certs.caPem,
-      }),
+      dialTunnelConnection(
+        'http2',
+        { host: '127.0.0.1', port: (server.address() as AddressInfo).port },
+        connectionContext(token, { rpcTimeoutMs: 200 }),
+        {
+          caCert: certs.caPem,
+        },
+      ),
       code('CFT_ERR_CONTROL_STREAM_TIMEOUT'),
     );
   } finally {

@@ -59,7 +59,9 @@ async function runExample(file: string, check: () => Promise<void>): Promise<voi
         }
       };
       lines.on('line', onLine);
-      child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before "${prefix}": ${seen.join(' | ')}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`${file} exited with ${code} before "${prefix}": ${seen.join(' | ')}`)),
+      );
     });
   try {
     await waitFor('ready');

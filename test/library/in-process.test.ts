@@ -48,7 +48,12 @@ for (const protocol of ['quic', 'http2'] as const) {
       const hello = await visit(env.edge.visitorUrl, { path: '/hello/tunnel', host: 'app.test' });
       assert.deepEqual(JSON.parse(hello.body.toString()), { hello: 'tunnel', host: 'app.test' });
 
-      const up = await visit(env.edge.visitorUrl, { method: 'POST', path: '/upload', body: patternStream(50 * MB, 4), headers: { 'content-length': String(50 * MB) } });
+      const up = await visit(env.edge.visitorUrl, {
+        method: 'POST',
+        path: '/upload',
+        body: patternStream(50 * MB, 4),
+        headers: { 'content-length': String(50 * MB) },
+      });
       assert.deepEqual(JSON.parse(up.body.toString()), { sha: await patternSha256(50 * MB, 4), bytes: 50 * MB });
 
       const down = await visit(env.edge.visitorUrl, { path: '/download', hashBody: true });
@@ -78,7 +83,12 @@ test('a Fastify app (its server) served in-process', async () => {
   try {
     const get = await visit(env.edge.visitorUrl, { path: '/items/42' });
     assert.deepEqual(JSON.parse(get.body.toString()), { id: '42' });
-    const post = await visit(env.edge.visitorUrl, { method: 'POST', path: '/items', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const post = await visit(env.edge.visitorUrl, {
+      method: 'POST',
+      path: '/items',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.deepEqual(JSON.parse(post.body.toString()), { received: { a: 1 } });
     assert.equal(app.server.address(), null);
   } finally {
@@ -103,8 +113,16 @@ test('a Hono app (fetch handler) served in-process, streaming a request body and
   try {
     const res = await visit(env.edge.visitorUrl, { path: '/stream', host: 'hono.test' });
     assert.equal(res.body.toString(), 'part0;part1;part2;part3;part4;');
-    assert.deepEqual(res.headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v), ['a=1']);
-    const len = await visit(env.edge.visitorUrl, { method: 'POST', path: '/len', body: patternStream(MB, 1), headers: { 'content-length': String(MB) } });
+    assert.deepEqual(
+      res.headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v),
+      ['a=1'],
+    );
+    const len = await visit(env.edge.visitorUrl, {
+      method: 'POST',
+      path: '/len',
+      body: patternStream(MB, 1),
+      headers: { 'content-length': String(MB) },
+    });
     assert.deepEqual(JSON.parse(len.body.toString()), { bytes: MB, host: 'app.test' });
   } finally {
     await env.close();
@@ -169,15 +187,28 @@ for (const protocol of ['quic', 'http2'] as const) {
       assert.equal(stream.body.toString(), 'part0;part1;part2;part3;part4;done');
 
       const up = await visit(env.edge.visitorUrl, { method: 'POST', path: '/upload', body: patternStream(3 * MB, 5) });
-      assert.deepEqual(JSON.parse(up.body.toString()), { sha: await patternSha256(3 * MB, 5), bytes: 3 * MB, te: 'chunked' });
+      assert.deepEqual(JSON.parse(up.body.toString()), {
+        sha: await patternSha256(3 * MB, 5),
+        bytes: 3 * MB,
+        te: 'chunked',
+      });
 
       const head = await visit(env.edge.visitorUrl, { method: 'HEAD', path: '/head' });
       assert.equal(head.status, 200);
-      assert.deepEqual(head.headers.filter(([n]) => n === 'x-kind').map(([, v]) => v), ['head']);
+      assert.deepEqual(
+        head.headers.filter(([n]) => n === 'x-kind').map(([, v]) => v),
+        ['head'],
+      );
       assert.equal(head.body.length, 0);
 
       const url = new URL('/endless', env.edge.visitorUrl);
-      const visitor = http.request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'app.test' }, agent: false });
+      const visitor = http.request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        headers: { host: 'app.test' },
+        agent: false,
+      });
       visitor.end();
       const [res] = (await once(visitor, 'response')) as [http.IncomingMessage];
       await once(res, 'data');

@@ -4,11 +4,15 @@ import assert from 'node:assert/strict';
 import type { TunnelLogger } from '../../src/index.js';
 import { startTunnelEnv } from '../helpers/tunnel-env.js';
 
-test('a hand-written logger (no pino) receives the connector\'s lines, with their bindings', async () => {
+test("a hand-written logger (no pino) receives the connector's lines, with their bindings", async () => {
   const lines: Array<{ level: string; bindings: Record<string, unknown>; message: string }> = [];
-  const at = (level: string) => (a: Record<string, unknown> | string, b?: string): void => {
-    lines.push(typeof a === 'string' ? { level, bindings: {}, message: a } : { level, bindings: a, message: b ?? '' });
-  };
+  const at =
+    (level: string) =>
+    (a: Record<string, unknown> | string, b?: string): void => {
+      lines.push(
+        typeof a === 'string' ? { level, bindings: {}, message: a } : { level, bindings: a, message: b ?? '' },
+      );
+    };
   const logger: TunnelLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   const env = await startTunnelEnv({ protocol: 'http2', tunnel: { logger } });
   await env.close();

@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { LocalEdge } from '../../src/local-edge/index.js';
-import { Tunnel, TunnelOptionsError, UnauthorizedTokenError, parseToken, startTunnel, type TunnelOptions } from '../../src/index.js';
+import {
+  Tunnel,
+  TunnelOptionsError,
+  UnauthorizedTokenError,
+  parseToken,
+  startTunnel,
+  type TunnelOptions,
+} from '../../src/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -86,16 +93,22 @@ for (const [field, value, named] of BAD_OPTIONS) {
 }
 
 test('an edge list with one usable host:port is accepted: cloudflared skips the other entries at startup (§2.5)', async () => {
-  assert.equal(constructionError({ token: makeToken().token, edge: ['nonsense', '127.0.0.1:1'], protocol: 'http2' }), undefined);
+  assert.equal(
+    constructionError({ token: makeToken().token, edge: ['nonsense', '127.0.0.1:1'], protocol: 'http2' }),
+    undefined,
+  );
 });
 
 test('startTunnel(undefined) and a missing token (process.env.TUNNEL_TOKEN unset) say which field', async () => {
   await assert.rejects(startTunnel(undefined as unknown as TunnelOptions), { code: 'CFT_ERR_OPTIONS', field: 'token' });
-  await assert.rejects(startTunnel({ token: process.env.CFTUNNEL_TEST_UNSET_VARIABLE as string, url: 'http://127.0.0.1:1' }), {
-    code: 'CFT_ERR_OPTIONS',
-    field: 'token',
-    message: /^options\.token is required/,
-  });
+  await assert.rejects(
+    startTunnel({ token: process.env.CFTUNNEL_TEST_UNSET_VARIABLE as string, url: 'http://127.0.0.1:1' }),
+    {
+      code: 'CFT_ERR_OPTIONS',
+      field: 'token',
+      message: /^options\.token is required/,
+    },
+  );
 });
 
 for (const protocol of ['quic', 'http2'] as const) {
@@ -112,7 +125,13 @@ for (const protocol of ['quic', 'http2'] as const) {
       });
       retried.catch(() => undefined);
       const started = startTunnel({ token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol });
-      const err = await Promise.race([started.then(() => new Error('startTunnel resolved'), (e: unknown) => e), retried]);
+      const err = await Promise.race([
+        started.then(
+          () => new Error('startTunnel resolved'),
+          (e: unknown) => e,
+        ),
+        retried,
+      ]);
       assert.ok(err instanceof UnauthorizedTokenError, `got ${inspect(err)}`);
       assert.equal(err.code, 'CFT_ERR_UNAUTHORIZED');
       assert.equal(err.retryable, false);
@@ -166,7 +185,10 @@ startTunnel({ token: ${JSON.stringify(token)}, edge: ['127.0.0.1:${edge.port}'],
       await edge.attempts.next();
       return 'second attempt' as const;
     })();
-    const first = await Promise.race([secondAttempt, exited.then(([code]) => `exited with ${code} (stdout ${JSON.stringify(stdout)})`)]);
+    const first = await Promise.race([
+      secondAttempt,
+      exited.then(([code]) => `exited with ${code} (stdout ${JSON.stringify(stdout)})`),
+    ]);
     assert.equal(first, 'second attempt');
     child.kill('SIGUSR2');
     const [code] = await exited;
@@ -185,7 +207,13 @@ startTunnel({ token: ${JSON.stringify(token)}, edge: ['127.0.0.1:${edge.port}'],
 
 /** Every form the token and the secret could take in printed output. */
 function secretForms(token: string, secret: Buffer): string[] {
-  return [token, secret.toString('base64'), secret.toString('hex'), inspect(secret).slice(8, 40), secret.toString('base64url')];
+  return [
+    token,
+    secret.toString('base64'),
+    secret.toString('hex'),
+    inspect(secret).slice(8, 40),
+    secret.toString('base64url'),
+  ];
 }
 
 function assertNoSecret(text: string, forms: string[], what: string): void {
@@ -197,17 +225,42 @@ test('util.inspect of a running tunnel, its credentials and its errors never sho
   const forms = secretForms(token, secret);
   const edge = await LocalEdge.start({ tunnels: [token] });
   const origin = await startOrigin((_req, res) => res.end('ok'));
-  const tunnel = await startTunnel({ token, url: origin.url, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol: 'http2' });
+  const tunnel = await startTunnel({
+    token,
+    url: origin.url,
+    edge: [`127.0.0.1:${edge.address.port}`],
+    caCert: edge.caPem,
+    protocol: 'http2',
+  });
   try {
     assertNoSecret(inspect(tunnel), forms, 'inspect(tunnel)');
     assert.match(inspect(tunnel), new RegExp(`^Tunnel .*${tunnel.credentials.tunnelId}`, 's'));
     assertNoSecret(inspect(tunnel, { depth: Infinity, showHidden: true }), forms, 'inspect(tunnel) deep');
     // Everything reachable through the object's properties, the custom view bypassed.
-    assertNoSecret(inspect(tunnel, { depth: 6, showHidden: true, customInspect: false, maxArrayLength: 1000, maxStringLength: Infinity }), forms, 'raw tunnel');
+    assertNoSecret(
+      inspect(tunnel, {
+        depth: 6,
+        showHidden: true,
+        customInspect: false,
+        maxArrayLength: 1000,
+        maxStringLength: Infinity,
+      }),
+      forms,
+      'raw tunnel',
+    );
     assertNoSecret(inspect(parseToken(token), { depth: Infinity, showHidden: true }), forms, 'credentials');
     assertNoSecret(JSON.stringify(parseToken(token)), forms, 'JSON credentials');
-    assertNoSecret(inspect(constructionError({ token, protocol: 'nonsense' }), { depth: Infinity, showHidden: true }), forms, 'options error');
-    const refused = await startTunnel({ token: makeToken().token, edge: [`127.0.0.1:${edge.address.port}`], caCert: edge.caPem, protocol: 'http2' }).catch((e: unknown) => e);
+    assertNoSecret(
+      inspect(constructionError({ token, protocol: 'nonsense' }), { depth: Infinity, showHidden: true }),
+      forms,
+      'options error',
+    );
+    const refused = await startTunnel({
+      token: makeToken().token,
+      edge: [`127.0.0.1:${edge.address.port}`],
+      caCert: edge.caPem,
+      protocol: 'http2',
+    }).catch((e: unknown) => e);
     assert.ok(refused instanceof UnauthorizedTokenError);
     assertNoSecret(inspect(refused, { depth: Infinity, showHidden: true }), forms, 'Unauthorized error');
   } finally {

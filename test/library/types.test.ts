@@ -12,7 +12,9 @@ import { typeCheck } from '../helpers/compile.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 test('typed originRequest and logger: typos fail to compile, every option and pino/console/custom loggers compile', () => {
-  const tsconfig = JSON.parse(readFileSync(`${root}tsconfig.json`, 'utf8')) as { compilerOptions: Record<string, unknown> };
+  const tsconfig = JSON.parse(readFileSync(`${root}tsconfig.json`, 'utf8')) as {
+    compilerOptions: Record<string, unknown>;
+  };
   const file = fileURLToPath(new URL('./types/public-api.ts', import.meta.url));
   assert.deepEqual(typeCheck([file], tsconfig.compilerOptions, root), []);
   const source = readFileSync(file, 'utf8');

@@ -50,7 +50,13 @@ async function closeNet(s: net.Server): Promise<void> {
 }
 
 function baseOptions(extra: Partial<MetricsServerOptions> = {}): MetricsServerOptions {
-  return { address: '127.0.0.1:0', metrics: new TunnelMetrics(), connectorId: CONNECTOR_ID, readyConnections: () => 0, ...extra };
+  return {
+    address: '127.0.0.1:0',
+    metrics: new TunnelMetrics(),
+    connectorId: CONNECTOR_ID,
+    readyConnections: () => 0,
+    ...extra,
+  };
 }
 
 describe('metrics server endpoints (§13.1)', () => {
@@ -59,7 +65,9 @@ describe('metrics server endpoints (§13.1)', () => {
     let config: () => Promise<string> = async () => '{"version":3,"config":{"ingress":[]}}';
     const metrics = new TunnelMetrics();
     metrics.requestError();
-    const server = await startMetricsServer(baseOptions({ metrics, readyConnections: () => ready, config: () => config() }));
+    const server = await startMetricsServer(
+      baseOptions({ metrics, readyConnections: () => ready, config: () => config() }),
+    );
     try {
       assert.equal(server.host, '127.0.0.1');
       assert.equal(server.logMessage, `Starting metrics server on 127.0.0.1:${server.port}/metrics`);
@@ -68,7 +76,11 @@ describe('metrics server endpoints (§13.1)', () => {
       assert.match(m.type ?? '', /^text\/plain; version=0\.0\.4/);
       assert.match(m.body, /^cloudflared_tunnel_request_errors 1$/m);
 
-      assert.deepEqual(await request(server.port, '/healthcheck'), { status: 200, type: 'text/plain; charset=utf-8', body: 'OK\n' });
+      assert.deepEqual(await request(server.port, '/healthcheck'), {
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+        body: 'OK\n',
+      });
 
       assert.deepEqual(await request(server.port, '/ready'), {
         status: 503,
@@ -84,12 +96,24 @@ describe('metrics server endpoints (§13.1)', () => {
       config = async () => {
         throw new Error('no config yet');
       };
-      assert.deepEqual(await request(server.port, '/config'), { status: 500, type: 'text/plain; charset=utf-8', body: 'ERR: no config yet' });
+      assert.deepEqual(await request(server.port, '/config'), {
+        status: 500,
+        type: 'text/plain; charset=utf-8',
+        body: 'ERR: no config yet',
+      });
 
       // cloudflared serves /quicktunnel whether or not the tunnel is a quick tunnel (§20.4): an empty hostname here.
-      assert.deepEqual(await request(server.port, '/quicktunnel'), { status: 200, type: 'text/plain; charset=utf-8', body: '{"hostname":""}' });
+      assert.deepEqual(await request(server.port, '/quicktunnel'), {
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+        body: '{"hostname":""}',
+      });
       for (const path of ['/', '/metrics/', '/debug/pprof/cmdline', '/quicktunnel/']) {
-        assert.deepEqual(await request(server.port, path), { status: 404, type: 'text/plain; charset=utf-8', body: '404 page not found\n' }, path);
+        assert.deepEqual(
+          await request(server.port, path),
+          { status: 404, type: 'text/plain; charset=utf-8', body: '404 page not found\n' },
+          path,
+        );
       }
       const head = await request(server.port, '/healthcheck', 'HEAD');
       assert.equal(head.status, 200);
@@ -99,10 +123,14 @@ describe('metrics server endpoints (§13.1)', () => {
     }
   });
 
-  it('answers /quicktunnel with the quick tunnel\'s hostname (§20.4)', async () => {
+  it("answers /quicktunnel with the quick tunnel's hostname (§20.4)", async () => {
     const server = await startMetricsServer(baseOptions({ quickTunnelHostname: 'a-b-c-d.trycloudflare.com' }));
     try {
-      assert.deepEqual(await request(server.port, '/quicktunnel'), { status: 200, type: 'text/plain; charset=utf-8', body: '{"hostname":"a-b-c-d.trycloudflare.com"}' });
+      assert.deepEqual(await request(server.port, '/quicktunnel'), {
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+        body: '{"hostname":"a-b-c-d.trycloudflare.com"}',
+      });
     } finally {
       await server.close();
     }
@@ -149,7 +177,11 @@ describe('metrics server address (§13.1)', () => {
     const probe = await occupy();
     const free = portOf(probe);
     await closeNet(probe);
-    const server = await startMetricsServer({ ...baseOptions(), address: undefined, knownPorts: [portOf(taken), free] });
+    const server = await startMetricsServer({
+      ...baseOptions(),
+      address: undefined,
+      knownPorts: [portOf(taken), free],
+    });
     try {
       assert.equal(server.host, '127.0.0.1', 'loopback by default');
       assert.equal(server.port, free);
@@ -162,7 +194,11 @@ describe('metrics server address (§13.1)', () => {
   it('falls back to a random port when every known port is taken', async () => {
     const a = await occupy();
     const b = await occupy();
-    const server = await startMetricsServer({ ...baseOptions(), address: 'localhost:0', knownPorts: [portOf(a), portOf(b)] });
+    const server = await startMetricsServer({
+      ...baseOptions(),
+      address: 'localhost:0',
+      knownPorts: [portOf(a), portOf(b)],
+    });
     try {
       assert.equal(server.host, '127.0.0.1');
       assert.ok(![portOf(a), portOf(b)].includes(server.port));
@@ -176,12 +212,18 @@ describe('metrics server address (§13.1)', () => {
   it('binds an explicit address as given and fails when it is taken', async () => {
     const taken = await occupy();
     try {
-      await assert.rejects(startMetricsServer(baseOptions({ address: `127.0.0.1:${portOf(taken)}` })), (err: unknown) => {
-        assert.ok(err instanceof MetricsListenError);
-        assert.equal(err.code, 'CFT_ERR_METRICS_LISTEN');
-        assert.match(errorText(err), new RegExp(`^failed to bind to address \\(127\\.0\\.0\\.1:${portOf(taken)}\\): .*EADDRINUSE`));
-        return true;
-      });
+      await assert.rejects(
+        startMetricsServer(baseOptions({ address: `127.0.0.1:${portOf(taken)}` })),
+        (err: unknown) => {
+          assert.ok(err instanceof MetricsListenError);
+          assert.equal(err.code, 'CFT_ERR_METRICS_LISTEN');
+          assert.match(
+            errorText(err),
+            new RegExp(`^failed to bind to address \\(127\\.0\\.0\\.1:${portOf(taken)}\\): .*EADDRINUSE`),
+          );
+          return true;
+        },
+      );
     } finally {
       await closeNet(taken);
     }

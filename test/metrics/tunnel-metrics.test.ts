@@ -15,7 +15,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('TunnelMetrics (§13.2)', () => {
-  it('exposes cloudflared\'s metric names with their types', async () => {
+  it("exposes cloudflared's metric names with their types", async () => {
     const text = await new TunnelMetrics({ buildInfo: { version: '0.1.0' } }).exposition();
     assert.deepEqual(Object.fromEntries(types(text)), {
       cloudflared_tunnel_ha_connections: 'gauge',
@@ -37,7 +37,10 @@ describe('TunnelMetrics (§13.2)', () => {
       cloudflared_rpc_server_latency_secs: 'histogram',
       build_info: 'gauge',
     });
-    assert.equal(sample(text, `build_info{goversion="node${process.versions.node}",type="",revision="",version="0.1.0"}`), 1);
+    assert.equal(
+      sample(text, `build_info{goversion="node${process.versions.node}",type="",revision="",version="0.1.0"}`),
+      1,
+    );
   });
 
   it('counts requests, responses and errors', async () => {
@@ -77,8 +80,14 @@ describe('TunnelMetrics (§13.2)', () => {
     m.registrationFailed('server_error');
     const text = await m.exposition();
     assert.equal(sample(text, 'cloudflared_tunnel_tunnel_register_success{rpcName="registerConnection"}'), 4);
-    assert.equal(sample(text, 'cloudflared_tunnel_tunnel_register_fail{error="dup_edge_conn",rpcName="registerConnection"}'), 1);
-    assert.equal(sample(text, 'cloudflared_tunnel_tunnel_register_fail{error="server_error",rpcName="registerConnection"}'), 2);
+    assert.equal(
+      sample(text, 'cloudflared_tunnel_tunnel_register_fail{error="dup_edge_conn",rpcName="registerConnection"}'),
+      1,
+    );
+    assert.equal(
+      sample(text, 'cloudflared_tunnel_tunnel_register_fail{error="server_error",rpcName="registerConnection"}'),
+      2,
+    );
     assert.equal(sample(text, 'cloudflared_tunnel_server_locations{connection_id="0",edge_location="lhr01"}'), 0);
     assert.equal(sample(text, 'cloudflared_tunnel_server_locations{connection_id="0",edge_location="cdg01"}'), 1);
     assert.equal(sample(text, 'cloudflared_tunnel_server_locations{connection_id="1",edge_location="ams01"}'), 1);
@@ -97,16 +106,28 @@ describe('TunnelMetrics (§13.2)', () => {
     const m = new TunnelMetrics();
     assert.equal(await m.observeRpcClient('registration', 'register_connection', async () => 'ok'), 'ok');
     const boom = new Error('boom');
-    await assert.rejects(m.observeRpcClient('registration', 'register_connection', async () => Promise.reject(boom)), boom);
+    await assert.rejects(
+      m.observeRpcClient('registration', 'register_connection', async () => Promise.reject(boom)),
+      boom,
+    );
     await m.observeRpcServer('config', 'update_configuration', async () => undefined);
     const text = await m.exposition();
     const client = '{handler="registration",method="register_connection"}';
     assert.equal(sample(text, `cloudflared_rpc_client_operations${client}`), 2);
     assert.equal(sample(text, `cloudflared_rpc_client_failures${client}`), 1);
     assert.equal(sample(text, `cloudflared_rpc_client_latency_secs_count${client}`), 2);
-    assert.equal(sample(text, 'cloudflared_rpc_client_latency_secs_bucket{le="+Inf",handler="registration",method="register_connection"}'), 2);
+    assert.equal(
+      sample(
+        text,
+        'cloudflared_rpc_client_latency_secs_bucket{le="+Inf",handler="registration",method="register_connection"}',
+      ),
+      2,
+    );
     assert.equal(sample(text, 'cloudflared_rpc_server_operations{handler="config",method="update_configuration"}'), 1);
-    assert.equal(sample(text, 'cloudflared_rpc_server_failures{handler="config",method="update_configuration"}'), undefined);
+    assert.equal(
+      sample(text, 'cloudflared_rpc_server_failures{handler="config",method="update_configuration"}'),
+      undefined,
+    );
   });
 
   it('gives every tunnel its own registry and leaves the global one alone', async () => {
@@ -120,15 +141,20 @@ describe('TunnelMetrics (§13.2)', () => {
 
   it('adds process and runtime metrics only when asked', async () => {
     assert.equal(types(await new TunnelMetrics().exposition()).has('process_cpu_user_seconds_total'), false);
-    assert.equal(types(await new TunnelMetrics({ processMetrics: true }).exposition()).get('process_cpu_user_seconds_total'), 'counter');
+    assert.equal(
+      types(await new TunnelMetrics({ processMetrics: true }).exposition()).get('process_cpu_user_seconds_total'),
+      'counter',
+    );
   });
 });
 
 describe('RPC latency buckets', () => {
-  it('are 50 ms ×3 over five buckets, printed like Go\'s float formatting', async () => {
+  it("are 50 ms ×3 over five buckets, printed like Go's float formatting", async () => {
     const m = new TunnelMetrics();
     await m.observeRpcServer('registration', 'unregister_connection', async () => undefined);
-    const les = [...(await m.exposition()).matchAll(/^cloudflared_rpc_server_latency_secs_bucket\{le="([^"]+)"/gm)].map((x) => x[1]);
+    const les = [...(await m.exposition()).matchAll(/^cloudflared_rpc_server_latency_secs_bucket\{le="([^"]+)"/gm)].map(
+      (x) => x[1],
+    );
     assert.deepEqual(les, ['0.05', '0.15000000000000002', '0.45000000000000007', '1.35', '4.050000000000001', '+Inf']);
   });
 });

@@ -22,7 +22,9 @@ import {
   parseConfigFile,
 } from '../../src/orchestration/local-config.js';
 
-const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as { configs: Record<string, unknown> };
+const inputs = JSON.parse(readFileSync(fixturePath('vectors/inputs.json'), 'utf8')) as {
+  configs: Record<string, unknown>;
+};
 const V1 = inputs.configs['1']!;
 const V2 = inputs.configs['2']!;
 const V3_INVALID = inputs.configs['3 (invalid, rejected)']!;
@@ -50,12 +52,18 @@ test('vectors: v2 applies over v1; warp-routing enabled is accepted', async () =
   assert.equal(o.config.warpRouting.enabled, true);
 });
 
-test('vectors: v3 is rejected with cloudflared\'s exact text and the last good config stays', async () => {
+test("vectors: v3 is rejected with cloudflared's exact text and the last good config stays", async () => {
   const o = orchestrator();
   await o.updateConfiguration(2, JSON.stringify(V2));
   const before = o.config;
-  assert.deepEqual(await o.updateConfiguration(3, JSON.stringify(V3_INVALID)), { latestAppliedVersion: 2, err: ERR_LAST_RULE_NOT_CATCH_ALL });
-  assert.equal(ERR_LAST_RULE_NOT_CATCH_ALL, 'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)');
+  assert.deepEqual(await o.updateConfiguration(3, JSON.stringify(V3_INVALID)), {
+    latestAppliedVersion: 2,
+    err: ERR_LAST_RULE_NOT_CATCH_ALL,
+  });
+  assert.equal(
+    ERR_LAST_RULE_NOT_CATCH_ALL,
+    'The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)',
+  );
   assert.equal(o.config, before);
   assert.equal(o.currentVersion, 2);
 });
@@ -67,7 +75,11 @@ test('version semantics: <= current is ignored without error; the first version 
   assert.deepEqual(await o.updateConfiguration(0, JSON.stringify(V1)), { latestAppliedVersion: 0, err: null });
   assert.deepEqual(await o.updateConfiguration(0, JSON.stringify(V2)), { latestAppliedVersion: 0, err: null });
   assert.deepEqual(await o.updateConfiguration(-5, JSON.stringify(V2)), { latestAppliedVersion: 0, err: null });
-  assert.equal(o.config.ingress.match('hello.test', '/').service.kind, 'hello_world', 'ignored versions changed nothing');
+  assert.equal(
+    o.config.ingress.match('hello.test', '/').service.kind,
+    'hello_world',
+    'ignored versions changed nothing',
+  );
   assert.deepEqual(await o.updateConfiguration(7, JSON.stringify(V2)), { latestAppliedVersion: 7, err: null });
   assert.deepEqual(seen, [0, 7]);
 });
@@ -89,7 +101,12 @@ test('every originRequest value is type-checked; one bad value fails the whole u
       const before = o.config;
       const doc =
         where === 'rule'
-          ? { ingress: [{ hostname: 'a.test', service: 'http://127.0.0.1:1', originRequest }, { service: 'http_status:404' }] }
+          ? {
+              ingress: [
+                { hostname: 'a.test', service: 'http://127.0.0.1:1', originRequest },
+                { service: 'http_status:404' },
+              ],
+            }
           : { originRequest, ingress: [{ service: 'http_status:404' }] };
       const res = await o.updateConfiguration(1, JSON.stringify(doc));
       assert.equal(res.latestAppliedVersion, INITIAL_CONFIG_VERSION, JSON.stringify(doc));
@@ -100,7 +117,14 @@ test('every originRequest value is type-checked; one bad value fails the whole u
 });
 
 test('wrongly typed rule members and documents are rejected', async () => {
-  for (const doc of ['{"ingress":{}}', '{"ingress":[{"service":5}]}', '{"ingress":[1]}', '[]', 'not json', '{"warp-routing":{"enabled":"yes"}}']) {
+  for (const doc of [
+    '{"ingress":{}}',
+    '{"ingress":[{"service":5}]}',
+    '{"ingress":[1]}',
+    '[]',
+    'not json',
+    '{"warp-routing":{"enabled":"yes"}}',
+  ]) {
     const o = orchestrator();
     const res = await o.updateConfiguration(1, doc);
     assert.equal(res.latestAppliedVersion, -1, doc);
@@ -121,7 +145,10 @@ test('originRequest inheritance per field: rule value, else top-level, else defa
   const cfg = parseTunnelConfig(
     JSON.stringify({
       originRequest: { connectTimeout: 11, noTLSVerify: true, httpHostHeader: 'top.internal' },
-      ingress: [{ hostname: 'a.test', service: 'https://127.0.0.1:1', originRequest: { connectTimeout: 3 } }, { service: 'http_status:404' }],
+      ingress: [
+        { hostname: 'a.test', service: 'https://127.0.0.1:1', originRequest: { connectTimeout: 3 } },
+        { service: 'http_status:404' },
+      ],
     }),
   );
   const a = cfg.ingress.match('a.test', '/').originRequest;
@@ -167,8 +194,17 @@ warp-routing:
 const SAME_AS_JSON = {
   originRequest: { connectTimeout: 10, keepAliveTimeout: 90 },
   ingress: [
-    { hostname: 'app.test', service: 'http://127.0.0.1:8080', originRequest: { httpHostHeader: 'internal.app', noTLSVerify: true } },
-    { hostname: '*.static.test', path: '^/assets/', service: 'https://127.0.0.1:8443', originRequest: { tlsTimeout: 2 } },
+    {
+      hostname: 'app.test',
+      service: 'http://127.0.0.1:8080',
+      originRequest: { httpHostHeader: 'internal.app', noTLSVerify: true },
+    },
+    {
+      hostname: '*.static.test',
+      path: '^/assets/',
+      service: 'https://127.0.0.1:8443',
+      originRequest: { tlsTimeout: 2 },
+    },
     { hostname: 'ssh.test', service: 'ssh://127.0.0.1' },
     { service: 'http_status:404' },
   ],
@@ -200,7 +236,11 @@ test('YAML config file: same routing decisions and options as the equivalent rem
     assert.equal(file.source, path);
     assert.equal(file.tunnel, '9d1b2a4e-6c3f-4f1e-9a7b-0c2d3e4f5a6b');
     assert.equal(file.credentialsFile, '/etc/cloudflared/9d1b2a4e.json');
-    assert.deepEqual(file.flags, { 'credentials-file': '/etc/cloudflared/9d1b2a4e.json', protocol: 'http2', loglevel: 'debug' });
+    assert.deepEqual(file.flags, {
+      'credentials-file': '/etc/cloudflared/9d1b2a4e.json',
+      protocol: 'http2',
+      loglevel: 'debug',
+    });
     assert.equal(file.hasIngress, true);
     assert.deepEqual(file.warnings, []);
     assert.deepEqual(decisions(file.config), decisions(parseTunnelConfig(JSON.stringify(SAME_AS_JSON))));
@@ -211,9 +251,17 @@ test('YAML config file: same routing decisions and options as the equivalent rem
 });
 
 test('YAML config file: the same validation messages; durations must be Go duration text', () => {
-  assert.throws(() => parseConfigFile('ingress:\n  - hostname: a.test\n    service: http://h:1\n'), { message: ERR_LAST_RULE_NOT_CATCH_ALL });
-  assert.throws(() => parseConfigFile('ingress:\n  - service: http://h:1/x\n'), /don't support proxying to a different path/);
-  assert.throws(() => parseConfigFile('originRequest:\n  connectTimeout: 10\ningress:\n  - service: http_status:404\n'), /time\.Duration/);
+  assert.throws(() => parseConfigFile('ingress:\n  - hostname: a.test\n    service: http://h:1\n'), {
+    message: ERR_LAST_RULE_NOT_CATCH_ALL,
+  });
+  assert.throws(
+    () => parseConfigFile('ingress:\n  - service: http://h:1/x\n'),
+    /don't support proxying to a different path/,
+  );
+  assert.throws(
+    () => parseConfigFile('originRequest:\n  connectTimeout: 10\ningress:\n  - service: http_status:404\n'),
+    /time\.Duration/,
+  );
   assert.throws(() => parseConfigFile('originRequest:\n  connectTimeout: 10 parsecs\n'), /invalid duration/);
   assert.throws(() => parseConfigFile('ingress: [\n'), ConfigFileError);
   const empty = parseConfigFile('protocol: quic\n');
@@ -236,20 +284,43 @@ test('--url is a single catch-all rule; its originRequest flags apply to it', ()
 
 test('updateLocalConfiguration payload: flags, non-default originRequest only, canonical services (§9.4)', () => {
   const file = parseConfigFile(YAML_FILE);
-  const json = localConfigurationJson(file.config, { protocol: 'http2', loglevel: 'debug', metrics: '', 'grace-period': '5s', retries: '3' });
+  const json = localConfigurationJson(file.config, {
+    protocol: 'http2',
+    loglevel: 'debug',
+    metrics: '',
+    'grace-period': '5s',
+    retries: '3',
+  });
   assert.deepEqual(JSON.parse(json.toString('utf8')), {
     __configuration_flags: { loglevel: 'debug', protocol: 'http2', retries: '3' },
     ingress: [
-      { hostname: 'app.test', service: 'http://127.0.0.1:8080', originRequest: { connectTimeout: 10, httpHostHeader: 'internal.app', noTLSVerify: true } },
-      { hostname: '*.static.test', path: '^/assets/', service: 'https://127.0.0.1:8443', originRequest: { connectTimeout: 10, tlsTimeout: 2 } },
+      {
+        hostname: 'app.test',
+        service: 'http://127.0.0.1:8080',
+        originRequest: { connectTimeout: 10, httpHostHeader: 'internal.app', noTLSVerify: true },
+      },
+      {
+        hostname: '*.static.test',
+        path: '^/assets/',
+        service: 'https://127.0.0.1:8443',
+        originRequest: { connectTimeout: 10, tlsTimeout: 2 },
+      },
       { hostname: 'ssh.test', service: 'ssh://127.0.0.1:22', originRequest: { connectTimeout: 10 } },
       { service: 'http_status:404', originRequest: { connectTimeout: 10 } },
     ],
     'warp-routing': { enabled: true },
   });
-  assert.ok(json.toString().startsWith('{"__configuration_flags":{"loglevel":"debug","protocol":"http2","retries":"3"},"ingress":'), 'Go member order');
+  assert.ok(
+    json
+      .toString()
+      .startsWith('{"__configuration_flags":{"loglevel":"debug","protocol":"http2","retries":"3"},"ingress":'),
+    'Go member order',
+  );
   const bare = JSON.parse(localConfigurationJson(configFromUrl(undefined)).toString()) as Record<string, unknown>;
-  assert.deepEqual(bare, { ingress: [{ service: 'http_status:503', originRequest: {} }], 'warp-routing': { enabled: false } });
+  assert.deepEqual(bare, {
+    ingress: [{ service: 'http_status:503', originRequest: {} }],
+    'warp-routing': { enabled: false },
+  });
   // The payload is itself a valid remote configuration with the same routing.
   assert.deepEqual(decisions(parseTunnelConfig(json.toString())), decisions(file.config));
 });

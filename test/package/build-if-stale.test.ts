@@ -21,7 +21,14 @@ const { distIsFresh, STAMP } = (await import(script)) as { distIsFresh(root: str
 function project(t0: Date, stampAt: Date | undefined): string {
   const dir = mkdtempSync(join(tmpdir(), 'cftunnel-stale-'));
   for (const d of ['src/cli', 'dist/src']) mkdirSync(join(dir, d), { recursive: true });
-  for (const f of ['src/index.ts', 'src/cli/main.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'dist/src/index.js']) {
+  for (const f of [
+    'src/index.ts',
+    'src/cli/main.ts',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'package.json',
+    'dist/src/index.js',
+  ]) {
     writeFileSync(join(dir, f), '');
     utimesSync(join(dir, f), t0, t0);
   }
@@ -68,7 +75,10 @@ test('dist/ is fresh only when built after every source and build-configuration 
 test('the script says what it does before doing it', async () => {
   const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   const [first] = (await once(createInterface({ input: child.stderr! }), 'line')) as [string];
-  assert.match(first, /^cftunnel: (dist\/ is up to date with src\/; not rebuilding|compiling TypeScript into dist\/ .*)$/);
+  assert.match(
+    first,
+    /^cftunnel: (dist\/ is up to date with src\/; not rebuilding|compiling TypeScript into dist\/ .*)$/,
+  );
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 0);
 });

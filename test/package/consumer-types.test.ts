@@ -73,17 +73,27 @@ test('the shipped declarations compile in an ESM consumer with exactOptionalProp
   assert.ok(existsSync(join(root, 'dist/src/index.d.ts')), 'run npm run build first');
   const dir = consumerProject('module', ESM_APP);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  assert.deepEqual(typeCheck([join(dir, 'app.ts')], { ...STRICTEST, module: 'nodenext', moduleResolution: 'nodenext' }, dir), []);
+  assert.deepEqual(
+    typeCheck([join(dir, 'app.ts')], { ...STRICTEST, module: 'nodenext', moduleResolution: 'nodenext' }, dir),
+    [],
+  );
 });
 
 test('CommonJS TypeScript (module: node16) uses the package through await import() and type-only imports', (t) => {
   const dir = consumerProject('commonjs', CJS_APP);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  assert.deepEqual(typeCheck([join(dir, 'app.ts')], { ...STRICTEST, module: 'node16', moduleResolution: 'node16' }, dir), []);
+  assert.deepEqual(
+    typeCheck([join(dir, 'app.ts')], { ...STRICTEST, module: 'node16', moduleResolution: 'node16' }, dir),
+    [],
+  );
   // A static import from CommonJS is what does not work (the package is ESM only): say so rather than guess.
   const staticImport = consumerProject('commonjs', `import { startTunnel } from 'cftunnel';\nvoid startTunnel;\n`);
   t.after(() => rmSync(staticImport, { recursive: true, force: true }));
-  const errors = typeCheck([join(staticImport, 'app.ts')], { ...STRICTEST, module: 'node16', moduleResolution: 'node16' }, staticImport);
+  const errors = typeCheck(
+    [join(staticImport, 'app.ts')],
+    { ...STRICTEST, module: 'node16', moduleResolution: 'node16' },
+    staticImport,
+  );
   assert.equal(errors.length, 1);
   assert.match(errors[0]!, /TS1479/);
 });

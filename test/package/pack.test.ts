@@ -40,7 +40,20 @@ test('npm pack ships LICENSE, README, bin, dist and the sources, and nothing fro
   ]) {
     assert.ok(shipped.has(required), `${required} is not in the package (built? run npm run build)`);
   }
-  const forbidden = [/^test\//, /fixtures/, /^bench\//, /^examples\//, /^scripts\//, /^docs\//, /\.test\.[cm]?[jt]s$/, /node_modules/, /\.tsbuildinfo$/, /build-stamp/, /^dist\/(?!src\/)/, /^\.tmp\//];
+  const forbidden = [
+    /^test\//,
+    /fixtures/,
+    /^bench\//,
+    /^examples\//,
+    /^scripts\//,
+    /^docs\//,
+    /\.test\.[cm]?[jt]s$/,
+    /node_modules/,
+    /\.tsbuildinfo$/,
+    /build-stamp/,
+    /^dist\/(?!src\/)/,
+    /^\.tmp\//,
+  ];
   for (const f of files) for (const re of forbidden) assert.doesNotMatch(f, re, `${f} must not be shipped`);
 });
 
@@ -53,7 +66,8 @@ test('every entry point of package.json (main, types, exports, bin) is in the pa
   };
   const shipped = new Set(packedFiles());
   const targets = [pkg.main, pkg.types, ...Object.values(pkg.bin)];
-  for (const entry of Object.values(pkg.exports)) targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
+  for (const entry of Object.values(pkg.exports))
+    targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
   for (const target of targets) assert.ok(shipped.has(posix.normalize(target)), `${target} is not shipped`);
 });
 
@@ -63,7 +77,10 @@ test('every shipped source map points at a shipped source file', () => {
   const maps = files.filter((f) => f.endsWith('.map'));
   assert.ok(maps.length > 100, 'the build emits source maps');
   for (const map of maps) {
-    const { sources, sourceRoot } = JSON.parse(readFileSync(join(root, map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+    const { sources, sourceRoot } = JSON.parse(readFileSync(join(root, map), 'utf8')) as {
+      sources: string[];
+      sourceRoot?: string;
+    };
     for (const source of sources) {
       const resolved = posix.normalize(posix.join(dirname(map), sourceRoot ?? '', source));
       assert.ok(shipped.has(resolved), `${map} points at ${resolved}, which is not shipped`);
@@ -77,5 +94,8 @@ test('package.json carries the metadata a registry page needs', () => {
   assert.match(String((pkg.repository as { url?: string } | undefined)?.url), /^git\+https:\/\/github\.com\/.+\.git$/);
   assert.match(String(pkg.homepage), /^https:\/\//);
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes('cloudflare-tunnel'));
-  assert.match(readFileSync(join(root, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004[\s\S]*END OF TERMS AND CONDITIONS/);
+  assert.match(
+    readFileSync(join(root, 'LICENSE'), 'utf8'),
+    /Apache License\s+Version 2\.0, January 2004[\s\S]*END OF TERMS AND CONDITIONS/,
+  );
 });

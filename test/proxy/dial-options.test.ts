@@ -8,7 +8,7 @@ import { ORIGIN_REQUEST_DEFAULTS } from '../../src/ingress/origin-request.js';
 import { GO_DEFAULT_TCP_KEEPALIVE_MS, originDialOptions } from '../../src/proxy/dial-options.js';
 import { GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST, idleConnectionCap } from '../../src/proxy/idle-cap.js';
 
-test('defaults: 30 s connect timeout, 30 s keep-alive, families raced with Node\'s attempt delay', () => {
+test("defaults: 30 s connect timeout, 30 s keep-alive, families raced with Node's attempt delay", () => {
   assert.deepEqual(originDialOptions(ORIGIN_REQUEST_DEFAULTS), {
     timeout: 30_000,
     keepAlive: true,
@@ -26,14 +26,17 @@ test('noHappyEyeballs: every address is still tried, but the next only after the
   assert.equal(unbounded.autoSelectFamilyAttemptTimeout, 2 ** 31 - 1);
 });
 
-test('tcpKeepAlive: 0 takes Go\'s 15 s default, negative disables keep-alive', () => {
-  assert.equal(originDialOptions({ ...ORIGIN_REQUEST_DEFAULTS, tcpKeepAlive: 0 }).keepAliveInitialDelay, GO_DEFAULT_TCP_KEEPALIVE_MS);
+test("tcpKeepAlive: 0 takes Go's 15 s default, negative disables keep-alive", () => {
+  assert.equal(
+    originDialOptions({ ...ORIGIN_REQUEST_DEFAULTS, tcpKeepAlive: 0 }).keepAliveInitialDelay,
+    GO_DEFAULT_TCP_KEEPALIVE_MS,
+  );
   const off = originDialOptions({ ...ORIGIN_REQUEST_DEFAULTS, tcpKeepAlive: -1 });
   assert.equal(off.keepAlive, false);
   assert.equal(originDialOptions({ ...ORIGIN_REQUEST_DEFAULTS, tcpKeepAlive: 7 }).keepAliveInitialDelay, 7_000);
 });
 
-test('keepAliveConnections: N idle kept; 0 = Go\'s per-host default 2; negative keeps none', () => {
+test("keepAliveConnections: N idle kept; 0 = Go's per-host default 2; negative keeps none", () => {
   assert.equal(idleConnectionCap(100), 100);
   assert.equal(idleConnectionCap(1), 1);
   assert.equal(idleConnectionCap(0), GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST);

@@ -68,7 +68,14 @@ export class TestOrigin {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.wss = new WebSocketServer({ server: this.server });
     this.wss.on('connection', (ws, req) => {
-      this.seen.push({ method: req.method!, url: req.url!, rawHeaders: pairs(req.rawHeaders), bodyBytes: 0, bodySha256: '', remotePort: req.socket.remotePort! });
+      this.seen.push({
+        method: req.method!,
+        url: req.url!,
+        rawHeaders: pairs(req.rawHeaders),
+        bodyBytes: 0,
+        bodySha256: '',
+        remotePort: req.socket.remotePort!,
+      });
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
   }
@@ -109,19 +116,29 @@ export class TestOrigin {
       return;
     }
     const { bytes, hex } = await sha256Of(req);
-    this.seen.push({ method: req.method!, url: req.url!, rawHeaders: pairs(req.rawHeaders), bodyBytes: bytes, bodySha256: hex, remotePort: req.socket.remotePort! });
+    this.seen.push({
+      method: req.method!,
+      url: req.url!,
+      rawHeaders: pairs(req.rawHeaders),
+      bodyBytes: bytes,
+      bodySha256: hex,
+      remotePort: req.socket.remotePort!,
+    });
     if (url.pathname.startsWith('/status/')) {
       res.writeHead(Number(url.pathname.slice(8)), { 'content-type': 'text/plain' });
       res.end(`status ${url.pathname.slice(8)}\n`);
       return;
     }
     if (url.pathname === '/cookies') {
-      res.writeHead(200, [
-        ['set-cookie', 'a=1'],
-        ['x-lower-name', 'v'],
-        ['Set-Cookie', 'b=2'],
-        ['content-length', '2'],
-      ].flat());
+      res.writeHead(
+        200,
+        [
+          ['set-cookie', 'a=1'],
+          ['x-lower-name', 'v'],
+          ['Set-Cookie', 'b=2'],
+          ['content-length', '2'],
+        ].flat(),
+      );
       res.end('ok');
       return;
     }

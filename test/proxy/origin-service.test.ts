@@ -21,7 +21,11 @@ import {
 } from '../../src/proxy/index.js';
 
 /** Parses a service string with the one ingress parser, then builds its origin. */
-function createOriginService(service: string, options: Partial<OriginRequestConfig> = {}, context: OriginServiceContext = {}): OriginService {
+function createOriginService(
+  service: string,
+  options: Partial<OriginRequestConfig> = {},
+  context: OriginServiceContext = {},
+): OriginService {
   const resolved = { ...ORIGIN_REQUEST_DEFAULTS, ...options };
   return createFromParsed(parseIngressService(service, resolved), resolved, context);
 }
@@ -99,7 +103,10 @@ test('GET: origin sees path, query, Host, edge headers in order, Cf-Warp-Tag-Id,
   assert.deepEqual(headerValues(h, 'host'), ['echo.test']);
   assert.deepEqual(headerValues(h, 'x-dup'), ['a', 'b']);
   assert.deepEqual(headerValues(h, 'cf-warp-tag-id'), [CONNECTOR_ID]);
-  assert.ok(h.some(([n]) => n === 'Cf-Warp-Tag-Id'), 'Go-canonical name');
+  assert.ok(
+    h.some(([n]) => n === 'Cf-Warp-Tag-Id'),
+    'Go-canonical name',
+  );
   assert.deepEqual(headerValues(h, 'connection'), ['keep-alive']);
   assert.deepEqual(headerValues(h, 'x-forwarded-for'), ['127.0.0.1']);
   assert.deepEqual(headerValues(h, 'x-forwarded-proto'), ['http']);
@@ -112,7 +119,11 @@ test('GET: origin sees path, query, Host, edge headers in order, Cf-Warp-Tag-Id,
 });
 
 test('httpHostHeader replaces Host and moves the original to X-Forwarded-Host; tags are appended', async () => {
-  const s = createOriginService(`http://127.0.0.1:${origin.port}`, { httpHostHeader: 'internal.example' }, { tags: [['env', 'prod']] });
+  const s = createOriginService(
+    `http://127.0.0.1:${origin.port}`,
+    { httpHostHeader: 'internal.example' },
+    { tags: [['env', 'prod']] },
+  );
   try {
     const res = await s.roundTrip(request(), signal());
     await text(res.body);
@@ -136,7 +147,11 @@ test('HEAD gets the status and no body bytes', async () => {
 test('POST with Content-Length and chunked PUT deliver their bodies', async () => {
   const body = Buffer.from('hello origin');
   const post = await svc.roundTrip(
-    request({ method: 'POST', headers: [...EDGE_HEADERS, ['Content-Length', String(body.length)]], body: Readable.from([body]) }),
+    request({
+      method: 'POST',
+      headers: [...EDGE_HEADERS, ['Content-Length', String(body.length)]],
+      body: Readable.from([body]),
+    }),
     signal(),
   );
   assert.equal(post.status, 200);
@@ -145,7 +160,11 @@ test('POST with Content-Length and chunked PUT deliver their bodies', async () =
   assert.equal(seen.bodyBytes, body.length);
   assert.deepEqual(headerValues(seen.rawHeaders, 'content-length'), [String(body.length)]);
   const put = await svc.roundTrip(
-    request({ method: 'PUT', headers: [...EDGE_HEADERS, ['Transfer-Encoding', 'chunked']], body: Readable.from([Buffer.from('a'), Buffer.from('bc')]) }),
+    request({
+      method: 'PUT',
+      headers: [...EDGE_HEADERS, ['Transfer-Encoding', 'chunked']],
+      body: Readable.from([Buffer.from('a'), Buffer.from('bc')]),
+    }),
     signal(),
   );
   await text(put.body);
@@ -160,7 +179,11 @@ test('20 MB streams both ways with equal SHA-256', async () => {
   const size = 20 * 1024 * 1024;
   const expected = await sha256Of(patternStream(size));
   const up = await svc.roundTrip(
-    request({ method: 'POST', headers: [...EDGE_HEADERS, ['Transfer-Encoding', 'chunked']], body: patternStream(size) }),
+    request({
+      method: 'POST',
+      headers: [...EDGE_HEADERS, ['Transfer-Encoding', 'chunked']],
+      body: patternStream(size),
+    }),
     signal(),
   );
   assert.deepEqual(JSON.parse(await text(up.body)), { bytes: size, hex: expected.hex });
@@ -194,7 +217,14 @@ test('http_status service answers with the fixed status, no headers, no body', a
   const res = await s.roundTrip(request(), signal());
   assert.deepEqual(res, { status: 418, headers: [], body: null });
   await s.close();
-  for (const bad of ['http_status:99', 'http_status:1000', 'http_status:abc', 'http://h/path', 'http://h/', 'nonsense']) {
+  for (const bad of [
+    'http_status:99',
+    'http_status:1000',
+    'http_status:abc',
+    'http://h/path',
+    'http://h/',
+    'nonsense',
+  ]) {
     assert.throws(() => createOriginService(bad), IngressConfigError, bad);
   }
 });
@@ -281,7 +311,10 @@ test('abort before the origin answers rejects with OriginRequestCancelledError a
   const originReq = await reached;
   const closed = once(originReq.socket, 'close');
   ac.abort();
-  await assert.rejects(pending, (e) => e instanceof OriginRequestCancelledError && /^Incoming request ended abruptly/.test(e.message));
+  await assert.rejects(
+    pending,
+    (e) => e instanceof OriginRequestCancelledError && /^Incoming request ended abruptly/.test(e.message),
+  );
   await closed;
 });
 
@@ -319,12 +352,21 @@ test('websocket: 101 with upgrade headers, the socket echoes frames', async () =
   assert.equal(res.status, 101);
   assert.equal(res.body, null);
   assert.deepEqual(headerValues(res.headers, 'Sec-Websocket-Accept'), ['s3pPLMBiTxaQ9kYGzzhZRbK+xOo=']);
-  assert.ok(res.headers.some(([n]) => n === 'Sec-Websocket-Accept'), 'Go-canonical name');
-  assert.deepEqual(headerValues(res.headers, 'Upgrade').map((v) => v.toLowerCase()), ['websocket']);
+  assert.ok(
+    res.headers.some(([n]) => n === 'Sec-Websocket-Accept'),
+    'Go-canonical name',
+  );
+  assert.deepEqual(
+    headerValues(res.headers, 'Upgrade').map((v) => v.toLowerCase()),
+    ['websocket'],
+  );
   const seen = origin.seen.at(-1)!;
   assert.equal(seen.url, '/ws');
   assert.deepEqual(headerValues(seen.rawHeaders, 'sec-websocket-version'), ['13']);
-  assert.deepEqual(headerValues(seen.rawHeaders, 'connection').map((v) => v.toLowerCase()), ['upgrade']);
+  assert.deepEqual(
+    headerValues(seen.rawHeaders, 'connection').map((v) => v.toLowerCase()),
+    ['upgrade'],
+  );
   assert.deepEqual(headerValues(seen.rawHeaders, 'upgrade'), ['websocket']);
   assert.deepEqual(headerValues(seen.rawHeaders, 'cf-cloudflared-proxy-connection-upgrade'), []);
   assert.deepEqual(headerValues(seen.rawHeaders, 'cf-warp-tag-id'), [CONNECTOR_ID]);

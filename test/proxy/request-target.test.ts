@@ -21,7 +21,18 @@ test('requestTarget keeps dot segments, %2e and backslashes; drops the fragment;
 });
 
 test('origin response headers: canonical names, Transfer-Encoding and Connection-nominated headers dropped except on 101', () => {
-  const raw = ['content-type', 'text/plain', 'Connection', 'close, X-Private', 'x-private', 'secret', 'Transfer-Encoding', 'chunked', 'X-B', 'a\xffb'];
+  const raw = [
+    'content-type',
+    'text/plain',
+    'Connection',
+    'close, X-Private',
+    'x-private',
+    'secret',
+    'Transfer-Encoding',
+    'chunked',
+    'X-B',
+    'a\xffb',
+  ];
   assert.deepEqual(originResponseHeaders(raw, false), [
     ['Content-Type', 'text/plain'],
     ['Connection', 'close, X-Private'],
@@ -40,7 +51,16 @@ test('final statuses: 101 and 200-599 pass, anything else is an origin failure',
 });
 
 test('header byte strings cross both transports byte for byte (0xFF stays 0xFF); text above 0xFF stays UTF-8', () => {
-  const frame = encodeConnectResponse({ error: '', metadata: [{ key: 'HttpHeader:X-B', val: 'a\xffb' }, { key: 'HttpHeader:X-E', val: '\u20ac' }] }, { byteStringValues: true });
+  const frame = encodeConnectResponse(
+    {
+      error: '',
+      metadata: [
+        { key: 'HttpHeader:X-B', val: 'a\xffb' },
+        { key: 'HttpHeader:X-E', val: '\u20ac' },
+      ],
+    },
+    { byteStringValues: true },
+  );
   assert.ok(frame.includes(Buffer.from([0x61, 0xff, 0x62])));
   assert.ok(frame.includes(Buffer.from('\u20ac', 'utf8')));
   const decoded = decodeConnectResponse(frame.subarray(0), { byteStringValues: true });

@@ -44,7 +44,15 @@ test('destroying the body aborts the origin request', async () => {
 test('an error before headers becomes an OriginError', async () => {
   const handler = new OriginResponseHandler(new AbortController().signal, target);
   handler.onConnect(() => {});
-  const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port: 9 });
+  const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+    address: '127.0.0.1',
+    port: 9,
+  });
   handler.onError(err);
-  await assert.rejects(handler.response, (e) => e instanceof OriginError && e.message.endsWith(': dial tcp 127.0.0.1:9: connect: connection refused'));
+  await assert.rejects(
+    handler.response,
+    (e) => e instanceof OriginError && e.message.endsWith(': dial tcp 127.0.0.1:9: connect: connection refused'),
+  );
 });

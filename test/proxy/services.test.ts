@@ -94,10 +94,16 @@ test('http2Origin: gRPC-style trailers of an h2 origin are exposed after the bod
 test('HTTP/1.1 chunked trailers are exposed too; a response without trailers gives []', async () => {
   const svc = service(`http://127.0.0.1:${h1Port}`);
   try {
-    const res = await svc.roundTrip({ ...request('h1.test'), url: 'http://h1.test/t', method: 'GET' }, new AbortController().signal);
+    const res = await svc.roundTrip(
+      { ...request('h1.test'), url: 'http://h1.test/t', method: 'GET' },
+      new AbortController().signal,
+    );
     assert.equal(await drain(res), 'h1 body');
     assert.deepEqual(await res.trailers, [['X-Checksum', 'abc123']]);
-    const plain = await svc.roundTrip({ ...request('h1.test'), url: 'http://h1.test/plain', method: 'GET' }, new AbortController().signal);
+    const plain = await svc.roundTrip(
+      { ...request('h1.test'), url: 'http://h1.test/plain', method: 'GET' },
+      new AbortController().signal,
+    );
     assert.equal(await drain(plain), 'h1 body');
     assert.deepEqual(await plain.trailers, []);
   } finally {
@@ -119,8 +125,14 @@ test('bastion destination: scheme and path stripped; a port is required', () => 
 test('an unreachable bastion destination is an origin error, not a crash', async () => {
   const svc = service('bastion');
   await assert.rejects(
-    svc.roundTrip({ ...request('b.test'), isWebsocket: true, headers: [['Cf-Access-Jump-Destination', '127.0.0.1:1']] }, new AbortController().signal),
+    svc.roundTrip(
+      { ...request('b.test'), isWebsocket: true, headers: [['Cf-Access-Jump-Destination', '127.0.0.1:1']] },
+      new AbortController().signal,
+    ),
     /^Error: Unable to reach the origin service.*dial tcp 127\.0\.0\.1:1: connect: connection refused$|connection refused/,
   );
-  await assert.rejects(svc.roundTrip({ ...request('b.test'), isWebsocket: true }, new AbortController().signal), BastionDestinationError);
+  await assert.rejects(
+    svc.roundTrip({ ...request('b.test'), isWebsocket: true }, new AbortController().signal),
+    BastionDestinationError,
+  );
 });

@@ -90,19 +90,25 @@ test('server exceptions become typed remote exceptions, both ways, and never cra
   try {
     const r = p.left.bootstrap();
     const l = p.right.bootstrap();
-    await assert.rejects(p.left.call(r, fail, (x) => (x.text = 'x')), (e: unknown) => {
-      assert.ok(e instanceof RpcExceptionError);
-      assert.equal(e.code, 'CFT_ERR_RPC_EXCEPTION');
-      assert.equal(e.type, 'failed');
-      assert.equal(e.reason, 'boom x');
-      return true;
-    });
-    await assert.rejects(p.right.call(l, fail, (x) => (x.n = 1)), (e: unknown) => {
-      assert.ok(e instanceof RpcExceptionError);
-      assert.equal(e.type, 'overloaded');
-      assert.equal(e.retryable, true);
-      return true;
-    });
+    await assert.rejects(
+      p.left.call(r, fail, (x) => (x.text = 'x')),
+      (e: unknown) => {
+        assert.ok(e instanceof RpcExceptionError);
+        assert.equal(e.code, 'CFT_ERR_RPC_EXCEPTION');
+        assert.equal(e.type, 'failed');
+        assert.equal(e.reason, 'boom x');
+        return true;
+      },
+    );
+    await assert.rejects(
+      p.right.call(l, fail, (x) => (x.n = 1)),
+      (e: unknown) => {
+        assert.ok(e instanceof RpcExceptionError);
+        assert.equal(e.type, 'overloaded');
+        assert.equal(e.retryable, true);
+        return true;
+      },
+    );
     // The connection still serves after the exceptions.
     assert.equal((await p.left.call(r, echo, (x) => (x.n = 3))).results.n, 3);
   } finally {
@@ -115,11 +121,14 @@ test('unknown method and unknown interface answer an unimplemented exception', a
   try {
     const r = p.left.bootstrap();
     for (const ref of [missing, otherIface]) {
-      await assert.rejects(p.left.call(r, ref, () => {}), (e: unknown) => {
-        assert.ok(e instanceof RpcExceptionError);
-        assert.equal(e.type, 'unimplemented');
-        return true;
-      });
+      await assert.rejects(
+        p.left.call(r, ref, () => {}),
+        (e: unknown) => {
+          assert.ok(e instanceof RpcExceptionError);
+          assert.equal(e.type, 'unimplemented');
+          return true;
+        },
+      );
     }
   } finally {
     await p.dispose();
@@ -130,8 +139,14 @@ test('Bootstrap of a side that serves nothing fails the calls made on it', async
   const p = await pair();
   try {
     const r = p.left.bootstrap();
-    await assert.rejects(p.left.call(r, echo, () => {}), RpcExceptionError);
-    await assert.rejects(p.left.call(r, echo, () => {}), RpcExceptionError);
+    await assert.rejects(
+      p.left.call(r, echo, () => {}),
+      RpcExceptionError,
+    );
+    await assert.rejects(
+      p.left.call(r, echo, () => {}),
+      RpcExceptionError,
+    );
   } finally {
     await p.dispose();
   }
@@ -159,11 +174,14 @@ test('call timeout rejects, Finishes early, and the server sees the cancellation
   try {
     const r = p.left.bootstrap();
     const started = once(hangs, 'start');
-    await assert.rejects(p.left.call(r, hang, () => {}, { timeoutMs: 20 }), (e: unknown) => {
-      assert.ok(e instanceof RpcTimeoutError);
-      assert.equal(e.code, 'CFT_ERR_RPC_TIMEOUT');
-      return true;
-    });
+    await assert.rejects(
+      p.left.call(r, hang, () => {}, { timeoutMs: 20 }),
+      (e: unknown) => {
+        assert.ok(e instanceof RpcTimeoutError);
+        assert.equal(e.code, 'CFT_ERR_RPC_TIMEOUT');
+        return true;
+      },
+    );
     const [signal] = (await started) as [AbortSignal];
     await aborted(signal);
     // The connection is still usable afterwards.
@@ -187,7 +205,10 @@ test('AbortSignal cancels a pending call with an early Finish', async () => {
     ac.abort();
     await assert.rejects(pending, RpcCanceledError);
     await aborted(signal);
-    await assert.rejects(p.left.call(r, echo, () => {}, { signal: ac.signal }), RpcCanceledError);
+    await assert.rejects(
+      p.left.call(r, echo, () => {}, { signal: ac.signal }),
+      RpcCanceledError,
+    );
   } finally {
     await p.dispose();
   }
@@ -261,7 +282,10 @@ test('a received Abort rejects pending calls and closes', async () => {
     assert.ok((await client.closed) instanceof RpcAbortedError);
     // Our side ends the stream without an Abort of its own.
     await once(s.b, 'end');
-    await assert.rejects(client.call(cap, echo, () => {}), RpcDisconnectedError);
+    await assert.rejects(
+      client.call(cap, echo, () => {}),
+      RpcDisconnectedError,
+    );
   } finally {
     s.close();
   }

@@ -18,7 +18,8 @@ import {
 import { fixturePath } from '../helpers/fixtures.js';
 
 /** How to decode an AnyPointer content (Call params / Return results). */
-export type ContentKind = 'registerParams' | 'registerResults' | 'empty' | 'updateConfigParams' | 'updateConfigResults' | 'cap';
+export type ContentKind =
+  'registerParams' | 'registerResults' | 'empty' | 'updateConfigParams' | 'updateConfigResults' | 'cap';
 
 /** Splits a recorded stream into its frames (after skipping `skip` prefix bytes). */
 export function splitFrames(bytes: Buffer, skip = 0): Buffer[] {
@@ -48,7 +49,13 @@ function describeContent(payload: rpc.Payload, kind: ContentKind | undefined): u
     }
     case 'registerParams': {
       const p = readRegisterConnectionParams(utils.getStruct(0, RegistrationServer_RegisterConnection$Params, payload));
-      return { ...p, tunnelSecret: p.tunnelSecret.toString('hex'), tunnelId: p.tunnelId.toString('hex'), clientId: p.clientId.toString('hex'), originLocalIp: p.originLocalIp.toString('hex') };
+      return {
+        ...p,
+        tunnelSecret: p.tunnelSecret.toString('hex'),
+        tunnelId: p.tunnelId.toString('hex'),
+        clientId: p.clientId.toString('hex'),
+        originLocalIp: p.originLocalIp.toString('hex'),
+      };
     }
     case 'registerResults': {
       const r = utils.getStruct(0, RegistrationServer_RegisterConnection$Results, payload).result.result;
@@ -70,7 +77,11 @@ function describeContent(payload: rpc.Payload, kind: ContentKind | undefined): u
 }
 
 function describeCapTable(payload: rpc.Payload): unknown[] {
-  return payload.capTable.map((d) => ({ which: d.which(), id: d._isSenderHosted ? d.senderHosted : undefined, fd: d.attachedFd }));
+  return payload.capTable.map((d) => ({
+    which: d.which(),
+    id: d._isSenderHosted ? d.senderHosted : undefined,
+    fd: d.attachedFd,
+  }));
 }
 
 /** A plain description of an rpc Message; `content` says how to decode its params/results. */
@@ -97,7 +108,8 @@ export function describe(m: rpc.Message, content?: ContentKind): Record<string, 
     case rpc.Message.RETURN: {
       const r = m.return;
       const base = { return: r.answerId, releaseParamCaps: r.releaseParamCaps, which: r.which() };
-      if (r._isResults) return { ...base, capTable: describeCapTable(r.results), content: describeContent(r.results, content) };
+      if (r._isResults)
+        return { ...base, capTable: describeCapTable(r.results), content: describeContent(r.results, content) };
       if (r._isException) return { ...base, reason: r.exception.reason, type: r.exception.type };
       return base;
     }

@@ -2,7 +2,6 @@
 import { ObjectSize, Struct, utils } from 'capnp-es';
 import type { MethodRef } from '../../src/rpc/capability.js';
 
-
 /** Params and results of every test method: `{ n :Int32, text :Text }`. */
 export class EchoStruct extends Struct {
   static override readonly _capnp = { displayName: 'EchoStruct', id: 'f00dfeedf00dfeed', size: new ObjectSize(8, 1) };

@@ -22,7 +22,8 @@ function recordedCall(frame: Buffer): { version: number; config: string } {
 }
 
 function recordedResult(frame: Buffer): UpdateConfigurationResult {
-  const { latestAppliedVersion, err } = describe(parse(frame), 'updateConfigResults').content as UpdateConfigurationResult;
+  const { latestAppliedVersion, err } = describe(parse(frame), 'updateConfigResults')
+    .content as UpdateConfigurationResult;
   return { latestAppliedVersion, err };
 }
 
@@ -43,7 +44,10 @@ for (const scenario of ['config-v1', 'config-v2', 'config-invalid']) {
     try {
       s.a.write(Buffer.concat([e2c[0]!, e2c[1]!]));
       assert.deepEqual(describe(await edge.next(), 'cap'), describe(parse(c2e[0]!), 'cap'));
-      assert.deepEqual(describe(await edge.next(), 'updateConfigResults'), describe(parse(c2e[1]!), 'updateConfigResults'));
+      assert.deepEqual(
+        describe(await edge.next(), 'updateConfigResults'),
+        describe(parse(c2e[1]!), 'updateConfigResults'),
+      );
       assert.equal(seen.length, 1);
       const { version } = recordedCall(e2c[1]!);
       assert.equal(seen[0]!.version, version);
@@ -69,7 +73,10 @@ for (const scenario of ['config-v1', 'config-v2', 'config-invalid']) {
       const { version, config } = recordedCall(e2c[1]!);
       const pushing = client.updateConfiguration(version, Buffer.from(config, 'utf8'));
       assert.deepEqual(describe(await connector.next()), describe(parse(e2c[0]!)));
-      assert.deepEqual(describe(await connector.next(), 'updateConfigParams'), describe(parse(e2c[1]!), 'updateConfigParams'));
+      assert.deepEqual(
+        describe(await connector.next(), 'updateConfigParams'),
+        describe(parse(e2c[1]!), 'updateConfigParams'),
+      );
       s.b.write(Buffer.concat(c2e));
       const result = await pushing;
       assert.deepEqual(result, recordedResult(c2e[1]!));

@@ -9,23 +9,43 @@ import { utils } from 'capnp-es';
 import * as rpc from 'capnp-es/capnp/rpc';
 import { RegistrationServer_RegisterConnection$Params } from '../../src/capnp/gen/tunnelrpc.js';
 import { RpcAbortedError } from '../../src/rpc/errors.js';
-import { readRegisterConnectionParams, type WireConnectionDetails, type RegisterConnectionParams } from '../../src/rpc/tunnel/codec.js';
+import {
+  readRegisterConnectionParams,
+  type WireConnectionDetails,
+  type RegisterConnectionParams,
+} from '../../src/rpc/tunnel/codec.js';
 import { RegistrationClient } from '../../src/rpc/tunnel/registration-client.js';
 import { serveRegistration } from '../../src/rpc/tunnel/registration-server.js';
 import { describe, parse, splitFrames, vector, type ContentKind } from './describe.js';
 import { frameQueue, socketPair } from './net-helper.js';
 
-const EXPECTED_FEATURES = ['allow_remote_config', 'management_logs', 'serialized_headers', 'support_datagram_v2', 'support_quic_eof'];
+const EXPECTED_FEATURES = [
+  'allow_remote_config',
+  'management_logs',
+  'serialized_headers',
+  'support_datagram_v2',
+  'support_quic_eof',
+];
 
 /** What cloudflared sent in its registerConnection call (decoded from the recorded Call). */
 function recordedParams(frame: Buffer): RegisterConnectionParams {
-  return readRegisterConnectionParams(utils.getStruct(0, RegistrationServer_RegisterConnection$Params, parse(frame).call.params));
+  return readRegisterConnectionParams(
+    utils.getStruct(0, RegistrationServer_RegisterConnection$Params, parse(frame).call.params),
+  );
 }
 
 /** What the reference edge answered (decoded from the recorded Return). */
 function recordedDetails(frame: Buffer): WireConnectionDetails {
-  const d = describe(parse(frame), 'registerResults').content as { uuid: string; locationName: string; tunnelIsRemotelyManaged: boolean };
-  return { uuid: Buffer.from(d.uuid, 'hex'), locationName: d.locationName, tunnelIsRemotelyManaged: d.tunnelIsRemotelyManaged };
+  const d = describe(parse(frame), 'registerResults').content as {
+    uuid: string;
+    locationName: string;
+    tunnelIsRemotelyManaged: boolean;
+  };
+  return {
+    uuid: Buffer.from(d.uuid, 'hex'),
+    locationName: d.locationName,
+    tunnelIsRemotelyManaged: d.tunnelIsRemotelyManaged,
+  };
 }
 
 function assertRecordedRegistration(p: RegisterConnectionParams, connIndex: number): void {
@@ -113,7 +133,8 @@ async function clientReplay(c2e: Buffer[], e2c: Buffer[], full: boolean): Promis
     await ended;
     while (edge.pending > 0) rest.push(await edge.next());
     const recordedRest = c2e.slice(6).map(parse);
-    const withoutRelease = (list: rpc.Message[]) => list.filter((m) => m.which() !== rpc.Message.RELEASE).map((m) => describe(m));
+    const withoutRelease = (list: rpc.Message[]) =>
+      list.filter((m) => m.which() !== rpc.Message.RELEASE).map((m) => describe(m));
     assert.deepEqual(withoutRelease(rest), withoutRelease(recordedRest));
     assert.deepEqual(describe(rest[0]!), { release: 0, referenceCount: 1 });
   } finally {

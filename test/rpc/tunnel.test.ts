@@ -4,7 +4,11 @@ import type { Socket } from 'node:net';
 import assert from 'node:assert/strict';
 import type { RpcConnection } from '../../src/rpc/connection.js';
 import { RpcExceptionError, RpcTimeoutError } from '../../src/rpc/errors.js';
-import type { ConnectionErrorInfo, RegisterConnectionParams, RegisterUdpSessionParams } from '../../src/rpc/tunnel/codec.js';
+import type {
+  ConnectionErrorInfo,
+  RegisterConnectionParams,
+  RegisterUdpSessionParams,
+} from '../../src/rpc/tunnel/codec.js';
 import { CloudflaredClient } from '../../src/rpc/tunnel/cloudflared-client.js';
 import { serveCloudflared, type CloudflaredHandlers } from '../../src/rpc/tunnel/cloudflared-server.js';
 import { RegistrationClient, RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
@@ -46,12 +50,19 @@ async function loopback<C extends { close(): Promise<void> }>(
 
 function registration(handlers: Partial<RegistrationHandlers>) {
   const all: RegistrationHandlers = {
-    registerConnection: async () => ({ uuid: Buffer.alloc(16, 9), locationName: 'ams01', tunnelIsRemotelyManaged: false }),
+    registerConnection: async () => ({
+      uuid: Buffer.alloc(16, 9),
+      locationName: 'ams01',
+      tunnelIsRemotelyManaged: false,
+    }),
     unregisterConnection: async () => {},
     updateLocalConfiguration: async () => {},
     ...handlers,
   };
-  return loopback((s) => serveRegistration(s, all), (s) => new RegistrationClient(s));
+  return loopback(
+    (s) => serveRegistration(s, all),
+    (s) => new RegistrationClient(s),
+  );
 }
 
 test('registerConnection round-trips every argument and the ConnectionDetails', async () => {
@@ -59,7 +70,10 @@ test('registerConnection round-trips every argument and the ConnectionDetails', 
   const configs: Buffer[] = [];
   let unregistered = false;
   const r = await registration({
-    registerConnection: async (p) => ((seen = p), { uuid: Buffer.alloc(16, 9), locationName: 'ams01', tunnelIsRemotelyManaged: false }),
+    registerConnection: async (p) => (
+      (seen = p),
+      { uuid: Buffer.alloc(16, 9), locationName: 'ams01', tunnelIsRemotelyManaged: false }
+    ),
     updateLocalConfiguration: async (c) => void configs.push(c),
     unregisterConnection: async () => void (unregistered = true),
   });
@@ -77,9 +91,21 @@ test('registerConnection round-trips every argument and the ConnectionDetails', 
 });
 
 const refusals: [string, ConnectionErrorInfo, Partial<RegistrationError>][] = [
-  ['EDUPCONN', { cause: 'EDUPCONN', retryAfterNs: 0n, shouldRetry: true }, { isDuplicateConnection: true, code: 'CFT_ERR_REGISTRATION_DUPLICATE', retryable: true }],
-  ['Unauthorized', { cause: 'Unauthorized: tunnel not found', retryAfterNs: 2_000_000_000n, shouldRetry: false }, { isUnauthorized: true, isDuplicateConnection: false, retryable: false, retryAfterMs: 2000 }],
-  ['near-EDUPCONN', { cause: 'EDUPCONN ', retryAfterNs: 0n, shouldRetry: false }, { isDuplicateConnection: false, code: 'CFT_ERR_REGISTRATION_REFUSED' }],
+  [
+    'EDUPCONN',
+    { cause: 'EDUPCONN', retryAfterNs: 0n, shouldRetry: true },
+    { isDuplicateConnection: true, code: 'CFT_ERR_REGISTRATION_DUPLICATE', retryable: true },
+  ],
+  [
+    'Unauthorized',
+    { cause: 'Unauthorized: tunnel not found', retryAfterNs: 2_000_000_000n, shouldRetry: false },
+    { isUnauthorized: true, isDuplicateConnection: false, retryable: false, retryAfterMs: 2000 },
+  ],
+  [
+    'near-EDUPCONN',
+    { cause: 'EDUPCONN ', retryAfterNs: 0n, shouldRetry: false },
+    { isDuplicateConnection: false, code: 'CFT_ERR_REGISTRATION_REFUSED' },
+  ],
 ];
 for (const [label, error, expected] of refusals) {
   test(`a ConnectionError (${label}) rejects with a RegistrationError carrying its fields`, async () => {
@@ -109,7 +135,10 @@ test('registerConnection times out against an edge that never answers', async ()
 });
 
 function cloudflared(handlers: CloudflaredHandlers) {
-  return loopback((s) => serveCloudflared(s, handlers), (s) => new CloudflaredClient(s));
+  return loopback(
+    (s) => serveCloudflared(s, handlers),
+    (s) => new CloudflaredClient(s),
+  );
 }
 
 test('updateConfiguration passes version/config and returns latestAppliedVersion and err (null or text)', async () => {
@@ -117,13 +146,21 @@ test('updateConfiguration passes version/config and returns latestAppliedVersion
   const c = await cloudflared({
     updateConfiguration: async (version, config) => {
       seen.push([version, config.toString()]);
-      return version === 7 ? { latestAppliedVersion: 6, err: 'bad ingress' } : { latestAppliedVersion: version, err: null };
+      return version === 7
+        ? { latestAppliedVersion: 6, err: 'bad ingress' }
+        : { latestAppliedVersion: version, err: null };
     },
   });
   try {
     assert.deepEqual(await c.client.updateConfiguration(6, Buffer.from('{}')), { latestAppliedVersion: 6, err: null });
-    assert.deepEqual(await c.client.updateConfiguration(7, Buffer.from('{"x":1}')), { latestAppliedVersion: 6, err: 'bad ingress' });
-    assert.deepEqual(seen, [[6, '{}'], [7, '{"x":1}']]);
+    assert.deepEqual(await c.client.updateConfiguration(7, Buffer.from('{"x":1}')), {
+      latestAppliedVersion: 6,
+      err: 'bad ingress',
+    });
+    assert.deepEqual(seen, [
+      [6, '{}'],
+      [7, '{"x":1}'],
+    ]);
   } finally {
     await c.dispose();
   }

@@ -1,9 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtocolFallback, classifyError, fallsBackAtOnce, quicPathBlocked, selectProtocol } from '../../src/supervisor/protocol.js';
+import {
+  ProtocolFallback,
+  classifyError,
+  fallsBackAtOnce,
+  quicPathBlocked,
+  selectProtocol,
+} from '../../src/supervisor/protocol.js';
 import { RegistrationError } from '../../src/rpc/tunnel/registration-client.js';
 import { EdgeDialError } from '../../src/transport/errors.js';
-import { QuicHandshakeTimeoutError, QuicIdleTimeoutError, QuicTlsError, QuicUdpUnreachableError } from '../../src/transport/quic/index.js';
+import {
+  QuicHandshakeTimeoutError,
+  QuicIdleTimeoutError,
+  QuicTlsError,
+  QuicUdpUnreachableError,
+} from '../../src/transport/quic/index.js';
 
 const dup = new RegistrationError({ cause: 'EDUPCONN', shouldRetry: true, retryAfterNs: 0n });
 const permanent = new RegistrationError({ cause: 'tunnel deleted', shouldRetry: false, retryAfterNs: 0n });
@@ -19,11 +30,26 @@ test('--protocol selects the initial protocol and whether a fallback exists (§3
 });
 
 test('errors classify as §2.6 / §3.4 say', () => {
-  assert.deepEqual(classifyError(dup), { rotateAddress: true, connectivity: false, recoverable: false, quicIdleTimeout: false });
+  assert.deepEqual(classifyError(dup), {
+    rotateAddress: true,
+    connectivity: false,
+    recoverable: false,
+    quicIdleTimeout: false,
+  });
   assert.equal(classifyError(permanent).recoverable, false);
   assert.equal(classifyError(recoverable).recoverable, true);
-  assert.deepEqual(classifyError(new QuicIdleTimeoutError()), { rotateAddress: true, connectivity: false, recoverable: true, quicIdleTimeout: true });
-  assert.deepEqual(classifyError(new EdgeDialError('refused')), { rotateAddress: true, connectivity: true, recoverable: false, quicIdleTimeout: false });
+  assert.deepEqual(classifyError(new QuicIdleTimeoutError()), {
+    rotateAddress: true,
+    connectivity: false,
+    recoverable: true,
+    quicIdleTimeout: true,
+  });
+  assert.deepEqual(classifyError(new EdgeDialError('refused')), {
+    rotateAddress: true,
+    connectivity: true,
+    recoverable: false,
+    quicIdleTimeout: false,
+  });
   assert.equal(classifyError(new Error('stream broke')).recoverable, true);
 });
 
@@ -61,15 +87,23 @@ test('after a fallback connection succeeds and later fails recoverably, the inde
   fb.next(new QuicIdleTimeoutError(), false, false);
   assert.equal(fb.protocol, 'http2');
   fb.onConnected();
-  assert.deepEqual(fb.next(new Error('connection with edge closed'), false, false), { protocol: 'quic', switched: true });
+  assert.deepEqual(fb.next(new Error('connection with edge closed'), false, false), {
+    protocol: 'quic',
+    switched: true,
+  });
 });
 
 test('a QUIC dial says UDP is blocked on a handshake timeout or a socket unreachable error, wrapped or not (§3.4, cftunnel)', () => {
-  const refused = new QuicUdpUnreachableError(Object.assign(new Error('recvmsg ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  const refused = new QuicUdpUnreachableError(
+    Object.assign(new Error('recvmsg ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  );
   assert.equal(refused.errno, 'ECONNREFUSED');
   for (const err of [new QuicHandshakeTimeoutError(5000), refused]) {
     assert.equal(quicPathBlocked(err), true);
-    assert.equal(quicPathBlocked(new EdgeDialError(`failed to dial to edge with quic: ${err.message}`, { cause: err })), true);
+    assert.equal(
+      quicPathBlocked(new EdgeDialError(`failed to dial to edge with quic: ${err.message}`, { cause: err })),
+      true,
+    );
   }
   // An answer that refuses us, an established connection going idle, a TCP error: UDP is not the problem.
   assert.equal(quicPathBlocked(new QuicTlsError(0x100 + 48, false)), false);

@@ -14,13 +14,20 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { poolOf } from '../helpers/edge-pool.js';
 
-function supervisor(token: string, edges: LocalEdge[], clock: FakeClock, extra: Partial<SupervisorOptions> = {}): Supervisor {
+function supervisor(
+  token: string,
+  edges: LocalEdge[],
+  clock: FakeClock,
+  extra: Partial<SupervisorOptions> = {},
+): Supervisor {
   return new Supervisor({
     credentials: parseToken(token),
     identity: createConnectorIdentity(),
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
     logger: pino({ level: 'silent' }),
-    edgePool: poolOf(edges.length === 1 ? Array(extra.haConnections ?? 1).fill(edges[0]!.address) : edges.map((e) => e.address)),
+    edgePool: poolOf(
+      edges.length === 1 ? Array(extra.haConnections ?? 1).fill(edges[0]!.address) : edges.map((e) => e.address),
+    ),
     protocol: selectProtocol('http2', true),
     caCert: edges[0]!.caPem,
     clock,

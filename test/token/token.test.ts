@@ -161,8 +161,14 @@ test('credentials file: Go field names case-insensitive, TunnelID override', () 
   // Files that predate the TunnelID field work when the id comes from the CLI.
   const old = JSON.stringify({ AccountTag: 'acc', TunnelSecret: SECRET_B64 });
   assert.equal(parseCredentialsFile(old, { tunnelId: other }).tunnelId, other);
-  assert.throws(() => parseCredentialsFile(old), (e) => e instanceof TokenError && e.reason === 'missing-field');
-  assert.throws(() => parseCredentialsFile('nope'), (e) => e instanceof TokenError && e.reason === 'not-json');
+  assert.throws(
+    () => parseCredentialsFile(old),
+    (e) => e instanceof TokenError && e.reason === 'missing-field',
+  );
+  assert.throws(
+    () => parseCredentialsFile('nope'),
+    (e) => e instanceof TokenError && e.reason === 'not-json',
+  );
 });
 
 test('token and credentials files: trimmed token, typed read errors', async () => {

@@ -39,7 +39,11 @@ const ACK_FIRST = Buffer.from([Frame.ACK, 0, 0, 0, 0]);
 const HARMLESS = Buffer.concat([ACK_FIRST, Buffer.from([Frame.PING])]);
 
 const violations: Array<{ name: string; frames: Buffer; code: number }> = [
-  { name: 'a STREAM frame', frames: Buffer.concat([Buffer.from([Frame.STREAM_LEN]), varint(0), varint(5), Buffer.from('hello')]), code: PROTOCOL_VIOLATION },
+  {
+    name: 'a STREAM frame',
+    frames: Buffer.concat([Buffer.from([Frame.STREAM_LEN]), varint(0), varint(5), Buffer.from('hello')]),
+    code: PROTOCOL_VIOLATION,
+  },
   { name: 'a HANDSHAKE_DONE frame', frames: Buffer.from([Frame.HANDSHAKE_DONE]), code: PROTOCOL_VIOLATION },
   // 0x1f is the first type RFC 9000 §19 leaves unassigned.
   { name: 'an unknown frame type (0x1f)', frames: Buffer.from([0x1f]), code: FRAME_ENCODING_ERROR },
@@ -79,7 +83,13 @@ async function fakeServer(answer: (keys: InitialKeys, dcid: Buffer, scid: Buffer
 async function dial(port: number): Promise<unknown> {
   const { caPem } = await edgeCerts();
   try {
-    await connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: caPem, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+    await connectQuic({
+      host: '127.0.0.1',
+      port,
+      serverName: 'quic.cftunnel.com',
+      ca: caPem,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    });
   } catch (err) {
     return err;
   }
@@ -99,8 +109,14 @@ test('the Initial packet helper matches RFC 9001 Appendix A', () => {
   const dcid = Buffer.from('8394c8f03e515708', 'hex');
   const client = initialKeys(dcid, 'client');
   const server = initialKeys(dcid, 'server');
-  assert.deepEqual([client.key, client.iv, client.hp].map((b) => b.toString('hex')), ['1f369613dd76d5467730efcbe3b1a22d', 'fa044b2f42a3fd3b46fb255c', '9f50449e04a0e810283a1e9933adedd2']);
-  assert.deepEqual([server.key, server.iv, server.hp].map((b) => b.toString('hex')), ['cf3a5331653c364c88f0f379b6067e37', '0ac1493ca1905853b0bba03e', 'c206b8d9b9f0f37644430b490eeaa314']);
+  assert.deepEqual(
+    [client.key, client.iv, client.hp].map((b) => b.toString('hex')),
+    ['1f369613dd76d5467730efcbe3b1a22d', 'fa044b2f42a3fd3b46fb255c', '9f50449e04a0e810283a1e9933adedd2'],
+  );
+  assert.deepEqual(
+    [server.key, server.iv, server.hp].map((b) => b.toString('hex')),
+    ['cf3a5331653c364c88f0f379b6067e37', '0ac1493ca1905853b0bba03e', 'c206b8d9b9f0f37644430b490eeaa314'],
+  );
   // A.3: the protected server Initial opens to its ACK + CRYPTO(ServerHello) payload.
   const protectedServerInitial = Buffer.from(
     'cf000000010008f067a5502a4262b5004075c0d95a482cd0991cd25b0aac406a5816b6394100f37a1c69797554780bb38cc5a99f5ede4cf73c3ec2493a1839b3dbcba3f6ea46c5b7684df3548e7ddeb9c3bf9c73cc3f3bded74b562bfb19fb84022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc42158407dd074ee',
@@ -115,60 +131,95 @@ test('the Initial packet helper matches RFC 9001 Appendix A', () => {
   );
   assert.equal(openInitial(protectedServerInitial, client), undefined, "the other direction's keys do not open it");
   // What sealInitial builds, openInitial opens (and a CONNECTION_CLOSE in it is found behind an ACK).
-  const close = Buffer.concat([ACK_FIRST, Buffer.from([Frame.CONNECTION_CLOSE]), varint(PROTOCOL_VIOLATION), varint(0), varint(3), Buffer.from('bad')]);
+  const close = Buffer.concat([
+    ACK_FIRST,
+    Buffer.from([Frame.CONNECTION_CLOSE]),
+    varint(PROTOCOL_VIOLATION),
+    varint(0),
+    varint(3),
+    Buffer.from('bad'),
+  ]);
   const sealed = sealInitial({ keys: server, dcid: Buffer.alloc(0), scid: dcid, packetNumber: 7, payload: close });
   const reopened = openInitial(sealed, server);
   assert.ok(reopened);
   assert.equal(reopened.packetNumber, 7);
-  assert.deepEqual(findConnectionClose(reopened.payload), { errorCode: PROTOCOL_VIOLATION, frameType: 0, reason: 'bad' });
+  assert.deepEqual(findConnectionClose(reopened.payload), {
+    errorCode: PROTOCOL_VIOLATION,
+    frameType: 0,
+    reason: 'bad',
+  });
 });
 
 for (const v of violations) {
-  test(`${v.name} in the server's first Initial: connectQuic rejects with CFT_ERR_QUIC_TRANSPORT ${v.code}`, { timeout: 60_000 }, async () => {
-    const server = await fakeServer((keys, dcid, scid) => sealInitial({ keys, dcid, scid, packetNumber: 0, payload: Buffer.concat([ACK_FIRST, v.frames]) }));
-    try {
-      assertTransportError(await dial(server.port), v.code);
-    } finally {
-      server.socket.close();
-    }
-  });
+  test(
+    `${v.name} in the server's first Initial: connectQuic rejects with CFT_ERR_QUIC_TRANSPORT ${v.code}`,
+    { timeout: 60_000 },
+    async () => {
+      const server = await fakeServer((keys, dcid, scid) =>
+        sealInitial({ keys, dcid, scid, packetNumber: 0, payload: Buffer.concat([ACK_FIRST, v.frames]) }),
+      );
+      try {
+        assertTransportError(await dial(server.port), v.code);
+      } finally {
+        server.socket.close();
+      }
+    },
+  );
 }
 
 for (const v of violations) {
-  test(`${v.name} after a valid Initial: the client also tells the peer (CONNECTION_CLOSE ${v.code}) before rejecting`, { timeout: 60_000 }, async () => {
-    // quiche closes silently when the bad packet is the first it processed; after one good packet it sends
-    // CONNECTION_CLOSE and drains. Both packets share one datagram (coalesced, RFC 9000 §12.2), so they arrive in order.
+  test(
+    `${v.name} after a valid Initial: the client also tells the peer (CONNECTION_CLOSE ${v.code}) before rejecting`,
+    { timeout: 60_000 },
+    async () => {
+      // quiche closes silently when the bad packet is the first it processed; after one good packet it sends
+      // CONNECTION_CLOSE and drains. Both packets share one datagram (coalesced, RFC 9000 §12.2), so they arrive in order.
+      const server = await fakeServer((keys, dcid, scid) =>
+        Buffer.concat([
+          sealInitial({ keys, dcid, scid, packetNumber: 0, payload: HARMLESS }),
+          sealInitial({ keys, dcid, scid, packetNumber: 1, payload: v.frames }),
+        ]),
+      );
+      try {
+        const err = await dial(server.port);
+        assertTransportError(err, v.code);
+        const onTheWire = await server.clientClose;
+        assert.equal(onTheWire.errorCode, err.errorCode);
+      } finally {
+        server.socket.close();
+      }
+    },
+  );
+}
+
+test(
+  'a dial to the edge wraps it as CFT_ERR_EDGE_DIAL with the QuicTransportError as cause',
+  { timeout: 60_000 },
+  async () => {
+    const v = violations[0]!;
     const server = await fakeServer((keys, dcid, scid) =>
-      Buffer.concat([
-        sealInitial({ keys, dcid, scid, packetNumber: 0, payload: HARMLESS }),
-        sealInitial({ keys, dcid, scid, packetNumber: 1, payload: v.frames }),
-      ]),
+      sealInitial({ keys, dcid, scid, packetNumber: 0, payload: Buffer.concat([ACK_FIRST, v.frames]) }),
     );
     try {
-      const err = await dial(server.port);
-      assertTransportError(err, v.code);
-      const onTheWire = await server.clientClose;
-      assert.equal(onTheWire.errorCode, err.errorCode);
+      const err = await dialTunnelConnection(
+        'quic',
+        { host: '127.0.0.1', port: server.port },
+        connectionContext(makeToken().token),
+        {
+          quicHandshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+        },
+      ).then(
+        () => assert.fail('the dial should have failed'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof EdgeDialError, String(err));
+      assert.match(
+        errorText(err),
+        /^failed to dial to edge with quic: QUIC transport error PROTOCOL_VIOLATION \(0xa\) detected locally/,
+      );
+      assertTransportError(err.cause, PROTOCOL_VIOLATION);
     } finally {
       server.socket.close();
     }
-  });
-}
-
-test('a dial to the edge wraps it as CFT_ERR_EDGE_DIAL with the QuicTransportError as cause', { timeout: 60_000 }, async () => {
-  const v = violations[0]!;
-  const server = await fakeServer((keys, dcid, scid) => sealInitial({ keys, dcid, scid, packetNumber: 0, payload: Buffer.concat([ACK_FIRST, v.frames]) }));
-  try {
-    const err = await dialTunnelConnection('quic', { host: '127.0.0.1', port: server.port }, connectionContext(makeToken().token), {
-      quicHandshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
-    }).then(
-      () => assert.fail('the dial should have failed'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof EdgeDialError, String(err));
-    assert.match(errorText(err), /^failed to dial to edge with quic: QUIC transport error PROTOCOL_VIOLATION \(0xa\) detected locally/);
-    assertTransportError(err.cause, PROTOCOL_VIOLATION);
-  } finally {
-    server.socket.close();
-  }
-});
+  },
+);

@@ -100,7 +100,7 @@ test('byte-at-a-time and random chunkings parse exactly', () => {
     check(v, single.pre, single.after);
     for (let round = 0; round < 50; round++) {
       const chunks: Buffer[] = [];
-      for (let off = 0; off < v.stream.length; ) {
+      for (let off = 0; off < v.stream.length;) {
         const n = 1 + rand(64);
         chunks.push(v.stream.subarray(off, off + n));
         off += n;
@@ -132,7 +132,10 @@ test('unknown signature is rejected as soon as 6 bytes are in', async () => {
   const stream = new PassThrough();
   const pending = readStreamPreamble(stream);
   stream.write(Buffer.from('GET / HTTP/1.1\r\n'));
-  await assert.rejects(pending, (e) => e instanceof UnknownStreamSignatureError && e.code === 'CFT_ERR_STREAM_SIGNATURE');
+  await assert.rejects(
+    pending,
+    (e) => e instanceof UnknownStreamSignatureError && e.code === 'CFT_ERR_STREAM_SIGNATURE',
+  );
   stream.destroy();
 });
 
@@ -165,7 +168,10 @@ test('a stream that ends inside the preamble gives a typed error', async () => {
   const v = vectors.find((x) => x.kind === 'data')!;
   for (const cut of [0, 3, 6, 7, 8, 12, 20]) {
     const stream = Readable.from([v.stream.subarray(0, cut)].filter((b) => b.length > 0));
-    await assert.rejects(readStreamPreamble(stream), (e) => e instanceof TruncatedPreambleError && e.code === 'CFT_ERR_STREAM_PREAMBLE_TRUNCATED');
+    await assert.rejects(
+      readStreamPreamble(stream),
+      (e) => e instanceof TruncatedPreambleError && e.code === 'CFT_ERR_STREAM_PREAMBLE_TRUNCATED',
+    );
   }
   const p = new PreambleParser();
   p.push(v.stream.subarray(0, 10));

@@ -86,7 +86,10 @@ test('malformed serialized values raise SerializedHeadersError', () => {
   for (const v of bad) {
     assert.throws(
       () => decodeSerializedHeaders(v),
-      (e) => e instanceof SerializedHeadersError && e.code === 'CFT_ERR_SERIALIZED_HEADERS' && e.message.startsWith('Unable to deserialize headers'),
+      (e) =>
+        e instanceof SerializedHeadersError &&
+        e.code === 'CFT_ERR_SERIALIZED_HEADERS' &&
+        e.message.startsWith('Unable to deserialize headers'),
       v,
     );
   }
@@ -96,7 +99,15 @@ test('response header filter follows the HEAD prefixes and the always-serialized
   for (const n of [':status', 'Cf-Int-Cloudflared-Tracing', 'CF-CLOUDFLARED-RESPONSE-META', 'cf-proxy-x']) {
     assert.equal(isSerializedResponseHeader(n), false, n);
   }
-  for (const n of ['Content-Type', 'Content-Length', 'Sec-Websocket-Accept', 'Connection', 'Upgrade', 'Cf-Ray', 'Set-Cookie']) {
+  for (const n of [
+    'Content-Type',
+    'Content-Length',
+    'Sec-Websocket-Accept',
+    'Connection',
+    'Upgrade',
+    'Cf-Ray',
+    'Set-Cookie',
+  ]) {
     assert.equal(isSerializedResponseHeader(n), true, n);
   }
   const got = decodeSerializedHeaders(

@@ -84,7 +84,11 @@ export function exchange(server: http.Server, r: ExchangeRequest, signal: AbortS
       if (!headSeen) {
         const head = res._header as string | null;
         // An interim (1xx) response written before the final head: not passed on (as from a port, §10.6).
-        if (head === null || !res._headerSent || (chunk.length >= 10 && chunk.toString('latin1', 0, 10) === 'HTTP/1.1 1' && !head.startsWith('HTTP/1.1 1'))) {
+        if (
+          head === null ||
+          !res._headerSent ||
+          (chunk.length >= 10 && chunk.toString('latin1', 0, 10) === 'HTTP/1.1 1' && !head.startsWith('HTTP/1.1 1'))
+        ) {
           callback();
           return;
         }
@@ -101,7 +105,12 @@ export function exchange(server: http.Server, r: ExchangeRequest, signal: AbortS
         settled = true;
         signal.removeEventListener('abort', onAbort);
         const trailers = new Promise<Array<[string, string]>>((r) => (resolveTrailers = r));
-        resolve({ status, headers: originResponseHeaders(rawLines(head, head.indexOf('\r\n') + 2), false), body, trailers });
+        resolve({
+          status,
+          headers: originResponseHeaders(rawLines(head, head.indexOf('\r\n') + 2), false),
+          body,
+          trailers,
+        });
       }
       let data = chunk;
       if (headerBytes > 0) {
@@ -123,7 +132,10 @@ export function exchange(server: http.Server, r: ExchangeRequest, signal: AbortS
     req.httpVersionMajor = 1;
     req.httpVersionMinor = 1;
     // As Node's parser hands them over: `headers` / `headersDistinct` are then built from them on first use.
-    (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(r.rawHeaders, r.rawHeaders.length);
+    (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(
+      r.rawHeaders,
+      r.rawHeaders.length,
+    );
     const res = new http.ServerResponse(req) as http.ServerResponse & {
       _header: string | null;
       _headerSent: boolean;

@@ -43,7 +43,13 @@ class NodeOriginService implements OriginService {
     }
     if (signal.aborted) throw new OriginRequestCancelledError(signal.reason);
     const body = req.body;
-    const built = buildOriginRequestHeaders({ headers: req.headers, host: req.host, isWebsocket: false, hasBody: body !== null, connectorId: req.connectorId });
+    const built = buildOriginRequestHeaders({
+      headers: req.headers,
+      host: req.host,
+      isWebsocket: false,
+      hasBody: body !== null,
+      connectorId: req.connectorId,
+    });
     const raw: string[] = ['Host', toWire(built.host)];
     let length = false;
     for (const [name, value] of built.headers) {

@@ -33,5 +33,7 @@ export function inProcessServiceFactory(origin: Exclude<Origin, string>): () => 
     const handler: FetchHandler = (request) => origin.fetch(request);
     return () => new FetchOriginService(handler);
   }
-  throw new TypeError('an origin must be a URL string, an http.Server, a (req, res) listener or an object with fetch()');
+  throw new TypeError(
+    'an origin must be a URL string, an http.Server, a (req, res) listener or an object with fetch()',
+  );
 }

@@ -21,13 +21,30 @@ import { REGISTER_UDP_SESSION, UNREGISTER_UDP_SESSION, UPDATE_CONFIGURATION } fr
 /** RPC client of the connector's CloudflaredServer over one edge-opened stream. */
 export class CloudflaredClient extends BootstrapClient {
   /** Pushes a remote configuration (docs/protocol.md §9.3). */
-  async updateConfiguration(version: number, config: Buffer, options: CallOptions = {}): Promise<UpdateConfigurationResult> {
-    return this.callAndRead(UPDATE_CONFIGURATION, (p) => writeUpdateConfigurationParams(p, version, config), (results) => readUpdateConfigurationResult(results.result), options);
+  async updateConfiguration(
+    version: number,
+    config: Buffer,
+    options: CallOptions = {},
+  ): Promise<UpdateConfigurationResult> {
+    return this.callAndRead(
+      UPDATE_CONFIGURATION,
+      (p) => writeUpdateConfigurationParams(p, version, config),
+      (results) => readUpdateConfigurationResult(results.result),
+      options,
+    );
   }
 
   /** Registers a datagram v2 UDP session (docs/protocol.md §14.1). */
-  async registerUdpSession(params: RegisterUdpSessionParams, options: CallOptions = {}): Promise<RegisterUdpSessionResult> {
-    return this.callAndRead(REGISTER_UDP_SESSION, (p) => writeRegisterUdpSessionParams(p, params), (results) => readRegisterUdpSessionResult(results.result), options);
+  async registerUdpSession(
+    params: RegisterUdpSessionParams,
+    options: CallOptions = {},
+  ): Promise<RegisterUdpSessionResult> {
+    return this.callAndRead(
+      REGISTER_UDP_SESSION,
+      (p) => writeRegisterUdpSessionParams(p, params),
+      (results) => readRegisterUdpSessionResult(results.result),
+      options,
+    );
   }
 
   /** Unregisters a datagram v2 UDP session. */

@@ -45,12 +45,14 @@ export function serveCloudflared(
       writeUpdateConfigurationResult(results._initResult(), outcome);
     })
     .method(REGISTER_UDP_SESSION, async (params, results) => {
-      if (!handlers.registerUdpSession) throw new RpcServerException('unimplemented', 'registerUdpSession is not supported');
+      if (!handlers.registerUdpSession)
+        throw new RpcServerException('unimplemented', 'registerUdpSession is not supported');
       const outcome = await handlers.registerUdpSession(readRegisterUdpSessionParams(params));
       writeRegisterUdpSessionResult(results._initResult(), outcome);
     })
     .method(UNREGISTER_UDP_SESSION, async (params) => {
-      if (!handlers.unregisterUdpSession) throw new RpcServerException('unimplemented', 'unregisterUdpSession is not supported');
+      if (!handlers.unregisterUdpSession)
+        throw new RpcServerException('unimplemented', 'unregisterUdpSession is not supported');
       await handlers.unregisterUdpSession(readUnregisterUdpSessionParams(params));
     });
   return new RpcConnection(stream, { ...options, bootstrap: cap });

@@ -100,7 +100,10 @@ function optionalText(index: number, s: Struct, read: () => string): string | nu
 }
 
 /** Fills registerConnection params. */
-export function writeRegisterConnectionParams(p: RegistrationServer_RegisterConnection$Params, v: RegisterConnectionParams): void {
+export function writeRegisterConnectionParams(
+  p: RegistrationServer_RegisterConnection$Params,
+  v: RegisterConnectionParams,
+): void {
   const auth = p._initAuth();
   auth.accountTag = v.accountTag;
   initData((n) => auth._initTunnelSecret(n), v.tunnelSecret);
@@ -120,7 +123,9 @@ export function writeRegisterConnectionParams(p: RegistrationServer_RegisterConn
 }
 
 /** Reads registerConnection params. */
-export function readRegisterConnectionParams(p: RegistrationServer_RegisterConnection$Params): RegisterConnectionParams {
+export function readRegisterConnectionParams(
+  p: RegistrationServer_RegisterConnection$Params,
+): RegisterConnectionParams {
   const options = p.options;
   const client = options.client;
   return {
@@ -148,7 +153,11 @@ export function writeConnectionDetails(s: ConnectionDetailsStruct, v: WireConnec
 
 /** Reads a ConnectionDetails struct. */
 export function readConnectionDetails(s: ConnectionDetailsStruct): WireConnectionDetails {
-  return { uuid: dataToBuffer(s.uuid), locationName: s.locationName, tunnelIsRemotelyManaged: s.tunnelIsRemotelyManaged };
+  return {
+    uuid: dataToBuffer(s.uuid),
+    locationName: s.locationName,
+    tunnelIsRemotelyManaged: s.tunnelIsRemotelyManaged,
+  };
 }
 
 /** Fills ConnectionError. */
@@ -186,7 +195,10 @@ export function readUpdateConfigurationResult(s: UpdateConfigurationResponse): U
 }
 
 /** Fills registerUdpSession params. */
-export function writeRegisterUdpSessionParams(p: SessionManager_RegisterUdpSession$Params, v: RegisterUdpSessionParams): void {
+export function writeRegisterUdpSessionParams(
+  p: SessionManager_RegisterUdpSession$Params,
+  v: RegisterUdpSessionParams,
+): void {
   initData((n) => p._initSessionId(n), v.sessionId);
   initData((n) => p._initDstIp(n), v.dstIp);
   p.dstPort = v.dstPort;
@@ -220,12 +232,17 @@ export function readRegisterUdpSessionResult(s: RegisterUdpSessionResponse): Reg
 }
 
 /** Fills unregisterUdpSession params. */
-export function writeUnregisterUdpSessionParams(p: SessionManager_UnregisterUdpSession$Params, v: UnregisterUdpSessionParams): void {
+export function writeUnregisterUdpSessionParams(
+  p: SessionManager_UnregisterUdpSession$Params,
+  v: UnregisterUdpSessionParams,
+): void {
   initData((n) => p._initSessionId(n), v.sessionId);
   p.message = v.message;
 }
 
 /** Reads unregisterUdpSession params. */
-export function readUnregisterUdpSessionParams(p: SessionManager_UnregisterUdpSession$Params): UnregisterUdpSessionParams {
+export function readUnregisterUdpSessionParams(
+  p: SessionManager_UnregisterUdpSession$Params,
+): UnregisterUdpSessionParams {
   return { sessionId: dataToBuffer(p.sessionId), message: p.message };
 }

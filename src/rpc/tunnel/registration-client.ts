@@ -26,13 +26,18 @@ export class RegistrationClient extends BootstrapClient {
    * Registers this connection. Resolves with the edge's ConnectionDetails; rejects with {@link RegistrationError}
    * when the edge answers a ConnectionError, or an `RpcError` when the RPC itself fails.
    */
-  async registerConnection(params: RegisterConnectionParams, options: CallOptions = {}): Promise<WireConnectionDetails> {
+  async registerConnection(
+    params: RegisterConnectionParams,
+    options: CallOptions = {},
+  ): Promise<WireConnectionDetails> {
     const outcome = await this.callAndRead(
       REGISTER_CONNECTION,
       (p) => writeRegisterConnectionParams(p, params),
       (results) => {
         const result = results.result.result;
-        return result._isConnectionDetails ? readConnectionDetails(result.connectionDetails) : readConnectionError(result.error);
+        return result._isConnectionDetails
+          ? readConnectionDetails(result.connectionDetails)
+          : readConnectionError(result.error);
       },
       options,
     );

@@ -14,7 +14,12 @@ import {
   type QuicTransportTuning,
 } from './config.js';
 import { QuicConnection } from './connection.js';
-import { QuicHandshakeTimeoutError, QuicUdpUnreachableError, UDP_UNREACHABLE_ERRNOS, type QuicConnectionError } from './errors.js';
+import {
+  QuicHandshakeTimeoutError,
+  QuicUdpUnreachableError,
+  UDP_UNREACHABLE_ERRNOS,
+  type QuicConnectionError,
+} from './errors.js';
 import { loadQuiche } from './native.js';
 import { bindUdpPreferring } from './socket.js';
 
@@ -73,11 +78,18 @@ export async function connectQuic(options: QuicClientOptions): Promise<QuicConne
   const config = buildConfig(quiche, {
     ...options,
     ca,
-    maxSendUdpPayload: options.maxUdpPayload ?? (target.family === 6 ? MAX_SEND_UDP_PAYLOAD_V6 : MAX_SEND_UDP_PAYLOAD_V4),
+    maxSendUdpPayload:
+      options.maxUdpPayload ?? (target.family === 6 ? MAX_SEND_UDP_PAYLOAD_V6 : MAX_SEND_UDP_PAYLOAD_V4),
   });
   const localHost = { host: local.address, port: local.port };
   const remoteHost = { host: target.address, port: options.port };
-  const native = quiche.Connection.connect(options.serverName ?? QUIC_SERVER_NAME, randomBytes(CONNECTION_ID_LENGTH), localHost, remoteHost, config);
+  const native = quiche.Connection.connect(
+    options.serverName ?? QUIC_SERVER_NAME,
+    randomBytes(CONNECTION_ID_LENGTH),
+    localHost,
+    remoteHost,
+    config,
+  );
 
   return new Promise<QuicConnection>((resolve, reject) => {
     let settled = false;
@@ -117,7 +129,10 @@ export async function connectQuic(options: QuicClientOptions): Promise<QuicConne
         socket.close();
       },
     });
-    const handshakeTimer = setTimeout(() => conn._fail(new QuicHandshakeTimeoutError(handshakeTimeoutMs)), handshakeTimeoutMs);
+    const handshakeTimer = setTimeout(
+      () => conn._fail(new QuicHandshakeTimeoutError(handshakeTimeoutMs)),
+      handshakeTimeoutMs,
+    );
     conn.once('close', (err?: QuicConnectionError) => {
       if (settled) return;
       settled = true;
@@ -127,7 +142,8 @@ export async function connectQuic(options: QuicClientOptions): Promise<QuicConne
     // is blocked and ends the dial at once (the supervisor falls back to HTTP/2 on it, docs/protocol.md §3.4);
     // afterwards QUIC's own timers decide when the peer is gone.
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!settled && err.code !== undefined && UDP_UNREACHABLE_ERRNOS.has(err.code)) conn._fail(new QuicUdpUnreachableError(err));
+      if (!settled && err.code !== undefined && UDP_UNREACHABLE_ERRNOS.has(err.code))
+        conn._fail(new QuicUdpUnreachableError(err));
     });
     socket.on('message', (packet) => conn._onPacket(packet));
     options.signal?.addEventListener('abort', onAbort, { once: true });

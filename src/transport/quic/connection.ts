@@ -336,7 +336,8 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
     // 1 to 1,024 open streams, bench/RESULTS.md) and just as exact.
     // isReadable() also covers queued DATAGRAMs: when false (a sender's ACK-only batches), there is nothing to read.
     if (this.acceptingPeer && dirty && native.isReadable()) {
-      for (const stream of this.streams.values()) if (stream._wantsData && native.streamReadable(stream.id)) stream._onReadable();
+      for (const stream of this.streams.values())
+        if (stream._wantsData && native.streamReadable(stream.id)) stream._onReadable();
       this.acceptSequentialPeerStreams();
       if (this.init.datagrams) {
         let datagram: Uint8Array | null;
@@ -421,13 +422,15 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
     this.quicheDeadline = quicheMs === null ? Infinity : now + quicheMs;
     let deadline = this.quicheDeadline;
     const keepAlive = this.init.keepAliveMs;
-    if (keepAlive > 0 && this.established && !this.closingLocally) deadline = Math.min(deadline, this.lastHeardAt + keepAlive);
+    if (keepAlive > 0 && this.established && !this.closingLocally)
+      deadline = Math.min(deadline, this.lastHeardAt + keepAlive);
     // Re-arming a Node timer on every flush costs more than an occasional early wake-up: keep the armed timer when it
     // fires no later than needed (onTimer re-evaluates), replace it only when the deadline moved earlier.
     if (deadline >= this.timerDeadline) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerDeadline = deadline;
-    this.timer = deadline === Infinity ? undefined : setTimeout(this.timerBound, Math.max(0, Math.ceil(deadline - now)));
+    this.timer =
+      deadline === Infinity ? undefined : setTimeout(this.timerBound, Math.max(0, Math.ceil(deadline - now)));
   }
 
   private onTimer(): void {
@@ -440,7 +443,13 @@ export class QuicConnection extends EventEmitter implements StreamDriver {
       this.streamsDirty = true;
     }
     const keepAlive = this.init.keepAliveMs;
-    if (keepAlive > 0 && this.established && !this.closingLocally && !this.heardSinceFlush && now - this.lastHeardAt >= keepAlive - 0.5) {
+    if (
+      keepAlive > 0 &&
+      this.established &&
+      !this.closingLocally &&
+      !this.heardSinceFlush &&
+      now - this.lastHeardAt >= keepAlive - 0.5
+    ) {
       this.lastHeardAt = now;
       this.native.sendAckEliciting();
       this.keepAlivesSent++;

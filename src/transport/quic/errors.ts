@@ -22,7 +22,8 @@ export class QuicConfigError extends CftunnelError {
 export class QuicConnectionError extends CftunnelError {}
 
 /** Which check of the TLS handshake failed. */
-export type QuicTlsFailure = 'unknown-authority' | 'bad-certificate' | 'expired-certificate' | 'no-application-protocol' | 'other';
+export type QuicTlsFailure =
+  'unknown-authority' | 'bad-certificate' | 'expired-certificate' | 'no-application-protocol' | 'other';
 
 /** TLS alert numbers as quiche reports them: CRYPTO_ERROR = 0x100 + TLS alert (RFC 9001 §4.8). */
 const CRYPTO_ERROR_BASE = 0x100;
@@ -64,9 +65,13 @@ export class QuicTlsError extends QuicConnectionError {
   constructor(transportCode: number, remote: boolean) {
     const alert = transportCode - CRYPTO_ERROR_BASE;
     const [failure, text] = describeAlert(alert);
-    super('CFT_ERR_QUIC_TLS', `QUIC TLS handshake failed: ${text} (${remote ? 'reported by peer' : 'local check'}, alert ${alert})`, {
-      retryable: false,
-    });
+    super(
+      'CFT_ERR_QUIC_TLS',
+      `QUIC TLS handshake failed: ${text} (${remote ? 'reported by peer' : 'local check'}, alert ${alert})`,
+      {
+        retryable: false,
+      },
+    );
     this.alert = alert;
     this.failure = failure;
     this.remote = remote;
@@ -79,14 +84,22 @@ export class QuicHandshakeTimeoutError extends QuicConnectionError {
   constructor(timeoutMs?: number) {
     super(
       'CFT_ERR_QUIC_HANDSHAKE_TIMEOUT',
-      timeoutMs === undefined ? 'QUIC handshake did not complete: the peer went silent (idle timeout)' : `QUIC handshake did not complete within ${timeoutMs} ms`,
+      timeoutMs === undefined
+        ? 'QUIC handshake did not complete: the peer went silent (idle timeout)'
+        : `QUIC handshake did not complete within ${timeoutMs} ms`,
       { retryable: true },
     );
   }
 }
 
 /** `errno` codes a UDP socket reports when the path to the peer refuses or forbids datagrams. */
-export const UDP_UNREACHABLE_ERRNOS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EPERM', 'EACCES', 'ENETUNREACH', 'EHOSTUNREACH']);
+export const UDP_UNREACHABLE_ERRNOS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EPERM',
+  'EACCES',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 /**
  * The handshake's UDP socket reported the peer unreachable: an ICMP port/host/network unreachable (`ECONNREFUSED`,
@@ -97,7 +110,10 @@ export class QuicUdpUnreachableError extends QuicConnectionError {
   readonly errno: string;
   constructor(cause: NodeJS.ErrnoException) {
     const errno = cause.code ?? 'EUNKNOWN';
-    super('CFT_ERR_QUIC_UDP_UNREACHABLE', `UDP path to the QUIC peer is blocked (${errno})`, { retryable: true, cause });
+    super('CFT_ERR_QUIC_UDP_UNREACHABLE', `UDP path to the QUIC peer is blocked (${errno})`, {
+      retryable: true,
+      cause,
+    });
     this.errno = errno;
   }
 }
@@ -158,9 +174,13 @@ export class QuicTransportError extends QuicConnectionError {
 
   constructor(errorCode: number) {
     const name = TRANSPORT_ERROR_NAMES[errorCode] ?? 'unknown';
-    super('CFT_ERR_QUIC_TRANSPORT', `QUIC transport error ${name} (0x${errorCode.toString(16)}) detected locally: the peer broke the QUIC protocol or this side failed`, {
-      retryable: true,
-    });
+    super(
+      'CFT_ERR_QUIC_TRANSPORT',
+      `QUIC transport error ${name} (0x${errorCode.toString(16)}) detected locally: the peer broke the QUIC protocol or this side failed`,
+      {
+        retryable: true,
+      },
+    );
     this.errorCode = errorCode;
   }
 }

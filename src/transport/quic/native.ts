@@ -114,8 +114,20 @@ export interface NativeQuiche {
     ): NativeConfig;
   };
   Connection: {
-    connect(serverName: string | null, scid: Uint8Array, local: NativeHostPort, remote: NativeHostPort, config: NativeConfig): NativeConnection;
-    accept(scid: Uint8Array, odcid: Uint8Array | null, local: NativeHostPort, remote: NativeHostPort, config: NativeConfig): NativeConnection;
+    connect(
+      serverName: string | null,
+      scid: Uint8Array,
+      local: NativeHostPort,
+      remote: NativeHostPort,
+      config: NativeConfig,
+    ): NativeConnection;
+    accept(
+      scid: Uint8Array,
+      odcid: Uint8Array | null,
+      local: NativeHostPort,
+      remote: NativeHostPort,
+      config: NativeConfig,
+    ): NativeConnection;
   };
   Header: { fromSlice(data: Uint8Array, dcidLen: number): NativeHeader };
 }
@@ -147,7 +159,9 @@ export interface QuicheTarget {
 export function loadQuicheFor(target: QuicheTarget): NativeQuiche {
   const where = `${target.platform}-${target.arch}`;
   if (target.platform !== SUPPORTED_PLATFORM || target.arch !== SUPPORTED_ARCH) {
-    throw new QuicUnavailableError(`QUIC unavailable on ${where}: the native binding is built for linux-x64 only; use the http2 protocol`);
+    throw new QuicUnavailableError(
+      `QUIC unavailable on ${where}: the native binding is built for linux-x64 only; use the http2 protocol`,
+    );
   }
   let quiche: NativeQuiche;
   try {
@@ -155,10 +169,14 @@ export function loadQuicheFor(target: QuicheTarget): NativeQuiche {
   } catch (err) {
     // Node appends the require stack on later lines; the first one says what is missing or why dlopen failed.
     const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new QuicUnavailableError(`QUIC unavailable on ${where}: the native binding cannot be loaded (${why}); ${REMEDY}`);
+    throw new QuicUnavailableError(
+      `QUIC unavailable on ${where}: the native binding cannot be loaded (${why}); ${REMEDY}`,
+    );
   }
   if (typeof quiche?.Connection?.connect !== 'function') {
-    throw new QuicUnavailableError(`QUIC unavailable on ${where}: the native binding has an unexpected shape; ${REMEDY}`);
+    throw new QuicUnavailableError(
+      `QUIC unavailable on ${where}: the native binding has an unexpected shape; ${REMEDY}`,
+    );
   }
   return quiche;
 }

@@ -156,7 +156,8 @@ export class QuicServer extends EventEmitter {
 export async function listenQuic(options: QuicServerOptions): Promise<QuicServer> {
   const quiche = loadQuiche();
   const cert = validatePem(options.cert, 'QUIC server certificate');
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(options.key)) throw new QuicConfigError('QUIC server key: no PEM private key found');
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(options.key))
+    throw new QuicConfigError('QUIC server key: no PEM private key found');
   const family = isIPv6(options.host) ? 6 : 4;
   const config = buildConfig(quiche, {
     ...options,

@@ -53,7 +53,11 @@ export async function bindUdp(family: 4 | 6, port: number, address: string | und
  * Binds `preferredPort` if given and free, else a random port (docs/protocol.md §5.2: reconnects of a connection index
  * try the port of its previous socket first).
  */
-export async function bindUdpPreferring(family: 4 | 6, preferredPort: number | undefined, address: string | undefined): Promise<Socket> {
+export async function bindUdpPreferring(
+  family: 4 | 6,
+  preferredPort: number | undefined,
+  address: string | undefined,
+): Promise<Socket> {
   if (preferredPort !== undefined && preferredPort > 0) {
     try {
       return await bindUdp(family, preferredPort, address);

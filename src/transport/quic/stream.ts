@@ -107,7 +107,8 @@ export class QuicStream extends Duplex {
       this.shutdown(this.driver.shutdownWrite, DEFAULT_STREAM_ERROR_CODE);
     }
     // Most streams end with nothing pending: only build (and capture a stack for) an error when someone waits on it.
-    if (this.pendingCallback !== null || this.pendingFinal !== null) this.releasePendingWrites(error ?? new QuicLocalCloseError());
+    if (this.pendingCallback !== null || this.pendingFinal !== null)
+      this.releasePendingWrites(error ?? new QuicLocalCloseError());
     this.driver.forget(this.id);
     callback(error);
   }

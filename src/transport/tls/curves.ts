@@ -114,8 +114,12 @@ export interface CurvePreferences {
  * P-256 without support (2023.7.3's list); strict = X25519MLKEM768 only, and {@link PostQuantumUnsupportedError}
  * without support.
  */
-export function curvePreferences(mode: PostQuantumMode, support: Pick<PostQuantumSupport, 'supported'>): CurvePreferences {
-  if (mode === 'strict' && !support.supported) throw new PostQuantumUnsupportedError(process.versions.node, process.versions.openssl);
+export function curvePreferences(
+  mode: PostQuantumMode,
+  support: Pick<PostQuantumSupport, 'supported'>,
+): CurvePreferences {
+  if (mode === 'strict' && !support.supported)
+    throw new PostQuantumUnsupportedError(process.versions.node, process.versions.openssl);
   const groups = mode === 'strict' ? [X25519MLKEM768] : support.supported ? [X25519MLKEM768, P256] : [P256];
   const names = groups.map((g) => GO_CURVE_NAMES[g]!);
   return {

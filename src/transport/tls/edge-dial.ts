@@ -54,7 +54,10 @@ export function dialEdgeTls(options: EdgeTlsDialOptions): Promise<tls.TLSSocket>
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(serverName, cert),
     });
     tcp.once('error', onError);
-    const timer = setTimeout(() => fail(new EdgeDialError(`dial to ${options.host}:${options.port} timed out`)), options.timeoutMs ?? HTTP2_DIAL_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new EdgeDialError(`dial to ${options.host}:${options.port} timed out`)),
+      options.timeoutMs ?? HTTP2_DIAL_TIMEOUT_MS,
+    );
     timer.unref();
     const onAbort = (): void => fail(new EdgeDialError('dial aborted', { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -75,11 +78,15 @@ export function dialEdgeTls(options: EdgeTlsDialOptions): Promise<tls.TLSSocket>
     }
     function onError(err: Error): void {
       const tlsErr = edgeTlsErrorFromNode(err, serverName);
-      fail(tlsErr ?? new EdgeDialError(`failed to dial to edge ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+      fail(
+        tlsErr ??
+          new EdgeDialError(`failed to dial to edge ${options.host}:${options.port}: ${err.message}`, { cause: err }),
+      );
     }
     function onSecure(): void {
       if (!socket.authorized) {
-        const err = edgeTlsErrorFromNode(socket.authorizationError, serverName) ??
+        const err =
+          edgeTlsErrorFromNode(socket.authorizationError, serverName) ??
           new EdgeTlsError('handshake', `edge certificate refused: ${String(socket.authorizationError)}`);
         fail(err);
         return;

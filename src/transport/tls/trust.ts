@@ -21,7 +21,9 @@ export class CaCertError extends CftunnelError {
 export function parseCaBundle(pem: string | Buffer): string[] {
   const parsed = parsePemCertificates(pem);
   if (!parsed.ok) {
-    throw new CaCertError(`certificate ${parsed.index + 1} of the CA bundle is not a valid X.509 certificate`, { cause: parsed.cause });
+    throw new CaCertError(`certificate ${parsed.index + 1} of the CA bundle is not a valid X.509 certificate`, {
+      cause: parsed.cause,
+    });
   }
   if (parsed.blocks.length === 0) throw new CaCertError('the CA bundle contains no PEM certificate');
   return parsed.blocks;

@@ -74,7 +74,7 @@ export async function startPythonHttpServerModule(files: Record<string, Buffer>)
 /** Where nginx is, or why the nginx tests are skipped. */
 export function nginxBinary(): { path: string } | { skip: string } {
   for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) if (existsSync(p)) return { path: p };
-  return { skip: 'nginx is not installed (.ci/run installs Debian\'s nginx when it can)' };
+  return { skip: "nginx is not installed (.ci/run installs Debian's nginx when it can)" };
 }
 
 async function freePort(): Promise<number> {
@@ -118,7 +118,9 @@ http {
 }
 `;
   await writeFile(join(dir, 'nginx.conf'), conf);
-  const child = spawn(binary, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(binary, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   // Ready once the port accepts connections (nginx prints nothing on success).
@@ -196,9 +198,27 @@ export function zooVisit(edgeUrl: string, path: string, o: ZooVisitOptions): Pro
       if (o.chunked) headers['transfer-encoding'] = 'chunked';
       else headers['content-length'] = o.body.length;
     }
-    const req = http.request({ host: url.hostname, port: url.port, method: o.method ?? (o.body ? 'PUT' : 'GET'), path, headers, agent: false, maxHeaderSize: 1 << 20 });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: o.method ?? (o.body ? 'PUT' : 'GET'),
+      path,
+      headers,
+      agent: false,
+      maxHeaderSize: 1 << 20,
+    });
     const fail = (why: string, extra: Partial<ZooResult> = {}): void =>
-      resolve({ status: 0, headers: {}, rawHeaders: [], sha256: '', bytes: 0, body: Buffer.alloc(0), trailers: {}, ...extra, failed: why });
+      resolve({
+        status: 0,
+        headers: {},
+        rawHeaders: [],
+        sha256: '',
+        bytes: 0,
+        body: Buffer.alloc(0),
+        trailers: {},
+        ...extra,
+        failed: why,
+      });
     req.once('error', (err) => fail(`request error: ${err.message}`));
     req.once('response', (res) => {
       const hash = createHash('sha256');

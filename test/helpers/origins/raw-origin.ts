@@ -42,7 +42,8 @@ function chunk(data: Buffer): Buffer {
 async function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
   for (let at = 0; at < data.length; at += 65536) {
     if (socket.destroyed) return;
-    if (!socket.write(data.subarray(at, at + 65536))) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+    if (!socket.write(data.subarray(at, at + 65536)))
+      await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
   }
 }
 
@@ -55,7 +56,12 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
   const body = blob(size);
   const sum = sha256(body);
   if (method === 'PUT' && path === '/early-answer') {
-    socket.end(head('413 Content Too Large', [['Content-Length', '0'], ['Connection', 'close']]));
+    socket.end(
+      head('413 Content Too Large', [
+        ['Content-Length', '0'],
+        ['Connection', 'close'],
+      ]),
+    );
     return;
   }
   if (method === 'PUT' && path === '/upload') {
@@ -79,22 +85,48 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
       await Promise.race([once(socket, 'readable'), once(socket, 'close')]);
     }
     const answer = Buffer.from(JSON.stringify({ sha256: hash.digest('hex'), bytes: got }));
-    socket.end(Buffer.concat([head('200 OK', [['Content-Length', String(answer.length)], ['Connection', 'close']]), answer]));
+    socket.end(
+      Buffer.concat([
+        head('200 OK', [
+          ['Content-Length', String(answer.length)],
+          ['Connection', 'close'],
+        ]),
+        answer,
+      ]),
+    );
     return;
   }
   switch (path) {
     case '/close':
-      socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close'], ['X-Sha256', sum]]));
+      socket.write(
+        head('200 OK', [
+          ['Content-Length', String(size)],
+          ['Connection', 'close'],
+          ['X-Sha256', sum],
+        ]),
+      );
       await writeAll(socket, body);
       socket.end(() => events.emit('sent', path));
       return;
     case '/eof':
-      socket.write(head('200 OK', [['Connection', 'close'], ['X-Sha256', sum]]));
+      socket.write(
+        head('200 OK', [
+          ['Connection', 'close'],
+          ['X-Sha256', sum],
+        ]),
+      );
       await writeAll(socket, body);
       socket.end(() => events.emit('sent', path));
       return;
     case '/chunked': {
-      socket.write(head('200 OK', [['Transfer-Encoding', 'chunked'], ['Trailer', 'X-Checksum'], ['Connection', 'close'], ['X-Sha256', sum]]));
+      socket.write(
+        head('200 OK', [
+          ['Transfer-Encoding', 'chunked'],
+          ['Trailer', 'X-Checksum'],
+          ['Connection', 'close'],
+          ['X-Sha256', sum],
+        ]),
+      );
       for (let at = 0; at < body.length; at += 65536) await writeAll(socket, chunk(body.subarray(at, at + 65536)));
       socket.end(`0\r\nX-Checksum: ${sum}\r\n\r\n`);
       return;
@@ -102,22 +134,43 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
     case '/continue':
       socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       socket.write('HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n');
-      socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close'], ['X-Sha256', sum]]));
+      socket.write(
+        head('200 OK', [
+          ['Content-Length', String(size)],
+          ['Connection', 'close'],
+          ['X-Sha256', sum],
+        ]),
+      );
       await writeAll(socket, body);
       socket.end();
       return;
     case '/fin-mid':
-      socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close']]));
+      socket.write(
+        head('200 OK', [
+          ['Content-Length', String(size)],
+          ['Connection', 'close'],
+        ]),
+      );
       await writeAll(socket, body.subarray(0, size >> 1));
       socket.end();
       return;
     case '/rst-mid':
-      socket.write(head('200 OK', [['Content-Length', String(size)], ['Connection', 'close']]));
+      socket.write(
+        head('200 OK', [
+          ['Content-Length', String(size)],
+          ['Connection', 'close'],
+        ]),
+      );
       await writeAll(socket, body.subarray(0, size >> 1));
       socket.resetAndDestroy();
       return;
     case '/fin-mid-chunked':
-      socket.write(head('200 OK', [['Transfer-Encoding', 'chunked'], ['Connection', 'close']]));
+      socket.write(
+        head('200 OK', [
+          ['Transfer-Encoding', 'chunked'],
+          ['Connection', 'close'],
+        ]),
+      );
       await writeAll(socket, chunk(body.subarray(0, size >> 1)));
       socket.end();
       return;
@@ -125,27 +178,46 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
       const kib = Number(url.searchParams.get('kib') ?? '1');
       const headers: Array<[string, string]> = [];
       for (let i = 0; i < kib; i++) headers.push([`X-Big-${i}`, String(i % 10).repeat(1024)]);
-      socket.end(Buffer.concat([head('200 OK', [...headers, ['Content-Length', '2'], ['Connection', 'close']]), Buffer.from('ok')]));
+      socket.end(
+        Buffer.concat([
+          head('200 OK', [...headers, ['Content-Length', '2'], ['Connection', 'close']]),
+          Buffer.from('ok'),
+        ]),
+      );
       return;
     }
     case '/header-bytes': {
       const h = Buffer.concat([
         Buffer.from('HTTP/1.1 200 OK\r\nX-Bytes: a'),
         Buffer.from([0xff, 0x62]),
-        Buffer.from('\r\nX-Utf8: \u20ac caf\u00e9\r\n'.replace(/[^\x00-\x7f]/g, (c) => Buffer.from(c, 'utf8').toString('latin1')), 'latin1'),
-        Buffer.from('Connection: close, X-Private\r\nX-Private: secret\r\nX-Public: visible\r\nContent-Length: 2\r\n\r\nok'),
+        Buffer.from(
+          '\r\nX-Utf8: \u20ac caf\u00e9\r\n'.replace(/[^\x00-\x7f]/g, (c) => Buffer.from(c, 'utf8').toString('latin1')),
+          'latin1',
+        ),
+        Buffer.from(
+          'Connection: close, X-Private\r\nX-Private: secret\r\nX-Public: visible\r\nContent-Length: 2\r\n\r\nok',
+        ),
       ]);
       socket.end(h);
       return;
     }
     default:
       if (path.startsWith('/status/')) {
-        socket.end(head(`${path.slice(8)} Whatever`, [['Content-Length', '0'], ['Connection', 'close']]));
+        socket.end(
+          head(`${path.slice(8)} Whatever`, [
+            ['Content-Length', '0'],
+            ['Connection', 'close'],
+          ]),
+        );
         return;
       }
       socket.end(
         Buffer.concat([
-          head('200 OK', [['Content-Length', String(Buffer.byteLength(target, 'latin1'))], ['Connection', 'close'], ['X-Request-Target', target]]),
+          head('200 OK', [
+            ['Content-Length', String(Buffer.byteLength(target, 'latin1'))],
+            ['Connection', 'close'],
+            ['X-Request-Target', target],
+          ]),
           Buffer.from(target, 'latin1'),
         ]),
       );

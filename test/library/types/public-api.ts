@@ -4,7 +4,14 @@
  * Never executed.
  */
 import { pino } from 'pino';
-import { startTunnel, Tunnel, type ConfigurationEvent, type OriginRequestOptions, type TunnelLogger, type TunnelOptions } from '../../../src/index.js';
+import {
+  startTunnel,
+  Tunnel,
+  type ConfigurationEvent,
+  type OriginRequestOptions,
+  type TunnelLogger,
+  type TunnelOptions,
+} from '../../../src/index.js';
 import type { OriginRequestConfig } from '../../../src/ingress/origin-request.js';
 
 declare const token: string;
@@ -55,7 +62,11 @@ export const typos: TunnelOptions[] = [
 
 // Any logger with pino's level methods: pino itself, console, a hand-written object.
 const custom: TunnelLogger = { debug() {}, info() {}, warn() {}, error() {} };
-export const loggers: TunnelOptions[] = [{ token, logger: pino() }, { token, logger: console }, { token, logger: custom }];
+export const loggers: TunnelOptions[] = [
+  { token, logger: pino() },
+  { token, logger: console },
+  { token, logger: custom },
+];
 // @ts-expect-error a logger without warn() does not fit
 export const noWarn: TunnelOptions = { token, logger: { debug() {}, info() {}, error() {} } };
 

@@ -79,7 +79,14 @@ test('a killed peer process is noticed as an idle timeout', async () => {
     });
     const [{ port }] = (await Promise.race([once(child, 'message'), exitedEarly])) as [{ port: number }];
     exitedEarly.catch(() => undefined);
-    const conn = await connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: certs.caPem, idleTimeoutMs: 600, keepAliveMs: 100 });
+    const conn = await connectQuic({
+      host: '127.0.0.1',
+      port,
+      serverName: 'quic.cftunnel.com',
+      ca: certs.caPem,
+      idleTimeoutMs: 600,
+      keepAliveMs: 100,
+    });
     const s = await conn.openStream();
     s.write('ping');
     await once(s, 'data');
@@ -99,7 +106,8 @@ test('a killed peer process is noticed as an idle timeout', async () => {
 
 async function closeCodeReaches(closer: 'client' | 'server'): Promise<void> {
   const pair = await quicPair();
-  const [from, to]: [QuicConnection, QuicConnection] = closer === 'client' ? [pair.client, pair.serverConn] : [pair.serverConn, pair.client];
+  const [from, to]: [QuicConnection, QuicConnection] =
+    closer === 'client' ? [pair.client, pair.serverConn] : [pair.serverConn, pair.client];
   const seen = once(to, 'close') as Promise<[unknown]>;
   const localClose = once(from, 'close') as Promise<[unknown]>;
   await from.close(0x2a, 'going away');
@@ -134,7 +142,12 @@ test('open streams fail with the connection error when the peer closes', async (
 
 test('localPort: a reconnect binds the previous port when free, a random one when taken', async () => {
   const pair = await quicPair();
-  const options = { host: '127.0.0.1', port: pair.server.address().port, serverName: 'quic.cftunnel.com', ca: (await edgeCerts()).caPem };
+  const options = {
+    host: '127.0.0.1',
+    port: pair.server.address().port,
+    serverName: 'quic.cftunnel.com',
+    ca: (await edgeCerts()).caPem,
+  };
   const first = await connectQuic(options);
   const port = first.localAddress.port;
   await first.close();

@@ -23,11 +23,23 @@ async function failedDial(
   serverOptions: Partial<QuicServerOptions> = {},
 ): Promise<unknown> {
   const trusted = await edgeCerts();
-  const server = await listenQuic({ host: '127.0.0.1', port: 0, cert: serverCerts.certPem, key: serverCerts.keyPem, ...serverOptions });
+  const server = await listenQuic({
+    host: '127.0.0.1',
+    port: 0,
+    cert: serverCerts.certPem,
+    key: serverCerts.keyPem,
+    ...serverOptions,
+  });
   let accepted = 0;
   server.on('connection', () => accepted++);
   try {
-    await connectQuic({ host: '127.0.0.1', port: server.address().port, serverName: 'quic.cftunnel.com', ca: trusted.caPem, ...clientOptions });
+    await connectQuic({
+      host: '127.0.0.1',
+      port: server.address().port,
+      serverName: 'quic.cftunnel.com',
+      ca: trusted.caPem,
+      ...clientOptions,
+    });
   } catch (err) {
     assert.equal(accepted, 0, 'the server must not report a connection');
     return err;
@@ -78,7 +90,10 @@ test('an ALPN mismatch fails with no-application-protocol', async () => {
 });
 
 test('an expired certificate is rejected', async () => {
-  const expired = await generateEdgeCertificates({ notBefore: new Date(Date.now() - 48 * 3600_000), notAfter: new Date(Date.now() - 24 * 3600_000) });
+  const expired = await generateEdgeCertificates({
+    notBefore: new Date(Date.now() - 48 * 3600_000),
+    notAfter: new Date(Date.now() - 24 * 3600_000),
+  });
   // The client trusts the expired leaf's own CA, so expiry is the only failing check.
   const err = await failedDial(expired, { ca: expired.caPem });
   assert.ok(err instanceof QuicTlsError, String(err));
@@ -87,8 +102,14 @@ test('an expired certificate is rejected', async () => {
 
 test('an invalid CA PEM is refused before dialling', async () => {
   const bad = '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n';
-  await assert.rejects(connectQuic({ host: '127.0.0.1', port: 9, serverName: 'quic.cftunnel.com', ca: bad }), QuicConfigError);
-  await assert.rejects(connectQuic({ host: '127.0.0.1', port: 9, serverName: 'quic.cftunnel.com', ca: 'nothing' }), QuicConfigError);
+  await assert.rejects(
+    connectQuic({ host: '127.0.0.1', port: 9, serverName: 'quic.cftunnel.com', ca: bad }),
+    QuicConfigError,
+  );
+  await assert.rejects(
+    connectQuic({ host: '127.0.0.1', port: 9, serverName: 'quic.cftunnel.com', ca: 'nothing' }),
+    QuicConfigError,
+  );
 });
 
 test('a silent server fails with a handshake timeout', async () => {
@@ -97,9 +118,18 @@ test('a silent server fails with a handshake timeout', async () => {
   silent.bind(0, '127.0.0.1');
   await once(silent, 'listening');
   const heard = once(silent, 'message');
-  const dial = connectQuic({ host: '127.0.0.1', port: silent.address().port, serverName: 'quic.cftunnel.com', ca: trusted.caPem, handshakeTimeoutMs: 300 });
+  const dial = connectQuic({
+    host: '127.0.0.1',
+    port: silent.address().port,
+    serverName: 'quic.cftunnel.com',
+    ca: trusted.caPem,
+    handshakeTimeoutMs: 300,
+  });
   await heard;
-  await assert.rejects(dial, (err: unknown) => err instanceof QuicHandshakeTimeoutError && err.code === 'CFT_ERR_QUIC_HANDSHAKE_TIMEOUT');
+  await assert.rejects(
+    dial,
+    (err: unknown) => err instanceof QuicHandshakeTimeoutError && err.code === 'CFT_ERR_QUIC_HANDSHAKE_TIMEOUT',
+  );
   silent.close();
 });
 
@@ -111,7 +141,13 @@ test('a closed UDP port (ICMP port unreachable) fails the dial with the socket e
   const port = probe.address().port;
   probe.close();
   // The timeout is long enough that only the ICMP error can end the dial before it.
-  const dial = connectQuic({ host: '127.0.0.1', port, serverName: 'quic.cftunnel.com', ca: trusted.caPem, handshakeTimeoutMs: 3000 });
+  const dial = connectQuic({
+    host: '127.0.0.1',
+    port,
+    serverName: 'quic.cftunnel.com',
+    ca: trusted.caPem,
+    handshakeTimeoutMs: 3000,
+  });
   await assert.rejects(dial, (err: unknown) => {
     assert.ok(err instanceof QuicUdpUnreachableError, String(err));
     assert.equal(err.code, 'CFT_ERR_QUIC_UDP_UNREACHABLE');

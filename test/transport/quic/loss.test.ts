@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { startUdpRelay, type UdpRelay } from '../../helpers/udp-relay.js';
-import { connectQuic, listenQuic, type QuicConnection, type QuicServer, type QuicStream } from '../../../src/transport/quic/index.js';
+import {
+  connectQuic,
+  listenQuic,
+  type QuicConnection,
+  type QuicServer,
+  type QuicStream,
+} from '../../../src/transport/quic/index.js';
 import { edgeCerts, readAll } from './helpers.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -12,7 +18,11 @@ const REQUESTS = 1000;
 const IN_FLIGHT = 50;
 
 /** Server that echoes small requests, and answers "bulk" with BULK_BYTES of `bulk`. */
-async function impairedPair(dropRate: number, seed: number, bulk: Buffer): Promise<{ server: QuicServer; relay: UdpRelay; client: QuicConnection }> {
+async function impairedPair(
+  dropRate: number,
+  seed: number,
+  bulk: Buffer,
+): Promise<{ server: QuicServer; relay: UdpRelay; client: QuicConnection }> {
   const certs = await edgeCerts();
   const server = await listenQuic({ host: '127.0.0.1', port: 0, cert: certs.certPem, key: certs.keyPem });
   server.on('connection', (conn: QuicConnection) =>
@@ -22,8 +32,19 @@ async function impairedPair(dropRate: number, seed: number, bulk: Buffer): Promi
     }),
   );
   // Loss, plus some reordering and duplication, in both directions.
-  const relay = await startUdpRelay({ target: { host: '127.0.0.1', port: server.address().port }, dropRate, reorderRate: 0.01, duplicateRate: 0.005, seed });
-  const client = await connectQuic({ host: '127.0.0.1', port: relay.address().port, serverName: 'quic.cftunnel.com', ca: certs.caPem });
+  const relay = await startUdpRelay({
+    target: { host: '127.0.0.1', port: server.address().port },
+    dropRate,
+    reorderRate: 0.01,
+    duplicateRate: 0.005,
+    seed,
+  });
+  const client = await connectQuic({
+    host: '127.0.0.1',
+    port: relay.address().port,
+    serverName: 'quic.cftunnel.com',
+    ca: certs.caPem,
+  });
   return { server, relay, client };
 }
 
@@ -53,7 +74,10 @@ for (const dropRate of [0.01, 0.05]) {
     upStream.end(bulk);
     assert.equal(sha256(await down), sha256(bulk));
     assert.equal(sha256(await up), sha256(bulk));
-    assert.ok(relay.stats.dropped > 0 && relay.stats.duplicated > 0 && relay.stats.reordered > 0, JSON.stringify(relay.stats));
+    assert.ok(
+      relay.stats.dropped > 0 && relay.stats.duplicated > 0 && relay.stats.reordered > 0,
+      JSON.stringify(relay.stats),
+    );
     assert.equal(client.closed, false);
     const closed = once(client, 'close');
     await client.close();

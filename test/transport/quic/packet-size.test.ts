@@ -11,7 +11,10 @@ import { connectQuic, listenQuic, type QuicConnection, type QuicStream } from '.
 import { edgeCerts, readAll } from './helpers.js';
 
 /** Forwards datagrams between one client and `target`, remembering the largest one the client sent. */
-async function recordingRelay(host: string, target: number): Promise<{ port: number; largestFromClient: () => number; close: () => void }> {
+async function recordingRelay(
+  host: string,
+  target: number,
+): Promise<{ port: number; largestFromClient: () => number; close: () => void }> {
   const family = host.includes(':') ? 'udp6' : 'udp4';
   const front = createSocket(family);
   const back = createSocket(family);
@@ -38,28 +41,35 @@ async function recordingRelay(host: string, target: number): Promise<{ port: num
   };
 }
 
-for (const [host, expected] of [['127.0.0.1', 1232], ['::1', 1252]] as const) {
-  test(`UDP payloads towards an ${host === '::1' ? 'IPv6' : 'IPv4'} edge are at most ${expected} bytes, and full packets reach that size`, { timeout: 30_000 }, async (t) => {
-    const c = await edgeCerts();
-    const server = await listenQuic({ host, port: 0, cert: c.certPem, key: c.keyPem });
-    const relay = await recordingRelay(host, server.address().port);
-    let client: QuicConnection | undefined;
-    t.after(async () => {
-      await client?.close();
-      await server.close();
-      relay.close();
-    });
-    const accepted = once(server, 'connection') as Promise<[QuicConnection]>;
-    client = await connectQuic({ host, port: relay.port, serverName: 'quic.cftunnel.com', ca: c.caPem });
-    const [serverConn] = await accepted;
-    const received = once(serverConn, 'stream') as Promise<[QuicStream]>;
-    const stream = await client.openStream();
-    stream.on('error', () => undefined);
-    stream.end(Buffer.alloc(256 * 1024, 7));
-    const [peer] = await received;
-    peer.on('error', () => undefined);
-    assert.equal((await readAll(peer)).length, 256 * 1024);
-    peer.end();
-    assert.equal(relay.largestFromClient(), expected);
-  });
+for (const [host, expected] of [
+  ['127.0.0.1', 1232],
+  ['::1', 1252],
+] as const) {
+  test(
+    `UDP payloads towards an ${host === '::1' ? 'IPv6' : 'IPv4'} edge are at most ${expected} bytes, and full packets reach that size`,
+    { timeout: 30_000 },
+    async (t) => {
+      const c = await edgeCerts();
+      const server = await listenQuic({ host, port: 0, cert: c.certPem, key: c.keyPem });
+      const relay = await recordingRelay(host, server.address().port);
+      let client: QuicConnection | undefined;
+      t.after(async () => {
+        await client?.close();
+        await server.close();
+        relay.close();
+      });
+      const accepted = once(server, 'connection') as Promise<[QuicConnection]>;
+      client = await connectQuic({ host, port: relay.port, serverName: 'quic.cftunnel.com', ca: c.caPem });
+      const [serverConn] = await accepted;
+      const received = once(serverConn, 'stream') as Promise<[QuicStream]>;
+      const stream = await client.openStream();
+      stream.on('error', () => undefined);
+      stream.end(Buffer.alloc(256 * 1024, 7));
+      const [peer] = await received;
+      peer.on('error', () => undefined);
+      assert.equal((await readAll(peer)).length, 256 * 1024);
+      peer.end();
+      assert.equal(relay.largestFromClient(), expected);
+    },
+  );
 }

@@ -11,15 +11,20 @@ interface Start {
 }
 
 process.once('message', (start: Start) => {
-  void listenQuic({ host: '127.0.0.1', port: 0, cert: start.certPem, key: start.keyPem, idleTimeoutMs: start.idleTimeoutMs, keepAliveMs: 0 }).then(
-    (server) => {
-      server.on('connection', (conn) =>
-        conn.on('stream', (s: QuicStream) => {
-          s.on('error', () => undefined);
-          s.pipe(s);
-        }),
-      );
-      process.send?.({ port: server.address().port });
-    },
-  );
+  void listenQuic({
+    host: '127.0.0.1',
+    port: 0,
+    cert: start.certPem,
+    key: start.keyPem,
+    idleTimeoutMs: start.idleTimeoutMs,
+    keepAliveMs: 0,
+  }).then((server) => {
+    server.on('connection', (conn) =>
+      conn.on('stream', (s: QuicStream) => {
+        s.on('error', () => undefined);
+        s.pipe(s);
+      }),
+    );
+    process.send?.({ port: server.address().port });
+  });
 });

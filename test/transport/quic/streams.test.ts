@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes, createHash } from 'node:crypto';
-import { QuicStreamResetError, QuicStreamStoppedError, type QuicConnection, type QuicStream } from '../../../src/transport/quic/index.js';
+import {
+  QuicStreamResetError,
+  QuicStreamStoppedError,
+  type QuicConnection,
+  type QuicStream,
+} from '../../../src/transport/quic/index.js';
 import { echoStreams, quicPair, readAll } from './helpers.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -59,7 +64,10 @@ test('peer streams whose data arrives out of id order are all surfaced, also bes
   pair.client.on('stream', (s: QuicStream) => surfaced.push(s));
   const next = (): Promise<QuicStream> => once(pair.client, 'stream').then(([s]) => s as QuicStream);
   const [a, b, c, d, e] = await Promise.all(Array.from({ length: 5 }, () => pair.serverConn.openStream()));
-  assert.deepEqual([a, b, c, d, e].map((s) => s!.id), [1, 5, 9, 13, 17]);
+  assert.deepEqual(
+    [a, b, c, d, e].map((s) => s!.id),
+    [1, 5, 9, 13, 17],
+  );
   // Stream 1 first, left unread with more data arriving: quiche keeps reporting it readable.
   let seen = next();
   a!.write('first');
@@ -72,7 +80,10 @@ test('peer streams whose data arrives out of id order are all surfaced, also bes
     s.write(`stream ${s.id}`);
     assert.equal((await seen).id, s.id);
   }
-  assert.deepEqual(surfaced.map((s) => s.id), [1, 13, 9, 5]);
+  assert.deepEqual(
+    surfaced.map((s) => s.id),
+    [1, 13, 9, 5],
+  );
   for (const s of surfaced) s.on('data', (chunk: Buffer) => s.write(chunk)).on('end', () => s.end());
   first.resume();
   for (const s of [a!, b!, c!, d!]) s.end();
@@ -120,7 +131,11 @@ test('half-close the other way: the server ends first, the client still writes',
 });
 
 /** Opens a stream from `opener`, writes `first`, and returns it with the acceptor's side. */
-async function openedPair(opener: QuicConnection, acceptor: QuicConnection, first: string): Promise<[QuicStream, QuicStream]> {
+async function openedPair(
+  opener: QuicConnection,
+  acceptor: QuicConnection,
+  first: string,
+): Promise<[QuicStream, QuicStream]> {
   const accepted = once(acceptor, 'stream') as Promise<[QuicStream]>;
   const s = await opener.openStream();
   s.write(first);
@@ -147,7 +162,7 @@ test('reset with a code reaches the peer as QuicStreamResetError, both direction
   await pair.close();
 });
 
-test('stop-sending with a code reaches the writer as QuicStreamStoppedError (\'stopped\', then \'error\' once the read side ended), both directions', async () => {
+test("stop-sending with a code reaches the writer as QuicStreamStoppedError ('stopped', then 'error' once the read side ended), both directions", async () => {
   const pair = await quicPair();
   for (const [opener, acceptor, code] of [
     [pair.client, pair.serverConn, 9],

@@ -14,10 +14,17 @@ import {
 } from '../../../src/transport/tls/curves.js';
 
 /** A certificate-authenticated TLS 1.3 server on loopback limited to `serverGroups`; handshakes one client. */
-async function handshake(certs: EdgeCertificates, serverGroups: string, clientGroups: string): Promise<{ ok: true; group: string | undefined } | { ok: false; error: string }> {
+async function handshake(
+  certs: EdgeCertificates,
+  serverGroups: string,
+  clientGroups: string,
+): Promise<{ ok: true; group: string | undefined } | { ok: false; error: string }> {
   let server: tls.Server;
   try {
-    server = tls.createServer({ cert: certs.certPem, key: certs.keyPem, ecdhCurve: serverGroups, minVersion: 'TLSv1.3' }, (s) => s.end());
+    server = tls.createServer(
+      { cert: certs.certPem, key: certs.keyPem, ecdhCurve: serverGroups, minVersion: 'TLSv1.3' },
+      (s) => s.end(),
+    );
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
@@ -52,9 +59,18 @@ describe('post-quantum curve selection (§4.4)', () => {
   });
 
   it('detection agrees with getCurves() and with an independent certificate-based handshake', async () => {
-    assert.equal(support.listedByGetCurves, getCurves().map((c) => c.toLowerCase()).includes('x25519mlkem768'));
+    assert.equal(
+      support.listedByGetCurves,
+      getCurves()
+        .map((c) => c.toLowerCase())
+        .includes('x25519mlkem768'),
+    );
     const real = await handshake(certs, 'X25519MLKEM768', 'X25519MLKEM768');
-    assert.equal(support.supported, real.ok, `detection ${JSON.stringify(support)} vs handshake ${JSON.stringify(real)}`);
+    assert.equal(
+      support.supported,
+      real.ok,
+      `detection ${JSON.stringify(support)} vs handshake ${JSON.stringify(real)}`,
+    );
     assert.equal(support.reason === undefined, support.supported);
     assert.equal(await detectPostQuantumSupport(), await detectPostQuantumSupport(), 'cached');
   });
@@ -71,17 +87,20 @@ describe('post-quantum curve selection (§4.4)', () => {
       assert.equal(strict.ecdhCurve, 'X25519MLKEM768');
       assert.equal(strict.logMessage, 'Tunnel connection curve preferences: [X25519MLKEM768]');
     } else {
-      assert.throws(() => curvePreferences('strict', support), (err: unknown) => {
-        assert.ok(err instanceof PostQuantumUnsupportedError);
-        assert.equal(err.code, 'CFT_ERR_POST_QUANTUM_UNSUPPORTED');
-        assert.equal(err.retryable, false);
-        assert.ok(err.message.includes(process.versions.openssl));
-        return true;
-      });
+      assert.throws(
+        () => curvePreferences('strict', support),
+        (err: unknown) => {
+          assert.ok(err instanceof PostQuantumUnsupportedError);
+          assert.equal(err.code, 'CFT_ERR_POST_QUANTUM_UNSUPPORTED');
+          assert.equal(err.retryable, false);
+          assert.ok(err.message.includes(process.versions.openssl));
+          return true;
+        },
+      );
     }
   });
 
-  it('prefer mode lists X25519MLKEM768 then P-256 when supported, else P-256 alone, in cloudflared\'s names', () => {
+  it("prefer mode lists X25519MLKEM768 then P-256 when supported, else P-256 alone, in cloudflared's names", () => {
     assert.deepEqual(curvePreferences('prefer', { supported: true }), {
       ecdhCurve: 'X25519MLKEM768:P-256',
       names: ['X25519MLKEM768', 'CurveP256'],

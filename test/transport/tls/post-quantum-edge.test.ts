@@ -49,43 +49,55 @@ async function connect(postQuantum: boolean) {
   }
 }
 
-test('strict (--post-quantum): the connector offers only X25519MLKEM768 and the local edge negotiates it', { skip }, async () => {
-  const { edge, sniffer, info, close } = await connect(true);
-  try {
-    assert.equal(sniffer.hellos.length, 1);
-    const [hello] = sniffer.hellos;
-    assert.deepEqual(hello!.supportedGroups, [GROUP.X25519MLKEM768]);
-    assert.deepEqual(hello!.keyShareGroups, [GROUP.X25519MLKEM768]);
-    assert.equal(hello!.selectedGroup, GROUP.X25519MLKEM768);
-    assert.ok(info.registration.features.includes('postquantum'), info.registration.features.join(','));
-    const res = await visit(edge.visitorUrl, { path: '/' });
-    assert.equal(res.body.toString(), 'pq ok');
-  } finally {
-    await close();
-  }
-});
+test(
+  'strict (--post-quantum): the connector offers only X25519MLKEM768 and the local edge negotiates it',
+  { skip },
+  async () => {
+    const { edge, sniffer, info, close } = await connect(true);
+    try {
+      assert.equal(sniffer.hellos.length, 1);
+      const [hello] = sniffer.hellos;
+      assert.deepEqual(hello!.supportedGroups, [GROUP.X25519MLKEM768]);
+      assert.deepEqual(hello!.keyShareGroups, [GROUP.X25519MLKEM768]);
+      assert.equal(hello!.selectedGroup, GROUP.X25519MLKEM768);
+      assert.ok(info.registration.features.includes('postquantum'), info.registration.features.join(','));
+      const res = await visit(edge.visitorUrl, { path: '/' });
+      assert.equal(res.body.toString(), 'pq ok');
+    } finally {
+      await close();
+    }
+  },
+);
 
-test('prefer (default): X25519MLKEM768 offered first with its key share, P-256 second; the local edge picks X25519MLKEM768', { skip }, async () => {
-  const { edge, sniffer, info, close } = await connect(false);
-  try {
-    const [hello] = sniffer.hellos;
-    assert.deepEqual(hello!.supportedGroups, [GROUP.X25519MLKEM768, GROUP.P256]);
-    assert.equal(hello!.keyShareGroups[0], GROUP.X25519MLKEM768);
-    assert.equal(hello!.selectedGroup, GROUP.X25519MLKEM768);
-    assert.ok(!info.registration.features.includes('postquantum'), 'prefer mode does not claim strict post-quantum');
-    const res = await visit(edge.visitorUrl, { path: '/' });
-    assert.equal(res.body.toString(), 'pq ok');
-  } finally {
-    await close();
-  }
-});
+test(
+  'prefer (default): X25519MLKEM768 offered first with its key share, P-256 second; the local edge picks X25519MLKEM768',
+  { skip },
+  async () => {
+    const { edge, sniffer, info, close } = await connect(false);
+    try {
+      const [hello] = sniffer.hellos;
+      assert.deepEqual(hello!.supportedGroups, [GROUP.X25519MLKEM768, GROUP.P256]);
+      assert.equal(hello!.keyShareGroups[0], GROUP.X25519MLKEM768);
+      assert.equal(hello!.selectedGroup, GROUP.X25519MLKEM768);
+      assert.ok(!info.registration.features.includes('postquantum'), 'prefer mode does not claim strict post-quantum');
+      const res = await visit(edge.visitorUrl, { path: '/' });
+      assert.equal(res.body.toString(), 'pq ok');
+    } finally {
+      await close();
+    }
+  },
+);
 
-test('on this runtime without X25519MLKEM768, prefer mode offers P-256 alone', { skip: support.supported ? 'this runtime has X25519MLKEM768 (covered above)' : false }, async () => {
-  const { sniffer, close } = await connect(false);
-  try {
-    assert.deepEqual(sniffer.hellos[0]!.supportedGroups, [GROUP.P256]);
-    assert.equal(sniffer.hellos[0]!.selectedGroup, GROUP.P256);
-  } finally {
-    await close();
-  }
-});
+test(
+  'on this runtime without X25519MLKEM768, prefer mode offers P-256 alone',
+  { skip: support.supported ? 'this runtime has X25519MLKEM768 (covered above)' : false },
+  async () => {
+    const { sniffer, close } = await connect(false);
+    try {
+      assert.deepEqual(sniffer.hellos[0]!.supportedGroups, [GROUP.P256]);
+      assert.equal(sniffer.hellos[0]!.selectedGroup, GROUP.P256);
+    } finally {
+      await close();
+    }
+  },
+);
