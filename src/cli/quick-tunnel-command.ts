@@ -27,6 +27,7 @@ import { createCliLogger } from './logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from './run-flags.js';
 import { resolveConnectorSettings, type ConnectorSettings } from './run-settings.js';
 import { serveUntilShutdown } from './serve-until-shutdown.js';
+import { connectorTunnelOptions } from './connector-tunnel-options.js';
 import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 import { CaCertFileError } from './tunnel-run-command.js';
@@ -194,19 +195,8 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
           ...(Object.keys(settings.singleOrigin.originRequest).length > 0
             ? { originRequest: settings.singleOrigin.originRequest }
             : {}),
-          tags: settings.tags,
-          edge: settings.edge,
-          region: settings.region,
-          edgeIpVersion: settings.edgeIpVersion,
-          caCert,
+          ...connectorTunnelOptions(settings, caCert, logger),
           protocol: protocolSet ? settings.protocol : undefined,
-          postQuantum: settings.postQuantum,
-          metrics: settings.metrics,
-          edgeBindAddress: settings.edgeBindAddress,
-          retries: settings.retries,
-          gracePeriodMs: settings.gracePeriodMs,
-          configurationFlags: settings.configurationFlags,
-          logger,
         },
         grant,
       ),

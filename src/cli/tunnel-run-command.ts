@@ -20,6 +20,7 @@ import { resolveRunSettings, type RunSettings } from './run-settings.js';
 import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
 import { keepProcessAlive } from './keep-alive.js';
 import { serveUntilShutdown } from './serve-until-shutdown.js';
+import { connectorTunnelOptions } from './connector-tunnel-options.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 import { formatGoDuration } from '../util/go-duration.js';
 
@@ -187,40 +188,22 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const release = keepProcessAlive();
   const createTunnel = (): Tunnel =>
     new Tunnel({
+      ...connectorTunnelOptions(settings, caCert, logger),
       token: credentials,
       config: config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
-      tags: settings.tags,
-      configurationFlags: settings.configurationFlags,
-      edge: settings.edge,
-      region: settings.region,
-      edgeIpVersion: settings.edgeIpVersion,
       ...(testDnsServer
         ? {
             dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }),
             dnsOverTls: false,
           }
         : {}),
-      caCert,
       protocol: settings.protocol,
       // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
       // cloudflared consults the protocol-v2 TXT percentages instead.
       protocolSelector: settings.tokenSource === 'file' ? 'remote' : 'default',
-      postQuantum: settings.postQuantum,
-      metrics: settings.metrics,
       haConnections: settings.haConnections,
-      edgeBindAddress: settings.edgeBindAddress,
-      retries: settings.retries,
-      gracePeriodMs: settings.gracePeriodMs,
-      features: settings.features,
-      rpcTimeoutMs: settings.rpcTimeoutMs,
-      quicFlowControl: {
-        maxConnectionWindow: settings.quicConnectionWindow,
-        maxStreamWindow: settings.quicStreamWindow,
-      },
-      ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
       // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
       retryUnauthorizedAtStartup: true,
-      logger,
     });
   await serveUntilShutdown({
     createTunnel,

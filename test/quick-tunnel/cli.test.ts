@@ -73,6 +73,9 @@ for (const protocol of ['quic', 'http2'] as const) {
         '4',
         '--output',
         'default',
+        // A connector flag shared with `tunnel run` reaches quick tunnels too (one settings → options mapping).
+        '--client-version',
+        '2099.1.0',
         ...protocolArgs,
       ]);
       t.after(() => connector.kill());
@@ -87,8 +90,10 @@ for (const protocol of ['quic', 'http2'] as const) {
         tunnelId: string;
         connIndex: number;
         protocol: string;
+        version: string;
       };
       assert.equal(register.tunnelId, created.tunnelId);
+      assert.equal(register.version, '2099.1.0');
       assert.equal(register.connIndex, 0);
       assert.equal(register.protocol, protocol);
 

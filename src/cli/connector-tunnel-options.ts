@@ -1,0 +1,54 @@
+/**
+ * The Tunnel options every CLI run takes from its connector settings (flags, environment, configuration file keys;
+ * docs/protocol.md §16): one mapping for `tunnel run` and quick tunnels, so a flag added to one reaches both.
+ */
+import type { TunnelOptions } from '../tunnel-options.js';
+import type { TunnelLogger } from '../util/logger.js';
+import type { ConnectorSettings } from './run-settings.js';
+
+/** What differs per command (token, origin, protocol choice, HA count) is left to the caller. */
+export type ConnectorTunnelOptions = Pick<
+  TunnelOptions,
+  | 'tags'
+  | 'configurationFlags'
+  | 'edge'
+  | 'region'
+  | 'edgeIpVersion'
+  | 'caCert'
+  | 'postQuantum'
+  | 'metrics'
+  | 'edgeBindAddress'
+  | 'retries'
+  | 'gracePeriodMs'
+  | 'features'
+  | 'rpcTimeoutMs'
+  | 'quicFlowControl'
+  | 'identity'
+  | 'logger'
+>;
+
+/** The options of {@link ConnectorTunnelOptions} from resolved settings, the `--cacert` bytes and the run's logger. */
+export function connectorTunnelOptions(
+  settings: ConnectorSettings,
+  caCert: Buffer | undefined,
+  logger: TunnelLogger,
+): ConnectorTunnelOptions {
+  return {
+    tags: settings.tags,
+    configurationFlags: settings.configurationFlags,
+    edge: settings.edge,
+    region: settings.region,
+    edgeIpVersion: settings.edgeIpVersion,
+    caCert,
+    postQuantum: settings.postQuantum,
+    metrics: settings.metrics,
+    edgeBindAddress: settings.edgeBindAddress,
+    retries: settings.retries,
+    gracePeriodMs: settings.gracePeriodMs,
+    features: settings.features,
+    rpcTimeoutMs: settings.rpcTimeoutMs,
+    quicFlowControl: { maxConnectionWindow: settings.quicConnectionWindow, maxStreamWindow: settings.quicStreamWindow },
+    ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
+    logger,
+  };
+}
