@@ -19,21 +19,18 @@ for (const protocol of ['quic', 'http2'] as const) {
     let env: TunnelEnv;
     let slow: Awaited<ReturnType<typeof startOrigin>>;
     let other: Awaited<ReturnType<typeof startOrigin>>;
-    let otherServed = 0;
     let onOtherServed: () => void = () => undefined;
     const otherDone = new Promise<void>((resolve) => (onOtherServed = resolve));
 
     before(async () => {
-      // The slow host's origin answers the hostile request only after the other host was served OTHER_REQUESTS
-      // times: the hostile request is provably in flight (matched, proxied) while the tunnel serves others.
+      // The slow host's origin answers the hostile request only after the tunnel reported OTHER_REQUESTS requests to
+      // the other host as done: the hostile request is provably in flight (matched, proxied) while the tunnel serves
+      // others, and its own summary necessarily comes after theirs.
       slow = await startOrigin((req, res) => {
         if (req.url === HOSTILE_PATH) void otherDone.then(() => res.end('hostile path served'));
         else res.end('slow host');
       });
-      other = await startOrigin((_req, res) => {
-        res.end('other host');
-        if (++otherServed === OTHER_REQUESTS) onOtherServed();
-      });
+      other = await startOrigin((_req, res) => res.end('other host'));
       env = await startTunnelEnv({ protocol });
       const [pushed] = await env.edge.pushConfig(1, {
         ingress: [
@@ -53,7 +50,11 @@ for (const protocol of ['quic', 'http2'] as const) {
 
     test('the hostile request completes and another host keeps being served meanwhile', async () => {
       const summaries: RequestSummary[] = [];
-      env.tunnel.on('request', (s) => summaries.push(s));
+      let otherServed = 0;
+      env.tunnel.on('request', (s) => {
+        summaries.push(s);
+        if (s.host === 'other.test' && ++otherServed === OTHER_REQUESTS) onOtherServed();
+      });
       const hostile = visit(env.edge.visitorUrl, { host: 'slow.test', path: HOSTILE_PATH });
       const others: Array<Awaited<ReturnType<typeof visit>>> = [];
       for (let i = 0; i < OTHER_REQUESTS; i++)
