@@ -201,13 +201,5 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
         grant,
       ),
     );
-  await serveUntilShutdown({
-    createTunnel,
-    logger,
-    shutdown,
-    release,
-    gracePeriodMs: settings.gracePeriodMs,
-    pidFile: settings.pidFile,
-    caCertPath: settings.caCertPath,
-  });
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, settings });
 }

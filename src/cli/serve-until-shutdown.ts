@@ -8,6 +8,7 @@ import { joinHostPort } from '../util/host-port.js';
 import { EdgeTlsError } from '../transport/errors.js';
 import type { Tunnel } from '../tunnel.js';
 import { edgeTlsHint } from './edge-tls-hint.js';
+import type { ConnectorSettings } from './run-settings.js';
 import type { ShutdownWaiter } from './signals.js';
 
 /** What {@link serveUntilShutdown} needs. */
@@ -18,10 +19,8 @@ export interface ServeUntilShutdownOptions {
   shutdown: ShutdownWaiter;
   /** Releases the keep-alive handle once everything is closed. */
   release: () => void;
-  gracePeriodMs: number;
-  pidFile: string | undefined;
-  /** `--cacert`, named by the hint logged when the edge's certificate is refused. */
-  caCertPath?: string | undefined;
+  /** `--grace-period`, `--pidfile`, and `--cacert` (named by the hint logged when the edge's certificate is refused). */
+  settings: Pick<ConnectorSettings, 'gracePeriodMs' | 'pidFile' | 'caCertPath'>;
 }
 
 /**
@@ -44,13 +43,13 @@ export async function serveUntilShutdown(o: ServeUntilShutdownOptions): Promise<
   tunnel.on('reconnecting', ({ connIndex, error, address }) => {
     if (tlsHintLogged || !(error instanceof EdgeTlsError)) return;
     tlsHintLogged = true;
-    logger.error({ connIndex }, edgeTlsHint(error, joinHostPort(address.host, address.port), o.caCertPath));
+    logger.error({ connIndex }, edgeTlsHint(error, joinHostPort(address.host, address.port), o.settings.caCertPath));
   });
   const startupAbort = new AbortController();
   const stopped = o.shutdown.signal.then(async (signal) => {
     logger.info(`Initiating graceful shutdown due to signal ${signal} ...`);
     startupAbort.abort();
-    await tunnel.close({ graceMs: o.gracePeriodMs });
+    await tunnel.close({ graceMs: o.settings.gracePeriodMs });
     logger.info('Tunnel server stopped');
   });
   try {
@@ -64,9 +63,9 @@ export async function serveUntilShutdown(o: ServeUntilShutdownOptions): Promise<
       throw err;
     }
   }
-  if (o.pidFile !== undefined && !startupAbort.signal.aborted) {
-    await writeFile(o.pidFile, `${process.pid}`).catch((err: unknown) =>
-      logger.error({ err, pidfile: o.pidFile }, 'Failed to write pidfile'),
+  if (o.settings.pidFile !== undefined && !startupAbort.signal.aborted) {
+    await writeFile(o.settings.pidFile, `${process.pid}`).catch((err: unknown) =>
+      logger.error({ err, pidfile: o.settings.pidFile }, 'Failed to write pidfile'),
     );
   }
   await stopped;

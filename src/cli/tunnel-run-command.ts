@@ -205,13 +205,5 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
       // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
       retryUnauthorizedAtStartup: true,
     });
-  await serveUntilShutdown({
-    createTunnel,
-    logger,
-    shutdown,
-    release,
-    gracePeriodMs: settings.gracePeriodMs,
-    pidFile: settings.pidFile,
-    caCertPath: settings.caCertPath,
-  });
+  await serveUntilShutdown({ createTunnel, logger, shutdown, release, settings });
 }
