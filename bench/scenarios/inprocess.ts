@@ -7,14 +7,11 @@
  * CPU per request counts the connector and the app together (one process in-process, two otherwise).
  */
 import { cloudflaredBinary } from '../harness/cloudflared.js';
-import { autocannonLoad } from '../harness/http-load.js';
 import type { Figure } from '../harness/report.js';
-import { MB, measured, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
+import { MB, withStack, type Scenario, type ScenarioContext } from '../harness/scenario.js';
+import { SMALL_LOAD_CONNECTIONS, warmedSmallLoad } from '../harness/small-load.js';
 import type { StackOptions } from '../harness/stack.js';
 
-const CONNECTIONS = 32;
-const DEFAULT_DURATION_SECONDS = 10;
-const WARMUP_SECONDS = 2;
 /** Issue #19: in-process ≥ 2x the app behind cloudflared, ≥ 1.5x cftunnel's own path to it through a URL. */
 const TARGET_VS_CLOUDFLARED = 2;
 const TARGET_VS_URL = 1.5;
@@ -34,12 +31,7 @@ async function leg(
   label: string,
 ): Promise<Leg> {
   return withStack(ctx, { protocol, origin: 'small', connector }, async (stack) => {
-    const seconds = ctx.durationSeconds ?? DEFAULT_DURATION_SECONDS;
-    await autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS });
-    ctx.log(`${label}: ${protocol}, ${CONNECTIONS} connections, ${seconds} s`);
-    const { result, procs } = await measured(stack, () =>
-      autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: seconds }),
-    );
+    const { result, procs } = await warmedSmallLoad(ctx, stack, label);
     const cpu = (procs.connector?.cpuSeconds ?? 0) + (procs.origin?.cpuSeconds ?? 0);
     return {
       reqPerSec: result.reqPerSec,
@@ -62,7 +54,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
         : undefined;
     const viaUrl = await leg(ctx, { kind: 'cftunnel' }, protocol, 'app on a port behind cftunnel');
     const inProcess = await leg(ctx, { kind: 'cftunnel', inProcess: true }, protocol, 'app in-process in cftunnel');
-    const base = { scenario: 'inprocess', leg: `c=${CONNECTIONS}`, protocol };
+    const base = { scenario: 'inprocess', leg: `c=${SMALL_LOAD_CONNECTIONS}`, protocol };
     const baselines = (k: keyof Leg): Record<string, number> => ({
       ...(behindCloudflared === undefined ? {} : { 'cloudflared → port': behindCloudflared[k] }),
       'cftunnel → port': viaUrl[k],

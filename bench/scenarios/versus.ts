@@ -5,16 +5,13 @@
  * `--runs n` repeats the pair for medians. Without `CFTUNNEL_CLOUDFLARED` the cloudflared side is skipped with a
  * message and the cftunnel figures are printed alone.
  */
-import { autocannonLoad } from '../harness/http-load.js';
 import { cloudflaredBinary } from '../harness/cloudflared.js';
 import { readProc } from '../harness/procfs.js';
 import type { Figure } from '../harness/report.js';
-import { MB, measured, memoryFigures, withStack, type ScenarioContext, type Scenario } from '../harness/scenario.js';
+import { MB, memoryFigures, withStack, type ScenarioContext, type Scenario } from '../harness/scenario.js';
+import { SMALL_LOAD_CONNECTIONS, warmedSmallLoad } from '../harness/small-load.js';
 import type { Stack, StackOptions } from '../harness/stack.js';
 
-const CONNECTIONS = 32;
-const DEFAULT_DURATION_SECONDS = 10;
-const WARMUP_SECONDS = 2;
 /** Registration, config and the first keep-alives settle before idle RSS is read. */
 const IDLE_SETTLE_MS = 5000;
 
@@ -43,12 +40,7 @@ async function round(
   return withStack(ctx, options, async (stack: Stack) => {
     await new Promise<void>((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const idleRss = readProc(stack.pids.connector)?.rss ?? NaN;
-    const seconds = ctx.durationSeconds ?? DEFAULT_DURATION_SECONDS;
-    await autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS });
-    ctx.log(`${label}: ${options.protocol}, ${CONNECTIONS} connections, ${seconds} s`);
-    const { result, procs } = await measured(stack, () =>
-      autocannonLoad({ url: stack.visitorUrl, connections: CONNECTIONS, durationSeconds: seconds }),
-    );
+    const { result, procs } = await warmedSmallLoad(ctx, stack, label);
     const c = procs.connector!;
     return {
       idleRssMb: idleRss / MB,
@@ -76,7 +68,7 @@ async function run(ctx: ScenarioContext): Promise<Figure[]> {
           )
         : undefined;
     const ours = await round(ctx, { protocol, origin: 'small' }, 'cftunnel');
-    const base = { scenario: 'versus', leg: `c=${CONNECTIONS}`, protocol };
+    const base = { scenario: 'versus', leg: `c=${SMALL_LOAD_CONNECTIONS}`, protocol };
     const vs = (k: keyof Omit<Round, 'memory'>): Record<string, number> =>
       theirs === undefined ? {} : { cloudflared: theirs[k] };
     const ratioTarget = (k: 'reqPerSec' | 'cpuPerReqUs' | 'p99', op: '>=' | '<=', ratio: number): Figure['target'] =>
