@@ -7,8 +7,9 @@ import type { TLSSocket } from 'node:tls';
 import { CONNECT_MAX_METADATA_ENTRIES } from '../capnp/connect-codec.js';
 import { MAX_CAPNP_MESSAGE_BYTES } from '../capnp/framing.js';
 import { CftunnelError } from '../errors.js';
-import type { OriginRequest, OriginResponse } from '../proxy/index.js';
+import { OriginError, type OriginRequest, type OriginResponse } from '../proxy/index.js';
 import { requestBodyView } from './edge-request.js';
+import { nodeHttp2SendsStatus, respondWithAnyStatus, type AnyStatusOptions } from './http2-any-status.js';
 import { pipeBody } from './pipe-body.js';
 import type { WebSocketRelays } from './websocket-relay.js';
 import { ipTo16Bytes } from './net-ip.js';
@@ -88,6 +89,10 @@ function originHeaders(raw: string[]): Array<[string, string]> {
   return out;
 }
 
+const RESPOND_END: AnyStatusOptions = { endStream: true, waitForTrailers: false };
+const RESPOND_WITH_TRAILERS: AnyStatusOptions = { endStream: false, waitForTrailers: true };
+const RESPOND_OPEN: AnyStatusOptions = { endStream: false, waitForTrailers: false };
+
 /** Answers one edge request with serialized response headers, then the body (§8.5, §8.7). */
 class Http2ResponseWriter implements ResponseWriter {
   readonly failureMessage = 'failed to serve incoming request';
@@ -100,11 +105,11 @@ class Http2ResponseWriter implements ResponseWriter {
     if (res.socket === undefined && res.body === null) {
       // Like Go's server for a handler that wrote nothing (vectors http2/status-418): length 0, END_STREAM on HEADERS.
       headers['content-length'] ??= 0;
-      stream.respond(headers, { endStream: true });
+      this.respond(res, headers, RESPOND_END);
     } else if (res.trailers !== undefined && res.socket === undefined) {
       // §8.5: trailers are supported on HTTP/2 (gRPC): send them once the body is done.
       const trailers = res.trailers;
-      stream.respond(headers, { endStream: false, waitForTrailers: true });
+      this.respond(res, headers, RESPOND_WITH_TRAILERS);
       stream.once('wantTrailers', () => {
         void trailers.then((pairs) => {
           if (stream.destroyed) return;
@@ -118,8 +123,34 @@ class Http2ResponseWriter implements ResponseWriter {
         });
       });
     } else {
-      stream.respond(headers, { endStream: false });
+      this.respond(res, headers, RESPOND_OPEN);
     }
+  }
+
+  /**
+   * Sends the response HEADERS. node:http2's `respond()` refuses a final status outside 200-599 that cloudflared's
+   * Go server writes (§8.5): a 1xx goes out as Go sends it (interim, then 200); 600-999 through
+   * {@link respondWithAnyStatus}, and where that cannot work on this Node the origin response is released and the
+   * request fails as an origin error (502, §8.7).
+   */
+  private respond(res: OriginResponse, headers: http2.OutgoingHttpHeaders, options: AnyStatusOptions): void {
+    let status = headers[':status'] as number;
+    if (nodeHttp2SendsStatus(status)) return this.stream.respond(headers, options);
+    if (status < 200) {
+      // §8.5: Go's server writes a 1xx (101 is already 200) as an interim HEADERS carrying the headers but the
+      // length, and the response then completes as a 200.
+      const interim: http2.OutgoingHttpHeaders = { ...headers };
+      delete interim['content-length'];
+      this.stream.additionalHeaders(interim);
+      headers[':status'] = status = 200;
+      return this.stream.respond(headers, options);
+    }
+    if (respondWithAnyStatus(this.stream, headers, options)) return;
+    res.body?.destroy();
+    res.socket?.destroy();
+    throw new OriginError(
+      `origin status ${status} cannot be sent over HTTP/2: node:http2 only carries 200-599 (the QUIC transport relays it)`,
+    );
   }
 
   async writeBody(res: OriginResponse, webSockets: WebSocketRelays): Promise<void> {

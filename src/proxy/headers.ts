@@ -112,7 +112,7 @@ export function originResponseHeaders(raw: readonly string[], upgrade: boolean):
 
 /**
  * Final statuses passed on: any 3-digit status from 200 up (and 101 for upgrades), as cloudflared relays what Go's
- * HTTP client accepts (§7.3, §8.5). The HTTP/2 transport narrows this to what node:http2 can send (`http2-status.ts`).
+ * HTTP client accepts (§7.3, §8.5); the HTTP/2 transport sends what node:http2 refuses itself (`http2-any-status.ts`).
  */
 export function validFinalStatus(status: number): boolean {
   return status === 101 || (status >= 200 && status <= 999);

@@ -7,7 +7,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { IngressRule, IngressRules } from '../ingress/rules.js';
 import type { TunnelLogger } from '../util/logger.js';
-import { requireHttp2Status } from './http2-status.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 
 /** Resolves a matched rule to its live origin service (one connection pool per rule). */
@@ -46,11 +45,9 @@ export class OriginProxy {
   proxy(req: OriginRequest, signal: AbortSignal, caller: ProxyCaller): Promise<OriginResponse> {
     const rule = this.ingress.match(req.host, urlPath(req.url));
     const service = this.services.serviceFor(rule);
-    const sent = debugEnabled(caller.logger)
+    return debugEnabled(caller.logger)
       ? roundTripLogged(caller, req, signal, rule, service)
       : service.roundTrip(req, signal);
-    // §8.5: node:http2 cannot send a status QUIC relays (e.g. 999): an origin failure there, with the reason.
-    return caller.protocol === 'http2' ? sent.then(requireHttp2Status) : sent;
   }
 }
 

@@ -11,7 +11,7 @@
  * GET /rst-mid?size=N    Content-Length N, TCP RST after N/2 bytes.
  * PUT /early-answer      answers 413 at once, without reading the upload, and closes.
  * GET /big-headers?kib=K K headers of 1 KiB each.
- * GET /status/NNN        that status, empty body.
+ * GET /status/NNN        that status, body `status NNN` and an `X-Origin-Status: NNN` header.
  * GET /header-bytes      headers whose values carry 0xFF and UTF-8 bytes, and a Connection-nominated header.
  * PUT /upload?size=N     reads N bytes (Content-Length) slowly (a turn of the event loop between reads), answers the SHA-256.
  * anything else          echoes the request line as the body (`X-Request-Target` too).
@@ -203,10 +203,16 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
     }
     default:
       if (path.startsWith('/status/')) {
+        const status = path.slice(8);
+        const body = Buffer.from(`status ${status}`, 'latin1');
         socket.end(
-          head(`${path.slice(8)} Whatever`, [
-            ['Content-Length', '0'],
-            ['Connection', 'close'],
+          Buffer.concat([
+            head(`${status} Whatever`, [
+              ['Content-Length', String(body.length)],
+              ['X-Origin-Status', status],
+              ['Connection', 'close'],
+            ]),
+            body,
           ]),
         );
         return;
