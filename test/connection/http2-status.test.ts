@@ -1,0 +1,110 @@
+/**
+ * Origin statuses node:http2's `respond()` refuses, on the wire of a real HTTP/2 tunnel connection to an edge on
+ * loopback (docs/protocol.md §8.5): cloudflared's Go server writes 600-999 as the final `:status`, and a final 1xx
+ * as an interim HEADERS followed by a 200.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type http2 from 'node:http2';
+import {
+  connectHttp2Connector,
+  hostileContext,
+  http2GetHeaders,
+  startHostileHttp2Edge,
+  type HostileHttp2Peer,
+} from '../helpers/hostile-edge.js';
+import { startOrigin } from '../helpers/tunnel-env.js';
+
+const T = { timeout: 30_000 };
+const META_ORIGIN = '{"src":"origin"}';
+
+/** Registers the real connector with ingress `service` and runs `body` against the edge's side. */
+async function withConnector(service: string, body: (peer: HostileHttp2Peer) => Promise<void>): Promise<void> {
+  const edge = await startHostileHttp2Edge();
+  const ctx = hostileContext(service);
+  const { conn, peer } = await connectHttp2Connector(edge, ctx);
+  try {
+    await body(peer);
+  } finally {
+    conn.close();
+    await edge.close();
+    await ctx.tunnel.orchestrator.origins.close();
+  }
+}
+
+/** The answer to a GET, with every HEADERS block the connector sent. */
+async function get(peer: HostileHttp2Peer): Promise<{
+  interim: http2.IncomingHttpHeaders[];
+  final: http2.IncomingHttpHeaders;
+  body: string;
+  trailers: http2.IncomingHttpHeaders | undefined;
+}> {
+  const stream = peer.session.request(http2GetHeaders('/'), { endStream: true });
+  const interim: http2.IncomingHttpHeaders[] = [];
+  let trailers: http2.IncomingHttpHeaders | undefined;
+  const chunks: Buffer[] = [];
+  stream.on('headers', (h: http2.IncomingHttpHeaders) => interim.push(h));
+  stream.once('trailers', (h: http2.IncomingHttpHeaders) => (trailers = h));
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  const response = once(stream, 'response') as Promise<[http2.IncomingHttpHeaders]>;
+  await once(stream, 'close');
+  const [final] = await response;
+  return { interim, final, body: Buffer.concat(chunks).toString(), trailers };
+}
+
+test('HTTP/2: a final 999 with a body and trailers goes out as :status 999 like any status', T, async () => {
+  const origin = await startOrigin((_req, res) => {
+    res.writeHead(999, { 'x-origin': 'yes', trailer: 'x-checksum' });
+    res.write('part1-');
+    res.addTrailers({ 'x-checksum': 'abc' });
+    res.end('part2');
+  });
+  try {
+    await withConnector(origin.url, async (peer) => {
+      const answer = await get(peer);
+      assert.equal(answer.final[':status'], 999);
+      assert.equal(answer.final['cf-cloudflared-response-meta'], META_ORIGIN);
+      assert.equal(typeof answer.final.date, 'string');
+      assert.match(
+        Buffer.from(String(answer.final['cf-cloudflared-response-headers']), 'base64').toString('latin1'),
+        /X-Origin/,
+      );
+      assert.equal(answer.body, 'part1-part2');
+      assert.equal(answer.trailers?.['x-checksum'], 'abc');
+      assert.deepEqual(answer.interim, []);
+      // The stream's state is consistent afterwards: the next request is served normally.
+      assert.equal((await get(peer)).final[':status'], 999);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test('HTTP/2: an http_status:600 answer without a body ends on its HEADERS', T, async () => {
+  await withConnector('http_status:600', async (peer) => {
+    const answer = await get(peer);
+    assert.equal(answer.final[':status'], 600);
+    assert.equal(answer.final['content-length'], '0');
+    assert.equal(answer.body, '');
+  });
+});
+
+test(
+  'HTTP/2: a final 1xx (http_status:102) is an interim HEADERS with the headers but the length, then a 200',
+  T,
+  async () => {
+    await withConnector('http_status:102', async (peer) => {
+      const answer = await get(peer);
+      assert.equal(answer.interim.length, 1);
+      const interim = answer.interim[0]!;
+      assert.equal(interim[':status'], 102);
+      assert.equal(interim['cf-cloudflared-response-meta'], META_ORIGIN);
+      assert.equal(interim['content-length'], undefined);
+      assert.equal(answer.final[':status'], 200);
+      assert.equal(answer.final['cf-cloudflared-response-meta'], META_ORIGIN);
+      assert.equal(answer.final['content-length'], '0');
+      assert.equal(answer.body, '');
+    });
+  },
+);
