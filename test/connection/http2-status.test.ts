@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import {
   connectHttp2Connector,
   hostileContext,
@@ -106,5 +107,42 @@ test(
       assert.equal(answer.final['content-length'], '0');
       assert.equal(answer.body, '');
     });
+  },
+);
+
+test(
+  'where node:http2 internals are not the expected ones, nothing is sent and the stream can still respond',
+  T,
+  async () => {
+    // A fresh module instance: its first use decides, once, whether this Node's internals are usable.
+    const fresh = (await import(
+      `../../src/connection/http2-any-status.js?unexpected=${Date.now()}`
+    )) as typeof import('../../src/connection/http2-any-status.js');
+    const server = http2.createServer();
+    const answers: boolean[] = [];
+    server.on('stream', (stream) => {
+      // Another Node could keep a second handle-like symbol: the handle is then not identified, and nothing is sent.
+      if (answers.length === 0) Object.defineProperty(stream, Symbol('kHandle'), { value: {} });
+      answers.push(fresh.respondWithAnyStatus(stream, { ':status': 999 }, { endStream: true, waitForTrailers: false }));
+      assert.equal(stream.headersSent, false);
+      stream.respond({ ':status': 502 }, { endStream: true });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const req = client.request({ ':path': '/' }, { endStream: true });
+        const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+        assert.equal(headers[':status'], 502);
+        req.resume();
+        await once(req, 'close');
+      }
+      // The decision is kept: the second (untouched) stream is not tried either.
+      assert.deepEqual(answers, [false, false]);
+    } finally {
+      client.close();
+      server.close();
+    }
   },
 );
