@@ -134,7 +134,7 @@ class Http2ResponseWriter implements ResponseWriter {
    * request fails as an origin error (502, §8.7).
    */
   private respond(res: OriginResponse, headers: http2.OutgoingHttpHeaders, options: AnyStatusOptions): void {
-    let status = headers[':status'] as number;
+    const status = headers[':status'] as number;
     if (nodeHttp2SendsStatus(status)) return this.stream.respond(headers, options);
     if (status < 200) {
       // §8.5: Go's server writes a 1xx (101 is already 200) as an interim HEADERS carrying the headers but the
@@ -142,9 +142,11 @@ class Http2ResponseWriter implements ResponseWriter {
       const interim: http2.OutgoingHttpHeaders = { ...headers };
       delete interim['content-length'];
       this.stream.additionalHeaders(interim);
-      headers[':status'] = status = 200;
+      headers[':status'] = 200;
       return this.stream.respond(headers, options);
     }
+    // A stream already gone fails as respond() fails for any status (ERR_HTTP2_INVALID_STREAM).
+    if (this.stream.destroyed || this.stream.closed) return this.stream.respond(headers, options);
     if (respondWithAnyStatus(this.stream, headers, options)) return;
     res.body?.destroy();
     res.socket?.destroy();
