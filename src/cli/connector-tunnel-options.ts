@@ -2,6 +2,7 @@
  * The Tunnel options every CLI run takes from its connector settings (flags, environment, configuration file keys;
  * docs/protocol.md §16): one mapping for `tunnel run` and quick tunnels, so a flag added to one reaches both.
  */
+import type { TunnelTestHooks } from '../internal/test-hooks.js';
 import type { TunnelOptions } from '../tunnel-options.js';
 import type { TunnelLogger } from '../util/logger.js';
 import type { ConnectorSettings } from './run-settings.js';
@@ -23,7 +24,6 @@ export type ConnectorTunnelOptions = Pick<
   | 'features'
   | 'rpcTimeoutMs'
   | 'quicFlowControl'
-  | 'identity'
   | 'logger'
 >;
 
@@ -48,7 +48,14 @@ export function connectorTunnelOptions(
     features: settings.features,
     rpcTimeoutMs: settings.rpcTimeoutMs,
     quicFlowControl: { maxConnectionWindow: settings.quicConnectionWindow, maxStreamWindow: settings.quicStreamWindow },
-    ...(settings.clientVersion !== undefined ? { identity: { version: settings.clientVersion } } : {}),
     logger,
   };
+}
+
+/**
+ * The internal hooks every CLI run sets from its settings: the version `--client-version` / `CFTUNNEL_CLIENT_VERSION`
+ * reports at registration (§6.6), which the library keeps out of its public options.
+ */
+export function connectorHooks(settings: ConnectorSettings): TunnelTestHooks {
+  return settings.clientVersion === undefined ? {} : { clientVersion: settings.clientVersion };
 }

@@ -27,7 +27,8 @@ import { createCliLogger } from './logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from './run-flags.js';
 import { resolveConnectorSettings, type ConnectorSettings } from './run-settings.js';
 import { serveUntilShutdown } from './serve-until-shutdown.js';
-import { connectorTunnelOptions } from './connector-tunnel-options.js';
+import { connectorHooks, connectorTunnelOptions } from './connector-tunnel-options.js';
+import { withTestHooks } from '../internal/test-hooks.js';
 import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 import { CaCertFileError } from './tunnel-run-command.js';
@@ -188,17 +189,20 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
 
   const createTunnel = (): Tunnel =>
     new Tunnel(
-      quickTunnelOptions(
-        {
-          // --url (http:// added where the scheme is missing) or --hello-world, with the origin flags (§10.4).
-          origin: settings.singleOrigin.service ?? settings.url!,
-          ...(Object.keys(settings.singleOrigin.originRequest).length > 0
-            ? { originRequest: settings.singleOrigin.originRequest }
-            : {}),
-          ...connectorTunnelOptions(settings, caCert, logger),
-          protocol: protocolSet ? settings.protocol : undefined,
-        },
-        grant,
+      withTestHooks(
+        quickTunnelOptions(
+          {
+            // --url (http:// added where the scheme is missing) or --hello-world, with the origin flags (§10.4).
+            origin: settings.singleOrigin.service ?? settings.url!,
+            ...(Object.keys(settings.singleOrigin.originRequest).length > 0
+              ? { originRequest: settings.singleOrigin.originRequest }
+              : {}),
+            ...connectorTunnelOptions(settings, caCert, logger),
+            protocol: protocolSet ? settings.protocol : undefined,
+          },
+          grant,
+        ),
+        connectorHooks(settings),
       ),
     );
   await serveUntilShutdown({ createTunnel, logger, shutdown, release, settings });

@@ -20,7 +20,8 @@ import { resolveRunSettings, type RunSettings } from './run-settings.js';
 import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
 import { keepProcessAlive } from './keep-alive.js';
 import { serveUntilShutdown } from './serve-until-shutdown.js';
-import { connectorTunnelOptions } from './connector-tunnel-options.js';
+import { connectorHooks, connectorTunnelOptions } from './connector-tunnel-options.js';
+import { withTestHooks } from '../internal/test-hooks.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 import { formatGoDuration } from '../util/go-duration.js';
 
@@ -187,23 +188,29 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const shutdown = waitForShutdownSignal((signal) => logger.warn(forcedExitMessage(signal)));
   const release = keepProcessAlive();
   const createTunnel = (): Tunnel =>
-    new Tunnel({
-      ...connectorTunnelOptions(settings, caCert, logger),
-      token: credentials,
-      config: config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
-      ...(testDnsServer
-        ? {
-            dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }),
-            dnsOverTls: false,
-          }
-        : {}),
-      protocol: settings.protocol,
-      // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
-      // cloudflared consults the protocol-v2 TXT percentages instead.
-      protocolSelector: settings.tokenSource === 'file' ? 'remote' : 'default',
-      haConnections: settings.haConnections,
-      // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
-      retryUnauthorizedAtStartup: true,
-    });
+    new Tunnel(
+      withTestHooks(
+        {
+          ...connectorTunnelOptions(settings, caCert, logger),
+          token: credentials,
+          config:
+            config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
+          ...(testDnsServer ? { dnsOverTls: false } : {}),
+          protocol: settings.protocol,
+          // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
+          // cloudflared consults the protocol-v2 TXT percentages instead.
+          protocolSelector: settings.tokenSource === 'file' ? 'remote' : 'default',
+          haConnections: settings.haConnections,
+          // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
+          retryUnauthorizedAtStartup: true,
+        },
+        {
+          ...connectorHooks(settings),
+          ...(testDnsServer
+            ? { dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }) }
+            : {}),
+        },
+      ),
+    );
   await serveUntilShutdown({ createTunnel, logger, shutdown, release, settings });
 }
