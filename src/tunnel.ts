@@ -132,7 +132,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const initial = localConfig(settings.local, inProcess);
     this.origins = new OriginServices({ inProcess, tags: settings.tags });
     this.localConfigJson = localConfigurationJson(initial, settings.local.configurationFlags);
-    this.orchestrator = new Orchestrator(initial, this.origins);
+    this.orchestrator = new Orchestrator(initial, this.origins, this.requestObserver());
     this.orchestrator.on('config', (version, cfg) => {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
@@ -197,7 +197,6 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       metrics: this.metrics,
       localConfig: this.localConfigJson,
       http2Curves: curves,
-      observer: this.requestObserver(),
     });
     for (const name of [
       'connected',

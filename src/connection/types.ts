@@ -6,12 +6,10 @@ import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelCredentials } from '../token/index.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { ConnectorIdentity } from './identity.js';
-import type { RequestObserver } from '../observability/request-observer.js';
 
 // One definition each, below the connection layer; re-exported because the connection layer speaks in them.
 export type { TunnelProtocol } from '../transport/protocol.js';
 export type { ConnectionDetails } from '../rpc/tunnel/connection-details.js';
-export type { RequestInfo, RequestHandle, RequestObserver } from '../observability/request-observer.js';
 
 /**
  * The RPC and configuration-push metrics a connection updates where the calls happen (docs/protocol.md §13.2; the
@@ -48,8 +46,6 @@ export interface TunnelSettings {
   readonly settings: ConnectionSettings;
   /** JSON pushed with `updateLocalConfiguration` when the edge says the tunnel is not remotely managed (§6.8). */
   readonly localConfig?: Buffer;
-  /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
-  readonly observer?: RequestObserver;
   /** RPC metrics; absent ⇒ not counted. */
   readonly metrics?: ConnectionMetrics;
 }

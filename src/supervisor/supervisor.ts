@@ -6,13 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
-import type {
-  ConnectionContext,
-  ConnectionSettings,
-  RequestObserver,
-  TunnelProtocol,
-  TunnelSettings,
-} from '../connection/types.js';
+import type { ConnectionContext, ConnectionSettings, TunnelProtocol, TunnelSettings } from '../connection/types.js';
 import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
 import { EdgeConnectionClosedError } from '../connection/errors.js';
@@ -95,8 +89,6 @@ export interface SupervisorOptions {
   /** JSON pushed with `updateLocalConfiguration` when the tunnel is locally managed (§6.8). */
   readonly localConfig?: Buffer;
   readonly clock?: BackoffClock;
-  /** Per-request observer handed to every connection. */
-  readonly observer?: RequestObserver;
   /** Prometheus metrics of this tunnel (§13.2). */
   readonly metrics?: TunnelMetrics;
   /** Key-exchange groups for HTTP/2 TLS (§4.4), e.g. `P-256`; logged per attempt like cloudflared. */
@@ -185,7 +177,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       logger: o.logger,
       settings: o.settings.connection,
       localConfig: o.localConfig,
-      observer: o.observer,
       metrics: o.metrics,
     };
     this.clock = options.clock ?? systemClock;
