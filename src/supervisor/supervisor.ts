@@ -95,7 +95,7 @@ export interface SupervisorOptions {
   readonly http2Curves?: { ecdhCurve: string; logMessage: string };
 }
 
-export type { ConnectionEvent, SupervisorEvents } from './event-sink.js';
+export type { SupervisorEvents } from './event-sink.js';
 
 /** Startup failed for a reason retrying cannot fix (§12.2 `initial tunnel connection failed`). */
 export class InitialConnectionError extends CftunnelError {
