@@ -2,22 +2,18 @@
  * The origin proxy of one configuration (docs/protocol.md §10.1, §13.3): matches a request against the ingress rules,
  * picks the rule's origin service and round-trips the request to it. The orchestrator hands out the proxy of the
  * configuration current when a request arrives (cloudflared's `GetOriginProxy`), so a request keeps the rules it was
- * routed with across a configuration swap (§9.3). Transports never see ingress rules or origin pools.
+ * routed with across a configuration swap (§9.3). Transports never see ingress rules or origin pools. Like cloudflared's
+ * proxy, it also observes each request (the `request`/`error` events, request metrics, diagnostics_channel) and hands
+ * the response to the connection's writer.
  */
 import { STATUS_CODES } from 'node:http';
 import { CftunnelError } from '../errors.js';
+import { RequestFailedError } from './errors.js';
+import type { ProxyResponseWriter, RequestHandle, RequestObserver } from './types.js';
 import type { IngressRule, IngressRules } from '../ingress/rules.js';
 import type { TunnelLogger } from '../util/logger.js';
 import { requireHttp2Status } from './http2-status.js';
-import { RequestFailedError } from './errors.js';
-import type {
-  OriginRequest,
-  OriginResponse,
-  OriginService,
-  ProxyResponseWriter,
-  RequestHandle,
-  RequestObserver,
-} from './types.js';
+import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 
 /** Resolves a matched rule to its live origin service (one connection pool per rule). */
 export interface OriginServiceResolver {
