@@ -19,6 +19,7 @@ import { Tunnel } from '../src/tunnel.js';
 import { makeToken } from '../test/helpers/tunnel-env.js';
 import { patternSha256, patternStream, startTestOrigin, type EchoReport } from '../test/helpers/test-origin.js';
 import { visit } from '../test/helpers/visitor.js';
+import { withTestHooks } from '../src/internal/test-hooks.js';
 
 const { values } = parseArgs({
   options: {
@@ -159,15 +160,19 @@ async function main(): Promise<number> {
   const origin = await startTestOrigin();
   const { token } = makeToken();
   const edge = await LocalEdge.start({ tunnels: [token] });
-  const tunnel = new Tunnel({
-    token,
-    url: origin.url,
-    edge: Array.from({ length: HA_CONNECTIONS }, () => `127.0.0.1:${edge.address.port}`),
-    caCert: edge.caPem,
-    protocol,
-    haConnections: HA_CONNECTIONS,
-    haSpacingMs: 0,
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      {
+        token,
+        url: origin.url,
+        edge: Array.from({ length: HA_CONNECTIONS }, () => `127.0.0.1:${edge.address.port}`),
+        caCert: edge.caPem,
+        protocol,
+        haConnections: HA_CONNECTIONS,
+      },
+      { haSpacingMs: 0 },
+    ),
+  );
   await tunnel.ready();
   const downloadSha = await patternSha256(DOWNLOAD_BYTES, 3);
   const started = Date.now();

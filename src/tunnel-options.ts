@@ -7,14 +7,31 @@ import { isIP } from 'node:net';
 import { CftunnelError } from './errors.js';
 import { splitHostPort } from './util/host-port.js';
 import { TunnelSecret } from './token/secret.js';
-import type { ConnectorIdentity } from './connection/identity.js';
-import type { DnsOverTlsOptions, EdgeIpVersion, EdgeResolver } from './edge-discovery/index.js';
+import { createConnectorIdentity, selectFeatures, type ConnectorIdentity } from './connection/identity.js';
+import { HTTP2_PING_INTERVAL_MS } from './connection/http2-connection.js';
+import { DEFAULT_RPC_TIMEOUT_MS } from './connection/types.js';
+import { DEFAULT_EDGE_IP_VERSION } from './edge-discovery/ip-version.js';
+import type { DnsOverTlsOptions } from './edge-discovery/dot.js';
+import type { EdgeIpVersion } from './edge-discovery/ip-version.js';
+import type { EdgeResolver } from './edge-discovery/resolver.js';
+import { testHooksOf } from './internal/test-hooks.js';
+import { silentLogger } from './observability/silent-logger.js';
+import { DEFAULT_MAX_RETRIES } from './supervisor/backoff.js';
+import {
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_HA_CONNECTIONS,
+  HA_CONNECTION_SPACING_MS,
+  type SupervisorSettings,
+} from './supervisor/supervisor.js';
+import { parseToken } from './token/index.js';
+import { HANDSHAKE_TIMEOUT_MS } from './transport/quic/config.js';
+import { parseCaBundle } from './transport/tls/trust.js';
 import type { OriginRequestOptions } from './ingress/origin-request-options.js';
 import type { TunnelConfig } from './orchestration/remote-config.js';
 import type { Origin } from './proxy/in-process/origin.js';
 import type { ProtocolOption } from './supervisor/protocol.js';
 import type { TunnelCredentials } from './token/index.js';
-import type { QuicFlowControl } from './transport/quic/index.js';
+import type { QuicFlowControl } from './transport/quic/config.js';
 import type { TunnelLogger } from './util/logger.js';
 
 /** An option value is invalid; the message names the field (e.g. `options.haConnections`). */
@@ -84,6 +101,13 @@ function milliseconds(min: number): Check {
         `must be a number of milliseconds in ${min}..${2 ** 31 - 1}, got ${typeof v === 'number' ? v : kindOf(v)}`,
       );
     }
+  };
+}
+
+function arrayOf(check: Check): Check {
+  return (v, f) => {
+    if (!Array.isArray(v)) fail(f, `must be an array, got ${kindOf(v)}`);
+    v.forEach((x: unknown, i) => check(x, `${f}[${i}]`));
   };
 }
 
@@ -188,17 +212,6 @@ const metrics: Check = (v, f) => {
     fail(f, `must be "host:port" (e.g. "localhost:0"), got ${JSON.stringify(v)}`);
 };
 
-const dnsResolver: Check = (v, f) => {
-  const r = v as Record<string, unknown>;
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    ['resolveSrv', 'resolveTxt', 'lookup'].some((m) => typeof r[m] !== 'function')
-  ) {
-    fail(f, 'must be an object with resolveSrv(), resolveTxt() and lookup()');
-  }
-};
-
 const dnsOverTls: Check = (v, f) => {
   if (v === false) return;
   plainObject(v, f);
@@ -232,7 +245,6 @@ const OPTIONAL: { readonly [K in keyof TunnelOptions]?: Check } = {
   edge,
   region: string,
   edgeIpVersion: oneOf(['4', '6', 'auto']),
-  dnsResolver,
   dnsOverTls,
   caCert,
   protocol: oneOf(['auto', 'quic', 'http2', 'h2mux']),
@@ -245,9 +257,11 @@ const OPTIONAL: { readonly [K in keyof TunnelOptions]?: Check } = {
   metrics,
   logger,
   signal,
-  identity: plainObject,
-  haSpacingMs: milliseconds(0),
   retryUnauthorizedAtStartup: boolean,
+  features: arrayOf(string),
+  quicFlowControl: plainObject,
+  rpcTimeoutMs: milliseconds(0),
+  quickTunnelHostname: string,
 };
 
 /**
@@ -317,8 +331,6 @@ export interface TunnelOptions {
   region?: string;
   /** `--edge-ip-version`: `4`, `6` or `auto` (default). */
   edgeIpVersion?: EdgeIpVersion;
-  /** DNS used for discovery; defaults to the system resolver. Tests inject a loopback DNS server. */
-  dnsResolver?: EdgeResolver;
   /** DNS-over-TLS fallback settings, or `false` to disable it. */
   dnsOverTls?: DnsOverTlsOptions | false;
   /** PEM bundle that replaces the edge trust anchors (`--cacert`). */
@@ -364,13 +376,6 @@ export interface TunnelOptions {
    */
   features?: readonly string[];
   /**
-   * Overrides of the connector identity: `version` replaces the reported cloudflared version (default
-   * `DEFAULT_CLIENT_VERSION`), `features` the whole feature list; tests pin the connector id.
-   */
-  identity?: Partial<Omit<ConnectorIdentity, 'clientId'>>;
-  /** Milliseconds between starting HA connections (default 1000, docs/protocol.md §12.1). */
-  haSpacingMs?: number;
-  /**
    * QUIC receive-window caps in bytes (`--quic-connection-level-flow-control-limit` / `--quic-stream-level-…`,
    * docs/protocol.md §5.1): defaults 30 MiB per connection (the QUIC library caps it at 24 MiB) and 6 MiB per stream.
    */
@@ -383,4 +388,111 @@ export interface TunnelOptions {
    * (`CFT_ERR_UNAUTHORIZED`) carrying the edge's reason.
    */
   retryUnauthorizedAtStartup?: boolean;
+}
+
+/** The local configuration's inputs: what the Tunnel builds its first configuration and in-process origins from. */
+export type LocalConfigOptions = Readonly<
+  Pick<TunnelOptions, 'origin' | 'url' | 'ingress' | 'originRequest' | 'services' | 'config' | 'configurationFlags'>
+>;
+
+/** How the edge is found (docs/protocol.md §2) and how `auto` picks the first protocol (§3.3). */
+export interface DiscoverySettings {
+  /** `--edge`: static addresses instead of discovery. */
+  readonly edge?: readonly string[];
+  /** Discovery region: `region`, else the token's endpoint, else the global one. */
+  readonly region?: string;
+  readonly edgeIpVersion: EdgeIpVersion;
+  /** DNS for discovery (an internal hook); the system resolver when absent. */
+  readonly resolver?: EdgeResolver;
+  readonly dnsOverTls?: DnsOverTlsOptions | false;
+  readonly protocolSelector: 'default' | 'remote';
+}
+
+/**
+ * {@link TunnelOptions} resolved once: validated, the token parsed, defaults applied, the internal hooks
+ * (`internal/test-hooks.ts`) folded in, frozen. The Tunnel reads it, and hands its `supervisor` group to the
+ * supervisor, which hands the `connection` and `dial` groups on to connections and dials: nothing below copies an
+ * option into a type of its own. Never holds the token text (only the parsed credentials, whose secret hides itself).
+ */
+export interface ResolvedTunnelOptions {
+  readonly credentials: TunnelCredentials;
+  /** Connector id, reported version and features (`features`, `postQuantum`, the `clientVersion` hook). */
+  readonly identity: ConnectorIdentity;
+  readonly logger: TunnelLogger;
+  readonly local: LocalConfigOptions;
+  /** `--tag` pairs as entries, in the order given. */
+  readonly tags: ReadonlyArray<readonly [string, string]>;
+  readonly discovery: DiscoverySettings;
+  readonly protocol: ProtocolOption;
+  readonly postQuantum: boolean;
+  readonly supervisor: SupervisorSettings;
+  readonly gracePeriodMs: number;
+  /** Address of the metrics server; none when absent. */
+  readonly metricsAddress?: string;
+  readonly quickTunnelHostname?: string;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Validates `options` and resolves them into {@link ResolvedTunnelOptions}.
+ *
+ * @throws {TunnelOptionsError} for the first invalid field.
+ * @throws {TokenError} for a token that does not parse; `CFT_ERR_CACERT_INVALID` for a `caCert` without a certificate.
+ */
+export function resolveTunnelOptions(options: TunnelOptions): ResolvedTunnelOptions {
+  validateTunnelOptions(options);
+  const o = options;
+  const hooks = testHooksOf(o);
+  const credentials = typeof o.token === 'string' ? parseToken(o.token) : o.token;
+  // A bad --cacert never fixes itself: fail now instead of retrying every dial.
+  if (o.caCert !== undefined) parseCaBundle(o.caCert);
+  const postQuantum = o.postQuantum === true;
+  return Object.freeze({
+    credentials,
+    identity: createConnectorIdentity({
+      ...(hooks.clientVersion === undefined ? {} : { version: hooks.clientVersion }),
+      features: selectFeatures(o.features, postQuantum),
+    }),
+    logger: o.logger ?? silentLogger,
+    local: Object.freeze({
+      origin: o.origin,
+      url: o.url,
+      ingress: o.ingress,
+      originRequest: o.originRequest,
+      services: o.services,
+      config: o.config,
+      configurationFlags: o.configurationFlags,
+    }),
+    tags: Object.freeze(Object.entries(o.tags ?? {})),
+    discovery: Object.freeze({
+      edge: o.edge === undefined ? undefined : Object.freeze([...o.edge]),
+      region: o.region ?? credentials.endpoint,
+      edgeIpVersion: o.edgeIpVersion ?? DEFAULT_EDGE_IP_VERSION,
+      resolver: hooks.dnsResolver,
+      dnsOverTls: o.dnsOverTls,
+      protocolSelector: o.protocolSelector ?? 'default',
+    }),
+    protocol: o.protocol ?? 'auto',
+    postQuantum,
+    supervisor: Object.freeze({
+      haConnections: o.haConnections ?? DEFAULT_HA_CONNECTIONS,
+      haSpacingMs: hooks.haSpacingMs ?? HA_CONNECTION_SPACING_MS,
+      retries: o.retries ?? DEFAULT_MAX_RETRIES,
+      retryUnauthorizedAtStartup: o.retryUnauthorizedAtStartup ?? false,
+      connection: Object.freeze({
+        rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+        http2PingIntervalMs: hooks.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS,
+      }),
+      dial: Object.freeze({
+        caCert: o.caCert,
+        bindAddress: o.edgeBindAddress,
+        quicHandshakeTimeoutMs: hooks.quicHandshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+        quicFlowControl: o.quicFlowControl === undefined ? undefined : Object.freeze({ ...o.quicFlowControl }),
+      }),
+    }),
+    gracePeriodMs: o.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+    metricsAddress: o.metrics,
+    quickTunnelHostname: o.quickTunnelHostname,
+    signal: o.signal,
+  });
 }

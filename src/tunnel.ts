@@ -3,16 +3,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
-import {
-  createConnectorIdentity,
-  FEATURE_POST_QUANTUM,
-  selectFeatures,
-  type ConnectorIdentity,
-} from './connection/identity.js';
+import { FEATURE_POST_QUANTUM, type ConnectorIdentity } from './connection/identity.js';
 import type { TunnelConnection } from './connection/tunnel-connection.js';
 import type { ConnectionDetails, TunnelProtocol } from './connection/types.js';
 import {
-  DEFAULT_EDGE_IP_VERSION,
   discoverEdge,
   fetchProtocolPercentages,
   ipVersionForBindAddress,
@@ -24,7 +18,6 @@ import {
 import { CftunnelError } from './errors.js';
 import { startMetricsServer, TunnelMetrics, type MetricsServer } from './metrics/index.js';
 import type { TunnelLogger } from './util/logger.js';
-import { silentLogger } from './observability/silent-logger.js';
 import { createRequestObserver, type RequestSummary } from './observability/request-observer.js';
 import {
   closedBeforeConfigured,
@@ -35,18 +28,22 @@ import {
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { OriginServices } from './orchestration/origin-services.js';
 import { checkCaPools } from './orchestration/ca-pools.js';
-import { testHooksOf, type TunnelTestHooks } from './internal/test-hooks.js';
 import { buildTunnelConfig, type TunnelConfig } from './orchestration/remote-config.js';
 import { configFromUrl, localConfigurationJson } from './orchestration/local-config.js';
 import { inProcessServiceFactory, isInProcessOrigin, type Origin } from './proxy/in-process/origin.js';
 import type { OriginService } from './proxy/types.js';
 import { selectProtocol } from './supervisor/protocol.js';
-import { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
-import { parseToken, type TunnelCredentials } from './token/index.js';
+import { Supervisor, type SupervisorEvents } from './supervisor/supervisor.js';
+import type { TunnelCredentials } from './token/index.js';
 import { QuicUnavailableError, quicAvailability } from './transport/quic/index.js';
 import { curvePreferences, detectPostQuantumSupport } from './transport/tls/curves.js';
-import { parseCaBundle } from './transport/tls/trust.js';
-import { TunnelOptionsError, validateTunnelOptions, type TunnelOptions } from './tunnel-options.js';
+import {
+  resolveTunnelOptions,
+  TunnelOptionsError,
+  type LocalConfigOptions,
+  type ResolvedTunnelOptions,
+  type TunnelOptions,
+} from './tunnel-options.js';
 
 export { TunnelOptionsError };
 
@@ -72,7 +69,7 @@ export interface TunnelEvents extends SupervisorEvents {
 }
 
 /** Builds the local configuration and registers in-process origins under synthetic service URLs. */
-function localConfig(options: TunnelOptions, inProcess: Map<string, () => OriginService>): TunnelConfig {
+function localConfig(options: LocalConfigOptions, inProcess: Map<string, () => OriginService>): TunnelConfig {
   for (const [service, origin] of Object.entries(options.services ?? {}))
     inProcess.set(service, inProcessServiceFactory(origin));
   if (options.config !== undefined) return options.config;
@@ -113,38 +110,29 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   private readonly localConfigJson: Buffer;
   /** Aborts a startup still in progress when close() is called. */
   private readonly startAbort = new AbortController();
-  /** The options without the token: nothing needs it after parsing, and nothing may show it (util.inspect). */
-  private readonly options: Omit<TunnelOptions, 'token'>;
-  /** Timings tests shorten (`internal/test-hooks.ts`); empty otherwise. */
-  private readonly testHooks: TunnelTestHooks;
+  /** The options resolved once (no token text: nothing may show it, util.inspect included). */
+  private readonly settings: ResolvedTunnelOptions;
 
   constructor(options: TunnelOptions) {
     super();
-    validateTunnelOptions(options);
-    const { token, ...rest } = options;
-    this.testHooks = testHooksOf(options);
-    this.options = rest;
-    this.credentials = typeof token === 'string' ? parseToken(token) : token;
-    // A bad --cacert never fixes itself: fail now instead of retrying every dial (throws CFT_ERR_CACERT_INVALID).
-    if (options.caCert !== undefined) parseCaBundle(options.caCert);
+    const settings = resolveTunnelOptions(options);
+    this.settings = settings;
+    this.credentials = settings.credentials;
     // HTTP/2 alone (asked for, or strict post-quantum) never loads the QUIC binding: 2.5 MB of RSS saved.
-    const http2Only = options.protocol === 'http2' || options.postQuantum === true;
+    const http2Only = settings.protocol === 'http2' || settings.postQuantum;
     const quic: ReturnType<typeof quicAvailability> = http2Only
       ? { available: false, reason: 'QUIC not asked for' }
       : quicAvailability();
     // Asking for QUIC where it cannot run is the caller's to fix (use http2 or auto); auto falls back below.
-    if (options.protocol === 'quic' && !quic.available) throw new QuicUnavailableError(quic.reason);
-    this.identity = createConnectorIdentity({
-      ...options.identity,
-      features: options.identity?.features ?? selectFeatures(options.features, options.postQuantum === true),
-    });
-    this.logger = options.logger ?? silentLogger;
+    if (settings.protocol === 'quic' && !quic.available) throw new QuicUnavailableError(quic.reason);
+    this.identity = settings.identity;
+    this.logger = settings.logger;
     this.metrics = new TunnelMetrics({ buildInfo: { version: this.identity.version, type: 'cftunnel' } });
     const inProcess = new Map<string, () => OriginService>();
-    const initial = localConfig(options, inProcess);
-    this.origins = new OriginServices({ inProcess, tags: Object.entries(options.tags ?? {}) });
-    this.localConfigJson = localConfigurationJson(initial, options.configurationFlags);
-    this.orchestrator = new Orchestrator(initial, this.origins);
+    const initial = localConfig(settings.local, inProcess);
+    this.origins = new OriginServices({ inProcess, tags: settings.tags });
+    this.localConfigJson = localConfigurationJson(initial, settings.local.configurationFlags);
+    this.orchestrator = new Orchestrator(initial, this.origins, this.requestObserver());
     this.orchestrator.on('config', (version, cfg) => {
       this.origins.retire(cfg);
       this.metrics.configVersion(version);
@@ -169,24 +157,23 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         this.firstConfiguration.fail(err);
       },
     );
-    options.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
+    settings.signal?.addEventListener('abort', () => void this.close({ graceMs: 0 }), { once: true });
   }
 
   private async start(quic: ReturnType<typeof quicAvailability>): Promise<TunnelConnection> {
-    const o = this.options;
+    const s = this.settings;
     const quicAvailable = quic.available;
     // Say why a tunnel that could have used QUIC does not: otherwise HTTP/2 on macOS or musl looks like a choice.
-    if (!quic.available && (o.protocol ?? 'auto') === 'auto' && !o.postQuantum)
-      this.logger.info(`${quic.reason}; using http2`);
+    if (!quic.available && s.protocol === 'auto' && !s.postQuantum) this.logger.info(`${quic.reason}; using http2`);
     // A local rule's caPool is read like a remote one's (asynchronously, bounded); unreadable fails startup (§9.3).
     await checkCaPools(this.orchestrator.config);
     const pq = await detectPostQuantumSupport();
-    const curves = curvePreferences(o.postQuantum ? 'strict' : 'prefer', pq);
+    const curves = curvePreferences(s.postQuantum ? 'strict' : 'prefer', pq);
     // Strict PQ cannot run on QUIC (no group choice in the binding): HTTP/2 only.
-    const protocolOption = o.postQuantum ? 'http2' : (o.protocol ?? 'auto');
+    const protocolOption = s.postQuantum ? 'http2' : s.protocol;
     let selection = selectProtocol(protocolOption, quicAvailable);
-    if (protocolOption === 'auto' && o.protocolSelector === 'remote' && quicAvailable) {
-      const percentages = await fetchProtocolPercentages(o.dnsResolver ?? systemEdgeResolver()).catch(
+    if (protocolOption === 'auto' && s.discovery.protocolSelector === 'remote' && quicAvailable) {
+      const percentages = await fetchProtocolPercentages(s.discovery.resolver ?? systemEdgeResolver()).catch(
         (err: unknown) => {
           this.logger.warn({ err }, 'Unable to lookup protocol percentage.');
           return undefined;
@@ -200,26 +187,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     const pool = await this.edgePool();
     if (this.closing !== undefined) throw new CftunnelError('CFT_ERR_ABORTED', 'tunnel closed during startup');
     this.supervisor = new Supervisor({
+      settings: s.supervisor,
       credentials: this.credentials,
       identity: this.identity,
       orchestrator: this.orchestrator,
       logger: this.logger,
       edgePool: pool,
       protocol: selection,
-      haConnections: o.haConnections,
-      haSpacingMs: o.haSpacingMs,
-      retries: o.retries,
-      caCert: o.caCert,
-      bindAddress: o.edgeBindAddress,
-      quicHandshakeTimeoutMs: this.testHooks.quicHandshakeTimeoutMs,
-      quicFlowControl: o.quicFlowControl,
-      rpcTimeoutMs: o.rpcTimeoutMs,
-      http2PingIntervalMs: this.testHooks.http2PingIntervalMs,
       metrics: this.metrics,
       localConfig: this.localConfigJson,
       http2Curves: curves,
-      observer: this.requestObserver(),
-      retryUnauthorizedAtStartup: o.retryUnauthorizedAtStartup ?? false,
     });
     for (const name of [
       'connected',
@@ -234,13 +211,13 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args),
       );
     }
-    if (o.metrics !== undefined) {
+    if (s.metricsAddress !== undefined) {
       this.metricsServer = await startMetricsServer({
-        address: o.metrics,
+        address: s.metricsAddress,
         metrics: this.metrics,
         connectorId: this.identity.connectorId,
         readyConnections: () => this.supervisor?.connections.length ?? 0,
-        quickTunnelHostname: o.quickTunnelHostname,
+        quickTunnelHostname: s.quickTunnelHostname,
         config: () =>
           JSON.stringify({
             version: this.orchestrator.currentVersion,
@@ -250,27 +227,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.logger.info(this.metricsServer.logMessage);
     }
     return this.supervisor.start(
-      o.signal === undefined ? this.startAbort.signal : AbortSignal.any([o.signal, this.startAbort.signal]),
+      s.signal === undefined ? this.startAbort.signal : AbortSignal.any([s.signal, this.startAbort.signal]),
     );
   }
 
   private edgePool(): Promise<EdgeAddressPool> {
-    const o = this.options;
+    const d = this.settings.discovery;
     const log = this.logger;
-    if (o.edge !== undefined) return staticEdgePool(o.edge, { resolver: o.dnsResolver, log });
+    if (d.edge !== undefined) return staticEdgePool(d.edge, { resolver: d.resolver, log });
     // §2.4: a bind address forces the edge IP version to its own family.
-    const { ipVersion, warning } = ipVersionForBindAddress(
-      o.edgeIpVersion ?? DEFAULT_EDGE_IP_VERSION,
-      o.edgeBindAddress,
-    );
+    const { ipVersion, warning } = ipVersionForBindAddress(d.edgeIpVersion, this.settings.supervisor.dial.bindAddress);
     if (warning !== undefined) log.warn(warning);
-    return discoverEdge({
-      region: o.region ?? this.credentials.endpoint,
-      resolver: o.dnsResolver,
-      dnsOverTls: o.dnsOverTls,
-      ipVersion,
-      log,
-    });
+    return discoverEdge({ region: d.region, resolver: d.resolver, dnsOverTls: d.dnsOverTls, ipVersion, log });
   }
 
   private requestObserver() {
@@ -344,7 +312,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.startAbort.abort();
       this.firstConfiguration.fail(closedBeforeConfigured());
       await this.readyPromise.catch(() => undefined);
-      await this.supervisor?.shutdown(options.graceMs ?? this.options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS);
+      await this.supervisor?.shutdown(options.graceMs ?? this.settings.gracePeriodMs);
       await this.metricsServer?.close();
       await this.origins.close();
     })();

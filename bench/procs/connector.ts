@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { Tunnel } from '../../src/tunnel.js';
 import { createOriginApp, type OriginAppKind } from '../harness/origin-app.js';
 import { serveChild } from './child.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 /** Config the driver sends. */
 export interface ConnectorChildConfig {
@@ -27,17 +28,21 @@ const STOP_GRACE_MS = 1000;
 
 serveChild<ConnectorChildConfig, { connections: number }>(async (config) => {
   const app = 'inProcess' in config.origin ? createOriginApp(config.origin.inProcess) : undefined;
-  const tunnel = new Tunnel({
-    token: config.token,
-    ...(app === undefined ? { url: (config.origin as { url: string }).url } : { origin: app.server }),
-    // Like cloudflared, one HA connection per static edge address: list the edge once per connection.
-    edge: Array.from({ length: config.haConnections }, () => config.edge),
-    caCert: config.caPem,
-    protocol: config.protocol,
-    haConnections: config.haConnections,
-    haSpacingMs: 0,
-    logger: pino({ level: LOG_LEVEL, base: { proc: 'connector' } }, pino.destination(2)),
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      {
+        token: config.token,
+        ...(app === undefined ? { url: (config.origin as { url: string }).url } : { origin: app.server }),
+        // Like cloudflared, one HA connection per static edge address: list the edge once per connection.
+        edge: Array.from({ length: config.haConnections }, () => config.edge),
+        caCert: config.caPem,
+        protocol: config.protocol,
+        haConnections: config.haConnections,
+        logger: pino({ level: LOG_LEVEL, base: { proc: 'connector' } }, pino.destination(2)),
+      },
+      { haSpacingMs: 0 },
+    ),
+  );
   let connected = 0;
   const all = new Promise<void>((resolve) => {
     tunnel.on('connected', () => {

@@ -29,16 +29,6 @@ export const RegistrationServerMethod = {
   updateLocalConfiguration: 2,
 } as const;
 
-/** Method ordinals of the legacy TunnelServer's own methods (docs/protocol.md §6.2); named tunnels never call them. */
-export const TunnelServerMethod = {
-  registerTunnel: 0,
-  getServerInfo: 1,
-  unregisterTunnel: 2,
-  obsoleteDeclarativeTunnelConnect: 3,
-  authenticate: 4,
-  reconnectTunnel: 5,
-} as const;
-
 /** Method ordinals of SessionManager (docs/protocol.md §6.2). */
 export const SessionManagerMethod = {
   registerUdpSession: 0,

@@ -25,9 +25,9 @@ import type { CliIo } from './io.js';
 import { keepProcessAlive } from './keep-alive.js';
 import { createCliLogger } from './logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from './run-flags.js';
-import { resolveConnectorSettings, type ConnectorSettings } from './run-settings.js';
+import { connectorHooks, resolveConnectorSettings, type ConnectorSettings } from './run-settings.js';
 import { serveUntilShutdown } from './serve-until-shutdown.js';
-import { connectorTunnelOptions } from './connector-tunnel-options.js';
+import { withTestHooks } from '../internal/test-hooks.js';
 import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 import { CaCertFileError } from './tunnel-run-command.js';
@@ -122,8 +122,8 @@ function logQuickStartup(
     {
       settings: {
         url: settings.url,
-        edge: settings.edge,
-        metrics: settings.metrics,
+        edge: settings.tunnel.edge,
+        metrics: settings.tunnel.metrics,
         cacert: settings.caCertPath,
         protocol: protocolSet ? settings.protocol : undefined,
         'ha-connections': QUICK_TUNNEL_HA_CONNECTIONS,
@@ -188,17 +188,22 @@ export async function runQuickTunnel(parsed: ParsedFlags, io: CliIo): Promise<vo
 
   const createTunnel = (): Tunnel =>
     new Tunnel(
-      quickTunnelOptions(
-        {
-          // --url (http:// added where the scheme is missing) or --hello-world, with the origin flags (§10.4).
-          origin: settings.singleOrigin.service ?? settings.url!,
-          ...(Object.keys(settings.singleOrigin.originRequest).length > 0
-            ? { originRequest: settings.singleOrigin.originRequest }
-            : {}),
-          ...connectorTunnelOptions(settings, caCert, logger),
-          protocol: protocolSet ? settings.protocol : undefined,
-        },
-        grant,
+      withTestHooks(
+        quickTunnelOptions(
+          {
+            // --url (http:// added where the scheme is missing) or --hello-world, with the origin flags (§10.4).
+            origin: settings.singleOrigin.service ?? settings.url!,
+            ...(Object.keys(settings.singleOrigin.originRequest).length > 0
+              ? { originRequest: settings.singleOrigin.originRequest }
+              : {}),
+            ...settings.tunnel,
+            caCert,
+            logger,
+            protocol: protocolSet ? settings.protocol : undefined,
+          },
+          grant,
+        ),
+        connectorHooks(settings),
       ),
     );
   await serveUntilShutdown({ createTunnel, logger, shutdown, release, settings });

@@ -4,6 +4,8 @@
  */
 import net from 'node:net';
 import { EdgeDiscoveryOptionError, parseEdgeIpVersion, type EdgeIpVersion } from '../edge-discovery/index.js';
+import type { TunnelTestHooks } from '../internal/test-hooks.js';
+import type { TunnelOptions } from '../tunnel-options.js';
 import type { ProtocolOption } from '../supervisor/protocol.js';
 import { DEFAULT_GRACE_PERIOD_MS } from '../supervisor/supervisor.js';
 import { LOCAL_CONFIGURATION_FLAGS } from '../orchestration/local-config.js';
@@ -40,6 +42,33 @@ export type TokenSource = 'flag' | 'env' | 'config' | 'file';
 
 /** `--metrics` default (§13.1): `localhost:0` tries 127.0.0.1:20241-20245 in order, then a random port. */
 
+/**
+ * The library options every CLI run takes from its flags (environment and configuration file keys included, §16),
+ * resolved once here: `tunnel run` and quick tunnels pass them to the Tunnel as they are, so a flag added to one
+ * reaches both. The Tunnel validates and resolves them like any caller's.
+ */
+export interface ConnectorTunnelOptions extends Readonly<
+  Pick<
+    TunnelOptions,
+    | 'tags'
+    | 'edge'
+    | 'region'
+    | 'edgeIpVersion'
+    | 'postQuantum'
+    | 'edgeBindAddress'
+    | 'retries'
+    | 'features'
+    | 'rpcTimeoutMs'
+    | 'quicFlowControl'
+  >
+> {
+  /** Metrics server address; {@link DEFAULT_METRICS_ADDRESS} when not set. */
+  readonly metrics: string;
+  readonly gracePeriodMs: number;
+  /** Set flags echoed to the edge in `__configuration_flags` (§9.4). */
+  readonly configurationFlags: Record<string, string>;
+}
+
 /** Everything `tunnel run` needs, validated. */
 export interface RunSettings {
   token: string;
@@ -48,44 +77,27 @@ export interface RunSettings {
   url: string | undefined;
   /** The single catch-all rule of `--url` / `--hello-world` / … and the origin flags (§10.4). */
   singleOrigin: SingleOriginRule;
-  /** Static edge addresses; undefined runs edge discovery (§2). */
-  edge: string[] | undefined;
-  region: string | undefined;
-  edgeIpVersion: EdgeIpVersion | undefined;
-  postQuantum: boolean;
   caCertPath: string | undefined;
   protocol: ProtocolOption;
   haConnections: number | undefined;
-  retries: number | undefined;
-  gracePeriodMs: number;
-  edgeBindAddress: string | undefined;
   logLevel: LogLevel;
   logFile: string | undefined;
   /** Undefined: console lines (`default`). */
   output: LogOutput | undefined;
-  /** Metrics server address; {@link DEFAULT_METRICS_ADDRESS} when not set. */
-  metrics: string;
   /** `--config` file path. */
   configFile: string | undefined;
-  /** `--tag` pairs by name (a repeated name keeps the last value). */
-  tags: Record<string, string> | undefined;
-  /** Set flags echoed to the edge in `__configuration_flags` (§9.4). */
-  configurationFlags: Record<string, string>;
   pidFile: string | undefined;
   /** Compatibility flags that were set and have no effect. */
   noEffectFlags: string[];
   /** A positional tunnel name/UUID; ignored when a token is present (§1.2). */
   tunnelArgument: string | undefined;
-  /** `--features` (§14.3): extra feature strings, in the order given. */
-  features: string[] | undefined;
-  /** `--rpc-timeout` (§6.6, §7.5); undefined keeps the 5 s default. */
-  rpcTimeoutMs: number | undefined;
-  /** `--quic-connection-level-flow-control-limit` in bytes (§5.1); undefined keeps 30 MiB. */
-  quicConnectionWindow: number | undefined;
-  /** `--quic-stream-level-flow-control-limit` in bytes (§5.1); undefined keeps 6 MiB. */
-  quicStreamWindow: number | undefined;
   /** `--client-version` / `CFTUNNEL_CLIENT_VERSION`: the version reported at registration (§6.6). */
   clientVersion: string | undefined;
+  /**
+   * `--edge`, `--region`, `--edge-ip-version`, `--post-quantum`, `--metrics`, `--retries`, `--grace-period`,
+   * `--edge-bind-address`, `--tag`, `--features`, `--rpc-timeout` and the QUIC flow-control limits, as library options.
+   */
+  tunnel: ConnectorTunnelOptions;
 }
 
 /** A usage error for a missing token. */
@@ -237,33 +249,45 @@ export function resolveConnectorSettings(parsed: ParsedFlags): ConnectorSettings
   const settings: Omit<RunSettings, 'token' | 'tokenSource'> = {
     url: flagValue(parsed, 'url'),
     singleOrigin: singleOriginRule(parsed),
-    edge: parseEdge(parsed.values.get('edge')),
-    region: flagValue(parsed, 'region') || undefined,
-    edgeIpVersion: parseIpVersionFlag(flagValue(parsed, 'edge-ip-version')),
-    postQuantum: flagBool(parsed, 'post-quantum', false),
     caCertPath: flagValue(parsed, 'cacert'),
     protocol: parseProtocol(flagValue(parsed, 'protocol')),
     haConnections: flagInt(parsed, 'ha-connections', 1),
-    retries: flagInt(parsed, 'retries', 0),
-    gracePeriodMs: parseGracePeriod(flagValue(parsed, 'grace-period')),
-    edgeBindAddress,
     logLevel: parseChoice('loglevel', flagValue(parsed, 'loglevel'), LOG_LEVELS) ?? 'info',
     logFile: flagValue(parsed, 'logfile'),
     output: parseChoice('output', flagValue(parsed, 'output'), ['default', 'json'] as const),
-    metrics: parseMetricsAddress(flagValue(parsed, 'metrics')),
     configFile: flagValue(parsed, 'config'),
-    tags: parseTags(parsed.values.get('tag')),
-    configurationFlags: configurationFlags(parsed),
     pidFile: flagValue(parsed, 'pidfile'),
     noEffectFlags: [...parsed.values.keys()].filter((k) => NO_EFFECT_FLAGS.has(k)),
     tunnelArgument: parsed.positionals[0],
-    features: parseFeatures(parsed.values.get('features')),
-    rpcTimeoutMs: parseRpcTimeout(flagValue(parsed, 'rpc-timeout')),
-    quicConnectionWindow: flagInt(parsed, 'quic-connection-level-flow-control-limit', 1),
-    quicStreamWindow: flagInt(parsed, 'quic-stream-level-flow-control-limit', 1),
     clientVersion: flagValue(parsed, 'client-version') || undefined,
+    tunnel: {
+      edge: parseEdge(parsed.values.get('edge')),
+      region: flagValue(parsed, 'region') || undefined,
+      edgeIpVersion: parseIpVersionFlag(flagValue(parsed, 'edge-ip-version')),
+      postQuantum: flagBool(parsed, 'post-quantum', false),
+      retries: flagInt(parsed, 'retries', 0),
+      gracePeriodMs: parseGracePeriod(flagValue(parsed, 'grace-period')),
+      edgeBindAddress,
+      metrics: parseMetricsAddress(flagValue(parsed, 'metrics')),
+      tags: parseTags(parsed.values.get('tag')),
+      configurationFlags: configurationFlags(parsed),
+      features: parseFeatures(parsed.values.get('features')),
+      rpcTimeoutMs: parseRpcTimeout(flagValue(parsed, 'rpc-timeout')),
+      quicFlowControl: {
+        maxConnectionWindow: flagInt(parsed, 'quic-connection-level-flow-control-limit', 1),
+        maxStreamWindow: flagInt(parsed, 'quic-stream-level-flow-control-limit', 1),
+      },
+    },
   };
   return settings;
+}
+
+/**
+ * The internal hooks every CLI run sets from its settings: the version `--client-version` / `CFTUNNEL_CLIENT_VERSION`
+ * reports at registration (§6.6), which the library keeps out of its public options.
+ */
+export function connectorHooks(settings: ConnectorSettings): TunnelTestHooks {
+  return settings.clientVersion === undefined ? {} : { clientVersion: settings.clientVersion };
 }
 
 /**

@@ -8,7 +8,7 @@ import { joinHostPort } from '../util/host-port.js';
 import { EdgeTlsError } from '../transport/errors.js';
 import type { Tunnel } from '../tunnel.js';
 import { edgeTlsHint } from './edge-tls-hint.js';
-import type { ConnectorSettings } from './run-settings.js';
+import type { ConnectorSettings, ConnectorTunnelOptions } from './run-settings.js';
 import type { ShutdownWaiter } from './signals.js';
 
 /** What {@link serveUntilShutdown} needs. */
@@ -20,7 +20,9 @@ export interface ServeUntilShutdownOptions {
   /** Releases the keep-alive handle once everything is closed. */
   release: () => void;
   /** `--grace-period`, `--pidfile`, and `--cacert` (named by the hint logged when the edge's certificate is refused). */
-  settings: Pick<ConnectorSettings, 'gracePeriodMs' | 'pidFile' | 'caCertPath'>;
+  settings: Pick<ConnectorSettings, 'pidFile' | 'caCertPath'> & {
+    tunnel: Pick<ConnectorTunnelOptions, 'gracePeriodMs'>;
+  };
 }
 
 /**
@@ -49,7 +51,7 @@ export async function serveUntilShutdown(o: ServeUntilShutdownOptions): Promise<
   const stopped = o.shutdown.signal.then(async (signal) => {
     logger.info(`Initiating graceful shutdown due to signal ${signal} ...`);
     startupAbort.abort();
-    await tunnel.close({ graceMs: o.settings.gracePeriodMs });
+    await tunnel.close({ graceMs: o.settings.tunnel.gracePeriodMs });
     logger.info('Tunnel server stopped');
   });
   try {

@@ -16,11 +16,11 @@ import { flagValue, formatFlagHelp, formatUnsupportedHelp, parseFlags, type Pars
 import type { CliIo } from './io.js';
 import { createCliLogger } from './logger.js';
 import { RUN_FLAGS, UNSUPPORTED_RUN_FLAGS } from './run-flags.js';
-import { resolveRunSettings, type RunSettings } from './run-settings.js';
+import { connectorHooks, resolveRunSettings, type RunSettings } from './run-settings.js';
 import { forcedExitMessage, waitForShutdownSignal } from './signals.js';
 import { keepProcessAlive } from './keep-alive.js';
 import { serveUntilShutdown } from './serve-until-shutdown.js';
-import { connectorTunnelOptions } from './connector-tunnel-options.js';
+import { withTestHooks } from '../internal/test-hooks.js';
 import { cliVersion, COMPATIBLE_CLOUDFLARED_VERSION } from './version.js';
 import { formatGoDuration } from '../util/go-duration.js';
 
@@ -97,30 +97,31 @@ function logStartup(
         service: settings.singleOrigin.service,
         originRequest:
           Object.keys(settings.singleOrigin.originRequest).length > 0 ? settings.singleOrigin.originRequest : undefined,
-        edge: settings.edge,
-        tag: settings.tags,
-        region: settings.region,
-        'edge-ip-version': settings.edgeIpVersion,
-        'post-quantum': settings.postQuantum || undefined,
-        metrics: settings.metrics,
+        edge: settings.tunnel.edge,
+        tag: settings.tunnel.tags,
+        region: settings.tunnel.region,
+        'edge-ip-version': settings.tunnel.edgeIpVersion,
+        'post-quantum': settings.tunnel.postQuantum || undefined,
+        metrics: settings.tunnel.metrics,
         cacert: settings.caCertPath,
         protocol: settings.protocol,
         'ha-connections': settings.haConnections,
-        retries: settings.retries,
-        'grace-period': formatGoDuration(settings.gracePeriodMs),
-        'edge-bind-address': settings.edgeBindAddress,
+        retries: settings.tunnel.retries,
+        'grace-period': formatGoDuration(settings.tunnel.gracePeriodMs),
+        'edge-bind-address': settings.tunnel.edgeBindAddress,
         loglevel: settings.logLevel,
-        features: settings.features,
-        'rpc-timeout': settings.rpcTimeoutMs === undefined ? undefined : formatGoDuration(settings.rpcTimeoutMs),
-        'quic-connection-level-flow-control-limit': settings.quicConnectionWindow,
-        'quic-stream-level-flow-control-limit': settings.quicStreamWindow,
+        features: settings.tunnel.features,
+        'rpc-timeout':
+          settings.tunnel.rpcTimeoutMs === undefined ? undefined : formatGoDuration(settings.tunnel.rpcTimeoutMs),
+        'quic-connection-level-flow-control-limit': settings.tunnel.quicFlowControl?.maxConnectionWindow,
+        'quic-stream-level-flow-control-limit': settings.tunnel.quicFlowControl?.maxStreamWindow,
         'client-version': settings.clientVersion,
       },
     },
     'Settings',
   );
   if (settings.protocol === 'h2mux') logger.warn('h2mux is no longer supported; using http2 instead');
-  if (settings.postQuantum && (settings.protocol === 'quic' || settings.protocol === 'auto')) {
+  if (settings.tunnel.postQuantum && (settings.protocol === 'quic' || settings.protocol === 'auto')) {
     logger.info('Post-quantum mode runs on HTTP/2: the QUIC transport cannot choose key-exchange groups');
   }
   if (config !== undefined) {
@@ -187,23 +188,31 @@ export async function runTunnel(parsed: ParsedFlags, io: CliIo): Promise<void> {
   const shutdown = waitForShutdownSignal((signal) => logger.warn(forcedExitMessage(signal)));
   const release = keepProcessAlive();
   const createTunnel = (): Tunnel =>
-    new Tunnel({
-      ...connectorTunnelOptions(settings, caCert, logger),
-      token: credentials,
-      config: config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
-      ...(testDnsServer
-        ? {
-            dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }),
-            dnsOverTls: false,
-          }
-        : {}),
-      protocol: settings.protocol,
-      // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
-      // cloudflared consults the protocol-v2 TXT percentages instead.
-      protocolSelector: settings.tokenSource === 'file' ? 'remote' : 'default',
-      haConnections: settings.haConnections,
-      // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
-      retryUnauthorizedAtStartup: true,
-    });
+    new Tunnel(
+      withTestHooks(
+        {
+          ...settings.tunnel,
+          caCert,
+          logger,
+          token: credentials,
+          config:
+            config?.localConfig ?? configFromUrl(settings.singleOrigin.service, settings.singleOrigin.originRequest),
+          ...(testDnsServer ? { dnsOverTls: false } : {}),
+          protocol: settings.protocol,
+          // §3.3: `auto` starts on QUIC when a token was *set* (flag, env or config key); with --token-file
+          // cloudflared consults the protocol-v2 TXT percentages instead.
+          protocolSelector: settings.tokenSource === 'file' ? 'remote' : 'default',
+          haConnections: settings.haConnections,
+          // cloudflared retries an Unauthorized registration forever at startup (docs/protocol.md §6.7).
+          retryUnauthorizedAtStartup: true,
+        },
+        {
+          ...connectorHooks(settings),
+          ...(testDnsServer
+            ? { dnsResolver: edgeResolverForServers([testDnsServer], { timeoutMs: TEST_DNS_TIMEOUT_MS, tries: 1 }) }
+            : {}),
+        },
+      ),
+    );
   await serveUntilShutdown({ createTunnel, logger, shutdown, release, settings });
 }

@@ -9,7 +9,7 @@ import { WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
 import type { ConnectionContext } from './types.js';
 
 /**
- * Serves one RPC stream until the edge ends it, for at most `ctx.tunnel.rpcTimeoutMs` (docs/protocol.md §7.5: HEAD bounds
+ * Serves one RPC stream until the edge ends it, for at most `ctx.tunnel.settings.rpcTimeoutMs` (docs/protocol.md §7.5: HEAD bounds
  * the serving of an RPC stream by `--rpc-timeout`, then closes its side; 2023.7.3 waited for the edge). An edge that
  * opens a stream and never finishes it cannot keep the stream, its handler and its buffers alive for ever.
  */
@@ -46,7 +46,7 @@ export async function serveConfigRpcStream(
   });
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ctx.tunnel.rpcTimeoutMs);
+    timer = setTimeout(resolve, ctx.tunnel.settings.rpcTimeoutMs);
     timer.unref();
   });
   await Promise.race([rpc.closed, bound]);

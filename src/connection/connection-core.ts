@@ -2,7 +2,7 @@
  * The transport-neutral half of a tunnel connection (docs/protocol.md §6.5-§6.8, §12.5): lifecycle (the `closed`
  * promise), registration on the control stream, the end of a connection whose control stream broke, the graceful
  * drain (WebSocket go-away, unregister, wait for in-flight requests) and the per-request skeleton every transport
- * runs (abort rule, observation, forwarding through the origin proxy, error answers). A transport subclass is the
+ * runs (abort rule, forwarding through the origin proxy, which routes and observes, and error answers). A transport subclass is the
  * adapter: it opens the control stream, accepts the edge's requests, closes gracefully and destroys, and answers
  * each request through a {@link ResponseWriter} — cloudflared's `OriginProxy`/`ResponseWriter` split.
  */
@@ -11,11 +11,10 @@ import type { Duplex } from 'node:stream';
 import type { OriginRequest, OriginResponse } from '../proxy/index.js';
 import { openControlSession, unregisterAndDrain, type ControlSession } from './control.js';
 import { EdgeRequestError, WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
-import { CftunnelError } from '../errors.js';
-import { EdgeConnectionClosedError, RequestFailedError } from './errors.js';
+import { EdgeConnectionClosedError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
-import type { ConnectionContext, ConnectionDetails, RequestHandle, TunnelProtocol } from './types.js';
+import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import { WebSocketRelays } from './websocket-relay.js';
 
 /** How a transport answers one edge request. */
@@ -163,8 +162,8 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
   // --- the per-request skeleton ---------------------------------------------------------------------------------------
 
   /**
-   * Serves one edge request: forwards it through the current origin proxy, writes the answer with `writer`, observes
-   * it, and maps failures to the transport's error answer (before the head) or a reset (after it).
+   * Serves one edge request: forwards it through the current origin proxy (which routes and observes it) and writes
+   * the answer with `writer`; a failure becomes the transport's error answer (before the head) or a reset (after it).
    */
   protected async serveRequest(req: OriginRequest, writer: ResponseWriter): Promise<void> {
     const { tunnel } = this.ctx;
@@ -174,26 +173,27 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
       if (edgeGaveUp(stream)) abort.abort();
     };
     stream.once('close', onClose);
-    const observed = this.observe(req);
-    let failure: Error | undefined;
     let headSent = false;
     try {
-      const res = await tunnel.orchestrator
-        .originProxy()
-        .proxy(req, abort.signal, { logger: tunnel.logger, connIndex: this.connIndex, protocol: this.protocol });
-      observed?.response(res.status);
-      writer.writeHead(res);
-      headSent = true;
-      await writer.writeBody(res, this.webSockets);
-    } catch (err) {
-      // What reaches a user (`request`/`error` events) is always a CftunnelError; the wire gets the original text.
-      failure = err instanceof CftunnelError ? err : new RequestFailedError(err);
-      tunnel.logger.error({ err, connIndex: this.connIndex, dest: req.url }, writer.failureMessage);
-      if (headSent) writer.reset();
-      else writer.fail(err);
+      await tunnel.orchestrator.originProxy().serve(
+        req,
+        abort.signal,
+        { logger: tunnel.logger, connIndex: this.connIndex, protocol: this.protocol },
+        {
+          respond: (res) => {
+            writer.writeHead(res);
+            headSent = true;
+            return writer.writeBody(res, this.webSockets);
+          },
+          fail: (err) => {
+            tunnel.logger.error({ err, connIndex: this.connIndex, dest: req.url }, writer.failureMessage);
+            if (headSent) writer.reset();
+            else writer.fail(err);
+          },
+        },
+      );
     } finally {
       stream.off('close', onClose);
-      observed?.end(failure);
     }
   }
 
@@ -213,28 +213,6 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
       WARP_ROUTING_DISABLED_MESSAGE,
     );
     writer.fail(new EdgeRequestError(WARP_ROUTING_DISABLED_MESSAGE));
-  }
-
-  /** Starts observing a request, when someone observes (the common no-observer case costs one branch). */
-  private observe(req: OriginRequest): RequestHandle | undefined {
-    const observer = this.ctx.tunnel.observer;
-    if (observer === undefined) return undefined;
-    let cfRay: string | undefined;
-    for (const [name, value] of req.headers) {
-      if (name.length === 6 && name.toLowerCase() === 'cf-ray') {
-        cfRay = value;
-        break;
-      }
-    }
-    return observer.start({
-      connIndex: this.connIndex,
-      protocol: this.protocol,
-      method: req.method,
-      url: req.url,
-      host: req.host,
-      isWebsocket: req.isWebsocket,
-      cfRay,
-    });
   }
 }
 

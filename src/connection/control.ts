@@ -55,7 +55,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
             compressionQuality: 0,
             numPreviousAttempts: ctx.numPreviousAttempts,
           },
-          { timeoutMs: ctx.tunnel.rpcTimeoutMs },
+          { timeoutMs: ctx.tunnel.settings.rpcTimeoutMs },
         ),
       );
       const result: ConnectionDetails = {
@@ -67,7 +67,7 @@ export function openControlSession(stream: Duplex, ctx: ConnectionContext): Cont
       if (ctx.connIndex === 0 && !result.tunnelIsRemotelyManaged && ctx.tunnel.localConfig !== undefined) {
         const localConfig = ctx.tunnel.localConfig;
         counted(ctx, 'update_local_configuration', () =>
-          client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.tunnel.rpcTimeoutMs }),
+          client.updateLocalConfiguration(localConfig, { timeoutMs: ctx.tunnel.settings.rpcTimeoutMs }),
         ).then(
           () => ctx.tunnel.metrics?.localConfigPushed(true),
           (err: unknown) => {

@@ -17,13 +17,3 @@ export class ResponseIncompleteError extends CftunnelError {
     super('CFT_ERR_RESPONSE_INCOMPLETE', message, { retryable: false, cause });
   }
 }
-
-/**
- * A request failed with an error that carries no code of cftunnel's (a Node.js stream or socket error): what the
- * `request` and `error` events report, with the original error as `cause`.
- */
-export class RequestFailedError extends CftunnelError {
-  constructor(cause: unknown) {
-    super('CFT_ERR_REQUEST_FAILED', 'request failed', { retryable: false, cause });
-  }
-}

@@ -204,7 +204,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW));
     session.once('close', () => this.markClosed());
-    this.pingTimer = setInterval(() => this.probe(), ctx.tunnel.http2.pingIntervalMs);
+    this.pingTimer = setInterval(() => this.probe(), ctx.tunnel.settings.http2PingIntervalMs);
     this.pingTimer.unref();
     // The edge going away (GOAWAY) or its socket closing ends this connection even when nghttp2 has not noticed.
     // A socket whose peer vanished may never report 'close' to the session (seen with an edge that dropped a
@@ -252,7 +252,7 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
   protected async openControlStream(): Promise<ControlStream> {
     const stream = await new Promise<http2.ServerHttp2Stream>((resolve, reject) => {
       if (this.controlStream !== undefined) return resolve(this.controlStream);
-      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.tunnel.rpcTimeoutMs);
+      const timer = setTimeout(() => reject(new ControlStreamTimeoutError()), this.ctx.tunnel.settings.rpcTimeoutMs);
       timer.unref();
       this.controlWaiter = (s) => {
         clearTimeout(timer);

@@ -55,7 +55,7 @@ export function selectFeatures(cliFeatures: readonly string[] = [], postQuantum 
 /**
  * Version reported in `ClientInfo.version` (§1.4, §6.6): the cloudflared release whose wire behaviour cftunnel
  * follows (docs/protocol.md §18, HEAD). The edge knows connectors by cloudflared release numbers. The one place this
- * number lives; override it with the `identity.version` option or `--client-version` / `CFTUNNEL_CLIENT_VERSION`.
+ * number lives; the CLI overrides it with `--client-version` / `CFTUNNEL_CLIENT_VERSION` (an internal hook, not a library option).
  */
 export const DEFAULT_CLIENT_VERSION = '2026.8.2';
 

@@ -6,12 +6,10 @@ import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelCredentials } from '../token/index.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import type { ConnectorIdentity } from './identity.js';
-import type { RequestObserver } from '../observability/request-observer.js';
 
 // One definition each, below the connection layer; re-exported because the connection layer speaks in them.
 export type { TunnelProtocol } from '../transport/protocol.js';
 export type { ConnectionDetails } from '../rpc/tunnel/connection-details.js';
-export type { RequestInfo, RequestHandle, RequestObserver } from '../observability/request-observer.js';
 
 /**
  * The RPC and configuration-push metrics a connection updates where the calls happen (docs/protocol.md §13.2; the
@@ -44,22 +42,20 @@ export interface TunnelSettings {
   /** Hands out the current origin proxy per request and applies configuration pushes. */
   readonly orchestrator: Orchestrator;
   readonly logger: Logger;
-  /** Bound on `registerConnection` (§6.6, HEAD `--rpc-timeout`). */
-  readonly rpcTimeoutMs: number;
+  /** Timings every connection reads: the resolved tunnel settings' `connection` group, by reference. */
+  readonly settings: ConnectionSettings;
   /** JSON pushed with `updateLocalConfiguration` when the edge says the tunnel is not remotely managed (§6.8). */
   readonly localConfig?: Buffer;
-  /** Request lifecycle observer (metrics, events); absent ⇒ nothing is observed. */
-  readonly observer?: RequestObserver;
   /** RPC metrics; absent ⇒ not counted. */
   readonly metrics?: ConnectionMetrics;
-  /** Settings only HTTP/2 connections read. */
-  readonly http2: Http2Settings;
 }
 
-/** Settings of HTTP/2 connections only. */
-export interface Http2Settings {
-  /** Liveness PING interval (§8.1). */
-  readonly pingIntervalMs: number;
+/** The timings of every connection, resolved once with the tunnel's options (defaults applied). */
+export interface ConnectionSettings {
+  /** Bound on each RPC with the edge and on serving an edge-opened RPC stream (§6.6, §7.5, HEAD `--rpc-timeout`). */
+  readonly rpcTimeoutMs: number;
+  /** HTTP/2 liveness PING interval (§8.1); only HTTP/2 connections read it. */
+  readonly http2PingIntervalMs: number;
 }
 
 /** One connection attempt: the tunnel's settings and what is particular to this attempt. */

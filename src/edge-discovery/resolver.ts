@@ -1,6 +1,6 @@
 /**
  * The DNS lookups edge discovery needs, behind one injectable interface so that tests (and embedders with their own
- * DNS) never reach the real network. docs/protocol.md §2.1 (SRV), §2.3 (A/AAAA), §3.2 (TXT).
+ * DNS hook) never reach the real network. docs/protocol.md §2.1 (SRV), §2.3 (A/AAAA), §3.2 (TXT).
  */
 import dns from 'node:dns';
 

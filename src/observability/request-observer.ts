@@ -1,36 +1,10 @@
 /**
- * The tunnel's request observer: feeds diagnostics_channel and the library's `request` event from the connection
- * layer's per-request callbacks. Does nothing per request when nobody listens.
+ * The tunnel's request observer: feeds metrics, diagnostics_channel and the library's `request` event from the origin
+ * proxy's per-request callbacks. Does nothing per request when nobody listens.
  */
 import { hasErrorCode } from '../errors.js';
-import type { TunnelProtocol } from '../transport/protocol.js';
+import type { RequestHandle, RequestInfo, RequestObserver } from '../proxy/types.js';
 import { requestEndChannel, requestStartChannel } from './diagnostics.js';
-
-/** What the connection layer tells observers (metrics, logs, diagnostics_channel, library events) per request. */
-export interface RequestInfo {
-  readonly connIndex: number;
-  readonly protocol: TunnelProtocol;
-  readonly method: string;
-  /** Eyeball URL as the edge sent it. */
-  readonly url: string;
-  readonly host: string;
-  readonly isWebsocket: boolean;
-  /** `Cf-Ray` header, when the edge sent one. */
-  readonly cfRay: string | undefined;
-}
-
-/** Per-request callbacks; every method must be cheap and must not throw. */
-export interface RequestHandle {
-  /** The origin answered (status as received from the origin, before any 101→200 rewrite). */
-  response(status: number): void;
-  /** The request is over; `error` when it failed (before or after the response). */
-  end(error?: Error): void;
-}
-
-/** Observes the requests a connection serves. */
-export interface RequestObserver {
-  start(info: RequestInfo): RequestHandle;
-}
 
 /**
  * What the visitor gets when the origin fails before answering: the connector answers the edge with an error (a

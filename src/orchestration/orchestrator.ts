@@ -8,6 +8,7 @@ import { checkCaPools } from './ca-pools.js';
 import { parseTunnelConfig, type TunnelConfig } from './remote-config.js';
 import { wireText } from '../errors.js';
 import { OriginProxy } from '../proxy/origin-proxy.js';
+import type { RequestObserver } from '../proxy/types.js';
 import { OriginServices } from './origin-services.js';
 
 /** Version before any remote configuration was applied (§9.3). */
@@ -34,10 +35,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   /**
    * @param initial the local configuration (from `--url`, a config file, or the default 503 catch-all).
    * @param origins the live origin services the configurations' rules resolve to.
+   * @param observer observes every request the origin proxies serve (metrics, events, diagnostics_channel).
    */
   constructor(
     initial: TunnelConfig,
     readonly origins: OriginServices = new OriginServices(),
+    private readonly observer?: RequestObserver,
   ) {
     super();
     this.current = initial;
@@ -48,7 +51,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
    * its rules even when a newer configuration is swapped in while it runs (§9.3).
    */
   originProxy(): OriginProxy {
-    this.currentProxy ??= new OriginProxy(this.current.ingress, this.origins);
+    this.currentProxy ??= new OriginProxy(this.current.ingress, this.origins, this.observer);
     return this.currentProxy;
   }
 

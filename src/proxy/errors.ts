@@ -37,3 +37,14 @@ export class OriginConnectTimeoutError extends CftunnelError {
     super('CFT_ERR_ORIGIN_CONNECT_TIMEOUT', 'origin connect timed out', { retryable: true });
   }
 }
+
+/**
+ * A request failed with an error that carries no code of cftunnel's (a Node.js stream or socket error, e.g. while the
+ * response was written to the edge): what the `request` and `error` events report, with the original error as
+ * `cause`.
+ */
+export class RequestFailedError extends CftunnelError {
+  constructor(cause: unknown) {
+    super('CFT_ERR_REQUEST_FAILED', 'request failed', { retryable: false, cause });
+  }
+}

@@ -22,13 +22,6 @@ import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 import { undici } from './undici.js';
 import { headerIndex } from '../util/headers.js';
 
-/** `connectTimeout` default (docs/protocol.md §10.5). */
-export const DEFAULT_CONNECT_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.connectTimeout * 1000;
-/** `tcpKeepAlive` default (docs/protocol.md §10.5). */
-export const DEFAULT_TCP_KEEPALIVE_MS = ORIGIN_REQUEST_DEFAULTS.tcpKeepAlive * 1000;
-/** `keepAliveTimeout` default (docs/protocol.md §10.5). */
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = ORIGIN_REQUEST_DEFAULTS.keepAliveTimeout * 1000;
-
 /** Where an HTTP origin lives. */
 export interface HttpOriginTarget {
   /** `http:` or `https:` origin used for scheme and default Host, e.g. `http://127.0.0.1:8080`. */

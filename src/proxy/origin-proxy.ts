@@ -2,9 +2,14 @@
  * The origin proxy of one configuration (docs/protocol.md §10.1, §13.3): matches a request against the ingress rules,
  * picks the rule's origin service and round-trips the request to it. The orchestrator hands out the proxy of the
  * configuration current when a request arrives (cloudflared's `GetOriginProxy`), so a request keeps the rules it was
- * routed with across a configuration swap (§9.3). Transports never see ingress rules or origin pools.
+ * routed with across a configuration swap (§9.3). Transports never see ingress rules or origin pools. Like cloudflared's
+ * proxy, it also observes each request (the `request`/`error` events, request metrics, diagnostics_channel) and hands
+ * the response to the connection's writer.
  */
 import { STATUS_CODES } from 'node:http';
+import { CftunnelError } from '../errors.js';
+import { RequestFailedError } from './errors.js';
+import type { ProxyResponseWriter, RequestHandle, RequestObserver } from './types.js';
 import type { IngressRule, IngressRules } from '../ingress/rules.js';
 import type { TunnelLogger } from '../util/logger.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
@@ -33,10 +38,59 @@ export function urlPath(url: string): string {
 
 /** Routes requests through one configuration's ingress rules to their origin services. */
 export class OriginProxy {
+  /** `observer`: the tunnel's request observer (metrics, events, diagnostics_channel); absent ⇒ nothing observed. */
   constructor(
     private readonly ingress: IngressRules,
     private readonly services: OriginServiceResolver,
+    private readonly observer?: RequestObserver,
   ) {}
+
+  /**
+   * Serves one edge request like cloudflared's `ProxyHTTP` (§13.3): routes it to its origin, hands the response to
+   * `writer`, and observes the request from start to end. A failure (of the origin, or while writing) goes to
+   * `writer.fail`; never rejects.
+   */
+  async serve(
+    req: OriginRequest,
+    signal: AbortSignal,
+    caller: ProxyCaller,
+    writer: ProxyResponseWriter,
+  ): Promise<void> {
+    const observed = this.observe(req, caller);
+    let failure: Error | undefined;
+    try {
+      const res = await this.proxy(req, signal, caller);
+      observed?.response(res.status);
+      await writer.respond(res);
+    } catch (err) {
+      // What reaches a user (`request`/`error` events) is always a CftunnelError; the wire gets the original text.
+      failure = err instanceof CftunnelError ? err : new RequestFailedError(err);
+      writer.fail(err);
+    } finally {
+      observed?.end(failure);
+    }
+  }
+
+  /** Starts observing a request, when someone observes (the common no-observer case costs one branch). */
+  private observe(req: OriginRequest, caller: ProxyCaller): RequestHandle | undefined {
+    if (this.observer === undefined) return undefined;
+    let cfRay: string | undefined;
+    for (const [name, value] of req.headers) {
+      if (name.length === 6 && name.toLowerCase() === 'cf-ray') {
+        cfRay = value;
+        break;
+      }
+    }
+    return this.observer.start({
+      connIndex: caller.connIndex,
+      protocol: caller.protocol,
+      method: req.method,
+      url: req.url,
+      host: req.host,
+      isWebsocket: req.isWebsocket,
+      cfRay,
+    });
+  }
 
   /**
    * Sends `req` to the origin its ingress rule names (§10.1). At debug level it logs the request and the origin's

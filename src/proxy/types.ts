@@ -1,5 +1,6 @@
 /** Transport-neutral request/response shapes exchanged between the connection layers and the origin proxy. */
 import type { Duplex, Readable } from 'node:stream';
+import type { TunnelProtocol } from '../transport/protocol.js';
 
 /** One edge request, as the QUIC or HTTP/2 layer hands it over (docs/protocol.md §7.2, §8.5). */
 export interface OriginRequest {
@@ -66,4 +67,38 @@ export interface OriginServiceContext {
    * `http://in-process-N.invalid` to their app).
    */
   inProcess?: ReadonlyMap<string, () => OriginService>;
+}
+
+/** How the connection that carried a request answers the edge, as the origin proxy drives it (cloudflared's `ResponseWriter`). */
+export interface ProxyResponseWriter {
+  /** Writes the origin's response to the edge (head, then body or upgraded stream); settles when it is done. */
+  respond(res: OriginResponse): Promise<void>;
+  /** The request failed, before or after the head: the connection logs it and answers with the error or a reset. */
+  fail(err: unknown): void;
+}
+
+/** What the origin proxy tells observers (metrics, diagnostics_channel, library events) per request. */
+export interface RequestInfo {
+  readonly connIndex: number;
+  readonly protocol: TunnelProtocol;
+  readonly method: string;
+  /** Eyeball URL as the edge sent it. */
+  readonly url: string;
+  readonly host: string;
+  readonly isWebsocket: boolean;
+  /** `Cf-Ray` header, when the edge sent one. */
+  readonly cfRay: string | undefined;
+}
+
+/** Per-request callbacks; every method must be cheap and must not throw. */
+export interface RequestHandle {
+  /** The origin answered (status as received from the origin, before any 101→200 rewrite). */
+  response(status: number): void;
+  /** The request is over; `error` when it failed (before or after the response). */
+  end(error?: Error): void;
+}
+
+/** Observes the requests the origin proxy serves. */
+export interface RequestObserver {
+  start(info: RequestInfo): RequestHandle;
 }

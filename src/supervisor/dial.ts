@@ -43,21 +43,28 @@ function quicDialError(err: unknown): Error {
 /** An edge address (only host and port matter for dialling). */
 export type EdgeAddress = Pick<PoolEdgeAddress, 'host' | 'port'>;
 
-/** Transport options shared by every attempt. */
-export interface DialOptions {
+/**
+ * Transport settings shared by every attempt: the `dial` group of the resolved tunnel settings (`tunnel-options.ts`),
+ * read by reference.
+ */
+export interface DialSettings {
   /** PEM bundle replacing the default edge trust anchors (`--cacert`). */
-  caCert?: string | Buffer;
+  readonly caCert?: string | Buffer;
   /** `--edge-bind-address`. */
-  bindAddress?: string;
-  /** QUIC handshake timeout (default 5 s, docs/protocol.md §5.1); tests shorten it. */
-  quicHandshakeTimeoutMs?: number;
+  readonly bindAddress?: string;
+  /** QUIC handshake timeout (docs/protocol.md §5.1; the transport's default when absent); tests shorten it. */
+  readonly quicHandshakeTimeoutMs?: number;
   /** QUIC receive-window caps (§5.1). */
-  quicFlowControl?: QuicFlowControl;
+  readonly quicFlowControl?: QuicFlowControl;
+}
+
+/** What one attempt adds to the shared {@link DialSettings}. */
+export interface DialAttempt {
   /** Key-exchange groups offered on HTTP/2 (OpenSSL syntax, §4.4). */
-  ecdhCurve?: string;
+  readonly ecdhCurve?: string;
   /** UDP port to try first for QUIC (the index's previous port, §5.2); a random one when taken. */
-  quicLocalPort?: number;
-  signal?: AbortSignal;
+  readonly quicLocalPort?: number;
+  readonly signal?: AbortSignal;
 }
 
 /** Dials `address` with `protocol` and registers connection `ctx.connIndex`. */
@@ -65,42 +72,43 @@ export async function dialTunnelConnection(
   protocol: TunnelProtocol,
   address: EdgeAddress,
   ctx: ConnectionContext,
-  options: DialOptions,
+  settings: DialSettings,
+  attempt: DialAttempt = {},
 ): Promise<TunnelConnection> {
   if (protocol === 'quic') {
     // connectQuic closes the connection when its signal aborts even after the handshake; the caller's signal is
     // meant for the dial only (shutdown closes registered connections gracefully), so link it for the dial alone.
     const dialAbort = new AbortController();
-    const onAbort = (): void => dialAbort.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => dialAbort.abort(attempt.signal?.reason);
+    attempt.signal?.addEventListener('abort', onAbort, { once: true });
     let quic;
     try {
       quic = await connectQuic({
         host: address.host,
         port: address.port,
         serverName: QUIC_SERVER_NAME,
-        ca: edgeTrustAnchors(options.caCert).join('\n'),
-        bindAddress: options.bindAddress,
-        handshakeTimeoutMs: options.quicHandshakeTimeoutMs,
-        maxConnectionWindow: options.quicFlowControl?.maxConnectionWindow,
-        maxStreamWindow: options.quicFlowControl?.maxStreamWindow,
-        localPort: options.quicLocalPort,
+        ca: edgeTrustAnchors(settings.caCert).join('\n'),
+        bindAddress: settings.bindAddress,
+        handshakeTimeoutMs: settings.quicHandshakeTimeoutMs,
+        maxConnectionWindow: settings.quicFlowControl?.maxConnectionWindow,
+        maxStreamWindow: settings.quicFlowControl?.maxStreamWindow,
+        localPort: attempt.quicLocalPort,
         signal: dialAbort.signal,
       });
     } catch (err) {
       throw quicDialError(err);
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      attempt.signal?.removeEventListener('abort', onAbort);
     }
     return startQuicTunnelConnection(quic, ctx);
   }
   const socket = await dialEdgeTls({
     host: address.host,
     port: address.port,
-    caCert: options.caCert,
-    localAddress: options.bindAddress,
-    ecdhCurve: options.ecdhCurve,
-    signal: options.signal,
+    caCert: settings.caCert,
+    localAddress: settings.bindAddress,
+    ecdhCurve: attempt.ecdhCurve,
+    signal: attempt.signal,
   });
   return startHttp2TunnelConnection(socket, ctx);
 }

@@ -6,9 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { TunnelLogger as Logger } from '../util/logger.js';
 import type { TunnelConnection } from '../connection/tunnel-connection.js';
-import type { ConnectionContext, RequestObserver, TunnelProtocol, TunnelSettings } from '../connection/types.js';
-import { HTTP2_PING_INTERVAL_MS } from '../connection/http2-connection.js';
-import { DEFAULT_RPC_TIMEOUT_MS } from '../connection/types.js';
+import type { ConnectionContext, ConnectionSettings, TunnelProtocol, TunnelSettings } from '../connection/types.js';
 import type { ConnectorIdentity } from '../connection/identity.js';
 import { CftunnelError } from '../errors.js';
 import { EdgeConnectionClosedError } from '../connection/errors.js';
@@ -16,9 +14,9 @@ import { SupervisorEventSink, type SupervisorEvents } from './event-sink.js';
 import type { Orchestrator } from '../orchestration/orchestrator.js';
 import { RegistrationError } from '../rpc/tunnel/registration-error.js';
 import type { TunnelCredentials } from '../token/index.js';
-import { QuicUnavailableError, type QuicFlowControl } from '../transport/quic/index.js';
-import { Backoff, DEFAULT_MAX_RETRIES, systemClock, type BackoffClock } from './backoff.js';
-import { dialTunnelConnection, type DialOptions } from './dial.js';
+import { QuicUnavailableError } from '../transport/quic/index.js';
+import { Backoff, systemClock, type BackoffClock } from './backoff.js';
+import { dialTunnelConnection, type DialSettings } from './dial.js';
 import type { EdgeAddress, EdgeAddressPool } from '../edge-discovery/index.js';
 import type { TunnelMetrics } from '../metrics/index.js';
 import {
@@ -57,44 +55,47 @@ export function quicRecoveryDelayMs(failures: number): number {
   return Math.min(QUIC_RECOVERY_BASE_MS * 2 ** failures, QUIC_RECOVERY_MAX_MS);
 }
 
-/** Options of {@link Supervisor}. */
-export interface SupervisorOptions {
-  credentials: TunnelCredentials;
-  identity: ConnectorIdentity;
-  orchestrator: Orchestrator;
-  logger: Logger;
-  /** Edge addresses, handed out per HA index and rotated after failures (§2.5, §2.6). */
-  edgePool: EdgeAddressPool;
-  protocol: ProtocolSelection;
-  haConnections?: number;
-  haSpacingMs?: number;
-  retries?: number;
-  rpcTimeoutMs?: number;
-  caCert?: string | Buffer;
-  bindAddress?: string;
-  localConfig?: Buffer;
-  clock?: BackoffClock;
-  /** QUIC handshake timeout (default 5 s). */
-  quicHandshakeTimeoutMs?: number;
-  /** QUIC receive-window caps (§5.1). */
-  quicFlowControl?: QuicFlowControl;
-  /** Per-request observer handed to every connection. */
-  observer?: RequestObserver;
-  /** HTTP/2 liveness PING interval. */
-  http2PingIntervalMs?: number;
-  /** Prometheus metrics of this tunnel (§13.2). */
-  metrics?: TunnelMetrics;
-  /** Key-exchange groups for HTTP/2 TLS (§4.4), e.g. `P-256`; logged per attempt like cloudflared. */
-  http2Curves?: { ecdhCurve: string; logMessage: string };
+/**
+ * The run loop's settings: the `supervisor` group of the resolved tunnel settings (`tunnel-options.ts`: validated,
+ * defaults applied, internal hooks folded in, frozen). The supervisor reads it, and hands its `connection` and `dial`
+ * groups to connections and dials by reference.
+ */
+export interface SupervisorSettings {
+  /** HA connections requested (§12.1); the edge pool may cap them (§2.5). */
+  readonly haConnections: number;
+  /** Spacing between starting connections 1..N-1 (§12.1). */
+  readonly haSpacingMs: number;
+  /** `--retries`: backoff exponent cap and fallback trigger (§12.3). */
+  readonly retries: number;
   /**
    * Keep retrying index 0 when the edge answers `Unauthorized` before the first registration (cloudflared, §6.7:
-   * assumed propagation lag of a new tunnel). Default true; when false, startup rejects with
-   * {@link UnauthorizedTokenError}.
+   * assumed propagation lag of a new tunnel); when false, startup rejects with {@link UnauthorizedTokenError}.
    */
-  retryUnauthorizedAtStartup?: boolean;
+  readonly retryUnauthorizedAtStartup: boolean;
+  readonly connection: ConnectionSettings;
+  readonly dial: DialSettings;
 }
 
-export type { ConnectionEvent, SupervisorEvents } from './event-sink.js';
+/** What the Tunnel hands the {@link Supervisor}: its settings and the live objects the run loop works with. */
+export interface SupervisorOptions {
+  readonly settings: SupervisorSettings;
+  readonly credentials: TunnelCredentials;
+  readonly identity: ConnectorIdentity;
+  readonly orchestrator: Orchestrator;
+  readonly logger: Logger;
+  /** Edge addresses, handed out per HA index and rotated after failures (§2.5, §2.6). */
+  readonly edgePool: EdgeAddressPool;
+  readonly protocol: ProtocolSelection;
+  /** JSON pushed with `updateLocalConfiguration` when the tunnel is locally managed (§6.8). */
+  readonly localConfig?: Buffer;
+  readonly clock?: BackoffClock;
+  /** Prometheus metrics of this tunnel (§13.2). */
+  readonly metrics?: TunnelMetrics;
+  /** Key-exchange groups for HTTP/2 TLS (§4.4), e.g. `P-256`; logged per attempt like cloudflared. */
+  readonly http2Curves?: { ecdhCurve: string; logMessage: string };
+}
+
+export type { SupervisorEvents } from './event-sink.js';
 
 /** Startup failed for a reason retrying cannot fix (§12.2 `initial tunnel connection failed`). */
 export class InitialConnectionError extends CftunnelError {
@@ -162,33 +163,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Events, diagnostics_channel and metrics of connection state changes, fed together. */
   private readonly sink: SupervisorEventSink;
-  /** What every connection shares, resolved once. */
-  private readonly settings: TunnelSettings;
-  /** Transport options of every dial, resolved once (only the QUIC local port varies per attempt). */
-  private readonly dialSettings: DialOptions;
+  /** What every connection shares, built once. */
+  private readonly tunnelSettings: TunnelSettings;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.sink = new SupervisorEventSink(this, options.credentials.tunnelId, options.metrics);
     const o = options;
-    this.settings = {
+    this.tunnelSettings = {
       credentials: o.credentials,
       identity: o.identity,
       orchestrator: o.orchestrator,
       logger: o.logger,
-      rpcTimeoutMs: o.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+      settings: o.settings.connection,
       localConfig: o.localConfig,
-      observer: o.observer,
       metrics: o.metrics,
-      http2: { pingIntervalMs: o.http2PingIntervalMs ?? HTTP2_PING_INTERVAL_MS },
-    };
-    this.dialSettings = {
-      caCert: o.caCert,
-      bindAddress: o.bindAddress,
-      quicHandshakeTimeoutMs: o.quicHandshakeTimeoutMs,
-      quicFlowControl: o.quicFlowControl,
-      ecdhCurve: o.http2Curves?.ecdhCurve,
-      signal: this.stop.signal,
     };
     this.clock = options.clock ?? systemClock;
     this.indexZeroProtocol = options.protocol.initial;
@@ -235,12 +224,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private startOthers(): void {
     // §2.5: never more HA connections than the pool has addresses.
     // Index 0 already holds its address: the total requested is compared with what it holds plus what is free.
-    const cap = this.options.edgePool.capHaConnections(this.options.haConnections ?? DEFAULT_HA_CONNECTIONS, 1);
+    const cap = this.options.edgePool.capHaConnections(this.options.settings.haConnections, 1);
     if (cap.message !== undefined) this.options.logger.info(cap.message);
     const n = cap.haConnections;
     void (async () => {
       for (let i = 1; i < n; i++) {
-        await this.clock.sleep(this.options.haSpacingMs ?? HA_CONNECTION_SPACING_MS, this.stop.signal);
+        await this.clock.sleep(this.options.settings.haSpacingMs, this.stop.signal);
         if (this.stopping) return;
         this.loops.push(this.runIndex(i));
       }
@@ -248,11 +237,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private context(connIndex: number, backoff: Backoff): ConnectionContext {
-    return { tunnel: this.settings, connIndex, numPreviousAttempts: backoff.retries };
+    return { tunnel: this.tunnelSettings, connIndex, numPreviousAttempts: backoff.retries };
   }
 
-  private dialOptions(quicLocalPort: number | undefined): DialOptions {
-    return quicLocalPort === undefined ? this.dialSettings : { ...this.dialSettings, quicLocalPort };
+  /** Dials and registers one connection with the shared dial settings. */
+  private dial(
+    protocol: TunnelProtocol,
+    address: EdgeAddress,
+    ctx: ConnectionContext,
+    quicLocalPort: number | undefined,
+  ): Promise<TunnelConnection> {
+    return dialTunnelConnection(protocol, address, ctx, this.options.settings.dial, {
+      ecdhCurve: this.options.http2Curves?.ecdhCurve,
+      quicLocalPort,
+      signal: this.stop.signal,
+    });
   }
 
   /** Bookkeeping of a registered connection: live set, metrics, log, events. */
@@ -304,7 +303,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const o = this.options;
     while (!this.stopping) {
       await this.clock.sleep(
-        this.udpBlocked ? quicRecoveryDelayMs(this.recoveryFailures) : (o.haSpacingMs ?? HA_CONNECTION_SPACING_MS),
+        this.udpBlocked ? quicRecoveryDelayMs(this.recoveryFailures) : o.settings.haSpacingMs,
         this.stop.signal,
       );
       if (this.stopping) return;
@@ -324,11 +323,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         address = o.edgePool.getAddr(target);
         this.sink.dialing({ connIndex: target, protocol: 'quic', address, recovery: true });
         dialing = true;
-        conn = await dialTunnelConnection(
+        conn = await this.dial(
           'quic',
           address,
           this.context(target, new Backoff(undefined, undefined, this.clock)),
-          this.dialOptions(undefined),
+          undefined,
         );
       } catch (err) {
         if (dialing) this.sink.attemptEnded();
@@ -398,7 +397,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private async runIndex(connIndex: number, startup?: StartupSettlement): Promise<void> {
     const o = this.options;
     const { logger } = o;
-    const backoff = new Backoff(o.retries ?? DEFAULT_MAX_RETRIES, undefined, this.clock);
+    const backoff = new Backoff(o.settings.retries, undefined, this.clock);
     const fallback = new ProtocolFallback(o.protocol, connIndex === 0 ? o.protocol.initial : this.indexZeroProtocol);
     const atOnce = fallsBackAtOnce(o.protocol);
     // §5.2: reconnects of one index try the UDP port its first QUIC connection got.
@@ -418,12 +417,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (protocol === 'http2' && o.http2Curves !== undefined) logger.info({ connIndex }, o.http2Curves.logMessage);
         this.sink.dialing({ connIndex, protocol, address, recovery: false });
         serving = true;
-        const conn = await dialTunnelConnection(
-          protocol,
-          address,
-          this.context(connIndex, backoff),
-          this.dialOptions(quicLocalPort),
-        );
+        const conn = await this.dial(protocol, address, this.context(connIndex, backoff), quicLocalPort);
         quicLocalPort ??= conn.localPort;
         if (this.stopping) {
           conn.close();
@@ -461,7 +455,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           backoff.reset();
           continue;
         }
-        if (startup && !retriedAtStartup(err, o.retryUnauthorizedAtStartup ?? true)) {
+        if (startup && !retriedAtStartup(err, o.settings.retryUnauthorizedAtStartup)) {
           startup.signal?.removeEventListener('abort', startup.onAbort);
           startup.reject(
             err instanceof RegistrationError && err.isUnauthorized

@@ -1,7 +1,7 @@
 /** Tunnel token and credentials parsing (docs/protocol.md §1). */
 export { parseToken, readTokenFile, parseCredentialsFile, readCredentialsFile } from './credentials.js';
-export type { TunnelCredentials, CredentialsFileOptions } from './credentials.js';
-export { TokenError, TokenFileError, INVALID_TOKEN_MESSAGE } from './errors.js';
+export type { TunnelCredentials } from './credentials.js';
+export { TokenError, TokenFileError } from './errors.js';
 export type { TokenErrorReason } from './errors.js';
 export { TunnelSecret } from './secret.js';
 export { parseUuid, formatUuid } from './uuid.js';

@@ -17,7 +17,7 @@ export type ImportGraph = ReadonlyMap<string, readonly string[]>;
  * carries requests, the supervisor that keeps connections up, the library surface and finally the CLI.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['errors', 'util', 'internal'],
+  ['errors', 'util'],
   ['token'],
   ['capnp'],
   ['wire'],
@@ -29,6 +29,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['orchestration', 'observability', 'metrics'],
   ['connection'],
   ['supervisor'],
+  // Internal hooks type what they replace (a discovery resolver), read only by the library surface and the CLI.
+  ['internal'],
   ['tunnel'],
   ['quick-tunnel'],
   ['cli', 'index'],

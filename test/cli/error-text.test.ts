@@ -18,7 +18,8 @@ import { UnsupportedFlagError, UsageError } from '../../src/cli/errors.js';
 import { DurationSyntaxError } from '../../src/util/go-duration.js';
 import { EdgeRequestError } from '../../src/connection/edge-request.js';
 import { ControlStreamTimeoutError } from '../../src/connection/http2-connection.js';
-import { EdgeConnectionClosedError, RequestFailedError, ResponseIncompleteError } from '../../src/connection/errors.js';
+import { EdgeConnectionClosedError, ResponseIncompleteError } from '../../src/connection/errors.js';
+import { RequestFailedError } from '../../src/proxy/errors.js';
 import {
   ConnectRequestFrameError,
   TruncatedPreambleError,

@@ -99,38 +99,39 @@ test('every supported environment variable is read', async () => {
           proxyPort: 8000,
         },
       },
-      edge: ['127.0.0.1:2'],
-      region: 'us',
-      edgeIpVersion: '6',
-      postQuantum: true,
       caCertPath: '/ca.pem',
       protocol: 'h2mux',
       haConnections: undefined,
-      retries: 3,
-      gracePeriodMs: 60_000,
-      edgeBindAddress: '::1',
       logLevel: 'debug',
       logFile: '/tmp/x.log',
       output: 'json',
-      metrics: '127.0.0.1:0',
       configFile: undefined,
-      tags: { env: 'prod', Team: 'a b' },
-      configurationFlags: {
-        'edge-bind-address': '::1',
-        'edge-ip-version': '6',
-        loglevel: 'debug',
-        metrics: '127.0.0.1:0',
-        protocol: 'h2mux',
-        retries: '3',
-      },
       pidFile: '/tmp/x.pid',
       noEffectFlags: undefined,
       tunnelArgument: undefined,
-      features: undefined,
-      rpcTimeoutMs: undefined,
-      quicConnectionWindow: 1_048_576,
-      quicStreamWindow: 65_536,
       clientVersion: '2099.1.0',
+      tunnel: {
+        edge: ['127.0.0.1:2'],
+        region: 'us',
+        edgeIpVersion: '6',
+        postQuantum: true,
+        retries: 3,
+        gracePeriodMs: 60_000,
+        edgeBindAddress: '::1',
+        metrics: '127.0.0.1:0',
+        tags: { env: 'prod', Team: 'a b' },
+        configurationFlags: {
+          'edge-bind-address': '::1',
+          'edge-ip-version': '6',
+          loglevel: 'debug',
+          metrics: '127.0.0.1:0',
+          protocol: 'h2mux',
+          retries: '3',
+        },
+        features: undefined,
+        rpcTimeoutMs: undefined,
+        quicFlowControl: { maxConnectionWindow: 1_048_576, maxStreamWindow: 65_536 },
+      },
     },
   );
 });
@@ -157,18 +158,18 @@ test('HEAD flags (docs/protocol.md §18): --features/-F, --rpc-timeout, QUIC flo
       {},
     ),
   );
-  assert.deepEqual(s.features, ['support_datagram_v3_2', 'future', 'other']);
-  assert.equal(s.rpcTimeoutMs, 1500);
-  assert.equal(s.quicConnectionWindow, 20_971_520);
-  assert.equal(s.quicStreamWindow, 4_194_304);
+  assert.deepEqual(s.tunnel.features, ['support_datagram_v3_2', 'future', 'other']);
+  assert.equal(s.tunnel.rpcTimeoutMs, 1500);
+  assert.equal(s.tunnel.quicFlowControl?.maxConnectionWindow, 20_971_520);
+  assert.equal(s.tunnel.quicFlowControl?.maxStreamWindow, 4_194_304);
   assert.equal(s.clientVersion, '2026.1.0');
   const defaults = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
   assert.deepEqual(
     [
-      defaults.features,
-      defaults.rpcTimeoutMs,
-      defaults.quicConnectionWindow,
-      defaults.quicStreamWindow,
+      defaults.tunnel.features,
+      defaults.tunnel.rpcTimeoutMs,
+      defaults.tunnel.quicFlowControl?.maxConnectionWindow,
+      defaults.tunnel.quicFlowControl?.maxStreamWindow,
       defaults.clientVersion,
     ],
     [undefined, undefined, undefined, undefined, undefined],
@@ -188,16 +189,16 @@ test('HEAD flags (docs/protocol.md §18): --features/-F, --rpc-timeout, QUIC flo
 
 test('defaults: edge discovery, protocol auto, metrics localhost:0, grace period 30s, log level info, output unset (console lines)', async () => {
   const s = await resolveRunSettings(parseRunFlags(['--token', 't'], {}));
-  assert.equal(s.edge, undefined);
-  assert.equal(s.region, undefined);
-  assert.equal(s.edgeIpVersion, undefined);
-  assert.equal(s.postQuantum, false);
-  assert.equal(s.metrics, 'localhost:0');
+  assert.equal(s.tunnel.edge, undefined);
+  assert.equal(s.tunnel.region, undefined);
+  assert.equal(s.tunnel.edgeIpVersion, undefined);
+  assert.equal(s.tunnel.postQuantum, false);
+  assert.equal(s.tunnel.metrics, 'localhost:0');
   assert.equal(s.protocol, 'auto');
-  assert.equal(s.gracePeriodMs, 30_000);
+  assert.equal(s.tunnel.gracePeriodMs, 30_000);
   assert.equal(s.logLevel, 'info');
   assert.equal(s.output, undefined);
-  assert.equal(s.retries, undefined);
+  assert.equal(s.tunnel.retries, undefined);
 });
 
 test('token precedence (§1.2): --token beats TUNNEL_TOKEN beats --token-file; the token is used verbatim', async (t) => {
@@ -274,23 +275,25 @@ test('bad values are usage errors (exit code 2)', async () => {
   );
   for (const v of ['4', '6', 'auto'] as const) {
     assert.equal(
-      (await resolveRunSettings(parseRunFlags(['--token', 't', '--edge-ip-version', v], {}))).edgeIpVersion,
+      (await resolveRunSettings(parseRunFlags(['--token', 't', '--edge-ip-version', v], {}))).tunnel.edgeIpVersion,
       v,
     );
   }
-  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--pq'], {}))).postQuantum, true);
+  assert.equal((await resolveRunSettings(parseRunFlags(['--token', 't', '--pq'], {}))).tunnel.postQuantum, true);
   assert.equal(
     (await resolveRunSettings(parseRunFlags(['--token', 't', '--post-quantum=false'], { TUNNEL_POST_QUANTUM: 'true' })))
-      .postQuantum,
+      .tunnel.postQuantum,
     false,
   );
   await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--edge', 'nohost'], {})), /not HOST:PORT/);
   assert.equal(
-    (await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '3m'], {}))).gracePeriodMs,
+    (await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '3m'], {}))).tunnel
+      .gracePeriodMs,
     180_000,
   );
   assert.equal(
-    (await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '0'], {}))).gracePeriodMs,
+    (await resolveRunSettings(parseRunFlags(['--token', 't', ...EDGE, '--grace-period', '0'], {}))).tunnel
+      .gracePeriodMs,
     0,
   );
 });
@@ -356,7 +359,7 @@ test("--tag NAME=VALUE with cloudflared's character rules; a bad tag is a usage 
   const s = await resolveRunSettings(
     parseRunFlags(['--token', 't', '--tag', "x-a!#$%&'*+.^_`|~=v a=l~", '--tag', 'k=1,k=2'], {}),
   );
-  assert.deepEqual(s.tags, { "x-a!#$%&'*+.^_`|~": 'v a=l~', k: '2' });
+  assert.deepEqual(s.tunnel.tags, { "x-a!#$%&'*+.^_`|~": 'v a=l~', k: '2' });
   for (const bad of ['novalue', '=v', 'sp ace=v', 'k=', 'k=caf\u00e9', 'k=tab\there']) {
     await assert.rejects(resolveRunSettings(parseRunFlags(['--token', 't', '--tag', bad], {})), (e: unknown) => {
       assert.ok(e instanceof UsageError, bad);
@@ -383,11 +386,11 @@ test('__configuration_flags: only set, non-empty listed flags; durations in Go f
       { TUNNEL_METRICS_UPDATE_FREQ: '5s' },
     ),
   );
-  assert.deepEqual(s.configurationFlags, {
+  assert.deepEqual(s.tunnel.configurationFlags, {
     'autoupdate-freq': '1h30m0s',
     'no-autoupdate': 'true',
     'metrics-update-freq': '5s',
     loglevel: 'warn',
   });
-  assert.equal(s.metrics, 'localhost:0');
+  assert.equal(s.tunnel.metrics, 'localhost:0');
 });

@@ -11,6 +11,7 @@ import { Tunnel } from '../../src/tunnel.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 test('SRV discovery over a loopback DNS server; HA connections capped at and spread over the two regions', async () => {
   const { token } = makeToken();
@@ -32,16 +33,19 @@ test('SRV discovery over a loopback DNS server; HA connections capped at and spr
     a: { 'region1.v2.argotunnel.com': ['127.0.0.1'], 'region2.v2.argotunnel.com': ['127.0.0.2'] },
   });
   const origin = await startOrigin((_req, res) => res.end('found'));
-  const tunnel = new Tunnel({
-    token,
-    url: origin.url,
-    caCert: first.caPem,
-    protocol: 'http2',
-    haConnections: 4,
-    haSpacingMs: 0,
-    dnsResolver: edgeResolverForServers([dns.server]),
-    dnsOverTls: false,
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      {
+        token,
+        url: origin.url,
+        caCert: first.caPem,
+        protocol: 'http2',
+        haConnections: 4,
+        dnsOverTls: false,
+      },
+      { haSpacingMs: 0, dnsResolver: edgeResolverForServers([dns.server]) },
+    ),
+  );
   const connected = new Promise<void>((resolve) => {
     let n = 0;
     tunnel.on('connected', () => ++n === 2 && resolve());
@@ -71,14 +75,18 @@ test('the remote protocol selector follows the protocol-v2 TXT percentages (§3.
     },
   });
   const start = (selector: 'default' | 'remote') =>
-    new Tunnel({
-      token,
-      edge: [`127.0.0.1:${edge.address.port}`],
-      caCert: edge.caPem,
-      haConnections: 1,
-      protocolSelector: selector,
-      dnsResolver: edgeResolverForServers([dns.server]),
-    });
+    new Tunnel(
+      withTestHooks(
+        {
+          token,
+          edge: [`127.0.0.1:${edge.address.port}`],
+          caCert: edge.caPem,
+          haConnections: 1,
+          protocolSelector: selector,
+        },
+        { dnsResolver: edgeResolverForServers([dns.server]) },
+      ),
+    );
   try {
     // QUIC gets 0 %: every account's bucket (0..99) is >= 0, so HTTP/2 (100 % > bucket) is chosen.
     const remote = start('remote');

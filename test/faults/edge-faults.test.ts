@@ -11,6 +11,7 @@ import { startTestOrigin } from '../helpers/test-origin.js';
 import { startUdpRelay } from '../helpers/udp-relay.js';
 import { visit } from '../helpers/visitor.js';
 import { nextEvents } from './events.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 type ConnEvent = [{ connIndex: number; error?: Error }];
 /** Reconnection takes one backoff wait (< 2 s) plus a handshake; far beyond this is a hang. */
@@ -69,15 +70,19 @@ for (const protocol of ['quic', 'http2'] as const) {
       let edge = await LocalEdge.start({ tunnels: [token] });
       const { port } = edge.address;
       const certs = edge.certs;
-      const tunnel = new Tunnel({
-        token,
-        url: origin.url,
-        edge: [`127.0.0.1:${port}`, `127.0.0.1:${port}`],
-        caCert: edge.caPem,
-        protocol,
-        haConnections: 2,
-        haSpacingMs: 0,
-      });
+      const tunnel = new Tunnel(
+        withTestHooks(
+          {
+            token,
+            url: origin.url,
+            edge: [`127.0.0.1:${port}`, `127.0.0.1:${port}`],
+            caCert: edge.caPem,
+            protocol,
+            haConnections: 2,
+          },
+          { haSpacingMs: 0 },
+        ),
+      );
       try {
         await nextEvents(tunnel, 'connected', 2);
         const lost = nextEvents<ConnEvent>(tunnel, 'disconnected', 2);

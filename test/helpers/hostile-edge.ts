@@ -25,7 +25,7 @@ import { startHttp2TunnelConnection, type Http2TunnelConnection } from '../../sr
 import { DATA_STREAM_SIGNATURE, DATA_STREAM_VERSION, PreambleParser } from '../../src/wire/preamble.js';
 import { startQuicTunnelConnection, type QuicTunnelConnection } from '../../src/connection/quic-connection.js';
 import type { TunnelConnection } from '../../src/connection/tunnel-connection.js';
-import type { ConnectionContext, TunnelProtocol, TunnelSettings } from '../../src/connection/types.js';
+import type { ConnectionContext, TunnelProtocol } from '../../src/connection/types.js';
 import { generateEdgeCertificates, type EdgeCertificates } from '../../src/local-edge/certs.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
@@ -43,7 +43,7 @@ import {
   type QuicServer,
   type QuicStream,
 } from '../../src/transport/quic/index.js';
-import { connectionContext, makeToken } from './tunnel-env.js';
+import { connectionContext, makeToken, type ContextOverrides } from './tunnel-env.js';
 
 let certificates: Promise<EdgeCertificates> | undefined;
 
@@ -144,7 +144,7 @@ export async function startRecordingOrigin(): Promise<RecordingOrigin> {
 }
 
 /** A connection context whose single ingress rule sends everything to `originUrl`. */
-export function hostileContext(originUrl: string, overrides: Partial<TunnelSettings> = {}): ConnectionContext {
+export function hostileContext(originUrl: string, overrides: ContextOverrides = {}): ConnectionContext {
   return connectionContext(makeToken().token, {
     orchestrator: new Orchestrator(parseTunnelConfig(JSON.stringify({ ingress: [{ service: originUrl }] }))),
     ...overrides,
@@ -590,7 +590,7 @@ interface SessionParts<P> {
 
 async function openSession<P>(
   parts: SessionParts<P>,
-  overrides: Partial<TunnelSettings> = {},
+  overrides: ContextOverrides = {},
 ): Promise<HostileSession & { peer: P }> {
   const origin = await startRecordingOrigin();
   const edge = await parts.startEdge();
@@ -615,7 +615,7 @@ async function openSession<P>(
 }
 
 /** Origin, hostile QUIC edge and the real connector registered to it. */
-export function openHostileQuicSession(overrides: Partial<TunnelSettings> = {}): Promise<HostileQuicSession> {
+export function openHostileQuicSession(overrides: ContextOverrides = {}): Promise<HostileQuicSession> {
   return openSession<HostileQuicPeer>(
     {
       protocol: 'quic',

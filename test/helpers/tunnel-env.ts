@@ -10,11 +10,12 @@ import { LocalEdge, type LocalEdgeOptions } from '../../src/local-edge/index.js'
 import { Tunnel, type TunnelOptions } from '../../src/tunnel.js';
 import { pino } from 'pino';
 import { createConnectorIdentity } from '../../src/connection/identity.js';
-import type { ConnectionContext, TunnelSettings } from '../../src/connection/types.js';
+import type { ConnectionContext, ConnectionSettings, TunnelSettings } from '../../src/connection/types.js';
 import { HTTP2_PING_INTERVAL_MS } from '../../src/connection/http2-connection.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { parseToken } from '../../src/token/index.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 /** A fresh random tunnel token (32-byte secret, like `cloudflared tunnel create`). */
 export function makeToken(): { token: string; accountTag: string; tunnelId: string; secret: Buffer } {
@@ -71,17 +72,21 @@ export async function startTunnelEnv(options: {
       if (++n === ha) resolve();
     });
   });
-  const tunnel = new Tunnel({
-    token,
-    url: options.url,
-    // cloudflared makes one HA connection per static edge address: list the local edge once per connection.
-    edge: Array.from({ length: ha }, () => `${edge.address.host}:${edge.address.port}`),
-    caCert: edge.caPem,
-    protocol: options.protocol,
-    haConnections: ha,
-    haSpacingMs: 0,
-    ...options.tunnel,
-  });
+  const tunnel = new Tunnel(
+    withTestHooks(
+      {
+        token,
+        url: options.url,
+        // cloudflared makes one HA connection per static edge address: list the local edge once per connection.
+        edge: Array.from({ length: ha }, () => `${edge.address.host}:${edge.address.port}`),
+        caCert: edge.caPem,
+        protocol: options.protocol,
+        haConnections: ha,
+        ...options.tunnel,
+      },
+      { haSpacingMs: 0 },
+    ),
+  );
   const connected = new Promise<void>((resolve) => {
     let n = 0;
     tunnel.on('connected', () => {
@@ -107,17 +112,23 @@ export async function startTunnelEnv(options: {
   };
 }
 
-/** A ConnectionContext (index 0, first attempt) for dialling single connections directly (tests below the supervisor). */
-export function connectionContext(token: string, overrides: Partial<TunnelSettings> = {}): ConnectionContext {
+/** What a test may replace in a {@link connectionContext}: a shared object or a connection timing. */
+export type ContextOverrides = Partial<Omit<TunnelSettings, 'settings'> & ConnectionSettings>;
+
+/**
+ * A ConnectionContext (index 0, first attempt) for dialling single connections directly (tests below the supervisor);
+ * `overrides` may replace any shared object or connection timing.
+ */
+export function connectionContext(token: string, overrides: ContextOverrides = {}): ConnectionContext {
+  const { rpcTimeoutMs = 5000, http2PingIntervalMs = HTTP2_PING_INTERVAL_MS, ...shared } = overrides;
   return {
     tunnel: {
       credentials: parseToken(token),
       identity: createConnectorIdentity(),
       orchestrator: new Orchestrator(parseTunnelConfig('{}')),
       logger: pino({ level: 'silent' }),
-      rpcTimeoutMs: 5000,
-      http2: { pingIntervalMs: HTTP2_PING_INTERVAL_MS },
-      ...overrides,
+      settings: { rpcTimeoutMs, http2PingIntervalMs },
+      ...shared,
     },
     connIndex: 0,
     numPreviousAttempts: 0,

@@ -5,6 +5,7 @@ import { LocalEdge } from '../../src/local-edge/index.js';
 import { Tunnel, startTunnel } from '../../src/index.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 import { visit } from '../helpers/visitor.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
 
 /**
  * Live handles by type. Pending fs requests (`FSReqCallback`) are operations in progress, not handles anything could
@@ -34,15 +35,19 @@ for (const protocol of ['quic', 'http2'] as const) {
     const origin = await startOrigin((_req, res) => res.end('ok'));
     await settle();
     const before = handleCounts();
-    const tunnel = await startTunnel({
-      token,
-      url: origin.url,
-      edge: [`127.0.0.1:${edge.address.port}`, `127.0.0.1:${edge.address.port}`],
-      caCert: edge.caPem,
-      protocol,
-      haSpacingMs: 0,
-      metrics: '127.0.0.1:0',
-    });
+    const tunnel = await startTunnel(
+      withTestHooks(
+        {
+          token,
+          url: origin.url,
+          edge: [`127.0.0.1:${edge.address.port}`, `127.0.0.1:${edge.address.port}`],
+          caCert: edge.caPem,
+          protocol,
+          metrics: '127.0.0.1:0',
+        },
+        { haSpacingMs: 0 },
+      ),
+    );
     assert.equal((await visit(edge.visitorUrl)).body.toString(), 'ok');
     // The edge's side of each connection keeps its own timers until it has seen the close (QUIC draining).
     const edgeSawClose = new Promise<void>((resolve) => {

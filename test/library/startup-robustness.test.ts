@@ -22,6 +22,9 @@ import {
   startTunnel,
   type TunnelOptions,
 } from '../../src/index.js';
+import { withTestHooks, type TunnelTestHooks } from '../../src/internal/test-hooks.js';
+import { resolveTunnelOptions } from '../../src/tunnel-options.js';
+import { DEFAULT_CLIENT_VERSION } from '../../src/connection/identity.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,7 +57,6 @@ const BAD_OPTIONS: Array<[string, unknown, string]> = [
   ['edge', '127.0.0.1:1', 'edge'],
   ['retries', -1, 'retries'],
   ['gracePeriodMs', Number.NaN, 'gracePeriodMs'],
-  ['haSpacingMs', -5, 'haSpacingMs'],
   ['edgeIpVersion', 4, 'edgeIpVersion'],
   ['protocolSelector', 'dns', 'protocolSelector'],
   ['postQuantum', 'yes', 'postQuantum'],
@@ -72,10 +74,13 @@ const BAD_OPTIONS: Array<[string, unknown, string]> = [
   ['services', { 'http://x': 'http://y' }, 'services.http://x'],
   ['config', { ingress: [] }, 'config'],
   ['region', 1, 'region'],
-  ['dnsResolver', {}, 'dnsResolver'],
   ['dnsOverTls', true, 'dnsOverTls'],
-  ['identity', 'me', 'identity'],
   ['retryUnauthorizedAtStartup', 1, 'retryUnauthorizedAtStartup'],
+  ['features', 'support_datagram_v3_2', 'features'],
+  ['features', ['ok', 3], 'features[1]'],
+  ['rpcTimeoutMs', -1, 'rpcTimeoutMs'],
+  ['quicFlowControl', 30, 'quicFlowControl'],
+  ['quickTunnelHostname', 7, 'quickTunnelHostname'],
 ];
 
 for (const [field, value, named] of BAD_OPTIONS) {
@@ -91,6 +96,41 @@ for (const [field, value, named] of BAD_OPTIONS) {
     await assert.rejects(startTunnel(options as unknown as TunnelOptions), TunnelOptionsError);
   });
 }
+
+// The knobs kept out of TunnelOptions (test timings, a test DNS resolver, the CLI's reported version) are checked
+// when attached, and the public options no longer know them.
+const BAD_HOOKS: Array<[keyof TunnelTestHooks, unknown]> = [
+  ['haSpacingMs', -5],
+  ['http2PingIntervalMs', 0],
+  ['quicHandshakeTimeoutMs', Number.NaN],
+  ['dnsResolver', {}],
+  ['clientVersion', ''],
+];
+
+for (const [hook, value] of BAD_HOOKS) {
+  test(`test hook ${hook} = ${inspect(value)} is refused when attached`, () => {
+    assert.throws(() => withTestHooks({}, { [hook]: value }), new RegExp(`^\\w+Error: test hook ${hook} must`));
+  });
+}
+
+test('the internal hooks reach the resolved settings; the same fields as options are not options', () => {
+  const { token } = makeToken();
+  const resolver = { resolveSrv: async () => [], resolveTxt: async () => [], lookup: async () => [] };
+  const hooked = resolveTunnelOptions(
+    withTestHooks({ token }, { haSpacingMs: 0, dnsResolver: resolver, clientVersion: '2099.1.0' }),
+  );
+  assert.equal(hooked.supervisor.haSpacingMs, 0);
+  assert.equal(hooked.discovery.resolver, resolver);
+  assert.equal(hooked.identity.version, '2099.1.0');
+  assert.ok(Object.isFrozen(hooked) && Object.isFrozen(hooked.supervisor) && Object.isFrozen(hooked.supervisor.dial));
+  const plain = resolveTunnelOptions({
+    token,
+    ...({ haSpacingMs: 0, dnsResolver: resolver, identity: { version: '2099.1.0' } } as object),
+  });
+  assert.equal(plain.supervisor.haSpacingMs, 1000);
+  assert.equal(plain.discovery.resolver, undefined);
+  assert.equal(plain.identity.version, DEFAULT_CLIENT_VERSION);
+});
 
 test('an edge list with one usable host:port is accepted: cloudflared skips the other entries at startup (§2.5)', async () => {
   assert.equal(

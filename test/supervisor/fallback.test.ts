@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { pino } from 'pino';
-import { createConnectorIdentity } from '../../src/connection/identity.js';
+import { withTestHooks } from '../../src/internal/test-hooks.js';
+import { resolveTunnelOptions } from '../../src/tunnel-options.js';
 import { LocalEdge, type EdgeConnectionInfo } from '../../src/local-edge/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
@@ -21,7 +22,6 @@ import {
   type SupervisorEvents,
 } from '../../src/supervisor/supervisor.js';
 import { quicAvailability } from '../../src/transport/quic/index.js';
-import { parseToken } from '../../src/token/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { poolOf } from '../helpers/edge-pool.js';
@@ -54,17 +54,21 @@ async function setup(option: ProtocolOption, udp: UdpPath) {
     { level: 'warn' },
     { write: (line: string) => void warnings.push(JSON.parse(line).msg as string) },
   );
+  const resolved = resolveTunnelOptions(
+    withTestHooks(
+      { token, caCert: edge.caPem, haConnections: HA, retryUnauthorizedAtStartup: true },
+      { quicHandshakeTimeoutMs: 300 },
+    ),
+  );
   const sup = new Supervisor({
-    credentials: parseToken(token),
-    identity: createConnectorIdentity(),
+    settings: resolved.supervisor,
+    credentials: resolved.credentials,
+    identity: resolved.identity,
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
     logger,
     edgePool: poolOf(Array(HA).fill(edge.address)),
     protocol: selectProtocol(option, true),
-    caCert: edge.caPem,
-    haConnections: HA,
     clock,
-    quicHandshakeTimeoutMs: 300,
   });
   const dials: Array<SupervisorEvents['dialing'][0]> = [];
   sup.on('dialing', (e) => dials.push(e));

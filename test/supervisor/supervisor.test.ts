@@ -3,35 +3,43 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { pino } from 'pino';
-import { createConnectorIdentity } from '../../src/connection/identity.js';
 import { LocalEdge, type RegistrationDecision } from '../../src/local-edge/index.js';
 import { Orchestrator } from '../../src/orchestration/orchestrator.js';
 import { parseTunnelConfig } from '../../src/orchestration/remote-config.js';
 import { selectProtocol } from '../../src/supervisor/protocol.js';
-import { Supervisor, type SupervisorOptions } from '../../src/supervisor/supervisor.js';
-import { parseToken } from '../../src/token/index.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import { resolveTunnelOptions, type TunnelOptions } from '../../src/tunnel-options.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makeToken } from '../helpers/tunnel-env.js';
 import { poolOf } from '../helpers/edge-pool.js';
 
+/** A supervisor with the settings `options` resolve to, on a fake clock. */
 function supervisor(
   token: string,
   edges: LocalEdge[],
   clock: FakeClock,
-  extra: Partial<SupervisorOptions> = {},
+  options: Partial<TunnelOptions> = {},
 ): Supervisor {
+  const resolved = resolveTunnelOptions({
+    token,
+    caCert: edges[0]!.caPem,
+    // cloudflared's (and the CLI's) startup rule, which these tests exercise (§6.7).
+    retryUnauthorizedAtStartup: true,
+    ...options,
+  });
   return new Supervisor({
-    credentials: parseToken(token),
-    identity: createConnectorIdentity(),
+    settings: resolved.supervisor,
+    credentials: resolved.credentials,
+    identity: resolved.identity,
     orchestrator: new Orchestrator(parseTunnelConfig('{}')),
     logger: pino({ level: 'silent' }),
     edgePool: poolOf(
-      edges.length === 1 ? Array(extra.haConnections ?? 1).fill(edges[0]!.address) : edges.map((e) => e.address),
+      edges.length === 1
+        ? Array(resolved.supervisor.haConnections).fill(edges[0]!.address)
+        : edges.map((e) => e.address),
     ),
     protocol: selectProtocol('http2', true),
-    caCert: edges[0]!.caPem,
     clock,
-    ...extra,
   });
 }
 

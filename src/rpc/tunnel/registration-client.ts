@@ -18,7 +18,7 @@ import {
 import { REGISTER_CONNECTION, UNREGISTER_CONNECTION, UPDATE_LOCAL_CONFIGURATION } from './methods.js';
 import { RegistrationError } from './registration-error.js';
 
-export { DUPLICATE_CONNECTION_CAUSE, RegistrationError } from './registration-error.js';
+export { RegistrationError } from './registration-error.js';
 
 /** RPC client of the edge's registration API over one control stream (no signature on it, docs/protocol.md §6.5). */
 export class RegistrationClient extends BootstrapClient {
