@@ -11,6 +11,7 @@ import { startCountingRelay, type CountingRelay } from './relay.js';
 import type { ConnectorChildConfig } from '../procs/connector.js';
 import type { EdgeChildConfig, EdgeChildInfo } from '../procs/edge.js';
 import type { OriginChildConfig } from '../procs/origin.js';
+import type { ChildMemory } from '../procs/child.js';
 
 /** Transport between connector and edge. */
 export type Protocol = 'quic' | 'http2';
@@ -50,7 +51,7 @@ export interface Stack {
   pids: { edge: number; connector: number; origin?: number };
   relay: CountingRelay | undefined;
   /** The connector's `process.memoryUsage()`; undefined for cloudflared (not a Node process). */
-  connectorMemory(): Promise<NodeJS.MemoryUsage | undefined>;
+  connectorMemory(): Promise<ChildMemory | undefined>;
   stop(): Promise<void>;
 }
 
