@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { compileForChildren, compiledProcPath } from './compile.js';
 import { BenchError } from './errors.js';
-import type { ChildMessage, DriverMessage } from '../procs/child.js';
+import type { ChildMemory, ChildMessage, DriverMessage } from '../procs/child.js';
 
 /** How long a child may take to start (edge cert generation and QUIC handshakes included). */
 const CHILD_START_TIMEOUT_MS = 30_000;
@@ -17,8 +17,8 @@ export interface BenchChild<Info> {
   readonly name: string;
   readonly pid: number;
   readonly info: Info;
-  /** The child's `process.memoryUsage()`. */
-  memory(): Promise<NodeJS.MemoryUsage>;
+  /** The child's `process.memoryUsage()`, with the kernel's anonymous / file-backed split where there is one. */
+  memory(): Promise<ChildMemory>;
   /** Asks the child to stop; kills it if it does not exit in time. */
   stop(): Promise<void>;
 }
@@ -82,7 +82,7 @@ export async function startChild<Config, Info>(
     await exited;
     clearTimeout(timer);
   };
-  const memory = (): Promise<NodeJS.MemoryUsage> =>
+  const memory = (): Promise<ChildMemory> =>
     new Promise((resolve) => {
       const onMessage = (m: ChildMessage<Info>): void => {
         if (m.type !== 'memory') return;

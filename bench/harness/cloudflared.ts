@@ -33,6 +33,11 @@ export interface CloudflaredConnectorOptions {
   url: string;
   protocol: 'quic' | 'http2';
   haConnections: number;
+  /**
+   * `cftunnel`: `binary` is cftunnel's own bin (`bin/cftunnel.js`), which takes the same flags after the command
+   * (`tunnel run --token … --edge …`) instead of cloudflared's `tunnel --edge … run`. Default `cloudflared`.
+   */
+  cli?: 'cloudflared' | 'cftunnel';
 }
 
 /** A registered cloudflared connector process. */
@@ -51,7 +56,28 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
   const caFile = join(home, 'edge-ca.pem');
   writeFileSync(caFile, o.caPem);
   const edges = Array.from({ length: o.haConnections }, () => ['--edge', o.edge]).flat();
-  const args = [
+  const cftunnelArgs = [
+    'tunnel',
+    'run',
+    '--token',
+    o.token,
+    ...edges,
+    '--cacert',
+    caFile,
+    '--ha-connections',
+    String(o.haConnections),
+    '--metrics',
+    '127.0.0.1:0',
+    '--loglevel',
+    'info',
+    '--grace-period',
+    '1s',
+    '--url',
+    o.url,
+    '--protocol',
+    o.protocol,
+  ];
+  const cloudflaredArgs = [
     '--no-autoupdate',
     'tunnel',
     ...edges,
@@ -76,7 +102,7 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
     o.token,
   ];
   // The interop suite's spawner: TUNNEL_* variables hidden, HOME scratch, DNS kept on loopback where possible.
-  const child = spawnCloudflared(o.binary, args, home);
+  const child = spawnCloudflared(o.binary, o.cli === 'cftunnel' ? cftunnelArgs : cloudflaredArgs, home);
   const stop = async (): Promise<void> => {
     if (child.process.exitCode === null && child.process.signalCode === null) {
       child.process.kill('SIGTERM');

@@ -4,7 +4,8 @@
  * ~85 MB under tsx), which would drown the connector's own memory figures. esbuild (tsx's own transpiler) turns each
  * file into the `.js` next to where `tsc` would put it, keeping paths, so CPU profiles still name our files.
  */
-import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,17 +15,28 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * Where the transpiled tree goes: outside the repository so nothing generated can be committed by accident; a
- * `node_modules` link and a `"type": "module"` package.json make it resolve like the repository.
+ * `node_modules` link and a `"type": "module"` package.json make it resolve like the repository. One per checkout:
+ * two checkouts benchmarked at the same time would otherwise overwrite each other's compiled code (and share one
+ * checkout's node_modules), each measuring a mix of both.
  */
-export const COMPILED_ROOT = join(tmpdir(), `cftunnel-bench-${process.getuid?.() ?? 0}`);
+export const COMPILED_ROOT = join(
+  tmpdir(),
+  `cftunnel-bench-${process.getuid?.() ?? 0}-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12)}`,
+);
 
 function prepareRoot(): void {
   mkdirSync(COMPILED_ROOT, { recursive: true });
   writeFileSync(join(COMPILED_ROOT, 'package.json'), '{"type":"module","private":true}\n');
+  const link = join(COMPILED_ROOT, 'node_modules');
+  const target = join(REPO_ROOT, 'node_modules');
   try {
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(COMPILED_ROOT, 'node_modules'), 'dir');
+    symlinkSync(target, link, 'dir');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (readlinkSync(link) !== target) {
+      unlinkSync(link);
+      symlinkSync(target, link, 'dir');
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { ProcSampler, type ProcWindow } from './procfs.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import type { Figure } from './report.js';
 import { PROFILE_DIR, startStack, type Protocol, type Stack, type StackOptions } from './stack.js';
+import type { ChildMemory } from '../procs/child.js';
 
 /** Options of one scenario run. */
 export interface ScenarioContext {
@@ -152,9 +153,22 @@ export const MB = 1e6;
  */
 export function memoryFigures(
   base: Pick<Figure, 'scenario' | 'leg' | 'protocol'>,
-  mem: NodeJS.MemoryUsage | undefined,
+  mem: ChildMemory | undefined,
 ): Figure[] {
   if (mem === undefined) return [];
+  const kernel: Figure[] =
+    mem.anonymous === undefined || mem.fileBacked === undefined
+      ? []
+      : [
+          { ...base, metric: 'connector anonymous memory', unit: 'MB', value: mem.anonymous / MB, baselines: {} },
+          {
+            ...base,
+            metric: 'connector file-backed (node binary, shared)',
+            unit: 'MB',
+            value: mem.fileBacked / MB,
+            baselines: {},
+          },
+        ];
   return [
     { ...base, metric: 'connector RSS at the end', unit: 'MB', value: mem.rss / MB, baselines: {} },
     { ...base, metric: 'connector V8 heap used', unit: 'MB', value: mem.heapUsed / MB, baselines: {} },
@@ -168,5 +182,6 @@ export function memoryFigures(
       value: Math.max(0, mem.rss - mem.heapTotal - mem.external) / MB,
       baselines: {},
     },
+    ...kernel,
   ];
 }

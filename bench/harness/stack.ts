@@ -2,6 +2,7 @@
  * The system under test, each part in its own process: origin, local edge and connector (optionally behind a
  * counting relay that lives in the driver).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { startCountingRelay, type CountingRelay } from './relay.js';
 import type { ConnectorChildConfig } from '../procs/connector.js';
 import type { EdgeChildConfig, EdgeChildInfo } from '../procs/edge.js';
 import type { OriginChildConfig } from '../procs/origin.js';
+import type { ChildMemory } from '../procs/child.js';
 
 /** Transport between connector and edge. */
 export type Protocol = 'quic' | 'http2';
@@ -34,9 +36,12 @@ export interface StackOptions {
   mode?: ChildMode;
   /**
    * Which connector: cftunnel (default) or a real cloudflared binary (the same-run baseline). With `inProcess`,
-   * cftunnel serves the origin's app inside its own process (no origin process, no origin port).
+   * cftunnel serves the origin's app inside its own process (no origin process, no origin port). `cftunnel-cli` is
+   * the `cftunnel tunnel run` command itself (bin/cftunnel.js, built `dist/`): what a user runs, without the bench
+   * child's IPC channel, so without V8's memory breakdown. `CFT_BENCH_CONNECTOR=cli` makes it the default.
    */
-  connector?: { kind: 'cftunnel'; inProcess?: boolean } | { kind: 'cloudflared'; binary: string };
+  connector?:
+    { kind: 'cftunnel'; inProcess?: boolean } | { kind: 'cftunnel-cli' } | { kind: 'cloudflared'; binary: string };
 }
 
 /** A running stack. */
@@ -50,7 +55,7 @@ export interface Stack {
   pids: { edge: number; connector: number; origin?: number };
   relay: CountingRelay | undefined;
   /** The connector's `process.memoryUsage()`; undefined for cloudflared (not a Node process). */
-  connectorMemory(): Promise<NodeJS.MemoryUsage | undefined>;
+  connectorMemory(): Promise<ChildMemory | undefined>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +63,20 @@ export interface Stack {
 function benchToken(): string {
   const body = { a: randomBytes(16).toString('hex'), t: randomUUID(), s: randomBytes(32).toString('base64') };
   return Buffer.from(JSON.stringify(body)).toString('base64');
+}
+
+/** The `cftunnel` command as installed: the bin runs the compiled `dist/`. */
+const CLI_BIN = fileURLToPath(new URL('../../bin/cftunnel.js', import.meta.url));
+
+let cliBuilt = false;
+
+/** Builds `dist/` if any source is newer (once per driver run), so the CLI leg runs the code under test. */
+function buildCli(): void {
+  if (cliBuilt) return;
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build-if-stale.mjs', import.meta.url))], {
+    stdio: 'inherit',
+  });
+  cliBuilt = true;
 }
 
 /** Starts origin, edge and connector processes and waits until every HA connection is registered. */
@@ -70,7 +89,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const c of started.reverse()) await c.stop();
     await relay?.close();
   };
-  const connectorKind = options.connector ?? { kind: 'cftunnel' };
+  const connectorKind =
+    options.connector ?? (process.env.CFT_BENCH_CONNECTOR === 'cli' ? { kind: 'cftunnel-cli' } : { kind: 'cftunnel' });
   const inProcess = connectorKind.kind === 'cftunnel' && connectorKind.inProcess === true;
   try {
     const origin = inProcess
@@ -96,9 +116,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       relay,
       stop: stopAll,
     };
-    if (connectorKind.kind === 'cloudflared') {
+    if (connectorKind.kind === 'cloudflared' || connectorKind.kind === 'cftunnel-cli') {
+      const cli = connectorKind.kind === 'cftunnel-cli';
+      if (cli) buildCli();
       const cloudflared = await startCloudflaredConnector({
-        binary: connectorKind.binary,
+        binary: cli ? CLI_BIN : connectorKind.binary,
+        cli: cli ? 'cftunnel' : 'cloudflared',
         token,
         edge: `127.0.0.1:${edgePort}`,
         caPem: edge.info.caPem,

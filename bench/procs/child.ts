@@ -2,6 +2,7 @@
  * Plumbing shared by every benchmark child process: wait for the driver's config message, start, report `ready`
  * with what the driver needs, and stop cleanly on `stop` (a clean exit is what makes `--cpu-prof` write its file).
  */
+import { readFileSync } from 'node:fs';
 
 /** What a child's start function returns. */
 export interface StartedChild<Info> {
@@ -18,7 +19,30 @@ export type ChildMessage<Info> =
   | { type: 'ready'; info: Info }
   | { type: 'failed'; message: string }
   | { type: 'stopped' }
-  | { type: 'memory'; usage: NodeJS.MemoryUsage };
+  | { type: 'memory'; usage: ChildMemory };
+
+/**
+ * `process.memoryUsage()` plus the kernel's split of the resident set (`/proc/self/smaps_rollup`, Linux): anonymous
+ * memory is the process's own (V8 heap, malloc, buffers); file-backed pages are mostly the `node` binary's code,
+ * shared with every other Node process on the machine.
+ */
+export interface ChildMemory extends NodeJS.MemoryUsage {
+  anonymous?: number;
+  fileBacked?: number;
+}
+
+function childMemory(): ChildMemory {
+  const usage: ChildMemory = process.memoryUsage();
+  try {
+    const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]) * 1024;
+    usage.anonymous = kb('Anonymous');
+    usage.fileBacked = kb('Rss') - usage.anonymous;
+  } catch {
+    // Not Linux: V8's figures only.
+  }
+  return usage;
+}
 
 /**
  * Runs `start` with the driver's config and keeps the child alive until the driver says `stop` or goes away.
@@ -45,7 +69,7 @@ export function serveChild<Config, Info>(start: (config: Config) => Promise<Star
   process.on('message', (message: DriverMessage<Config>) => {
     if (message.type === 'stop') void stop();
     // V8's own view of the memory, to split RSS into heap, external buffers and the rest.
-    else if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage() });
+    else if (message.type === 'memory') send({ type: 'memory', usage: childMemory() });
     else if (message.type === 'config' && started === undefined) {
       start(message.config).then(
         (s) => {

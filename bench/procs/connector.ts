@@ -1,12 +1,16 @@
 /**
  * Benchmark child: the connector (`Tunnel`) in its own process, so its CPU and memory are its own. Reports ready
- * once every HA connection is registered.
+ * once every HA connection is registered. Set up like `cftunnel tunnel run`: the CLI's heap flags (applied by the
+ * first import), the CLI's logger and a metrics server; unlike the CLI it has an IPC channel to the driver and no
+ * flag parsing or signal handling.
  */
-import { pino } from 'pino';
+import './cli-heap.js';
+import { createCliLogger } from '../../src/cli/logger.js';
 import { Tunnel } from '../../src/tunnel.js';
-import { createOriginApp, type OriginAppKind } from '../harness/origin-app.js';
+import type { OriginAppKind } from '../harness/origin-app.js';
 import { serveChild } from './child.js';
 import { withTestHooks } from '../../src/internal/test-hooks.js';
+import type { LogLevel } from '../../src/cli/run-settings.js';
 
 /** Config the driver sends. */
 export interface ConnectorChildConfig {
@@ -21,13 +25,18 @@ export interface ConnectorChildConfig {
 }
 
 /** Connector log level (to stderr): warnings explain a connector that never gets ready. */
-const LOG_LEVEL = process.env.CFT_BENCH_LOG_LEVEL ?? 'warn';
+const LOG_LEVEL = (process.env.CFT_BENCH_LOG_LEVEL ?? 'warn') as LogLevel;
 
 /** Grace period on stop: the bench has already drained its load. */
 const STOP_GRACE_MS = 1000;
 
 serveChild<ConnectorChildConfig, { connections: number }>(async (config) => {
-  const app = 'inProcess' in config.origin ? createOriginApp(config.origin.inProcess) : undefined;
+  // Loaded only for an in-process app: it imports `ws`, which the connector itself loads only for a WebSocket
+  // request (~10 MB of RSS an idle CLI does not have).
+  const app =
+    'inProcess' in config.origin
+      ? (await import('../harness/origin-app.js')).createOriginApp(config.origin.inProcess)
+      : undefined;
   const tunnel = new Tunnel(
     withTestHooks(
       {
@@ -38,7 +47,9 @@ serveChild<ConnectorChildConfig, { connections: number }>(async (config) => {
         caCert: config.caPem,
         protocol: config.protocol,
         haConnections: config.haConnections,
-        logger: pino({ level: LOG_LEVEL, base: { proc: 'connector' } }, pino.destination(2)),
+        logger: createCliLogger({ level: LOG_LEVEL, output: 'json' }),
+        // The CLI always serves metrics (`--metrics` defaults to localhost:0, docs/protocol.md §13.1).
+        metrics: '127.0.0.1:0',
       },
       { haSpacingMs: 0 },
     ),

@@ -6,9 +6,22 @@
  * event loop for seconds per request, taking the tunnel offline for everyone.
  *
  * Matching is unanchored, like Go's `MatchString`.
+ *
+ * `re2js` is loaded with the first pattern: most tunnels (`--url`, rules without `path`) never compile one, and it
+ * costs ~3 MB of resident memory (issue #19).
  */
-import { RE2JS, RE2JSException } from 're2js';
+import { createRequire } from 'node:module';
 import { CftunnelError } from '../errors.js';
+
+type Re2js = typeof import('re2js');
+
+let re2js: Re2js | undefined;
+
+/** The `re2js` module, loaded synchronously on first use (its CommonJS build). */
+function loadRe2js(): Re2js {
+  re2js ??= createRequire(import.meta.url)('re2js') as Re2js;
+  return re2js;
+}
 
 /** The pattern is not valid RE2; the message is Go's `regexp.Compile` text (`error parsing regexp: …`). */
 export class Re2SyntaxError extends CftunnelError {
@@ -27,7 +40,8 @@ export interface PathPattern {
 
 /** Compiles an RE2 path pattern. @throws {Re2SyntaxError} */
 export function compileRe2(source: string): PathPattern {
-  let re: RE2JS;
+  const { RE2JS, RE2JSException } = loadRe2js();
+  let re: InstanceType<typeof RE2JS>;
   try {
     re = RE2JS.compile(source);
   } catch (cause) {

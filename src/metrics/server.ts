@@ -66,7 +66,7 @@ async function route(
   const path = new URL(req.url ?? '/', 'http://metrics').pathname;
   switch (path) {
     case '/metrics':
-      send(res, 200, options.metrics.registry.contentType, await options.metrics.exposition());
+      send(res, 200, options.metrics.contentType, await options.metrics.exposition());
       return;
     case '/healthcheck':
       send(res, 200, TEXT, 'OK\n');

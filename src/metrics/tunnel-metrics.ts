@@ -1,8 +1,19 @@
 /**
  * The Prometheus metrics of one tunnel, with cloudflared's names, types and labels (docs/protocol.md §13.2) so existing
- * dashboards keep working. Each tunnel gets its own registry: a library may run several tunnels in one process.
+ * dashboards keep working. Each tunnel has its own metrics: a library may run several tunnels in one process. They are
+ * plain numbers ({@link PlainSeriesMetric}); prom-client is loaded only for a caller that asks for {@link
+ * TunnelMetrics.registry} or for process metrics — an idle connector does not pay its ~12 MB of resident memory.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
+import {
+  PROMETHEUS_CONTENT_TYPE,
+  PlainHistogram,
+  PlainSeriesMetric,
+  exponentialBuckets,
+  formatExposition,
+  type PlainMetric,
+} from './plain-metrics.js';
 
 /** Values of the `build_info` gauge (§13.2). */
 export interface BuildInfo {
@@ -46,38 +57,52 @@ const REGISTER_RPC_NAME = 'registerConnection';
 /** RPC latency buckets in seconds: 50 ms growing ×3 over 5 buckets (`tunnelrpc/metrics/metrics.go`). */
 const RPC_LATENCY_BUCKETS = exponentialBuckets(0.05, 3, 5);
 
-/** The metrics one tunnel updates, and the registry that exposes them. */
-export class TunnelMetrics {
-  /** The tunnel's own registry (never prom-client's global one). */
-  readonly registry = new Registry();
+type RpcLabels = 'handler' | 'method';
 
-  private readonly haConnections: Gauge;
-  private readonly totalRequests: Counter;
-  private readonly concurrentRequests: Gauge;
-  private readonly responseByCode: Counter<'status_code'>;
-  private readonly requestErrors: Counter;
-  private readonly serverLocations: Gauge<'connection_id' | 'edge_location'>;
+/** prom-client, loaded on first use (it is CommonJS, so `require` keeps {@link TunnelMetrics.registry} synchronous). */
+function promClient(): typeof import('prom-client') {
+  return createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+}
+
+/** The metrics one tunnel updates, and their exposition. */
+export class TunnelMetrics {
+  /** Content type of {@link exposition} (Prometheus text format 0.0.4). */
+  readonly contentType = PROMETHEUS_CONTENT_TYPE;
+
+  private readonly haConnections: PlainSeriesMetric;
+  private readonly totalRequests: PlainSeriesMetric;
+  private readonly concurrentRequests: PlainSeriesMetric;
+  private readonly responseByCode: PlainSeriesMetric<'status_code'>;
+  private readonly requestErrors: PlainSeriesMetric;
+  private readonly serverLocations: PlainSeriesMetric<'connection_id' | 'edge_location'>;
   private readonly currentLocation = new Map<string, string>();
-  private readonly registerSuccess: Counter<'rpcName'>;
-  private readonly registerFail: Counter<'error' | 'rpcName'>;
-  private readonly localConfigPushes: Counter;
-  private readonly localConfigPushErrors: Counter;
-  private readonly configVersionGauge: Gauge;
+  private readonly registerSuccess: PlainSeriesMetric<'rpcName'>;
+  private readonly registerFail: PlainSeriesMetric<'error' | 'rpcName'>;
+  private readonly localConfigPushes: PlainSeriesMetric;
+  private readonly localConfigPushErrors: PlainSeriesMetric;
+  private readonly configVersionGauge: PlainSeriesMetric;
   private readonly rpc: Record<
     'client' | 'server',
     {
-      operations: Counter<'handler' | 'method'>;
-      failures: Counter<'handler' | 'method'>;
-      latency: Histogram<'handler' | 'method'>;
+      operations: PlainSeriesMetric<RpcLabels>;
+      failures: PlainSeriesMetric<RpcLabels>;
+      latency: PlainHistogram<RpcLabels>;
     }
   >;
+  /** Every metric, in exposition order. */
+  private readonly all: PlainMetric[] = [];
+  /** The prom-client registry, once someone asked for it. */
+  private promRegistry: Registry | undefined;
 
   constructor(options: TunnelMetricsOptions = {}) {
-    const registers = [this.registry];
+    const add = <M extends PlainMetric>(metric: M): M => {
+      this.all.push(metric);
+      return metric;
+    };
     const gauge = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
-      new Gauge<L>({ name, help, labelNames, registers });
+      add(new PlainSeriesMetric<L>('gauge', name, help, labelNames));
     const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
-      new Counter<L>({ name, help, labelNames, registers });
+      add(new PlainSeriesMetric<L>('counter', name, help, labelNames));
     this.haConnections = gauge(`${NS}_tunnel_ha_connections`, 'Number of active ha connections');
     this.totalRequests = counter(`${NS}_tunnel_total_requests`, 'Amount of requests proxied through all the tunnels');
     this.concurrentRequests = gauge(
@@ -120,19 +145,20 @@ export class TunnelMetrics {
         'handler',
         'method',
       ]),
-      latency: new Histogram<'handler' | 'method'>({
-        name: `${NS}_rpc_${side}_latency_secs`,
-        help: `Latency of rpc methods by handler ${verb}`,
-        labelNames: ['handler', 'method'],
-        buckets: RPC_LATENCY_BUCKETS,
-        registers,
-      }),
+      latency: add(
+        new PlainHistogram<RpcLabels>(
+          `${NS}_rpc_${side}_latency_secs`,
+          `Latency of rpc methods by handler ${verb}`,
+          ['handler', 'method'],
+          RPC_LATENCY_BUCKETS,
+        ),
+      ),
     });
     this.rpc = { client: rpcSide('client', 'requested'), server: rpcSide('server', 'served') };
     if (options.buildInfo) {
       // Not namespaced, like every Cloudflare service's build_info.
       const info = gauge('build_info', 'Build and version information', ['goversion', 'type', 'revision', 'version']);
-      info.set(
+      info.addLabelled(
         {
           goversion: `node${process.versions.node}`,
           type: options.buildInfo.type ?? '',
@@ -142,38 +168,54 @@ export class TunnelMetrics {
         1,
       );
     }
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics) promClient().collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The tunnel's own prom-client registry (never prom-client's global one), holding every metric above; built (and
+   * prom-client loaded) on first access. Metrics registered into it appear in {@link exposition} too.
+   */
+  get registry(): Registry {
+    if (this.promRegistry === undefined) {
+      const registry = new (promClient().Registry)();
+      // The plain metrics return from get() what prom-client's own metric classes return, which is all a Registry
+      // reads from a metric.
+      for (const metric of this.all)
+        registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+      this.promRegistry = registry;
+    }
+    return this.promRegistry;
   }
 
   /** A connection loop (one HA index) started serving; cloudflared counts loops, not registered connections. */
   haConnectionStarted(): void {
-    this.haConnections.inc();
+    this.haConnections.add(1);
   }
 
   /** A connection loop ended. */
   haConnectionEnded(): void {
-    this.haConnections.dec();
+    this.haConnections.add(-1);
   }
 
   /** A proxied HTTP or WebSocket request arrived. */
   requestStarted(): void {
-    this.totalRequests.inc();
-    this.concurrentRequests.inc();
+    this.totalRequests.add(1);
+    this.concurrentRequests.add(1);
   }
 
   /** A request started with {@link requestStarted} is over, whatever the outcome. */
   requestFinished(): void {
-    this.concurrentRequests.dec();
+    this.concurrentRequests.add(-1);
   }
 
   /** The origin answered with `status`. */
   originResponse(status: number): void {
-    this.responseByCode.inc({ status_code: String(status) });
+    this.responseByCode.addLabelled({ status_code: String(status) }, 1);
   }
 
   /** Proxying a request to the origin failed. */
   requestError(): void {
-    this.requestErrors.inc();
+    this.requestErrors.add(1);
   }
 
   /**
@@ -181,24 +223,25 @@ export class TunnelMetrics {
    * `server_locations` series (the previous location drops to 0, the new one goes to 1).
    */
   registered(connIndex: number, location: string): void {
-    this.registerSuccess.inc({ rpcName: REGISTER_RPC_NAME });
+    this.registerSuccess.addLabelled({ rpcName: REGISTER_RPC_NAME }, 1);
     const connectionId = String(connIndex);
     const previous = this.currentLocation.get(connectionId);
     if (previous === location) return;
-    if (previous !== undefined) this.serverLocations.dec({ connection_id: connectionId, edge_location: previous });
-    this.serverLocations.inc({ connection_id: connectionId, edge_location: location });
+    if (previous !== undefined)
+      this.serverLocations.addLabelled({ connection_id: connectionId, edge_location: previous }, -1);
+    this.serverLocations.addLabelled({ connection_id: connectionId, edge_location: location }, 1);
     this.currentLocation.set(connectionId, location);
   }
 
   /** Registration was refused: `dup_edge_conn` for a duplicate connection, `server_error` otherwise. */
   registrationFailed(kind: RegistrationFailureKind): void {
-    this.registerFail.inc({ error: kind, rpcName: REGISTER_RPC_NAME });
+    this.registerFail.addLabelled({ error: kind, rpcName: REGISTER_RPC_NAME }, 1);
   }
 
   /** An `updateLocalConfiguration` push ended; like cloudflared, the push counter also counts failed pushes. */
   localConfigPushed(ok: boolean): void {
-    if (!ok) this.localConfigPushErrors.inc();
-    this.localConfigPushes.inc();
+    if (!ok) this.localConfigPushErrors.add(1);
+    this.localConfigPushes.add(1);
   }
 
   /** The remote configuration `version` was applied. */
@@ -216,9 +259,9 @@ export class TunnelMetrics {
     return this.observeRpc('server', handler, method, call);
   }
 
-  /** The Prometheus text exposition of every metric. */
+  /** The Prometheus text exposition of every metric (and of any metric added to {@link registry}). */
   exposition(): Promise<string> {
-    return this.registry.metrics();
+    return this.promRegistry === undefined ? Promise.resolve(formatExposition(this.all)) : this.promRegistry.metrics();
   }
 
   private async observeRpc<T>(
@@ -229,15 +272,15 @@ export class TunnelMetrics {
   ): Promise<T> {
     const labels = { handler, method };
     const m = this.rpc[side];
-    const end = m.latency.startTimer(labels);
+    const start = process.hrtime.bigint();
     try {
       return await call();
     } catch (err) {
-      m.failures.inc(labels);
+      m.failures.addLabelled(labels, 1);
       throw err;
     } finally {
-      end();
-      m.operations.inc(labels);
+      m.latency.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+      m.operations.addLabelled(labels, 1);
     }
   }
 }
