@@ -49,6 +49,8 @@ export interface HttpOriginSettings {
   extraCa?: readonly string[];
   /** hello_world ignores `originServerName` (cloudflared `ingress/origin_service.go`). */
   ignoreServerName?: boolean;
+  /** Which HTTP/1.1 client plain exchanges use (`Http1ConnectSettings.client` in http1-transport.ts); default `lean`. */
+  http1Client?: 'lean' | 'node';
 }
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
@@ -180,6 +182,7 @@ export class HttpOriginService implements OriginService {
       ...(this.customConnect !== undefined ? { connect: this.customConnect as unknown as CustomConnect } : {}),
       maxIdle: this.idleCap.max,
       keepAliveTimeoutMs: this.options.keepAliveTimeout * 1000,
+      ...(this.settings.http1Client !== undefined ? { client: this.settings.http1Client } : {}),
     });
   }
 
@@ -332,7 +335,7 @@ export class HttpOriginService implements OriginService {
       if (req.isWebsocket) flat.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
       // Go sends a body of unknown length chunked whatever the method (Node would not for GET).
       else if (chunked) flat.push('Transfer-Encoding', 'chunked');
-      return http1.roundTrip({ method, path, headers: flat, body, servername }, signal);
+      return http1.roundTrip({ method, path, headers: flat, body, servername, upgrade: req.isWebsocket }, signal);
     }
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));
