@@ -238,9 +238,16 @@ class Connection implements ResponseParserSink {
       );
       return;
     }
-    // After the head: the body ends with the error (the caller resets the edge stream), never a short success.
-    exchange.body?.destroy(err instanceof ResponseParseError ? err : new ResponseParseError('unexpected EOF'));
-    exchange.trailersResolve?.([]);
+    // After the head: the body ends with the error (the caller resets the edge stream), never a short success. One
+    // macrotask later: an origin reset read in the same poll phase as the head would otherwise reset the edge stream
+    // before the head written to it was sent (the QUIC transport sends on setImmediate), and the edge would answer
+    // 502 instead of failing the visitor's response. node:http gets the same order by not reading the socket again
+    // until the body is read.
+    const failure = err instanceof ResponseParseError ? err : new ResponseParseError('unexpected EOF');
+    setImmediate(() => {
+      exchange.body?.destroy(failure);
+      exchange.trailersResolve?.([]);
+    });
   }
 
   onHead(status: number, raw: string[]): void {
