@@ -62,6 +62,13 @@ export function toWire(value: string): string {
 const TARGET_ESCAPE = /[^\x21-\x7e]/g;
 
 /**
+ * `scheme://authority` prefixes already known to parse: every request of a hostname has the same one, and a URL parse
+ * per request is measurable (issue 19). Bounded, since the hostnames come from visitors.
+ */
+const parsedAuthorities = new Set<string>();
+const PARSED_AUTHORITIES_MAX = 256;
+
+/**
  * The request target sent to the origin: path and query of the eyeball URL exactly as the edge sent them — no dot
  * segments removed, no `%2e` decoded, `\` kept — so an ingress path rule sees the path the origin serves (docs/protocol.md
  * §10.1). The fragment is dropped and bytes a request line cannot carry are percent-encoded, as Go's `url.URL` does.
@@ -75,10 +82,15 @@ export function requestTarget(url: string): string {
     const rest = url.slice(scheme + 3);
     const authorityEnd = rest.search(/[/?#]/);
     // The scheme and authority must parse (Go's url.Parse refuses e.g. a space in the host); the path is kept raw.
-    try {
-      new URL(authorityEnd < 0 ? url : url.slice(0, scheme + 3 + authorityEnd));
-    } catch {
-      throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+    const authority = authorityEnd < 0 ? url : url.slice(0, scheme + 3 + authorityEnd);
+    if (!parsedAuthorities.has(authority)) {
+      try {
+        new URL(authority);
+      } catch {
+        throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+      }
+      if (parsedAuthorities.size >= PARSED_AUTHORITIES_MAX) parsedAuthorities.clear();
+      parsedAuthorities.add(authority);
     }
     if (authorityEnd < 0) return '/';
     target = rest.slice(authorityEnd);
@@ -328,7 +340,8 @@ export class HttpOriginService implements OriginService {
     const servername = this.serverName(req);
     const path = requestTarget(req.url);
     const method = req.isWebsocket ? 'GET' : req.method;
-    const http1 = await this.http1For(servername);
+    // Without http2Origin no ALPN verdict is awaited (one promise less per request).
+    const http1 = this.http1 ?? (await this.http1For(servername));
     if (http1 !== undefined) {
       const flat: string[] = ['Host', toWire(built.host)];
       for (const [name, value] of built.headers) flat.push(name, toWire(value));
