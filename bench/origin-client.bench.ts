@@ -7,14 +7,12 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { setMaxListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpOriginService } from '../src/proxy/http-origin.js';
-import type { OriginRequest, OriginService } from '../src/proxy/types.js';
-
-const CONCURRENCY = 32;
+import type { OriginService } from '../src/proxy/types.js';
+import { interleavedRounds, median, ORIGIN_LOAD_CONCURRENCY as CONCURRENCY } from './harness/origin-load.js';
 
 if (process.argv[2] === '--origin') {
   const server = http.createServer((req, res) => {
@@ -30,56 +28,13 @@ if (process.argv[2] === '--origin') {
   const child = fork(fileURLToPath(import.meta.url), ['--origin'], { execArgv: ['--import', 'tsx'] });
   const [port] = (await once(child, 'message')) as [number];
 
-  const request = (): OriginRequest => ({
-    method: 'GET',
-    url: 'https://app.example.com/small?x=1',
-    host: 'app.example.com',
-    headers: [
-      ['Accept', '*/*'],
-      ['User-Agent', 'bench'],
-      ['Cf-Connecting-Ip', '203.0.113.45'],
-      ['X-Forwarded-For', '203.0.113.45'],
-      ['X-Forwarded-Proto', 'https'],
-    ],
-    body: null,
-    isWebsocket: false,
-    connectorId: '00000000-0000-4000-8000-000000000000',
-  });
-
-  async function drive(service: OriginService, n: number): Promise<void> {
-    const signal = new AbortController().signal;
-    setMaxListeners(CONCURRENCY * 2, signal);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next++ < n) {
-        const res = await service.roundTrip(request(), signal);
-        if (res.body !== null) for await (const _ of res.body) void _;
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  }
-
   const variants: Record<string, () => OriginService> = {
     'node:http client': () => new HttpOriginService({ origin: `http://127.0.0.1:${port}` }, { http1Client: 'node' }),
     'lean client': () => new HttpOriginService({ origin: `http://127.0.0.1:${port}` }, { http1Client: 'lean' }),
   };
   const chosen = process.argv.slice(4).length > 0 ? process.argv.slice(4) : Object.keys(variants);
   const services = Object.fromEntries(chosen.map((name) => [name, variants[name]!()]));
-  const results: Record<string, { cpuUs: number[]; rate: number[] }> = {};
-  for (const name of chosen) results[name] = { cpuUs: [], rate: [] };
-  for (const service of Object.values(services)) await drive(service, 2_000);
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, service] of Object.entries(services)) {
-      const cpu0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      await drive(service, perRound);
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      const cpu = process.cpuUsage(cpu0);
-      results[name]!.cpuUs.push((cpu.user + cpu.system) / perRound);
-      results[name]!.rate.push(perRound / wall);
-    }
-  }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const results = await interleavedRounds(services, rounds, perRound);
   console.log(
     `| origin client (${rounds} rounds × ${perRound} requests, c=${CONCURRENCY}) | client CPU µs/req (median) | runs | req/s (median) |`,
   );

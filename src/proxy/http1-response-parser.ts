@@ -93,16 +93,10 @@ export class Http1ResponseParser {
         case State.Head:
           pos = this.readHead(data, pos);
           break;
-        case State.Length: {
-          const n = Math.min(this.remaining, data.length - pos);
-          this.remaining -= n;
-          const chunk = data.subarray(pos, pos + n);
-          pos += n;
-          if (this.remaining === 0) this.state = State.Done;
-          this.sink.onBody(chunk);
-          if (this.state === State.Done) this.sink.onComplete(null);
+        case State.Length:
+          pos = this.readCounted(data, pos, State.Done);
+          if (this.remaining === 0) this.sink.onComplete(null);
           break;
-        }
         case State.Eof:
           this.sink.onBody(pos === 0 ? data : data.subarray(pos));
           pos = data.length;
@@ -110,15 +104,9 @@ export class Http1ResponseParser {
         case State.ChunkSize:
           pos = this.readChunkSize(data, pos);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, data.length - pos);
-          this.remaining -= n;
-          const chunk = data.subarray(pos, pos + n);
-          pos += n;
-          if (this.remaining === 0) this.state = State.ChunkDataEnd;
-          this.sink.onBody(chunk);
+        case State.ChunkData:
+          pos = this.readCounted(data, pos, State.ChunkDataEnd);
           break;
-        }
         case State.ChunkDataEnd:
           pos = this.readChunkEnd(data, pos);
           break;
@@ -128,6 +116,15 @@ export class Http1ResponseParser {
       }
     }
     return pos;
+  }
+
+  /** Passes on up to `remaining` body bytes; once they are all through, moves to `next`. */
+  private readCounted(data: Buffer, pos: number, next: State): number {
+    const n = Math.min(this.remaining, data.length - pos);
+    this.remaining -= n;
+    if (this.remaining === 0) this.state = next;
+    this.sink.onBody(data.subarray(pos, pos + n));
+    return pos + n;
   }
 
   /** The origin closed the connection: completes an EOF-delimited body, else says what was cut short. */
