@@ -45,8 +45,19 @@ export interface Http1ClientSettings {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Bytes node:http and Go refuse in a header value. */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** Go's `isReplayable`: methods a request may be sent again with when its reused connection was dead. */
+/** Methods Go's `isReplayable` sends again when a reused connection was dead. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Go's `isReplayable` (`net/http/request.go`): an idempotent method, or an `Idempotency-Key` header, and no body. */
+function replayable(r: LeanRequest): boolean {
+  if (r.body !== null && r.body.length > 0) return false;
+  if (IDEMPOTENT.has(r.method)) return true;
+  for (let i = 0; i < r.headers.length; i += 2) {
+    const name = r.headers[i]!.toLowerCase();
+    if (name === 'idempotency-key' || name === 'x-idempotency-key') return true;
+  }
+  return false;
+}
 /** Go sends `Content-Length: 0` for these methods when they carry no body (`transferWriter.shouldSendContentLength`). */
 const ZERO_LENGTH_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const ignore = (): void => undefined;
@@ -225,7 +236,7 @@ class Connection implements ResponseParserSink {
         this.reused &&
         !this.parser.started &&
         !exchange.retried &&
-        IDEMPOTENT.has(exchange.request.method) &&
+        replayable(exchange.request) &&
         !exchange.signal.aborted
       ) {
         this.client.retry(exchange);

@@ -253,7 +253,7 @@ test('a body cut short by FIN (Content-Length or chunked) fails, never a short s
   }
 });
 
-test('a kept-alive connection the origin closed: GET is sent again on a new one, POST fails with EOF', async () => {
+test('a kept-alive connection the origin closed: GET (or an Idempotency-Key POST) is sent again on a new one, POST fails with EOF', async () => {
   // The origin answers the first request of each connection and drops the connection on the second.
   origin.answer = (seen, s) => {
     if (seen.index === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst');
@@ -263,6 +263,8 @@ test('a kept-alive connection the origin closed: GET is sent again on a new one,
   try {
     assert.equal((await get(s))[1], 'first');
     assert.equal((await get(s))[1], 'first', 'retried on a new connection');
+    const keyed = await get(s, { method: 'POST', headers: [['Idempotency-Key', 'k1']] });
+    assert.equal(keyed[1], 'first', 'a POST with Idempotency-Key is replayable too');
     await assert.rejects(s.roundTrip(request({ method: 'POST' }), signal()), (e) => {
       assert.ok(e instanceof OriginError);
       assert.match(e.message, /: EOF$/);
