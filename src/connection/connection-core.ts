@@ -13,6 +13,7 @@ import { openControlSession, unregisterAndDrain, type ControlSession } from './c
 import { EdgeRequestError, WARP_ROUTING_DISABLED_MESSAGE } from './edge-request.js';
 import { EdgeConnectionClosedError } from './errors.js';
 import { InFlight } from './in-flight.js';
+import { AbortControllerPool } from './abort-pool.js';
 import type { TunnelConnection, TunnelConnectionEvents } from './tunnel-connection.js';
 import type { ConnectionContext, ConnectionDetails, TunnelProtocol } from './types.js';
 import { WebSocketRelays } from './websocket-relay.js';
@@ -57,6 +58,8 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
   details!: ConnectionDetails;
   readonly closed: Promise<Error | undefined>;
   protected readonly inFlight = new InFlight();
+  /** Reused per-request AbortControllers (abort-pool.ts). */
+  private readonly abortControllers = new AbortControllerPool();
   /** Open WebSockets, closed with 1001 when the drain starts. */
   protected readonly webSockets = new WebSocketRelays();
   protected control: ControlSession | undefined;
@@ -167,7 +170,7 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
    */
   protected async serveRequest(req: OriginRequest, writer: ResponseWriter): Promise<void> {
     const { tunnel } = this.ctx;
-    const abort = new AbortController();
+    const abort = this.abortControllers.take();
     const stream = writer.stream;
     const onClose = (): void => {
       if (edgeGaveUp(stream)) abort.abort();
@@ -194,6 +197,7 @@ export abstract class TunnelConnectionCore extends EventEmitter<TunnelConnection
       );
     } finally {
       stream.off('close', onClose);
+      this.abortControllers.give(abort);
     }
   }
 

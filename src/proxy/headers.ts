@@ -79,10 +79,12 @@ export function buildOriginRequestHeaders(input: OriginHeaderInput): OriginHeade
  * Header names an origin nominates as hop-by-hop in its `Connection` header (RFC 9110 §7.6.1), lower-case.
  * `close`, `keep-alive` and `upgrade` as tokens name no other header worth keeping either.
  */
-function nominatedByConnection(pairs: ReadonlyArray<readonly [string, string]>): Set<string> {
-  const out = new Set<string>();
+function nominatedByConnection(pairs: ReadonlyArray<readonly [string, string]>): Set<string> | null {
+  let out: Set<string> | null = null;
   for (const [name, value] of pairs) {
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    // Names are Go-canonical here.
+    if (name !== 'Connection') continue;
+    out ??= new Set<string>();
     for (const token of value.split(',')) {
       const t = token.trim().toLowerCase();
       if (t !== '') out.add(t);
@@ -106,7 +108,7 @@ export function originResponseHeaders(raw: readonly string[], upgrade: boolean):
   }
   if (upgrade) return pairs;
   const nominated = nominatedByConnection(pairs);
-  if (nominated.size === 0) return pairs;
+  if (nominated === null || nominated.size === 0) return pairs;
   return pairs.filter(([name]) => !nominated.has(name.toLowerCase()));
 }
 

@@ -42,6 +42,8 @@ export interface HttpOriginSettings {
   extraCa?: readonly string[];
   /** hello_world ignores `originServerName` (cloudflared `ingress/origin_service.go`). */
   ignoreServerName?: boolean;
+  /** Which HTTP/1.1 client plain exchanges use (`Http1ConnectSettings.client` in http1-transport.ts); default `lean`. */
+  http1Client?: 'lean' | 'node';
 }
 
 /** Go-style string with `\r\n`-free UTF-8 bytes, as HTTP clients write header strings as latin1. */
@@ -51,6 +53,13 @@ export function toWire(value: string): string {
 
 /** Bytes a request target may not carry as they are (controls, space, DEL, non-ASCII); percent-encoded as UTF-8. */
 const TARGET_ESCAPE = /[^\x21-\x7e]/g;
+
+/**
+ * `scheme://authority` prefixes already known to parse: every request of a hostname has the same one, and a URL parse
+ * per request is measurable (issue 19). Bounded, since the hostnames come from visitors.
+ */
+const parsedAuthorities = new Set<string>();
+const PARSED_AUTHORITIES_MAX = 256;
 
 /**
  * The request target sent to the origin: path and query of the eyeball URL exactly as the edge sent them — no dot
@@ -66,10 +75,15 @@ export function requestTarget(url: string): string {
     const rest = url.slice(scheme + 3);
     const authorityEnd = rest.search(/[/?#]/);
     // The scheme and authority must parse (Go's url.Parse refuses e.g. a space in the host); the path is kept raw.
-    try {
-      new URL(authorityEnd < 0 ? url : url.slice(0, scheme + 3 + authorityEnd));
-    } catch {
-      throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+    const authority = authorityEnd < 0 ? url : url.slice(0, scheme + 3 + authorityEnd);
+    if (!parsedAuthorities.has(authority)) {
+      try {
+        new URL(authority);
+      } catch {
+        throw new InvalidOriginServiceError(`request URL ${JSON.stringify(url)} is not absolute`);
+      }
+      if (parsedAuthorities.size >= PARSED_AUTHORITIES_MAX) parsedAuthorities.clear();
+      parsedAuthorities.add(authority);
     }
     if (authorityEnd < 0) return '/';
     target = rest.slice(authorityEnd);
@@ -173,6 +187,7 @@ export class HttpOriginService implements OriginService {
       ...(this.customConnect !== undefined ? { connect: this.customConnect as unknown as CustomConnect } : {}),
       maxIdle: this.idleCap.max,
       keepAliveTimeoutMs: this.options.keepAliveTimeout * 1000,
+      ...(this.settings.http1Client !== undefined ? { client: this.settings.http1Client } : {}),
     });
   }
 
@@ -318,14 +333,15 @@ export class HttpOriginService implements OriginService {
     const servername = this.serverName(req);
     const path = requestTarget(req.url);
     const method = req.isWebsocket ? 'GET' : req.method;
-    const http1 = await this.http1For(servername);
+    // Without http2Origin no ALPN verdict is awaited (one promise less per request).
+    const http1 = this.http1 ?? (await this.http1For(servername));
     if (http1 !== undefined) {
       const flat: string[] = ['Host', toWire(built.host)];
       for (const [name, value] of built.headers) flat.push(name, toWire(value));
       if (req.isWebsocket) flat.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
       // Go sends a body of unknown length chunked whatever the method (Node would not for GET).
       else if (chunked) flat.push('Transfer-Encoding', 'chunked');
-      return http1.roundTrip({ method, path, headers: flat, body, servername }, signal);
+      return http1.roundTrip({ method, path, headers: flat, body, servername, upgrade: req.isWebsocket }, signal);
     }
     const flat: string[] = ['Host', toWire(built.host)];
     for (const [name, value] of built.headers) flat.push(name, toWire(value));

@@ -16,6 +16,7 @@ import type { OriginDialOptions } from './dial-options.js';
 import { OriginConnectTimeoutError, OriginError, OriginRequestCancelledError } from './errors.js';
 import { goErrorText, type DialTarget } from './go-error-text.js';
 import { originResponseHeaders, validFinalStatus } from './headers.js';
+import { Http1Client } from './http1-client.js';
 import type { OriginResponse } from './types.js';
 
 /**
@@ -42,6 +43,11 @@ export interface Http1ConnectSettings {
   readonly maxIdle: number;
   /** How long an idle connection is kept (§10.5 `keepAliveTimeout`), in ms. */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * `lean` (default): requests without a streamed body or upgrade go through {@link Http1Client}; `node`: every
+   * request goes through node:http (kept to compare the two, bench/origin-client.bench.ts).
+   */
+  readonly client?: 'lean' | 'node';
 }
 
 /** One request as the transport sends it: everything already in wire form. */
@@ -53,6 +59,8 @@ export interface Http1Request {
   readonly headers: string[];
   readonly body: NodeJS.ReadableStream | Buffer | null;
   readonly servername: string;
+  /** A WebSocket upgrade request (its headers carry `Connection: Upgrade`). */
+  readonly upgrade: boolean;
 }
 
 /** A keep-alive agent whose sockets are dialled with the §10.5 settings and obey one service-wide idle cap. */
@@ -91,43 +99,53 @@ class OriginAgent extends http.Agent {
       s.connect({}, (err, socket) => callback(err, socket as Duplex));
       return undefined;
     }
-    const { dial } = s;
-    const raw =
-      s.target.network === 'unix'
-        ? net.connect({ path: s.target.path })
-        : net.connect({
-            host: s.target.host,
-            port: s.target.port,
-            keepAlive: dial.keepAlive,
-            keepAliveInitialDelay: dial.keepAliveInitialDelay,
-            noDelay: true,
-            autoSelectFamily: dial.autoSelectFamily,
-            ...(dial.autoSelectFamilyAttemptTimeout !== undefined
-              ? { autoSelectFamilyAttemptTimeout: dial.autoSelectFamilyAttemptTimeout }
-              : {}),
-          });
-    const socket: net.Socket = s.https
-      ? tls.connect({
-          socket: raw,
-          ...(this.sni !== undefined ? { servername: this.sni } : {}),
-          // Without SNI the certificate is checked against the IP of the origin URL (§10.6).
-          host: this.sni ?? (s.target.network === 'tcp' ? s.target.host : 'localhost'),
-          ca: [...s.ca],
-          rejectUnauthorized: s.rejectUnauthorized,
-          ALPNProtocols: ['http/1.1'],
-        })
-      : raw;
-    // Go bounds the dial; the TLS handshake gets its own budget on top (§10.5).
-    const budget = dial.timeout === 0 ? 0 : dial.timeout + (s.https ? s.tlsTimeoutMs : 0);
-    if (budget > 0) {
-      const timer = setTimeout(() => socket.destroy(new OriginConnectTimeoutError()), budget);
-      timer.unref();
-      socket.once(s.https ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    }
-    if (s.https) raw.once('error', (err) => socket.destroy(err));
-    return socket;
+    return dialOrigin(s, this.sni);
   }
+}
+
+/** Dials the origin with the §10.5 settings: TCP or a Unix socket, then TLS for HTTPS origins, under one budget. */
+function dialOrigin(s: Http1ConnectSettings, sni: string | undefined): net.Socket {
+  const { dial } = s;
+  const raw =
+    s.target.network === 'unix'
+      ? net.connect({ path: s.target.path })
+      : net.connect({
+          host: s.target.host,
+          port: s.target.port,
+          keepAlive: dial.keepAlive,
+          keepAliveInitialDelay: dial.keepAliveInitialDelay,
+          noDelay: true,
+          autoSelectFamily: dial.autoSelectFamily,
+          ...(dial.autoSelectFamilyAttemptTimeout !== undefined
+            ? { autoSelectFamilyAttemptTimeout: dial.autoSelectFamilyAttemptTimeout }
+            : {}),
+        });
+  const socket: net.Socket = s.https
+    ? tls.connect({
+        socket: raw,
+        ...(sni !== undefined ? { servername: sni } : {}),
+        // Without SNI the certificate is checked against the IP of the origin URL (§10.6).
+        host: sni ?? (s.target.network === 'tcp' ? s.target.host : 'localhost'),
+        ca: [...s.ca],
+        rejectUnauthorized: s.rejectUnauthorized,
+        ALPNProtocols: ['http/1.1'],
+      })
+    : raw;
+  // Go bounds the dial; the TLS handshake gets its own budget on top (§10.5).
+  const budget = dial.timeout === 0 ? 0 : dial.timeout + (s.https ? s.tlsTimeoutMs : 0);
+  if (budget > 0) {
+    const timer = setTimeout(() => socket.destroy(new OriginConnectTimeoutError()), budget);
+    timer.unref();
+    socket.once(s.https ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  }
+  if (s.https) raw.once('error', (err) => socket.destroy(err));
+  return socket;
+}
+
+/** SNI for a server name: none for an IP address (the certificate is checked against the IP, §10.6). */
+function serverNameIndication(servername: string): string | undefined {
+  return net.isIP(servername) === 0 ? servername : undefined;
 }
 
 /** Text of a failed round trip, as cloudflared words it (docs/protocol.md §7.3). */
@@ -140,12 +158,24 @@ function failureText(err: Error, target: DialTarget): string {
 /** Sends requests over pooled HTTP/1.1 connections. */
 export class Http1Transport {
   private readonly agents = new Map<string, OriginAgent>();
+  /** Plain keep-alive exchanges over dialled connections; undefined for in-process sockets or `client: 'node'`. */
+  private readonly lean: Http1Client | undefined;
 
-  constructor(private readonly settings: Http1ConnectSettings) {}
+  constructor(private readonly settings: Http1ConnectSettings) {
+    if (settings.connect === undefined && settings.client !== 'node')
+      this.lean = new Http1Client({
+        target: settings.target,
+        dial: (servername) => dialOrigin(settings, serverNameIndication(servername)),
+        idleCount: () => this.idleConnections,
+        maxIdle: settings.maxIdle,
+        keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+        maxHeaderBytes: MAX_ORIGIN_HEADER_BYTES,
+      });
+  }
 
   /** Idle pooled connections right now. */
   get idleConnections(): number {
-    let n = 0;
+    let n = this.lean?.idleConnections ?? 0;
     for (const agent of this.agents.values())
       for (const list of Object.values(agent.freeSockets)) n += list?.length ?? 0;
     return n;
@@ -154,8 +184,7 @@ export class Http1Transport {
   private agentFor(servername: string): OriginAgent {
     let agent = this.agents.get(servername);
     if (agent === undefined) {
-      const sni = net.isIP(servername) === 0 ? servername : undefined;
-      agent = new OriginAgent(this.settings, sni, () => this.idleConnections);
+      agent = new OriginAgent(this.settings, serverNameIndication(servername), () => this.idleConnections);
       this.agents.set(servername, agent);
     }
     return agent;
@@ -163,6 +192,12 @@ export class Http1Transport {
 
   /** Sends one request; resolves with the final response (or the upgraded socket), rejects with `OriginError`. */
   roundTrip(r: Http1Request, signal: AbortSignal): Promise<OriginResponse> {
+    const body = r.body;
+    if (this.lean !== undefined && !r.upgrade && (body === null || Buffer.isBuffer(body)))
+      return this.lean.roundTrip(
+        { method: r.method, path: r.path, headers: r.headers, body, servername: r.servername },
+        signal,
+      );
     const target = this.settings.target;
     return new Promise<OriginResponse>((resolve, reject) => {
       let settled = false;
@@ -229,7 +264,6 @@ export class Http1Transport {
           socket,
         });
       });
-      const body = r.body;
       if (body === null) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else {
@@ -241,6 +275,7 @@ export class Http1Transport {
 
   /** Closes every pooled and active connection. */
   close(): void {
+    this.lean?.close();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }

@@ -45,7 +45,9 @@ export interface OriginResponse {
 export interface OriginService {
   /**
    * Sends one request. Rejects with an `OriginError` when the origin cannot be reached or the signal aborts before
-   * the response headers arrive; after that, failures surface as an error on `body`.
+   * the response headers arrive; after that, failures surface as an error on `body`. The signal belongs to this
+   * request only while it is served: once it is over, a signal that never aborted and has no listener left may be
+   * handed to a later request, so remove listeners when done and do not consult it afterwards.
    */
   roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse>;
   /** Closes pooled connections / listeners. */
