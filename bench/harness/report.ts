@@ -35,7 +35,14 @@ export function medianFigures(runs: Figure[][]): Array<Figure & { runs: number[]
     const baselines: Record<string, number> = {};
     for (const name of Object.keys(group[0]!.baselines))
       baselines[name] = median(group.map((f) => f.baselines[name] ?? NaN));
-    return { ...group[0]!, value: median(group.map((f) => f.value)), baselines, runs: group.map((f) => f.value) };
+    // A same-run target (a ratio of that run's baseline) is judged against the median of the runs' targets, as the
+    // value is: the first run's target alone would judge the median by one run's baseline.
+    const first = group[0]!;
+    const target =
+      first.target === undefined
+        ? undefined
+        : { op: first.target.op, value: median(group.map((f) => f.target?.value ?? NaN)) };
+    return { ...first, value: median(group.map((f) => f.value)), baselines, target, runs: group.map((f) => f.value) };
   });
 }
 
