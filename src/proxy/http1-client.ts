@@ -176,8 +176,6 @@ class Connection implements ResponseParserSink {
     this.exchange = exchange;
     exchange.conn = this;
     this.parser.reset(exchange.request.method === 'HEAD');
-    // The previous response may have ended while its reader held the socket paused.
-    if (this.socket.isPaused()) this.socket.resume();
     const body = exchange.request.body;
     if (body === null || body.length === 0) this.socket.write(exchange.head, 'latin1');
     else {
@@ -303,6 +301,10 @@ class Connection implements ResponseParserSink {
     }
     if (keep && !this.socket.destroyed) {
       this.reused = true;
+      // The body's reader may have paused the socket in the read that completed the response: an idle connection
+      // reads, so any byte the origin sends out of turn closes it (onData) instead of waiting in the socket to be
+      // taken for the next request's answer (Go: "Unsolicited response received on idle HTTP channel").
+      if (this.socket.isPaused()) this.socket.resume();
       this.client.release(this);
     } else this.socket.destroy();
   }

@@ -369,3 +369,40 @@ test('a large body read slowly arrives whole (the origin socket pauses and resum
   assert.equal((await get())[1], 'ok', 'the connection paused by the slow reader serves the next request');
   assert.equal(origin.seen.at(-1)!.conn, conn);
 });
+
+test(
+  'bytes an origin sends on an idle connection are never the next request’s answer (a paused socket is resumed at the end of the response)',
+  { timeout: 30_000 },
+  async () => {
+    // A 40 KB response in one write arrives in one socket read: the body's buffer is over its mark when the last bytes
+    // arrive, so the socket was paused in the read that completed the response.
+    const size = 40_000;
+    let first: net.Socket | undefined;
+    origin.answer = (seen, s) => {
+      if (seen.index === 0 && first === undefined) {
+        first = s;
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n${'x'.repeat(size)}`);
+      } else s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nmine');
+    };
+    // An idle timeout far beyond the test's: only reading the origin's bytes can close the connection.
+    const s = service({ keepAliveTimeout: 3600 });
+    try {
+      const [res, body] = await get(s);
+      assert.equal(res.status, 200);
+      assert.equal(body.length, size);
+      // The origin times the idle connection out (as nginx does) with an unsolicited 408, and closes.
+      const closed = once(first!, 'close');
+      first!.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // The client drops the connection that spoke out of turn (Go: "Unsolicited response received on idle HTTP
+      // channel"); a paused socket would never read the bytes nor the FIN.
+      await closed;
+      const before = origin.seen.length;
+      const [post, text] = await get(s, { method: 'POST' });
+      assert.equal(post.status, 200);
+      assert.equal(text, 'mine');
+      assert.equal(origin.seen.length, before + 1, 'the origin saw the POST');
+    } finally {
+      await s.close();
+    }
+  },
+);
