@@ -4,6 +4,7 @@
  * (HEAD, 1xx, 204, 304 have none), `Transfer-Encoding: chunked` with trailers, `Content-Length`, or end of file.
  * Error texts are Go's `net/http` ones, which cloudflared puts in front of the visitor (§7.3).
  */
+import { trimOws } from '../util/headers.js';
 
 /** What the parser reports while it reads one response. */
 export interface ResponseParserSink {
@@ -197,13 +198,13 @@ export class Http1ResponseParser {
       const c = line.charCodeAt(0);
       if ((c === 32 || c === 9) && raw.length > 0) {
         // obs-fold: Go joins a continuation line to the previous value with one space.
-        raw[raw.length - 1] = `${raw[raw.length - 1]} ${line.trim()}`;
+        raw[raw.length - 1] = `${raw[raw.length - 1]} ${trimOws(line)}`;
         continue;
       }
       const colon = line.indexOf(':');
       const name = colon > 0 ? line.slice(0, colon) : '';
       if (!TOKEN.test(name)) throw new ResponseParseError(`malformed MIME header line: ${line}`);
-      raw.push(name, line.slice(colon + 1).trim());
+      raw.push(name, trimOws(line.slice(colon + 1)));
     }
     if (status >= 100 && status < 200 && status !== 101) {
       // Interim response (100 Continue, 103 Early Hints): read the next head.
@@ -228,7 +229,7 @@ export class Http1ResponseParser {
       if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
         transferEncoding = true;
         const codings = raw[i + 1]!.toLowerCase().split(',');
-        chunked = codings[codings.length - 1]!.trim() === 'chunked';
+        chunked = trimOws(codings[codings.length - 1]!) === 'chunked';
       } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
         const value = raw[i + 1]!;
         if (!/^\d+$/.test(value)) throw new ResponseParseError(`bad Content-Length ${JSON.stringify(value)}`);
@@ -238,7 +239,7 @@ export class Http1ResponseParser {
         length = n;
       } else if (name.length === 10 && name.toLowerCase() === 'connection') {
         for (const token of raw[i + 1]!.toLowerCase().split(',')) {
-          const t = token.trim();
+          const t = trimOws(token);
           if (t === 'close') close = true;
           else if (t === 'keep-alive' && this.minorVersion === 0) close = false;
         }
@@ -271,7 +272,7 @@ export class Http1ResponseParser {
     if (nl < 0) return data.length;
     const line = Http1ResponseParser.text(data, pos, nl);
     const semi = line.indexOf(';');
-    const size = (semi < 0 ? line : line.slice(0, semi)).trim();
+    const size = trimOws(semi < 0 ? line : line.slice(0, semi));
     if (!HEX.test(size) || size.length > 16) throw new ResponseParseError('invalid byte in chunk length');
     this.remaining = parseInt(size, 16);
     if (!Number.isSafeInteger(this.remaining)) throw new ResponseParseError('http chunk length too large');
@@ -305,7 +306,7 @@ export class Http1ResponseParser {
       const colon = line.indexOf(':');
       const name = colon > 0 ? line.slice(0, colon) : '';
       if (!TOKEN.test(name)) throw new ResponseParseError(`malformed MIME header line: ${line}`);
-      trailers.push(name, line.slice(colon + 1).trim());
+      trailers.push(name, trimOws(line.slice(colon + 1)));
     }
   }
 }

@@ -50,3 +50,16 @@ export function headerValues(headers: HeaderList, lowerName: string): string[] {
   for (const [n, v] of headers) if (n.length === lowerName.length && n.toLowerCase() === lowerName) out.push(v);
   return out;
 }
+
+/**
+ * A header value without the optional whitespace around it: spaces and tabs only (RFC 9110 §5.5, as Go's
+ * `textproto.TrimString` and llhttp). `String.prototype.trim` would also strip 0xA0 (a UTF-8 continuation byte in a
+ * latin1 byte string), \v and \f.
+ */
+export function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value.charCodeAt(start) === 32 || value.charCodeAt(start) === 9)) start++;
+  while (end > start && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}

@@ -406,3 +406,28 @@ test(
     }
   },
 );
+
+test('header values are trimmed of spaces and tabs only: UTF-8 bytes such as 0xA0 stay', async () => {
+  const city = Buffer.from('Bogotà', 'utf8').toString('latin1');
+  origin.answer = (_seen, s) =>
+    s.write(
+      Buffer.from(
+        `HTTP/1.1 200 OK\r\nX-City: \t${city}\r\nX-Fold: a\r\n \t${city}\r\nContent-Length: 2\r\n\r\nok`,
+        'latin1',
+      ),
+    );
+  const [res] = await get();
+  assert.deepEqual(res.headers.slice(0, 2), [
+    ['X-City', city],
+    ['X-Fold', `a ${city}`],
+  ]);
+  origin.answer = (_seen, s) =>
+    s.write(
+      Buffer.from(
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trail: ${city}\r\n\r\n`,
+        'latin1',
+      ),
+    );
+  const [chunked] = await get();
+  assert.deepEqual(await chunked.trailers, [['X-Trail', city]]);
+});
