@@ -251,7 +251,9 @@ export class Http1ResponseParser {
       return;
     }
     if (transferEncoding) {
-      // A Content-Length beside Transfer-Encoding is ignored, and the connection is not reused (RFC 9112 §6.3).
+      // A Content-Length beside Transfer-Encoding is ignored, and the connection is not reused (RFC 9112 §6.3). Go's
+      // `fixLength` deletes it from a chunked response's header, so it is never forwarded beside the de-chunked body.
+      if (chunked && length >= 0) removeHeader(raw, 'content-length');
       this.keepAlive = !close && chunked && length < 0;
       this.state = chunked ? State.ChunkSize : State.Eof;
       if (!chunked) this.keepAlive = false;
@@ -309,4 +311,10 @@ export class Http1ResponseParser {
       trailers.push(name, trimOws(line.slice(colon + 1)));
     }
   }
+}
+
+/** Removes every `lowerName` field (any case) from a `[name, value, …]` list, in place. */
+function removeHeader(raw: string[], lowerName: string): void {
+  for (let i = raw.length - 2; i >= 0; i -= 2)
+    if (raw[i]!.length === lowerName.length && raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
 }

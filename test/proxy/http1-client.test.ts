@@ -431,3 +431,11 @@ test('header values are trimmed of spaces and tabs only: UTF-8 bytes such as 0xA
   const [chunked] = await get();
   assert.deepEqual(await chunked.trailers, [['X-Trail', city]]);
 });
+
+test('Content-Length beside Transfer-Encoding: chunked is dropped (Go fixLength), the body is the de-chunked one', async () => {
+  origin.answer = (_seen, s) =>
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  const [res, body] = await get();
+  assert.equal(body, 'hello');
+  assert.deepEqual(res.headers, []);
+});
