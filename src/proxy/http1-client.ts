@@ -336,6 +336,8 @@ export class Http1Client {
   roundTrip(r: LeanRequest, signal: AbortSignal): Promise<OriginResponse> {
     const head = serialize(r);
     if (head instanceof OriginError) return Promise.reject(head);
+    // An aborted signal never fires 'abort' again: nothing is sent.
+    if (signal.aborted) return Promise.reject(new OriginRequestCancelledError(signal.reason));
     return new Promise<OriginResponse>((resolve, reject) => {
       const exchange = new Exchange(this, r, head, signal, resolve, reject, false);
       signal.addEventListener('abort', exchange.onAbort, { once: true });

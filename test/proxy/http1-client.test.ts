@@ -18,6 +18,8 @@ import {
   type OriginResponse,
   type OriginService,
 } from '../../src/proxy/index.js';
+import { OriginRequestCancelledError } from '../../src/proxy/errors.js';
+import { Http1Client } from '../../src/proxy/http1-client.js';
 
 /** A request as the origin saw it, and the connection it came on. */
 interface Seen {
@@ -438,4 +440,39 @@ test('Content-Length beside Transfer-Encoding: chunked is dropped (Go fixLength)
   const [res, body] = await get();
   assert.equal(body, 'hello');
   assert.deepEqual(res.headers, []);
+});
+
+/** The lean client on its own, dialling the raw origin over TCP. */
+function leanClient(dialled: net.Socket[] = []): Http1Client {
+  return new Http1Client({
+    target: { network: 'tcp', host: '127.0.0.1', port },
+    dial: () => {
+      const socket = net.connect(port, '127.0.0.1');
+      dialled.push(socket);
+      return socket;
+    },
+    idleCount: () => 0,
+    maxIdle: 100,
+    keepAliveTimeoutMs: 3_600_000,
+    maxHeaderBytes: 1 << 20,
+  });
+}
+
+const leanGet = { method: 'GET', path: '/', headers: ['Host', 'raw.test'], body: null, servername: 'raw.test' };
+
+test('a signal already aborted: the lean client sends nothing and rejects with the cancellation', async () => {
+  origin.answer = (_seen, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  const client = leanClient();
+  try {
+    const ac = new AbortController();
+    ac.abort(new Error('visitor left'));
+    const before = origin.seen.length;
+    await assert.rejects(client.roundTrip(leanGet, ac.signal), OriginRequestCancelledError);
+    // A request sent after it on a fresh connection is the only one the origin sees.
+    const res = await client.roundTrip(leanGet, signal());
+    assert.equal(await read(res), 'ok');
+    assert.equal(origin.seen.length, before + 1);
+  } finally {
+    client.close();
+  }
 });
