@@ -414,9 +414,7 @@ export class Http1Client {
 
   /** Closes every pooled and active connection. */
   close(): void {
+    // Each connection's 'close' takes it out of the pool and the idle count (forget).
     for (const conn of [...this.all]) conn.socket.destroy();
-    this.all.clear();
-    this.idle.clear();
-    this.idleTotal = 0;
   }
 }

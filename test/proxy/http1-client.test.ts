@@ -476,3 +476,16 @@ test('a signal already aborted: the lean client sends nothing and rejects with t
     client.close();
   }
 });
+
+test('the lean client closed with idle connections: its idle count stays at zero as they close', async () => {
+  origin.answer = (_seen, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  const dialled: net.Socket[] = [];
+  const client = leanClient(dialled);
+  const res = await client.roundTrip(leanGet, signal());
+  assert.equal(await read(res), 'ok');
+  assert.equal(client.idleConnections, 1);
+  const closed = once(dialled[0]!, 'close');
+  client.close();
+  await closed;
+  assert.equal(client.idleConnections, 0);
+});
