@@ -35,6 +35,10 @@ const CR = 13;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const HEX = /^[0-9a-fA-F]+$/;
+/** Go's `strconv.ParseUint(s, 10, 63)` bound. */
+const MAX_INT63 = 2n ** 63n - 1n;
+/** Go's transport `max1xxResponses`: interim responses before the final one. */
+const MAX_INTERIM = 5;
 
 /** Parses one response at a time; {@link reset} readies it for the next one on a kept-alive connection. */
 export class Http1ResponseParser {
@@ -71,12 +75,18 @@ export class Http1ResponseParser {
     this.pending = null;
     this.remaining = 0;
     this.headBytes = 0;
+    this.interim = 0;
+    this.chunked = false;
     this.trailers = null;
     this.started = false;
     this.keepAlive = false;
   }
 
   private isHead = false;
+  /** Interim (1xx) responses read before the final one. */
+  private interim = 0;
+  /** Whether the final response's body is chunked (its trailers are read). */
+  chunked = false;
 
   /**
    * Feeds bytes read from the socket. Returns how many were consumed: less than `data.length` only once the response
@@ -207,8 +217,9 @@ export class Http1ResponseParser {
       raw.push(name, trimOws(line.slice(colon + 1)));
     }
     if (status >= 100 && status < 200 && status !== 101) {
-      // Interim response (100 Continue, 103 Early Hints): read the next head.
-      this.headBytes = 0;
+      // Interim response (100 Continue, 103 Early Hints): read the next head. Their heads count against the header
+      // byte limit, and at most five are read (Go's transport).
+      if (++this.interim > MAX_INTERIM) throw new ResponseParseError('net/http: too many 1xx informational responses');
       return end;
     }
     this.minorVersion = Number(m[1]);
@@ -218,26 +229,19 @@ export class Http1ResponseParser {
     return end;
   }
 
-  /** Body framing (RFC 9112 §6.3) and whether the connection stays open (Go's `shouldClose`). */
+  /**
+   * Body framing (RFC 9112 §6.3) in the order of Go's `readTransfer` (`net/http/transfer.go`: `parseTransferEncoding`,
+   * then `fixLength`), with Go's error texts, and whether the connection stays open (Go's `shouldClose`).
+   */
   private frame(status: number, raw: string[]): void {
-    let chunked = false;
-    let transferEncoding = false;
-    let length = -1;
+    let codings: string[] | null = null;
+    const lengths: string[] = [];
     let close = this.minorVersion === 0;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
-        transferEncoding = true;
-        const codings = raw[i + 1]!.toLowerCase().split(',');
-        chunked = trimOws(codings[codings.length - 1]!) === 'chunked';
-      } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
-        const value = raw[i + 1]!;
-        if (!/^\d+$/.test(value)) throw new ResponseParseError(`bad Content-Length ${JSON.stringify(value)}`);
-        const n = Number(value);
-        if (length >= 0 && n !== length)
-          throw new ResponseParseError('http: message cannot contain multiple Content-Length headers');
-        length = n;
-      } else if (name.length === 10 && name.toLowerCase() === 'connection') {
+      if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') (codings ??= []).push(raw[i + 1]!);
+      else if (name.length === 14 && name.toLowerCase() === 'content-length') lengths.push(raw[i + 1]!);
+      else if (name.length === 10 && name.toLowerCase() === 'connection') {
         for (const token of raw[i + 1]!.toLowerCase().split(',')) {
           const t = trimOws(token);
           if (t === 'close') close = true;
@@ -245,21 +249,39 @@ export class Http1ResponseParser {
         }
       }
     }
+    // Go ignores Transfer-Encoding on an HTTP/1.0 response and accepts exactly one field, `chunked`, on HTTP/1.1.
+    let chunked = false;
+    if (codings !== null && this.minorVersion >= 1) {
+      if (codings.length !== 1) throw new ResponseParseError(`too many transfer encodings: ${goQuoted(codings)}`);
+      if (codings[0]!.toLowerCase() !== 'chunked')
+        throw new ResponseParseError(`unsupported transfer encoding: ${JSON.stringify(codings[0])}`);
+      chunked = true;
+    }
+    if (lengths.some((v) => v !== lengths[0]))
+      throw new ResponseParseError(
+        `http: message cannot contain multiple Content-Length headers; got ${goQuoted(lengths)}`,
+      );
+    this.chunked = false;
     if (this.isHead || status === 204 || status === 304 || status === 101) {
       this.state = State.Done;
       this.keepAlive = !close && status !== 101;
       return;
     }
-    if (transferEncoding) {
-      // A Content-Length beside Transfer-Encoding is ignored, and the connection is not reused (RFC 9112 §6.3). Go's
-      // `fixLength` deletes it from a chunked response's header, so it is never forwarded beside the de-chunked body.
-      if (chunked && length >= 0) removeHeader(raw, 'content-length');
-      this.keepAlive = !close && chunked && length < 0;
-      this.state = chunked ? State.ChunkSize : State.Eof;
-      if (!chunked) this.keepAlive = false;
+    if (chunked) {
+      // Go's `fixLength` deletes a Content-Length beside chunked, so it is never forwarded beside the de-chunked body.
+      // The connection is not reused after such a response (RFC 9112 §6.3).
+      if (lengths.length > 0) removeHeader(raw, 'content-length');
+      this.keepAlive = !close && lengths.length === 0;
+      this.chunked = true;
+      this.state = State.ChunkSize;
       return;
     }
-    if (length >= 0) {
+    const value = lengths[0] ?? '';
+    if (value !== '') {
+      // Go's `parseContentLength`: `strconv.ParseUint(value, 10, 63)`.
+      if (!/^\d+$/.test(value) || BigInt(value) > MAX_INT63)
+        throw new ResponseParseError(`bad Content-Length ${JSON.stringify(value)}`);
+      const length = Number(value);
       this.keepAlive = !close;
       this.remaining = length;
       this.state = length === 0 ? State.Done : State.Length;
@@ -311,6 +333,11 @@ export class Http1ResponseParser {
       trailers.push(name, trimOws(line.slice(colon + 1)));
     }
   }
+}
+
+/** Go's `%q` of a string slice: `["1" "2"]`. */
+function goQuoted(values: string[]): string {
+  return `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
 }
 
 /** Removes every `lowerName` field (any case) from a `[name, value, …]` list, in place. */

@@ -489,3 +489,40 @@ test('the lean client closed with idle connections: its idle count stays at zero
   await closed;
   assert.equal(client.idleConnections, 0);
 });
+
+test('Transfer-Encoding other than chunked, a Content-Length beyond 63 bits, differing Content-Lengths and a sixth 1xx fail with Go texts', async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nbody', /: unsupported transfer encoding: "gzip"$/],
+    [
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+      /: unsupported transfer encoding: "gzip, chunked"$/,
+    ],
+    [
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      /: too many transfer encodings: \["chunked" "chunked"\]$/,
+    ],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n', /: bad Content-Length "99999999999999999999"$/],
+    [
+      'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+      /: http: message cannot contain multiple Content-Length headers; got \["1" "2"\]$/,
+    ],
+    [
+      `${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(6)}HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`,
+      /: net\/http: too many 1xx informational responses$/,
+    ],
+  ];
+  for (const [bytes, text] of cases) {
+    origin.answer = (_seen, s) => s.end(bytes);
+    await assert.rejects(svc.roundTrip(request(), signal()), (e) => {
+      assert.ok(e instanceof OriginError, String(e));
+      assert.match(e.message, text);
+      return true;
+    });
+  }
+  // Five 1xx pass; Transfer-Encoding on an HTTP/1.0 response is ignored (the body runs to end of file).
+  origin.answer = (_seen, s) =>
+    s.end(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(5)}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`);
+  assert.equal((await get())[1], 'ok');
+  origin.answer = (_seen, s) => s.end('HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+  assert.equal((await get())[1], '2\r\nok\r\n0\r\n\r\n');
+});
