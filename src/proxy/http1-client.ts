@@ -18,6 +18,7 @@ import { goErrorText, type DialTarget } from './go-error-text.js';
 import { originResponseHeaders, validFinalStatus } from './headers.js';
 import { Http1ResponseParser, ResponseParseError, type ResponseParserSink } from './http1-response-parser.js';
 import type { OriginResponse } from './types.js';
+import { HTTP_TOKEN } from '../util/headers.js';
 
 /** One request in wire form, as {@link Http1Client.roundTrip} sends it. */
 export interface LeanRequest {
@@ -42,7 +43,6 @@ export interface Http1ClientSettings {
   readonly maxHeaderBytes: number;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Bytes node:http and Go refuse in a header value. */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Methods Go's `isReplayable` sends again when a reused connection was dead. */
@@ -65,14 +65,14 @@ const EMPTY_TRAILERS: Promise<Array<[string, string]>> = Promise.resolve([]);
 
 /** The request line and header block, or the Go text of why the request cannot be sent. */
 function serialize(r: LeanRequest): string | OriginError {
-  if (!TOKEN.test(r.method)) return new OriginError(`net/http: invalid method ${JSON.stringify(r.method)}`);
+  if (!HTTP_TOKEN.test(r.method)) return new OriginError(`net/http: invalid method ${JSON.stringify(r.method)}`);
   let head = `${r.method} ${r.path} HTTP/1.1\r\n`;
   const h = r.headers;
   let hasLength = false;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
     const value = h[i + 1]!;
-    if (!TOKEN.test(name)) return new OriginError(`net/http: invalid header field name ${JSON.stringify(name)}`);
+    if (!HTTP_TOKEN.test(name)) return new OriginError(`net/http: invalid header field name ${JSON.stringify(name)}`);
     if (INVALID_VALUE.test(value))
       return new OriginError(
         name.toLowerCase() === 'host'
@@ -274,14 +274,9 @@ class Connection implements ResponseParserSink {
     exchange.body = body;
     // Go's transport reads trailers only from chunked bodies; anything else has none.
     let trailers = EMPTY_TRAILERS;
-    if (!this.parser.done && !this.parser.readsToEof && this.isChunked(raw))
+    if (!this.parser.done && this.parser.chunked)
       trailers = new Promise((resolve) => (exchange.trailersResolve = resolve));
     exchange.succeed({ status, headers: originResponseHeaders(raw, false), body, trailers });
-  }
-
-  private isChunked(raw: string[]): boolean {
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'transfer-encoding') return true;
-    return false;
   }
 
   onBody(chunk: Buffer): void {

@@ -4,7 +4,7 @@
  * (HEAD, 1xx, 204, 304 have none), `Transfer-Encoding: chunked` with trailers, `Content-Length`, or end of file.
  * Error texts are Go's `net/http` ones, which cloudflared puts in front of the visitor (§7.3).
  */
-import { trimOws } from '../util/headers.js';
+import { HTTP_TOKEN, trimOws } from '../util/headers.js';
 
 /** What the parser reports while it reads one response. */
 export interface ResponseParserSink {
@@ -32,7 +32,6 @@ const enum State {
 
 const LF = 10;
 const CR = 13;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const HEX = /^[0-9a-fA-F]+$/;
 /** Go's `strconv.ParseUint(s, 10, 63)` bound. */
@@ -52,10 +51,6 @@ export class Http1ResponseParser {
   minorVersion = 1;
   /** Whether the connection may carry another request after this response. */
   keepAlive = false;
-  /** Whether the body runs until the origin closes the connection. */
-  get readsToEof(): boolean {
-    return this.state === State.Eof;
-  }
   /** Whether the final response has been fully read. */
   get done(): boolean {
     return this.state === State.Done;
@@ -213,7 +208,7 @@ export class Http1ResponseParser {
       }
       const colon = line.indexOf(':');
       const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name)) throw new ResponseParseError(`malformed MIME header line: ${line}`);
+      if (!HTTP_TOKEN.test(name)) throw new ResponseParseError(`malformed MIME header line: ${line}`);
       raw.push(name, trimOws(line.slice(colon + 1)));
     }
     if (status >= 100 && status < 200 && status !== 101) {
@@ -329,7 +324,7 @@ export class Http1ResponseParser {
       }
       const colon = line.indexOf(':');
       const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name)) throw new ResponseParseError(`malformed MIME header line: ${line}`);
+      if (!HTTP_TOKEN.test(name)) throw new ResponseParseError(`malformed MIME header line: ${line}`);
       trailers.push(name, trimOws(line.slice(colon + 1)));
     }
   }
