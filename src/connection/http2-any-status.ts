@@ -50,6 +50,9 @@ const EMPTY_PAYLOAD = nativeConstants.STREAM_OPTION_EMPTY_PAYLOAD;
 const GET_TRAILERS = nativeConstants.STREAM_OPTION_GET_TRAILERS;
 const NV_FLAG_NONE = nativeConstants.NGHTTP2_NV_FLAG_NONE;
 
+/** Bytes no field may carry: NUL splits the native list, CR and LF are refused by HTTP/2 (RFC 9113 §8.2.1). */
+const FORBIDDEN = /[\0\r\n]/;
+
 /** `undefined` until the first use; `null` when this Node's internals are not the expected ones. */
 let internals: StreamInternals | null | undefined;
 
@@ -128,8 +131,9 @@ function onlySymbol(symbols: symbol[], description: string): symbol | undefined 
 
 /**
  * The header list as node:http2 passes it to its native handle: one string of `name\0value\0<flag byte>` fields,
- * pseudo-headers first, and the number of fields. The native side splits at NUL bytes, so a field carrying one
- * cannot be encoded (`null`).
+ * pseudo-headers first, and the number of fields. The native side splits at NUL bytes, and nothing below
+ * `respond()`'s checks refuses a CR or LF (an origin's header value, e.g. its tracing header, could carry one): a field
+ * carrying any of them is not sent (`null`; the caller keeps the 502).
  */
 function encodeHeaderList(headers: http2.OutgoingHttpHeaders, noFlags: string): [string, number] | null {
   let pseudo = '';
@@ -140,7 +144,7 @@ function encodeHeaderList(headers: http2.OutgoingHttpHeaders, noFlags: string): 
     const key = name.toLowerCase();
     for (const v of Array.isArray(value) ? value : [value]) {
       const text = String(v);
-      if (key.includes('\0') || text.includes('\0')) return null;
+      if (FORBIDDEN.test(key) || FORBIDDEN.test(text)) return null;
       const field = `${key}\0${text}\0${noFlags}`;
       if (key.startsWith(':')) pseudo += field;
       else regular += field;

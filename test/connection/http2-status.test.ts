@@ -17,6 +17,7 @@ import {
 } from '../helpers/hostile-edge.js';
 import { decodeSerializedHeaders } from '../../src/wire/serialized-headers.js';
 import { startOrigin } from '../helpers/tunnel-env.js';
+import { respondWithAnyStatus } from '../../src/connection/http2-any-status.js';
 
 const T = { timeout: 30_000 };
 const META_ORIGIN = '{"src":"origin"}';
@@ -156,3 +157,35 @@ test(
     }
   },
 );
+
+test('a header value carrying CR, LF or NUL is never sent past node:http2 checks: nothing is sent', T, async () => {
+  const server = http2.createServer();
+  const values = ['trace\r1', 'trace\n1', 'trace\x001'];
+  const answers: boolean[] = [];
+  server.on('stream', (stream) => {
+    const value = values[answers.length]!;
+    const sent = respondWithAnyStatus(
+      stream,
+      { ':status': 999, 'x-trace': value },
+      { endStream: true, waitForTrailers: false },
+    );
+    answers.push(sent);
+    if (!sent) stream.respond({ ':status': 502 }, { endStream: true });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  client.on('error', () => undefined);
+  try {
+    for (let i = 0; i < values.length; i++) {
+      const req = client.request({ ':path': '/' }, { endStream: true });
+      req.on('error', () => undefined);
+      req.resume();
+      await once(req, 'close');
+    }
+    assert.deepEqual(answers, [false, false, false]);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
