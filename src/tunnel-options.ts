@@ -323,7 +323,10 @@ export interface TunnelOptions {
    * may be URLs/service strings or in-process origins. The last rule must be a catch-all.
    */
   ingress?: IngressRuleOptions[];
-  /** Top-level `originRequest` defaults every `ingress` rule inherits field by field (§10.4, §10.5). */
+  /**
+   * Top-level `originRequest` defaults every `ingress` rule inherits field by field (§10.4, §10.5); without `ingress`,
+   * the options of the `url`/`origin` rule (like `--url` with the origin flags).
+   */
   originRequest?: OriginRequestOptions;
   /**
    * In-process origins for service strings of the *remote* configuration: a dashboard rule pointing at

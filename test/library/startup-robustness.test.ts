@@ -139,6 +139,29 @@ test('the internal hooks reach the resolved settings; the same fields as options
   }
 });
 
+test('top-level originRequest applies to the url/origin catch-all and is validated like an ingress rule', () => {
+  const { token } = makeToken();
+  const base = { token, edge: ['127.0.0.1:1'], protocol: 'http2' as const };
+  const tunnel = new Tunnel({
+    ...base,
+    url: 'https://127.0.0.1:8443',
+    originRequest: { noTLSVerify: true, httpHostHeader: 'app.internal' },
+  });
+  try {
+    const rule = tunnel.config.ingress.rules[0]!;
+    assert.equal(tunnel.config.ingress.rules.length, 1);
+    assert.equal(rule.originRequest.noTLSVerify, true);
+    assert.equal(rule.originRequest.httpHostHeader, 'app.internal');
+  } finally {
+    void tunnel.close({ graceMs: 0 });
+  }
+  assert.equal(
+    (constructionError({ ...base, url: 'http://127.0.0.1:1', originRequest: { connectTimeout: 'abc' } }) as Error)
+      ?.name,
+    'IngressConfigError',
+  );
+});
+
 test('an edge list with one usable host:port is accepted: cloudflared skips the other entries at startup (§2.5)', async () => {
   assert.equal(
     constructionError({ token: makeToken().token, edge: ['nonsense', '127.0.0.1:1'], protocol: 'http2' }),
