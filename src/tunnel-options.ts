@@ -25,7 +25,7 @@ import {
 } from './supervisor/supervisor.js';
 import { parseToken } from './token/index.js';
 import { HANDSHAKE_TIMEOUT_MS } from './transport/quic/config.js';
-import { parseCaBundle } from './transport/tls/trust.js';
+import { CaCertError, parseCaBundle } from './transport/tls/trust.js';
 import type { OriginRequestOptions } from './ingress/origin-request-options.js';
 import type { TunnelConfig } from './orchestration/remote-config.js';
 import type { Origin } from './proxy/in-process/origin.js';
@@ -265,7 +265,18 @@ const OPTIONAL: { readonly [K in keyof TunnelOptions]?: Check } = {
 };
 
 /**
- * Checks every field of `options`. Fields this module does not know are left alone (they are typed by TypeScript).
+ * Options that were public once and left (they are internal hooks now, `internal/test-hooks.ts`), with what to do
+ * instead: JavaScript callers get no type error, and a silently ignored option would change behaviour unannounced.
+ */
+const REMOVED: Readonly<Record<string, string>> = {
+  haSpacingMs: 'HA connections start 1 s apart, as cloudflared does (docs/protocol.md §12.1)',
+  dnsResolver: 'edge discovery uses the system resolver; pass `edge` addresses to skip it',
+  identity: 'each Tunnel generates its connector identity',
+};
+
+/**
+ * Checks every field of `options`. Fields this module does not know are left alone (they are typed by TypeScript),
+ * except options that were removed, which are refused with what replaces them.
  *
  * @throws {TunnelOptionsError} for the first invalid field.
  */
@@ -275,6 +286,9 @@ export function validateTunnelOptions(options: unknown): asserts options is Tunn
   }
   const o = options as Record<string, unknown>;
   token(o.token, 'token');
+  for (const [field, instead] of Object.entries(REMOVED)) {
+    if (o[field] !== undefined) fail(field, `is no longer an option: ${instead}`);
+  }
   for (const [field, check] of Object.entries(OPTIONAL) as Array<[string, Check]>) {
     if (o[field] !== undefined) check(o[field], field);
   }
@@ -309,7 +323,10 @@ export interface TunnelOptions {
    * may be URLs/service strings or in-process origins. The last rule must be a catch-all.
    */
   ingress?: IngressRuleOptions[];
-  /** Top-level `originRequest` defaults every `ingress` rule inherits field by field (§10.4, §10.5). */
+  /**
+   * Top-level `originRequest` defaults every `ingress` rule inherits field by field (§10.4, §10.5); without `ingress`,
+   * the options of the `url`/`origin` rule (like `--url` with the origin flags).
+   */
   originRequest?: OriginRequestOptions;
   /**
    * In-process origins for service strings of the *remote* configuration: a dashboard rule pointing at
@@ -445,7 +462,14 @@ export function resolveTunnelOptions(options: TunnelOptions): ResolvedTunnelOpti
   const hooks = testHooksOf(o);
   const credentials = typeof o.token === 'string' ? parseToken(o.token) : o.token;
   // A bad --cacert never fixes itself: fail now instead of retrying every dial.
-  if (o.caCert !== undefined) parseCaBundle(o.caCert);
+  if (o.caCert !== undefined) {
+    // A path where the PEM text belongs is the likely mistake (the CLI's --cacert takes a path): say so.
+    if (typeof o.caCert === 'string' && !o.caCert.includes('-----BEGIN') && !o.caCert.includes('\n'))
+      throw new CaCertError(
+        'caCert holds no PEM certificate: it takes the PEM text of the CA bundle, not a file path (pass readFileSync(path))',
+      );
+    parseCaBundle(o.caCert);
+  }
   const postQuantum = o.postQuantum === true;
   return Object.freeze({
     credentials,

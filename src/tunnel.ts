@@ -88,6 +88,12 @@ function localConfig(options: LocalConfigOptions, inProcess: Map<string, () => O
   }
   // No ingress at all ⇒ the single catch-all `http_status:503` (docs/protocol.md §10.3).
   const origin = options.origin ?? options.url;
+  // A URL origin with top-level options is the one-rule ingress `--url` plus the origin flags makes (§10.4): the
+  // options apply to it, validated like an ingress rule's.
+  if (origin !== undefined && options.originRequest !== undefined) {
+    const doc = { ingress: [{ service: serviceString(origin) }], originRequest: options.originRequest };
+    return buildTunnelConfig(doc, JSON.stringify(doc), 'json');
+  }
   return configFromUrl(origin === undefined ? undefined : serviceString(origin));
 }
 

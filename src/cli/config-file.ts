@@ -8,6 +8,7 @@ import { loadConfigFile, loadYaml, type LocalConfigFile } from '../orchestration
 import type { TunnelConfig } from '../orchestration/remote-config.js';
 import {
   dashed,
+  refusedValue,
   unsupportedMessage,
   type FlagSource,
   type FlagSpec,
@@ -117,7 +118,9 @@ export async function applyConfigFile(
     const spec = known.get(key);
     if (spec === undefined || key === 'config') {
       const bad = refused.get(key);
-      if (bad !== undefined) throw unsupportedMessage(bad, `config file key ${key} (flag ${dashed(key)})`);
+      const via = `config file key ${key} (flag ${dashed(key)})`;
+      if (bad !== undefined && refusedValue(bad, typeof value === 'boolean' ? value : String(value), via))
+        throw unsupportedMessage(bad, via);
       ignoredKeys.push(key);
       continue;
     }

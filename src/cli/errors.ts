@@ -20,6 +20,13 @@ export class UnsupportedFlagError extends CftunnelError {
   }
 }
 
+/** The `--logfile` cannot be opened for appending (the message names the flag and the path). Exit code 1. */
+export class LogFileError extends CftunnelError {
+  constructor(path: string, cause: unknown) {
+    super('CFT_ERR_LOG_FILE', `cannot open --logfile ${path}`, { retryable: false, cause });
+  }
+}
+
 /** The exit code for an error thrown by a command. */
 export function exitCodeFor(err: unknown): number {
   return err instanceof UsageError || err instanceof UnsupportedFlagError ? EXIT_USAGE : EXIT_FAILURE;

@@ -91,6 +91,18 @@ export function unsupportedMessage(spec: UnsupportedFlagSpec, via: string): Unsu
 }
 
 /**
+ * Whether a refused flag given `value` is really refused. A refused boolean flag set to false asks cftunnel not to use
+ * a feature it does not have (`--management-diagnostics=false`, `TUNNEL_MANAGEMENT_DIAGNOSTICS=false`): that is what
+ * cftunnel does anyway, so the command line keeps working. `value` is undefined for a bare `--flag`.
+ *
+ * @throws {UsageError} a boolean flag's value that Go's `strconv.ParseBool` refuses.
+ */
+export function refusedValue(spec: UnsupportedFlagSpec, value: string | boolean | undefined, what: string): boolean {
+  if (spec.type !== 'boolean' || value === undefined) return true;
+  return typeof value === 'boolean' ? value : parseGoBool(value, what);
+}
+
+/**
  * Parses `argv` against `options.flags`. Flags and positionals may be mixed; `--` ends flag parsing.
  *
  * @throws {UsageError} unknown flag, missing value, repeated single-value flag, bad boolean.
@@ -142,8 +154,10 @@ export function parseFlags(argv: readonly string[], options: ParseFlagsOptions):
     const spec = known.get(name);
     if (spec === undefined) {
       const bad = refused.get(name);
-      if (bad !== undefined) throw unsupportedMessage(bad, `flag ${given}`);
-      throw new UsageError(`unknown flag ${given} for "${options.command}" (see ${options.command} --help)`);
+      if (bad === undefined)
+        throw new UsageError(`unknown flag ${given} for "${options.command}" (see ${options.command} --help)`);
+      if (refusedValue(bad, inline, `flag ${given}`)) throw unsupportedMessage(bad, `flag ${given}`);
+      continue;
     }
     if (spec.type === 'boolean') {
       add(spec, String(inline === undefined ? true : parseGoBool(inline, `flag ${given}`)), given);
@@ -161,7 +175,8 @@ export function parseFlags(argv: readonly string[], options: ParseFlagsOptions):
   if (env !== undefined) {
     for (const spec of options.unsupported ?? []) {
       for (const variable of spec.env ?? []) {
-        if (env[variable])
+        const raw = env[variable];
+        if (raw && refusedValue(spec, raw, `environment variable ${variable}`))
           throw unsupportedMessage(spec, `environment variable ${variable} (flag ${dashed(spec.name)})`);
       }
     }

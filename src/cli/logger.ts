@@ -5,6 +5,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel, LogOutput } from './run-settings.js';
+import { LogFileError } from './errors.js';
 
 /** zerolog's console level abbreviations. */
 const LEVEL_ABBREVIATIONS: Readonly<Record<string, string>> = {
@@ -92,10 +93,13 @@ export function createCliLogger(options: CliLoggerOptions): Logger {
     },
   ];
   if (options.logFile !== undefined) {
-    streams.push({
-      level: options.level,
-      stream: pino.destination({ dest: options.logFile, sync: true, append: true, mkdir: true }),
-    });
+    let stream: DestinationStream;
+    try {
+      stream = pino.destination({ dest: options.logFile, sync: true, append: true, mkdir: true });
+    } catch (cause) {
+      throw new LogFileError(options.logFile, cause);
+    }
+    streams.push({ level: options.level, stream });
   }
   return pino(
     {

@@ -72,7 +72,9 @@ export function originRequestFromConnect(req: ConnectRequest, body: Readable, co
     url: req.dest,
     host,
     headers,
-    body: requestHasBody(headers, isWebsocket) ? requestBodyView(body) : null,
+    // A WebSocket's stream is read by the relay alone (§7.4): a body view nobody reads would pause it for good once
+    // the view's buffer filled.
+    body: !isWebsocket && requestHasBody(headers, false) ? requestBodyView(body) : null,
     isWebsocket,
     connectorId,
   };

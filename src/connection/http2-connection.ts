@@ -338,7 +338,9 @@ export class Http2TunnelConnection extends TunnelConnectionCore {
       url: `${scheme}://${authority}${path}`,
       host: authority,
       headers: originHeaders(rawHeaders),
-      body: stream.endAfterHeaders && !isWebsocket ? null : requestBodyView(stream),
+      // A WebSocket's stream is read by the relay alone (§8.5): a body view nobody reads would pause it for good once
+      // the view's buffer filled.
+      body: stream.endAfterHeaders || isWebsocket ? null : requestBodyView(stream),
       isWebsocket,
       connectorId: this.ctx.tunnel.identity.connectorId,
     };

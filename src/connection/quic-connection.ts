@@ -194,7 +194,9 @@ export class QuicTunnelConnection extends TunnelConnectionCore {
     } catch (err) {
       return this.refuseRequest(new QuicResponseWriter(stream, false), err);
     }
-    await this.serveRequest(originRequest, new QuicResponseWriter(stream, originRequest.body !== null));
+    // A WebSocket's request side is read by the relay (it has no body view).
+    const readsRequest = originRequest.body !== null || originRequest.isWebsocket;
+    await this.serveRequest(originRequest, new QuicResponseWriter(stream, readsRequest));
   }
 }
 

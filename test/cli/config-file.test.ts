@@ -98,6 +98,10 @@ test('refused flags in the file are refused by key; unknown keys are only report
     assert.equal(exitCodeFor(e), 2);
     return true;
   });
+  // Set to false, a refused boolean key asks for what cftunnel does anyway.
+  const off = await apply([], {}, await write('off.yml', 'management-diagnostics: false\nurl: http://127.0.0.1:9\n'));
+  assert.deepEqual(off.applied, ['url']);
+  await assert.rejects(apply([], {}, await write('on.yml', 'management-diagnostics: true\n')), UnsupportedFlagError);
   const unknown = await apply(
     [],
     {},

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCliLogger, formatConsoleLine, rfc3339 } from '../../src/cli/logger.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogFileError, exitCodeFor } from '../../src/cli/errors.js';
+import { errorText } from '../../src/errors.js';
 
 function capture(isTTY: boolean): { sink: { write(s: string): boolean; isTTY: boolean }; text(): string } {
   const chunks: string[] = [];
@@ -63,4 +68,23 @@ test('the logger writes console lines on a TTY and on a pipe alike; only --outpu
     assert.deepEqual(Object.keys(rec).sort(), ['connIndex', 'level', 'message', 'time']);
     assert.equal(rec.message, 'j');
   }
+});
+
+test('a --logfile that cannot be opened fails with LogFileError naming the flag and the path (exit code 1)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cftunnel-logfile-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A regular file where the log file's directory should be: neither created nor opened.
+  writeFileSync(join(dir, 'file'), '');
+  const path = join(dir, 'file', 'cftunnel.log');
+  assert.throws(
+    () => createCliLogger({ level: 'info', output: undefined, logFile: path, stderr: { write: () => true } }),
+    (e: unknown) => {
+      assert.ok(e instanceof LogFileError);
+      assert.equal(e.code, 'CFT_ERR_LOG_FILE');
+      assert.equal(e.message, `cannot open --logfile ${path}`);
+      assert.match(errorText(e), /^cannot open --logfile .*: E[A-Z]+: /);
+      assert.equal(exitCodeFor(e), 1);
+      return true;
+    },
+  );
 });

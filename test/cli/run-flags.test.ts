@@ -347,6 +347,28 @@ test('an unsupported flag set through its environment variable is refused too', 
   );
 });
 
+test('a refused boolean flag set to false asks for what cftunnel does anyway: accepted, on the command line and in the environment', () => {
+  const p = parseRunFlags(
+    ['--token', 't', '--management-diagnostics=false', '--stdin-control=0', '--quic-disable-pmtu-discovery=f'],
+    { TUNNEL_MANAGEMENT_DIAGNOSTICS: 'false', STDIN_CONTROL: 'FALSE' },
+  );
+  assert.equal(flagValue(p, 'token'), 't');
+  assert.equal(p.values.has('management-diagnostics'), false);
+  assert.deepEqual(p.positionals, []);
+  // Turned on, it is refused as before; a value that is no boolean is a usage error.
+  for (const [argv, env] of [
+    [['--management-diagnostics=true'], {}],
+    [[], { TUNNEL_MANAGEMENT_DIAGNOSTICS: 'true' }],
+  ] as const) {
+    assert.throws(() => parseRunFlags(['--token', 't', ...argv], env), UnsupportedFlagError);
+  }
+  assert.throws(
+    () => parseRunFlags(['--token', 't', '--management-diagnostics=nope'], {}),
+    (e: unknown) =>
+      e instanceof UsageError && e.message === 'invalid boolean value "nope" for flag --management-diagnostics',
+  );
+});
+
 test('compatibility flags are accepted and reported as having no effect', async () => {
   const s = await resolveRunSettings(
     parseRunFlags(['--token', 't', ...EDGE, '--no-autoupdate', '--heartbeat-count', '5', 'tunnel-name'], {}),

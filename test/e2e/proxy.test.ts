@@ -173,6 +173,23 @@ for (const protocol of ['quic', 'http2'] as const) {
       await once(ws, 'close');
     });
 
+    test('WebSocket messages up to 1 MiB pass both ways (nothing but the relay reads the edge stream)', async () => {
+      const ws = new WebSocket(`${env.edge.visitorUrl.replace('http', 'ws')}/ws`, { headers: { host: 'ws.test' } });
+      await once(ws, 'open');
+      // Sizes past the 16 KiB and 64 KiB stream buffers: a second, unread reader of the edge stream once paused it
+      // there for good.
+      for (const size of [5, 20_000, 70_000, MB]) {
+        const sent = Buffer.alloc(size, size & 0xff);
+        const echoed = once(ws, 'message');
+        ws.send(sent, { binary: true });
+        const [data] = (await echoed) as [Buffer];
+        assert.equal(data.length, size);
+        assert.ok(data.equals(sent));
+      }
+      ws.close(1000, 'bye');
+      await once(ws, 'close');
+    });
+
     test('a private-network tcp stream is refused and the connection keeps serving', async () => {
       const answered = once(env.edge, 'tcp_result');
       const socket = net.connect(env.edge.tcpPorts[0]!, '127.0.0.1');

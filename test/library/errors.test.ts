@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { generateEdgeCertificates } from '../../src/local-edge/index.js';
 import { dialTunnelConnection } from '../../src/supervisor/dial.js';
 import { Tunnel } from '../../src/tunnel.js';
+import { CftunnelError } from '../../src/errors.js';
 import { connectionContext, makeToken, startOrigin, startTunnelEnv } from '../helpers/tunnel-env.js';
 
 const code = (expected: string) => (err: unknown) => (err as { code?: string }).code === expected;
@@ -38,6 +39,17 @@ test('CFT_ERR_CACERT_INVALID: a --cacert without a valid certificate is refused 
         caCert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
       }),
     code('CFT_ERR_CACERT_INVALID'),
+  );
+});
+
+test('CFT_ERR_CACERT_INVALID: a file path given as caCert is refused with a message saying it takes the PEM text', () => {
+  assert.throws(
+    () => new Tunnel({ token: makeToken().token, edge: ['127.0.0.1:1'], caCert: './edge-certs/ca.pem' }),
+    (e: unknown) => {
+      assert.ok(e instanceof CftunnelError && e.code === 'CFT_ERR_CACERT_INVALID');
+      assert.match(e.message, /takes the PEM text of the CA bundle, not a file path/);
+      return true;
+    },
   );
 });
 

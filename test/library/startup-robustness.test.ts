@@ -24,7 +24,6 @@ import {
 } from '../../src/index.js';
 import { withTestHooks, type TunnelTestHooks } from '../../src/internal/test-hooks.js';
 import { resolveTunnelOptions } from '../../src/tunnel-options.js';
-import { DEFAULT_CLIENT_VERSION } from '../../src/connection/identity.js';
 import { makeToken, startOrigin } from '../helpers/tunnel-env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,6 +80,10 @@ const BAD_OPTIONS: Array<[string, unknown, string]> = [
   ['rpcTimeoutMs', -1, 'rpcTimeoutMs'],
   ['quicFlowControl', 30, 'quicFlowControl'],
   ['quickTunnelHostname', 7, 'quickTunnelHostname'],
+  // Removed options are refused, not silently ignored (JavaScript callers get no type error).
+  ['haSpacingMs', 0, 'haSpacingMs'],
+  ['dnsResolver', { resolveSrv() {}, resolveTxt() {}, lookup() {} }, 'dnsResolver'],
+  ['identity', { version: '2026.8.2' }, 'identity'],
 ];
 
 for (const [field, value, named] of BAD_OPTIONS) {
@@ -113,7 +116,7 @@ for (const [hook, value] of BAD_HOOKS) {
   });
 }
 
-test('the internal hooks reach the resolved settings; the same fields as options are not options', () => {
+test('the internal hooks reach the resolved settings; the same fields as options are refused', () => {
   const { token } = makeToken();
   const resolver = { resolveSrv: async () => [], resolveTxt: async () => [], lookup: async () => [] };
   const hooked = resolveTunnelOptions(
@@ -123,13 +126,40 @@ test('the internal hooks reach the resolved settings; the same fields as options
   assert.equal(hooked.discovery.resolver, resolver);
   assert.equal(hooked.identity.version, '2099.1.0');
   assert.ok(Object.isFrozen(hooked) && Object.isFrozen(hooked.supervisor) && Object.isFrozen(hooked.supervisor.dial));
-  const plain = resolveTunnelOptions({
-    token,
-    ...({ haSpacingMs: 0, dnsResolver: resolver, identity: { version: '2099.1.0' } } as object),
+  // As options they do nothing: they are refused by name (see BAD_OPTIONS), never silently ignored.
+  for (const [field, value] of Object.entries({
+    haSpacingMs: 0,
+    dnsResolver: resolver,
+    identity: { version: '2099.1.0' },
+  })) {
+    assert.throws(() => resolveTunnelOptions({ token, ...({ [field]: value } as object) }), {
+      code: 'CFT_ERR_OPTIONS',
+      field,
+    });
+  }
+});
+
+test('top-level originRequest applies to the url/origin catch-all and is validated like an ingress rule', () => {
+  const { token } = makeToken();
+  const base = { token, edge: ['127.0.0.1:1'], protocol: 'http2' as const };
+  const tunnel = new Tunnel({
+    ...base,
+    url: 'https://127.0.0.1:8443',
+    originRequest: { noTLSVerify: true, httpHostHeader: 'app.internal' },
   });
-  assert.equal(plain.supervisor.haSpacingMs, 1000);
-  assert.equal(plain.discovery.resolver, undefined);
-  assert.equal(plain.identity.version, DEFAULT_CLIENT_VERSION);
+  try {
+    const rule = tunnel.config.ingress.rules[0]!;
+    assert.equal(tunnel.config.ingress.rules.length, 1);
+    assert.equal(rule.originRequest.noTLSVerify, true);
+    assert.equal(rule.originRequest.httpHostHeader, 'app.internal');
+  } finally {
+    void tunnel.close({ graceMs: 0 });
+  }
+  assert.equal(
+    (constructionError({ ...base, url: 'http://127.0.0.1:1', originRequest: { connectTimeout: 'abc' } }) as Error)
+      ?.name,
+    'IngressConfigError',
+  );
 });
 
 test('an edge list with one usable host:port is accepted: cloudflared skips the other entries at startup (§2.5)', async () => {
