@@ -14,7 +14,7 @@ import { CapnpFrameError } from '../../src/capnp/framing.js';
 import { CaCertFileError } from '../../src/cli/tunnel-run-command.js';
 import { EdgeConfigFileError } from '../../src/cli/edge-command.js';
 import { ConfigFileValueError } from '../../src/cli/config-file.js';
-import { UnsupportedFlagError, UsageError } from '../../src/cli/errors.js';
+import { LogFileError, UnsupportedFlagError, UsageError } from '../../src/cli/errors.js';
 import { DurationSyntaxError } from '../../src/util/go-duration.js';
 import { EdgeRequestError } from '../../src/connection/edge-request.js';
 import { ControlStreamTimeoutError } from '../../src/connection/http2-connection.js';
@@ -139,6 +139,7 @@ function everyCode(): CftunnelError[] {
       }),
     ),
     new InitialConnectionError(new EdgeDialError(wrap('failed to dial to edge', dial), { cause: dial })),
+    new LogFileError('/var/log/cftunnel.log', c()),
     new MetricsAddressError('notanaddr'),
     ((e) => new MetricsListenError(wrap('failed to bind to address (127.0.0.1:1)', e), { cause: e }))(c()),
     new TunnelOptionsError('haConnections', 'must be at least 1'),
