@@ -250,8 +250,8 @@ for (const protocol of ['quic', 'http2'] as const) {
       },
     );
 
-    // cloudflared relays a 101 to a plain request (docs/protocol.md §10.6): the head first, then a pipe or a cut stream. An
-    // unasked protocol switch is answered 502 here, as Go's ReverseProxy does, and the tunnel keeps serving.
+    // cloudflared relays a 101 to a plain request (docs/protocol.md §10.6): the head first, then a pipe or a cut
+    // stream. An unasked protocol switch is answered 502 here, as Go's ReverseProxy does; the tunnel keeps serving.
     test(
       'an origin answering 101 to a plain GET or a POST with a body gets the visitor a 502, never a hang or an empty reply',
       { timeout: 20_000 },
