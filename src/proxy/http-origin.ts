@@ -290,6 +290,18 @@ export class HttpOriginService implements OriginService {
   }
 
   async roundTrip(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
+    const res = await this.exchange(req, signal);
+    if (res.status !== 101 || req.isWebsocket) return res;
+    // A protocol switch nobody asked for (docs/protocol.md §10.6): cloudflared writes the 101 head (200 over HTTP/2)
+    // and then pipes or aborts the stream, so the visitor gets a hang or an empty reply. Answered 502 instead, with
+    // the error Go's ReverseProxy gives; the origin connection is dropped, never pooled.
+    res.body?.destroy();
+    res.socket?.destroy();
+    const upgrade = res.headers.find(([name]) => name.toLowerCase() === 'upgrade')?.[1] ?? '';
+    throw new OriginError(`backend tried to switch protocol ${JSON.stringify(upgrade)} when "" was requested`);
+  }
+
+  private async exchange(req: OriginRequest, signal: AbortSignal): Promise<OriginResponse> {
     if (signal.aborted) throw new OriginRequestCancelledError(signal.reason);
     let body: Readable | Buffer | null = req.isWebsocket ? null : req.body;
     let headers = req.headers;

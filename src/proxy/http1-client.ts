@@ -276,7 +276,7 @@ class Connection implements ResponseParserSink {
     let trailers = EMPTY_TRAILERS;
     if (!this.parser.done && this.parser.chunked)
       trailers = new Promise((resolve) => (exchange.trailersResolve = resolve));
-    exchange.succeed({ status, headers: originResponseHeaders(raw, false), body, trailers });
+    exchange.succeed({ status, headers: originResponseHeaders(raw, status === 101), body, trailers });
   }
 
   onBody(chunk: Buffer): void {

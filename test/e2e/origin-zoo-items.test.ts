@@ -249,5 +249,37 @@ for (const protocol of ['quic', 'http2'] as const) {
         );
       },
     );
+
+    // cloudflared relays a 101 to a plain request (docs/protocol.md §10.6): the head first, then a pipe or a cut
+    // stream. An unasked protocol switch is answered 502 here, as Go's ReverseProxy does; the tunnel keeps serving.
+    test(
+      'an origin answering 101 to a plain GET or a POST with a body gets the visitor a 502, never a hang or an empty reply',
+      { timeout: 20_000 },
+      async () => {
+        const logsBefore = logs.length;
+        const visits: Array<[string, { method?: string; body?: Buffer }]> = [
+          ['/switch', {}],
+          ['/switch-bare', {}],
+          ['/switch', { method: 'POST', body: blob(100_000) }],
+          ['/switch-bare', { method: 'POST', body: blob(100_000) }],
+        ];
+        const got: string[] = [];
+        for (const [path, o] of visits) {
+          const res = await zooVisit(env.edge.visitorUrl, path, { host: 'raw.test', keepBody: true, ...o });
+          got.push(`${o.method ?? 'GET'} ${path}: ${res.status} ${res.failed ?? 'complete'}`);
+        }
+        assert.deepEqual(
+          got,
+          visits.map(([path, o]) => `${o.method ?? 'GET'} ${path}: 502 complete`),
+        );
+        const failures = logs.slice(logsBefore).filter((line) => /tried to switch protocol/.test(line));
+        assert.equal(failures.length, visits.length, logs.slice(logsBefore).join(''));
+        // The tunnel still serves.
+        assert.equal(
+          (await zooVisit(env.edge.visitorUrl, `/close?size=${MiB}`, { host: 'raw.test' })).sha256,
+          sha256(blob(MiB)),
+        );
+      },
+    );
   });
 }

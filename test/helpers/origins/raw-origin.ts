@@ -11,6 +11,9 @@
  * GET /rst-mid?size=N    Content-Length N, TCP RST after N/2 bytes.
  * PUT /early-answer      answers 413 at once, without reading the upload, and closes.
  * GET /big-headers?kib=K K headers of 1 KiB each.
+ * ANY /switch           `101 Switching Protocols` with `Upgrade: foo` and `Connection: Upgrade` whatever was asked,
+ *                        then holds the connection open (emits `switched`) until the client ends it.
+ * ANY /switch-bare      `101 Switching Protocols` with no Upgrade headers, then FIN.
  * GET /status/NNN        that status, body `status NNN` and an `X-Origin-Status: NNN` header.
  * GET /header-bytes      headers whose values carry 0xFF and UTF-8 bytes, and a Connection-nominated header.
  * PUT /upload?size=N     reads N bytes (Content-Length) slowly (a turn of the event loop between reads), answers the SHA-256.
@@ -97,6 +100,19 @@ async function serve(socket: net.Socket, headText: string, rest: Buffer, events:
     return;
   }
   switch (path) {
+    case '/switch':
+      socket.write(
+        head('101 Switching Protocols', [
+          ['Upgrade', 'foo'],
+          ['Connection', 'Upgrade'],
+        ]),
+      );
+      socket.resume();
+      events.emit('switched', path);
+      return;
+    case '/switch-bare':
+      socket.end(head('101 Switching Protocols', []));
+      return;
     case '/close':
       socket.write(
         head('200 OK', [
