@@ -56,11 +56,8 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
   const caFile = join(home, 'edge-ca.pem');
   writeFileSync(caFile, o.caPem);
   const edges = Array.from({ length: o.haConnections }, () => ['--edge', o.edge]).flat();
-  const cftunnelArgs = [
-    'tunnel',
-    'run',
-    '--token',
-    o.token,
+  // The tunnel flags both commands take; cloudflared's go before `run` (its tunnel-level flags), cftunnel's after.
+  const tunnelFlags = [
     ...edges,
     '--cacert',
     caFile,
@@ -74,27 +71,14 @@ export async function startCloudflaredConnector(o: CloudflaredConnectorOptions):
     '1s',
     '--url',
     o.url,
-    '--protocol',
-    o.protocol,
   ];
+  const cftunnelArgs = ['tunnel', 'run', '--token', o.token, ...tunnelFlags, '--protocol', o.protocol];
   const cloudflaredArgs = [
     '--no-autoupdate',
     'tunnel',
-    ...edges,
-    '--cacert',
-    caFile,
-    '--ha-connections',
-    String(o.haConnections),
+    ...tunnelFlags,
     '--edge-ip-version',
     '4',
-    '--metrics',
-    '127.0.0.1:0',
-    '--loglevel',
-    'info',
-    '--grace-period',
-    '1s',
-    '--url',
-    o.url,
     'run',
     '--protocol',
     o.protocol,
