@@ -80,20 +80,19 @@ function localConfig(options: LocalConfigOptions, inProcess: Map<string, () => O
     inProcess.set(synthetic, inProcessServiceFactory(origin));
     return synthetic;
   };
-  if (options.ingress !== undefined) {
-    const ingress = options.ingress.map((r) => ({ ...r, service: serviceString(r.service) }));
+  const origin = options.origin ?? options.url;
+  // A URL origin with top-level options is the one-rule ingress `--url` plus the origin flags makes (§10.4): the
+  // options apply to it, validated like an ingress rule's.
+  const rules =
+    options.ingress ??
+    (origin !== undefined && options.originRequest !== undefined ? [{ service: origin }] : undefined);
+  if (rules !== undefined) {
+    const ingress = rules.map((r) => ({ ...r, service: serviceString(r.service) }));
     // Built from the objects themselves (validated like a remote document, §9.2); the text is only what /config shows.
     const doc = options.originRequest === undefined ? { ingress } : { ingress, originRequest: options.originRequest };
     return buildTunnelConfig(doc, JSON.stringify(doc), 'json');
   }
   // No ingress at all ⇒ the single catch-all `http_status:503` (docs/protocol.md §10.3).
-  const origin = options.origin ?? options.url;
-  // A URL origin with top-level options is the one-rule ingress `--url` plus the origin flags makes (§10.4): the
-  // options apply to it, validated like an ingress rule's.
-  if (origin !== undefined && options.originRequest !== undefined) {
-    const doc = { ingress: [{ service: serviceString(origin) }], originRequest: options.originRequest };
-    return buildTunnelConfig(doc, JSON.stringify(doc), 'json');
-  }
   return configFromUrl(origin === undefined ? undefined : serviceString(origin));
 }
 

@@ -20,7 +20,7 @@ import { IdleConnectionCap, idleConnectionCap } from './idle-cap.js';
 import { OriginResponseHandler } from './response-handler.js';
 import type { OriginRequest, OriginResponse, OriginService } from './types.js';
 import { undici } from './undici.js';
-import { headerIndex } from '../util/headers.js';
+import { headerIndex, headerValue } from '../util/headers.js';
 
 /** Where an HTTP origin lives. */
 export interface HttpOriginTarget {
@@ -297,7 +297,7 @@ export class HttpOriginService implements OriginService {
     // the error Go's ReverseProxy gives; the origin connection is dropped, never pooled.
     res.body?.destroy();
     res.socket?.destroy();
-    const upgrade = res.headers.find(([name]) => name.toLowerCase() === 'upgrade')?.[1] ?? '';
+    const upgrade = headerValue(res.headers, 'upgrade') ?? '';
     throw new OriginError(`backend tried to switch protocol ${JSON.stringify(upgrade)} when "" was requested`);
   }
 
