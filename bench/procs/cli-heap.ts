@@ -5,4 +5,5 @@
  */
 import { applyCliHeapFlags } from '../../src/cli/heap-flags.js';
 
-if (process.env.CFT_BENCH_CONNECTOR_HEAP !== 'library') applyCliHeapFlags();
+// No restart: this child talks to the driver over an IPC channel a replaced process image would not keep.
+if (process.env.CFT_BENCH_CONNECTOR_HEAP !== 'library') applyCliHeapFlags({ execve: undefined });

@@ -12,7 +12,10 @@ const HEAP_FLAGS = new URL('../../dist/src/cli/heap-flags.js', import.meta.url).
  * Runs a child that (optionally) applies the CLI's heap flags, then allocates like a busy proxy: many short-lived
  * objects, some of them surviving a while. Reports the flags applied and the young generation's size afterwards.
  */
-async function youngGeneration(apply: boolean, nodeFlags: string[] = []): Promise<{ applied: string[]; mb: number }> {
+async function youngGeneration(
+  apply: boolean,
+  nodeFlags: string[] = [],
+): Promise<{ applied: string[]; mb: number; execArgv: string[]; pid: number; ppid: number }> {
   const script = `
     import v8 from 'node:v8';
     const { applyCliHeapFlags } = await import(${JSON.stringify(HEAP_FLAGS)});
@@ -23,10 +26,10 @@ async function youngGeneration(apply: boolean, nodeFlags: string[] = []): Promis
       if (live.length > 20000) live = [];
     }
     const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-    console.log(JSON.stringify({ applied, mb: young.space_size / 2 ** 20 }));
+    console.log(JSON.stringify({ applied, mb: young.space_size / 2 ** 20, execArgv: process.execArgv.slice(0, 1), pid: process.pid, ppid: process.ppid }));
   `;
   const { stdout } = await run(process.execPath, [...nodeFlags, '--input-type=module', '-e', script]);
-  return JSON.parse(stdout) as { applied: string[]; mb: number };
+  return JSON.parse(stdout) as Awaited<ReturnType<typeof youngGeneration>>;
 }
 
 describe('CLI heap flags', () => {
@@ -35,6 +38,18 @@ describe('CLI heap flags', () => {
     assert.deepEqual(r.applied, ['--semi-space-growth-factor=1', '--heap-growing-percent=25']);
     assert.ok(r.mb <= 2, `young generation ${r.mb} MB`);
   });
+
+  const canRestart = process.platform !== 'win32' && typeof (process as { execve?: unknown }).execve === 'function';
+  it(
+    'restart the process once with --max-semi-space-size=1 where it can replace its own image (same process)',
+    { skip: canRestart ? false : `no process.execve in Node ${process.version}` },
+    async () => {
+      const r = await youngGeneration(true);
+      // Replaced in place: the output comes from the restarted image, still the child execFile started.
+      assert.deepEqual(r.execArgv, ['--max-semi-space-size=1']);
+      assert.equal(r.ppid, process.pid);
+    },
+  );
 
   it('without them, the same churn grows the young generation', async () => {
     const r = await youngGeneration(false);
